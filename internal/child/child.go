@@ -1,0 +1,77 @@
+// Package child defines a child in the registry and the rules its record
+// follows. It does no I/O.
+package child
+
+import (
+	"strings"
+	"time"
+
+	"dayaq/internal/apperr"
+)
+
+// Sex is recorded as on the school roster.
+type Sex string
+
+const (
+	Male   Sex = "m"
+	Female Sex = "f"
+)
+
+// Child is a pupil in the registry.
+type Child struct {
+	ID         int64
+	StudentID  string // the school system's pupil identifier
+	LastName   string
+	FirstName  string
+	Patronymic string // "Rəşad oğlu" / "Rəşad qızı"
+	Sex        Sex
+	BirthDate  time.Time // a date; the time part is zero, UTC
+	SchoolID   int64
+	Grade      int // 0 is the preparatory class
+	Version    int // optimistic-locking version
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// FullName is "Last First Patronymic" as Azerbaijani documents write it.
+func (c Child) FullName() string {
+	return strings.TrimSpace(strings.Join([]string{c.LastName, c.FirstName, c.Patronymic}, " "))
+}
+
+// Validate checks the record against the registry's rules; today is the
+// current date (a birth date may not lie in the future).
+func (c Child) Validate(today time.Time) error {
+	var fs []apperr.FieldError
+	req := func(field, v string, max int) {
+		switch n := len([]rune(strings.TrimSpace(v))); {
+		case n == 0:
+			fs = append(fs, apperr.Field(field, "error.required"))
+		case n > max:
+			fs = append(fs, apperr.Field(field, "error.too_long", max))
+		}
+	}
+	req("student_id", c.StudentID, 64)
+	req("last_name", c.LastName, 100)
+	req("first_name", c.FirstName, 100)
+	if len([]rune(c.Patronymic)) > 100 {
+		fs = append(fs, apperr.Field("patronymic", "error.too_long", 100))
+	}
+	if c.Sex != Male && c.Sex != Female {
+		fs = append(fs, apperr.Field("sex", "child.error.sex"))
+	}
+	switch {
+	case c.BirthDate.IsZero():
+		fs = append(fs, apperr.Field("birth_date", "error.required"))
+	case c.BirthDate.After(today):
+		fs = append(fs, apperr.Field("birth_date", "child.error.birth_future"))
+	case today.Year()-c.BirthDate.Year() > 25:
+		fs = append(fs, apperr.Field("birth_date", "child.error.birth_too_old"))
+	}
+	if c.Grade < 0 || c.Grade > 12 {
+		fs = append(fs, apperr.Field("grade", "child.error.grade"))
+	}
+	if len(fs) > 0 {
+		return apperr.Validation(fs...)
+	}
+	return nil
+}

@@ -1,0 +1,233 @@
+// Package storage keeps Dayaq's data in SQLite (embedded, the default) or
+// PostgreSQL. Both engines sit behind database/sql and share one code path:
+// queries are written with ? placeholders and rebound for PostgreSQL, and the
+// few statements that must differ are chosen by Engine.
+//
+// SQLite is opened twice: one writer connection (so writers queue in Go, not
+// on SQLITE_BUSY, and every write transaction starts IMMEDIATE) beside a pool
+// of read-only connections. WAL lets readers run while the writer writes.
+// synchronous=FULL makes a committed transaction survive a power cut, not
+// only a crash: an acknowledged report must be on disk.
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+)
+
+// Engine names a database engine.
+type Engine string
+
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+
+	// DefaultPath is where the SQLite database lives when none is given.
+	DefaultPath = "./data/dayaq.db"
+)
+
+// DB is Dayaq's database handle, safe for concurrent use.
+type DB struct {
+	engine Engine
+	read   *sql.DB // the read pool
+	write  *sql.DB // one connection on SQLite; the same pool as read on PostgreSQL
+	now    func() time.Time
+}
+
+// Option configures Open.
+type Option func(*DB)
+
+// WithClock sets the clock that stamps created_at and updated_at (tests set it).
+func WithClock(now func() time.Time) Option { return func(db *DB) { db.now = now } }
+
+// EngineOf reports which engine dsn names: a postgres:// or postgresql://
+// URL is PostgreSQL, anything else a SQLite file path.
+func EngineOf(dsn string) Engine {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return Postgres
+	}
+	return SQLite
+}
+
+// Open connects to the database named by dsn (see EngineOf), creating a
+// SQLite file and its directory on first use. It does not migrate.
+func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
+	if dsn == "" {
+		dsn = DefaultPath
+	}
+	db := &DB{engine: EngineOf(dsn), now: time.Now}
+	for _, o := range opts {
+		o(db)
+	}
+	var err error
+	switch db.engine {
+	case Postgres:
+		db.read, err = sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("storage.Open: postgres: %w", err)
+		}
+		db.read.SetMaxOpenConns(32)
+		db.read.SetMaxIdleConns(32)
+		db.read.SetConnMaxIdleTime(5 * time.Minute)
+		db.write = db.read
+	default:
+		if err := os.MkdirAll(filepath.Dir(dsn), 0o750); err != nil {
+			return nil, fmt.Errorf("storage.Open: create directory for %s: %w", dsn, err)
+		}
+		if db.write, err = sql.Open("sqlite", sqliteDSN(dsn, false)); err != nil {
+			return nil, fmt.Errorf("storage.Open: sqlite writer: %w", err)
+		}
+		db.write.SetMaxOpenConns(1)
+		db.write.SetConnMaxIdleTime(0)
+		db.write.SetConnMaxLifetime(0)
+		if db.read, err = sql.Open("sqlite", sqliteDSN(dsn, true)); err != nil {
+			db.write.Close()
+			return nil, fmt.Errorf("storage.Open: sqlite readers: %w", err)
+		}
+		n := max(4, runtime.NumCPU())
+		db.read.SetMaxOpenConns(n)
+		db.read.SetMaxIdleConns(n)
+	}
+	if err := db.Ping(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// sqliteDSN builds the modernc.org/sqlite connection string for path.
+func sqliteDSN(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "cache_size(-32000)")
+	q.Add("_time_format", "sqlite")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Engine reports the engine behind db.
+func (db *DB) Engine() Engine { return db.engine }
+
+// Now returns the current time from db's clock, in UTC, to the microsecond
+// (what both engines keep).
+func (db *DB) Now() time.Time { return db.now().UTC().Truncate(time.Microsecond) }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.read.PingContext(ctx); err != nil {
+		return fmt.Errorf("storage: ping %s: %w", db.engine, err)
+	}
+	if db.write != db.read {
+		if err := db.write.PingContext(ctx); err != nil {
+			return fmt.Errorf("storage: ping %s writer: %w", db.engine, err)
+		}
+	}
+	return nil
+}
+
+// Close closes every connection.
+func (db *DB) Close() error {
+	err := db.read.Close()
+	if db.write != db.read {
+		err = errors.Join(err, db.write.Close())
+	}
+	return err
+}
+
+// Pools returns the connection pools by name, for metrics.
+func (db *DB) Pools() map[string]*sql.DB {
+	if db.write == db.read {
+		return map[string]*sql.DB{"main": db.read}
+	}
+	return map[string]*sql.DB{"read": db.read, "write": db.write}
+}
+
+// rebind turns ? placeholders into $1, $2, … for PostgreSQL. Dayaq's SQL has
+// no ? inside string literals.
+func rebind(e Engine, q string) string {
+	if e != Postgres || !strings.Contains(q, "?") {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 8)
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// conn runs rebound queries on a pool or a transaction.
+type conn struct {
+	q      querier
+	engine Engine
+	now    time.Time // frozen for the transaction
+}
+
+func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return c.q.ExecContext(ctx, rebind(c.engine, query), args...)
+}
+
+func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return c.q.QueryContext(ctx, rebind(c.engine, query), args...)
+}
+
+func (c conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return c.q.QueryRowContext(ctx, rebind(c.engine, query), args...)
+}
+
+// reader returns a conn on the read pool.
+func (db *DB) reader() conn { return conn{q: db.read, engine: db.engine, now: db.Now()} }
+
+// inTx runs fn in a write transaction, committing when fn returns nil and
+// rolling back otherwise: a failed request changes nothing.
+func (db *DB) inTx(ctx context.Context, fn func(c conn) error) (err error) {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("storage: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if err = fn(conn{q: tx, engine: db.engine, now: db.Now()}); err != nil {
+		return err
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("storage: commit: %w", err)
+	}
+	return nil
+}
