@@ -200,3 +200,22 @@ func Number(l Lang, n int64) string {
 	}
 	return b.String()
 }
+
+// Localizer translates into one language; templates and handlers hold one
+// per request.
+type Localizer struct {
+	Lang Lang
+	cat  *Catalog
+}
+
+// For returns a Localizer for l.
+func (c *Catalog) For(l Lang) Localizer { return Localizer{Lang: l, cat: c} }
+
+// T translates key (see Catalog.T).
+func (l Localizer) T(key string, args ...any) string { return l.cat.T(l.Lang, key, args...) }
+
+// N translates a plural message for n (see Catalog.N).
+func (l Localizer) N(key string, n int, args ...any) string { return l.cat.N(l.Lang, key, n, args...) }
+
+// Num formats n with the language's digit grouping.
+func (l Localizer) Num(n int64) string { return Number(l.Lang, n) }

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"dayaq/internal/demo"
+	"dayaq/internal/server"
+)
+
+func (m *Main) serve(ctx context.Context, args []string) error {
+	fs := m.flags("serve", "serve [--addr 127.0.0.1:8080] [--db DB] [--demo]")
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)")
+	dsn := m.dbFlag(fs)
+	withDemo := fs.Bool("demo", false, "load demo data when the database is empty, and print the demo sign-ins")
+	children := fs.Int("demo-children", 20000, "how many synthetic children --demo loads")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	log, err := m.logger(*logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
+	db, err := openDB(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if *withDemo {
+		empty, err := demo.IsEmpty(ctx, db)
+		if err != nil {
+			return err
+		}
+		if empty {
+			start := time.Now()
+			sum, err := demo.Load(ctx, db, *children, nil)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(m.Stdout, m.l.T("cli.demo_loaded", sum.Orgs, sum.Schools, sum.Children, time.Since(start).Round(time.Millisecond)))
+		}
+	}
+	srv, err := server.New(db, m.cat, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	fmt.Fprintln(m.Stdout, m.l.T("cli.listening", "http://"+ln.Addr().String(), db.Engine()))
+	log.Info("serving", "addr", ln.Addr().String(), "engine", db.Engine())
+	return srv.Serve(ctx, ln)
+}
+
+// logger builds the structured logger on stderr.
+func (m *Main) logger(format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, usageError{fmt.Sprintf("bad --log-level %q", level)}
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	w := m.Stderr
+	if w == nil {
+		w = os.Stderr
+	}
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, usageError{fmt.Sprintf("bad --log-format %q: want text or json", format)}
+}

@@ -1,0 +1,178 @@
+// Package api is Dayaq's JSON API under /api/v1. Its routes are one table
+// (Routes), described by the OpenAPI 3.1 document served at
+// /api/v1/openapi.json; a test keeps the two equal. Handlers return an
+// error, which one wrapper answers as application/problem+json (RFC 9457).
+package api
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"dayaq/internal/apperr"
+	"dayaq/internal/httpx"
+	"dayaq/internal/i18n"
+	"dayaq/internal/org"
+	"dayaq/internal/storage"
+)
+
+// Prefix is where the API lives.
+const Prefix = "/api/v1"
+
+//go:embed openapi.json
+var openAPIDoc []byte
+
+// Store is what the API needs of storage.
+type Store interface {
+	Districts(ctx context.Context) ([]org.DistrictInfo, error)
+	Orgs(ctx context.Context, f storage.OrgFilter) ([]org.Org, error)
+}
+
+// API serves /api/v1.
+type API struct {
+	store Store
+	cat   *i18n.Catalog
+	log   *slog.Logger
+}
+
+// New returns the API over store.
+func New(store Store, cat *i18n.Catalog, log *slog.Logger) *API {
+	return &API{store: store, cat: cat, log: log}
+}
+
+// handlerFunc is an API handler: it writes a success response or returns
+// an error for the wrapper to answer.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Route is one entry of the route table.
+type Route struct {
+	Method, Path string
+	handle       handlerFunc
+}
+
+// Routes is the API's route table; paths are relative to the server root.
+func (a *API) Routes() []Route {
+	return []Route{
+		{"GET", Prefix + "/openapi.json", a.openAPI},
+		{"GET", Prefix + "/districts", a.listDistricts},
+		{"GET", Prefix + "/organisations", a.listOrgs},
+	}
+}
+
+// Register adds the API's routes to mux, and a fallback that answers
+// unknown API paths with a problem document.
+func (a *API) Register(mux *http.ServeMux) {
+	for _, rt := range a.Routes() {
+		mux.Handle(rt.Method+" "+rt.Path, a.wrap(rt.handle))
+	}
+	mux.Handle(Prefix+"/", a.wrap(func(http.ResponseWriter, *http.Request) error {
+		return apperr.New(apperr.NotFound, "error.not_found")
+	}))
+}
+
+func (a *API) wrap(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			a.problem(w, r, err)
+		}
+	})
+}
+
+func (a *API) openAPI(w http.ResponseWriter, _ *http.Request) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, err := w.Write(openAPIDoc)
+	return err
+}
+
+// writeJSON answers v with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	return json.NewEncoder(w).Encode(v)
+}
+
+// Problem is an RFC 9457 problem document.
+type Problem struct {
+	Type      string         `json:"type"`
+	Title     string         `json:"title"`
+	Status    int            `json:"status"`
+	Detail    string         `json:"detail,omitempty"`
+	Instance  string         `json:"instance,omitempty"`
+	RequestID string         `json:"request_id,omitempty"`
+	Errors    []ProblemField `json:"errors,omitempty"`
+}
+
+// ProblemField names one field at fault.
+type ProblemField struct {
+	Field  string `json:"field"`
+	Detail string `json:"detail"`
+}
+
+// StatusOf maps an error code to its HTTP status.
+func StatusOf(e *apperr.Error) int {
+	switch e.Code {
+	case apperr.Invalid:
+		if len(e.Fields) > 0 {
+			return http.StatusUnprocessableEntity
+		}
+		return http.StatusBadRequest
+	case apperr.NotFound:
+		return http.StatusNotFound
+	case apperr.Conflict:
+		return http.StatusConflict
+	case apperr.Unauthorized:
+		return http.StatusUnauthorized
+	case apperr.Forbidden:
+		return http.StatusForbidden
+	case apperr.Unavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// problem answers err as a problem document in the request's language.
+// Only internal errors are logged; their detail never reaches the client.
+func (a *API) problem(w http.ResponseWriter, r *http.Request, err error) {
+	e := apperr.As(err)
+	status := StatusOf(e)
+	l := a.cat.For(httpx.Lang(r.Context()))
+	if status >= 500 && !errors.Is(err, context.Canceled) {
+		a.log.ErrorContext(r.Context(), "api request failed", "err", err, "request_id", httpx.RequestID(r.Context()),
+			"route", r.Pattern)
+	}
+	p := Problem{
+		Type:      "urn:dayaq:problem:" + string(e.Code),
+		Title:     l.T("problem." + string(e.Code)),
+		Status:    status,
+		Detail:    l.T(e.Key, e.Args...),
+		Instance:  r.URL.Path,
+		RequestID: httpx.RequestID(r.Context()),
+	}
+	for _, f := range e.Fields {
+		p.Errors = append(p.Errors, ProblemField{Field: f.Field, Detail: l.T(f.Key, f.Args...)})
+	}
+	w.Header().Set("Content-Type", "application/problem+json; charset=utf-8")
+	w.Header().Set("Content-Language", string(l.Lang))
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// page reads the limit query parameter: 1..max, default def.
+func page(r *http.Request, def, max int) (int, error) {
+	s := r.URL.Query().Get("limit")
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > max {
+		return 0, apperr.Validation(apperr.Field("limit", "error.range", 1, max))
+	}
+	return n, nil
+}

@@ -1,0 +1,241 @@
+// Package web is Dayaq's server-rendered web UI: html/template pages with
+// htmx, every asset embedded in the binary. Its routes are one table;
+// handlers return an error, which one wrapper renders as an HTML page in
+// the user's language.
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"path"
+	"strings"
+
+	"dayaq/internal/apperr"
+	"dayaq/internal/httpx"
+	"dayaq/internal/i18n"
+)
+
+//go:embed templates static
+var files embed.FS
+
+// Web serves the UI.
+type Web struct {
+	cat    *i18n.Catalog
+	log    *slog.Logger
+	pages  map[string]*template.Template
+	assets map[string]string // file name → content hash, for cache-busting URLs
+}
+
+// New parses the templates and hashes the static files.
+func New(cat *i18n.Catalog, log *slog.Logger) (*Web, error) {
+	w := &Web{cat: cat, log: log, pages: map[string]*template.Template{}, assets: map[string]string{}}
+	err := fs.WalkDir(files, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := files.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		w.assets[strings.TrimPrefix(p, "static/")] = hex.EncodeToString(sum[:6])
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("web: hash assets: %w", err)
+	}
+	funcs := template.FuncMap{"asset": w.assetURL}
+	names, err := fs.Glob(files, "templates/pages/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("web: list templates: %w", err)
+	}
+	for _, n := range names {
+		t, err := template.New(path.Base(n)).Funcs(funcs).ParseFS(files, "templates/layout.html", n)
+		if err != nil {
+			return nil, fmt.Errorf("web: parse %s: %w", n, err)
+		}
+		w.pages[strings.TrimSuffix(path.Base(n), ".html")] = t
+	}
+	return w, nil
+}
+
+// assetURL is the cache-busting URL of a static file.
+func (w *Web) assetURL(name string) (string, error) {
+	h, ok := w.assets[name]
+	if !ok {
+		return "", fmt.Errorf("web: no static file %q", name)
+	}
+	return "/static/" + name + "?v=" + h, nil
+}
+
+// handlerFunc is a UI handler: it renders a page or returns an error for
+// the wrapper to render.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+type route struct {
+	pattern string
+	handle  handlerFunc
+}
+
+// routes is the UI's route table.
+func (w *Web) routes() []route {
+	rs := []route{
+		{"GET /{$}", w.home},
+		{"GET /signin", w.signIn},
+	}
+	for _, s := range Sections() {
+		rs = append(rs, route{"GET /" + s.Slug, w.section(s)})
+	}
+	return rs
+}
+
+// Register adds the UI's routes and static files to mux, and a fallback
+// that renders "not found" as a page.
+func (w *Web) Register(mux *http.ServeMux) {
+	for _, rt := range w.routes() {
+		mux.Handle(rt.pattern, w.wrap(rt.handle))
+	}
+	mux.Handle("GET /static/", w.static())
+	mux.Handle("/", w.wrap(func(http.ResponseWriter, *http.Request) error {
+		return apperr.New(apperr.NotFound, "error.page_not_found")
+	}))
+}
+
+func (w *Web) wrap(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if err := h(rw, r); err != nil {
+			w.renderError(rw, r, err)
+		}
+	})
+}
+
+func (w *Web) static() http.Handler {
+	sub, _ := fs.Sub(files, "static")
+	fsrv := http.FileServerFS(sub)
+	return http.StripPrefix("/static/", http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if h, ok := w.assets[r.URL.Path]; ok && r.URL.Query().Get("v") == h {
+			rw.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			rw.Header().Set("Cache-Control", "no-cache")
+		}
+		fsrv.ServeHTTP(rw, r)
+	}))
+}
+
+// Page is what every template gets: the localizer, the chrome, and the
+// page's own data.
+type Page struct {
+	L         i18n.Localizer
+	Title     string // catalogue key of the page title
+	Path      string // the current path, for the language links and navigation
+	Langs     []LangLink
+	Nav       []NavItem
+	Data      any
+	RequestID string
+}
+
+// LangLink is one entry of the language switch.
+type LangLink struct {
+	Lang    i18n.Lang
+	Name    string // the language's own name
+	URL     string
+	Current bool
+}
+
+// NavItem is one entry of the navigation.
+type NavItem struct {
+	Slug, Key string
+	Current   bool
+}
+
+func (w *Web) page(r *http.Request, title string, data any) Page {
+	l := w.cat.For(httpx.Lang(r.Context()))
+	p := Page{L: l, Title: title, Path: r.URL.Path, Data: data, RequestID: httpx.RequestID(r.Context())}
+	for _, lang := range i18n.Langs() {
+		q := r.URL.Query()
+		q.Set("lang", string(lang))
+		p.Langs = append(p.Langs, LangLink{Lang: lang, Name: w.cat.T(lang, "lang.self"),
+			URL: r.URL.Path + "?" + q.Encode(), Current: lang == l.Lang})
+	}
+	for _, s := range Sections() {
+		p.Nav = append(p.Nav, NavItem{Slug: s.Slug, Key: s.Key, Current: r.URL.Path == "/"+s.Slug})
+	}
+	return p
+}
+
+// render executes the named page into a buffer first, so that a template
+// error becomes an error page instead of half a page.
+func (w *Web) render(rw http.ResponseWriter, status int, name string, p Page) error {
+	t, ok := w.pages[name]
+	if !ok {
+		return fmt.Errorf("web: no page %q", name)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		return fmt.Errorf("web: render %s: %w", name, err)
+	}
+	h := rw.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Language", string(p.L.Lang))
+	h.Set("Cache-Control", "no-store")
+	rw.WriteHeader(status)
+	_, err := buf.WriteTo(rw)
+	return err
+}
+
+// errorData is the error page's data.
+type errorData struct {
+	Status int
+	Text   string // translated message
+}
+
+func (w *Web) renderError(rw http.ResponseWriter, r *http.Request, err error) {
+	e := apperr.As(err)
+	status := http.StatusInternalServerError
+	switch e.Code {
+	case apperr.NotFound:
+		status = http.StatusNotFound
+	case apperr.Invalid:
+		status = http.StatusBadRequest
+	case apperr.Forbidden:
+		status = http.StatusForbidden
+	case apperr.Unauthorized:
+		status = http.StatusUnauthorized
+	case apperr.Conflict:
+		status = http.StatusConflict
+	case apperr.Unavailable:
+		status = http.StatusServiceUnavailable
+	}
+	if status >= 500 && !errors.Is(err, context.Canceled) {
+		w.log.ErrorContext(r.Context(), "page failed", "err", err, "request_id", httpx.RequestID(r.Context()), "route", r.Pattern)
+	}
+	p := w.page(r, "error.title", nil)
+	p.Data = errorData{Status: status, Text: p.L.T(e.Key, e.Args...)}
+	if rerr := w.render(rw, status, "error", p); rerr != nil {
+		w.log.ErrorContext(r.Context(), "error page failed", "err", rerr)
+		http.Error(rw, http.StatusText(status), status)
+	}
+}
+
+func (w *Web) home(rw http.ResponseWriter, r *http.Request) error {
+	return w.render(rw, http.StatusOK, "home", w.page(r, "home.title", nil))
+}
+
+func (w *Web) signIn(rw http.ResponseWriter, r *http.Request) error {
+	return w.render(rw, http.StatusOK, "signin", w.page(r, "signin.title", signInData{}))
+}
+
+// signInData is the sign-in form as typed, and what was wrong with it.
+type signInData struct {
+	Email string
+	Error string // catalogue key
+}
