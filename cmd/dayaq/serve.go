@@ -45,6 +45,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			}
 			fmt.Fprintln(m.Stdout, m.l.T("cli.demo_loaded", sum.Orgs, sum.Schools, sum.Children, time.Since(start).Round(time.Millisecond)))
 		}
+		if _, err := db.UserByEmail(ctx, demo.SignIns()[0].Email); err == nil {
+			m.printSignIns()
+		}
 	}
 	srv, err := server.New(db, m.cat, log)
 	if err != nil {

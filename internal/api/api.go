@@ -12,8 +12,11 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"dayaq/internal/apperr"
+	"dayaq/internal/audit"
+	"dayaq/internal/child"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
 	"dayaq/internal/org"
@@ -28,8 +31,21 @@ var openAPIDoc []byte
 
 // Store is what the API needs of storage.
 type Store interface {
+	Now() time.Time
 	Districts(ctx context.Context) ([]org.DistrictInfo, error)
 	Orgs(ctx context.Context, f storage.OrgFilter) ([]org.Org, error)
+	OrgByCode(ctx context.Context, code string) (org.Org, error)
+
+	ChildFor(ctx context.Context, a audit.Actor, id int64) (storage.ChildRecord, error)
+	ListChildren(ctx context.Context, a audit.Actor, q storage.ChildQuery) ([]storage.ChildRecord, error)
+	CreateChild(ctx context.Context, a audit.Actor, ch child.Child, schoolCode string) (storage.ChildRecord, error)
+	UpdateChild(ctx context.Context, a audit.Actor, ch child.Child, schoolCode string) (storage.ChildRecord, error)
+
+	OpenBreakGlass(ctx context.Context, a audit.Actor, childID int64, reason string) (storage.BreakGlass, error)
+	BreakGlassOpenings(ctx context.Context, f storage.BreakGlassFilter) ([]storage.BreakGlass, error)
+	ReviewBreakGlass(ctx context.Context, a audit.Actor, id int64, note string) error
+
+	AuditEvents(ctx context.Context, f storage.AuditFilter) ([]audit.Event, error)
 }
 
 // API serves /api/v1.
@@ -60,6 +76,15 @@ func (a *API) Routes() []Route {
 		{"GET", Prefix + "/openapi.json", a.openAPI},
 		{"GET", Prefix + "/districts", a.listDistricts},
 		{"GET", Prefix + "/organisations", a.listOrgs},
+		{"GET", Prefix + "/me", a.getMe},
+		{"GET", Prefix + "/children", a.listChildren},
+		{"POST", Prefix + "/children", a.createChild},
+		{"GET", Prefix + "/children/{id}", a.getChild},
+		{"PATCH", Prefix + "/children/{id}", a.updateChild},
+		{"POST", Prefix + "/children/{id}/break-glass", a.openBreakGlass},
+		{"GET", Prefix + "/break-glass", a.listBreakGlass},
+		{"POST", Prefix + "/break-glass/{id}/review", a.reviewBreakGlass},
+		{"GET", Prefix + "/audit", a.listAudit},
 	}
 }
 
@@ -88,6 +113,9 @@ func (a *API) openAPI(w http.ResponseWriter, _ *http.Request) error {
 	_, err := w.Write(openAPIDoc)
 	return err
 }
+
+// now reads the platform's one clock, the store's (tests set it).
+func (a *API) now() time.Time { return a.store.Now() }
 
 // writeJSON answers v with the given status.
 func writeJSON(w http.ResponseWriter, status int, v any) error {
@@ -126,6 +154,8 @@ func StatusOf(e *apperr.Error) int {
 		return http.StatusNotFound
 	case apperr.Conflict:
 		return http.StatusConflict
+	case apperr.PreconditionRequired:
+		return http.StatusPreconditionRequired
 	case apperr.Unauthorized:
 		return http.StatusUnauthorized
 	case apperr.Forbidden:

@@ -15,13 +15,14 @@ import (
 type Code string
 
 const (
-	Invalid      Code = "invalid"      // the input is wrong; Fields say where
-	NotFound     Code = "not_found"    // no such record, or not one the caller may see
-	Conflict     Code = "conflict"     // the record changed since it was read, or already exists
-	Unauthorized Code = "unauthorized" // no valid sign-in
-	Forbidden    Code = "forbidden"    // signed in, but not allowed
-	Unavailable  Code = "unavailable"  // a dependency (the database) is down
-	Internal     Code = "internal"     // a bug or an unexpected failure
+	Invalid              Code = "invalid"               // the input is wrong; Fields say where
+	NotFound             Code = "not_found"             // no such record, or not one the caller may see
+	Conflict             Code = "conflict"              // the record changed since it was read, or already exists
+	PreconditionRequired Code = "precondition_required" // an update did not say which version it is based on
+	Unauthorized         Code = "unauthorized"          // no valid sign-in
+	Forbidden            Code = "forbidden"             // signed in, but not allowed
+	Unavailable          Code = "unavailable"           // a dependency (the database) is down
+	Internal             Code = "internal"              // a bug or an unexpected failure
 )
 
 // FieldError points at one field of the input. Key is a catalogue key; Args

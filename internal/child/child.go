@@ -3,6 +3,7 @@
 package child
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,7 +28,8 @@ type Child struct {
 	Sex        Sex
 	BirthDate  time.Time // a date; the time part is zero, UTC
 	SchoolID   int64
-	Grade      int // 0 is the preparatory class
+	Grade      int    // 0 is the preparatory class
+	Section    string // the class letter: "A" in 5A; may be empty
 	Version    int // optimistic-locking version
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
@@ -36,6 +38,19 @@ type Child struct {
 // FullName is "Last First Patronymic" as Azerbaijani documents write it.
 func (c Child) FullName() string {
 	return strings.TrimSpace(strings.Join([]string{c.LastName, c.FirstName, c.Patronymic}, " "))
+}
+
+// Class is the child's class as schools write it: "5A", or "5" without a
+// section, and "0" for the preparatory class.
+func (c Child) Class() string { return strconv.Itoa(c.Grade) + c.Section }
+
+// Normalize trims the text fields and upper-cases the section.
+func (c *Child) Normalize() {
+	c.StudentID = strings.TrimSpace(c.StudentID)
+	c.LastName = strings.Join(strings.Fields(c.LastName), " ")
+	c.FirstName = strings.Join(strings.Fields(c.FirstName), " ")
+	c.Patronymic = strings.Join(strings.Fields(c.Patronymic), " ")
+	c.Section = strings.ToUpper(strings.TrimSpace(c.Section))
 }
 
 // Validate checks the record against the registry's rules; today is the
@@ -66,6 +81,9 @@ func (c Child) Validate(today time.Time) error {
 		fs = append(fs, apperr.Field("birth_date", "child.error.birth_future"))
 	case today.Year()-c.BirthDate.Year() > 25:
 		fs = append(fs, apperr.Field("birth_date", "child.error.birth_too_old"))
+	}
+	if n := len([]rune(c.Section)); n > 3 || strings.ContainsAny(c.Section, " \t,;") {
+		fs = append(fs, apperr.Field("section", "child.error.section"))
 	}
 	if c.Grade < 0 || c.Grade > 12 {
 		fs = append(fs, apperr.Field("grade", "child.error.grade"))

@@ -259,6 +259,7 @@ func (g *generator) child(i int) child.Child {
 	}
 	c.Grade = g.gradeW.pick(r)
 	c.BirthDate = birthDate(r, c.Grade)
+	c.Section = string(rune('A' + r.intn(3))) // three parallel classes: 5A, 5B, 5C
 	if len(g.schoolIDs) > 0 {
 		c.SchoolID = g.schoolIDs[g.schoolW.pick(r)]
 	}
@@ -333,7 +334,8 @@ type Summary struct {
 }
 
 // Load fills an empty registry with demo data: it imports Orgs (created or
-// updated by code, so repeating it is harmless), reads back every school,
+// updated by code, so repeating it is harmless), creates the demo accounts
+// of SignIns (those missing), reads back every school,
 // and inserts children made by Children(Seed, children, schools) in
 // transactions of BatchSize, calling progress (when not nil) with the
 // number inserted so far after each. It refuses to run when the registry
@@ -361,6 +363,9 @@ func Load(ctx context.Context, db *storage.DB, children int, progress func(done 
 		return sum, fmt.Errorf("demo.Load: %w", err)
 	}
 	sum.Schools = len(schools)
+	if _, err := LoadUsers(ctx, db); err != nil {
+		return sum, err
+	}
 	if len(schools) == 0 && children > 0 {
 		return sum, fmt.Errorf("demo.Load: no schools to place children in")
 	}

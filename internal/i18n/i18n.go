@@ -39,6 +39,9 @@ func Parse(s string) (Lang, bool) {
 	return "", false
 }
 
+// String returns the tag as text: "az", "ru" or "en".
+func (l Lang) String() string { return string(l) }
+
 // Tag returns the BCP 47 tag of l.
 func (l Lang) Tag() language.Tag { return language.Make(string(l)) }
 
@@ -153,6 +156,9 @@ func (c *Catalog) N(l Lang, key string, n int, args ...any) string {
 	form, ok := m.plural[pluralCategory(l, n)]
 	if !ok {
 		form = m.plural["other"]
+	}
+	if !strings.Contains(form, "%") {
+		return form // "one child": Sprintf would append %!(EXTRA int=1)
 	}
 	return fmt.Sprintf(form, append([]any{n}, args...)...)
 }

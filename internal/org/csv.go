@@ -78,15 +78,18 @@ func ParseCSV(r io.Reader, districts map[string]bool) ([]Org, []RowError, error)
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				bad = append(bad, RowError{Line: pe.Line, Err: apperr.New(apperr.Invalid, "import.error.csv", pe.Err.Error())})
+				// StartLine, not Line: a quote left open runs on to the end
+				// of the file, and the row to fix is the one it opened in.
+				bad = append(bad, RowError{Line: pe.StartLine, Err: apperr.New(apperr.Invalid, "import.error.csv", pe.Err.Error())})
 				continue
 			}
 			return nil, nil, fmt.Errorf("org.ParseCSV: %w", err)
 		}
+		// Only now: FieldPos panics after an error in a row's first field.
+		line, _ := cr.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue
 		}

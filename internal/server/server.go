@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +20,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"dayaq/internal/api"
+	"dayaq/internal/apperr"
+	"dayaq/internal/authn"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
 	"dayaq/internal/storage"
@@ -35,7 +38,8 @@ type Server struct {
 
 // New wires the surfaces over db.
 func New(db *storage.DB, cat *i18n.Catalog, log *slog.Logger) (*Server, error) {
-	ui, err := web.New(cat, log)
+	an := authn.New(db, db.Now, authn.Config{Catalog: cat, Log: log})
+	ui, err := web.New(cat, log, web.Deps{Store: db, Audit: db, Authn: an})
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +57,22 @@ func New(db *storage.DB, cat *i18n.Catalog, log *slog.Logger) (*Server, error) {
 	api.New(db, cat, log).Register(mux)
 	ui.Register(mux)
 
-	s.handler = httpx.RequestIDs(s.recoverer(httpx.SecurityHeaders(httpx.Languages(cat)(s.observe(mux)))))
+	// Cross-origin protection rejects a state-changing request that a
+	// browser sends from another site (Sec-Fetch-Site, else Origin against
+	// Host); the per-session form token (authn.CheckCSRF) is the second
+	// line. Authn runs after the language is known, so its refusals are
+	// translated.
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := apperr.New(apperr.Forbidden, "error.cross_origin")
+		if strings.HasPrefix(r.URL.Path, api.Prefix+"/") {
+			an.Problem(w, r, err)
+			return
+		}
+		ui.ErrorHandler(err).ServeHTTP(w, r)
+	}))
+	s.handler = httpx.RequestIDs(s.recoverer(httpx.SecurityHeaders(httpx.Languages(cat)(
+		cop.Handler(an.Middleware(s.observe(mux)))))))
 	return s, nil
 }
 

@@ -52,8 +52,8 @@ func (db *DB) InsertChildren(ctx context.Context, cs []child.Child) (err error) 
 	defer apperr.Wrap(&err, "storage.InsertChildren(%d)", len(cs))
 	return db.inTx(ctx, func(c conn) error {
 		stmt, err := c.q.(*sql.Tx).PrepareContext(ctx, rebind(c.engine, `INSERT INTO children
-			(student_id, last_name, first_name, patronymic, sex, birth_date, school_id, grade, version, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING id`))
+			(student_id, last_name, first_name, patronymic, sex, birth_date, school_id, grade, section, version, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING id`))
 		if err != nil {
 			return err
 		}
@@ -61,7 +61,7 @@ func (db *DB) InsertChildren(ctx context.Context, cs []child.Child) (err error) 
 		for i := range cs {
 			ch := &cs[i]
 			if err := stmt.QueryRowContext(ctx, ch.StudentID, ch.LastName, ch.FirstName, ch.Patronymic, ch.Sex,
-				ch.BirthDate.Format(dateLayout), ch.SchoolID, ch.Grade, c.now, c.now).Scan(&ch.ID); err != nil {
+				ch.BirthDate.Format(dateLayout), ch.SchoolID, ch.Grade, ch.Section, c.now, c.now).Scan(&ch.ID); err != nil {
 				return fmt.Errorf("child %s: %w", ch.StudentID, err)
 			}
 			ch.Version, ch.CreatedAt, ch.UpdatedAt = 1, c.now, c.now
@@ -70,19 +70,22 @@ func (db *DB) InsertChildren(ctx context.Context, cs []child.Child) (err error) 
 	})
 }
 
-const childColumns = `id, student_id, last_name, first_name, patronymic, sex, birth_date, COALESCE(school_id, 0), grade, version, created_at, updated_at`
+// childColumns are a child's columns, for queries that name the children
+// table c.
+const childColumns = `c.id, c.student_id, c.last_name, c.first_name, c.patronymic, c.sex, c.birth_date,
+	COALESCE(c.school_id, 0), c.grade, c.section, c.version, c.created_at, c.updated_at`
 
 func scanChild(s interface{ Scan(...any) error }) (child.Child, error) {
 	var ch child.Child
 	err := s.Scan(&ch.ID, &ch.StudentID, &ch.LastName, &ch.FirstName, &ch.Patronymic, &ch.Sex,
-		date{&ch.BirthDate}, &ch.SchoolID, &ch.Grade, &ch.Version, &ch.CreatedAt, &ch.UpdatedAt)
+		date{&ch.BirthDate}, &ch.SchoolID, &ch.Grade, &ch.Section, &ch.Version, &ch.CreatedAt, &ch.UpdatedAt)
 	ch.CreatedAt, ch.UpdatedAt = ch.CreatedAt.UTC(), ch.UpdatedAt.UTC()
 	return ch, err
 }
 
 // Child returns the child with the given ID.
 func (db *DB) Child(ctx context.Context, id int64) (child.Child, error) {
-	ch, err := scanChild(db.reader().queryRow(ctx, `SELECT `+childColumns+` FROM children WHERE id = ?`, id))
+	ch, err := scanChild(db.reader().queryRow(ctx, `SELECT `+childColumns+` FROM children c WHERE c.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return child.Child{}, apperr.New(apperr.NotFound, "error.not_found")
 	}

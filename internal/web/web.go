@@ -17,9 +17,12 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 
+	"dayaq/internal/access"
 	"dayaq/internal/apperr"
+	"dayaq/internal/authn"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
 )
@@ -31,13 +34,23 @@ var files embed.FS
 type Web struct {
 	cat    *i18n.Catalog
 	log    *slog.Logger
+	store  Store
+	audit  AuditStore
+	authn  *authn.Authn
 	pages  map[string]*template.Template
 	assets map[string]string // file name → content hash, for cache-busting URLs
 }
 
+// Deps are what the UI's pages need from the rest of the platform.
+type Deps struct {
+	Store Store
+	Audit AuditStore
+	Authn *authn.Authn // signs people in; the account pages use it
+}
+
 // New parses the templates and hashes the static files.
-func New(cat *i18n.Catalog, log *slog.Logger) (*Web, error) {
-	w := &Web{cat: cat, log: log, pages: map[string]*template.Template{}, assets: map[string]string{}}
+func New(cat *i18n.Catalog, log *slog.Logger, deps Deps) (*Web, error) {
+	w := &Web{cat: cat, log: log, store: deps.Store, audit: deps.Audit, authn: deps.Authn, pages: map[string]*template.Template{}, assets: map[string]string{}}
 	err := fs.WalkDir(files, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -53,13 +66,13 @@ func New(cat *i18n.Catalog, log *slog.Logger) (*Web, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: hash assets: %w", err)
 	}
-	funcs := template.FuncMap{"asset": w.assetURL}
+	funcs := template.FuncMap{"asset": w.assetURL, "field": inputField}
 	names, err := fs.Glob(files, "templates/pages/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: list templates: %w", err)
 	}
 	for _, n := range names {
-		t, err := template.New(path.Base(n)).Funcs(funcs).ParseFS(files, "templates/layout.html", n)
+		t, err := template.New(path.Base(n)).Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/partials.html", n)
 		if err != nil {
 			return nil, fmt.Errorf("web: parse %s: %w", n, err)
 		}
@@ -77,6 +90,24 @@ func (w *Web) assetURL(name string) (string, error) {
 	return "/static/" + name + "?v=" + h, nil
 }
 
+// Input is one labelled text input of a form, for the "input" partial.
+type Input struct {
+	Name, Label, Value, Type, Autocomplete, Error string
+}
+
+// fieldErrors is form data that knows what is wrong with each field.
+type fieldErrors interface{ FieldError(name string) string }
+
+// inputField builds the "input" partial's data: the label comes from the
+// catalogue key "field."+name, the error from the page's form data.
+func inputField(p Page, name, value, typ, autocomplete string) Input {
+	in := Input{Name: name, Label: p.L.T("field." + name), Value: value, Type: typ, Autocomplete: autocomplete}
+	if fe, ok := p.Data.(fieldErrors); ok {
+		in.Error = fe.FieldError(name)
+	}
+	return in
+}
+
 // handlerFunc is a UI handler: it renders a page or returns an error for
 // the wrapper to render.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
@@ -90,10 +121,13 @@ type route struct {
 func (w *Web) routes() []route {
 	rs := []route{
 		{"GET /{$}", w.home},
-		{"GET /signin", w.signIn},
 	}
+	rs = append(rs, w.childRoutes()...)
+	rs = append(rs, w.accountRoutes()...)
 	for _, s := range Sections() {
-		rs = append(rs, route{"GET /" + s.Slug, w.section(s)})
+		if !slices.ContainsFunc(rs, func(r route) bool { return r.pattern == "GET /"+s.Slug }) {
+			rs = append(rs, route{"GET /" + s.Slug, w.section(s)})
+		}
 	}
 	return rs
 }
@@ -141,6 +175,8 @@ type Page struct {
 	Nav       []NavItem
 	Data      any
 	RequestID string
+	User      access.Principal // who is signed in; the zero Principal for a visitor
+	CSRF      string           // the session's form token: every state-changing form carries it
 }
 
 // LangLink is one entry of the language switch.
@@ -159,7 +195,9 @@ type NavItem struct {
 
 func (w *Web) page(r *http.Request, title string, data any) Page {
 	l := w.cat.For(httpx.Lang(r.Context()))
-	p := Page{L: l, Title: title, Path: r.URL.Path, Data: data, RequestID: httpx.RequestID(r.Context())}
+	p := Page{L: l, Title: title, Path: r.URL.Path, Data: data, RequestID: httpx.RequestID(r.Context()),
+		User: authn.PrincipalFrom(r.Context())}
+	p.CSRF = authn.CSRFToken(r.Context()) // a full or half signed-in session's form token
 	for _, lang := range i18n.Langs() {
 		q := r.URL.Query()
 		q.Set("lang", string(lang))
@@ -227,15 +265,9 @@ func (w *Web) renderError(rw http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (w *Web) home(rw http.ResponseWriter, r *http.Request) error {
+	if !authn.PrincipalFrom(r.Context()).Authenticated() {
+		authn.RedirectToSignIn(rw, r)
+		return nil
+	}
 	return w.render(rw, http.StatusOK, "home", w.page(r, "home.title", nil))
-}
-
-func (w *Web) signIn(rw http.ResponseWriter, r *http.Request) error {
-	return w.render(rw, http.StatusOK, "signin", w.page(r, "signin.title", signInData{}))
-}
-
-// signInData is the sign-in form as typed, and what was wrong with it.
-type signInData struct {
-	Email string
-	Error string // catalogue key
 }
