@@ -6,7 +6,6 @@ package api
 
 import (
 	"context"
-	_ "embed"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -25,9 +24,6 @@ import (
 
 // Prefix is where the API lives.
 const Prefix = "/api/v1"
-
-//go:embed openapi.json
-var openAPIDoc []byte
 
 // Store is what the API needs of storage.
 type Store interface {
@@ -50,14 +46,18 @@ type Store interface {
 
 // API serves /api/v1.
 type API struct {
-	store Store
-	cat   *i18n.Catalog
-	log   *slog.Logger
+	store  Store
+	cat    *i18n.Catalog
+	log    *slog.Logger
+	doc    []byte // the OpenAPI document, merged from its parts
+	docErr error
 }
 
 // New returns the API over store.
 func New(store Store, cat *i18n.Catalog, log *slog.Logger) *API {
-	return &API{store: store, cat: cat, log: log}
+	a := &API{store: store, cat: cat, log: log}
+	a.doc, a.docErr = buildOpenAPI(openAPIFS)
+	return a
 }
 
 // handlerFunc is an API handler: it writes a success response or returns
@@ -71,21 +71,17 @@ type Route struct {
 }
 
 // Routes is the API's route table; paths are relative to the server root.
+// Each feature lists its routes in its own file; they are joined here.
 func (a *API) Routes() []Route {
-	return []Route{
+	rs := []Route{
 		{"GET", Prefix + "/openapi.json", a.openAPI},
 		{"GET", Prefix + "/districts", a.listDistricts},
 		{"GET", Prefix + "/organisations", a.listOrgs},
 		{"GET", Prefix + "/me", a.getMe},
-		{"GET", Prefix + "/children", a.listChildren},
-		{"POST", Prefix + "/children", a.createChild},
-		{"GET", Prefix + "/children/{id}", a.getChild},
-		{"PATCH", Prefix + "/children/{id}", a.updateChild},
-		{"POST", Prefix + "/children/{id}/break-glass", a.openBreakGlass},
-		{"GET", Prefix + "/break-glass", a.listBreakGlass},
-		{"POST", Prefix + "/break-glass/{id}/review", a.reviewBreakGlass},
 		{"GET", Prefix + "/audit", a.listAudit},
 	}
+	rs = append(rs, a.childRoutes()...)
+	return rs
 }
 
 // Register adds the API's routes to mux, and a fallback that answers
@@ -108,9 +104,12 @@ func (a *API) wrap(h handlerFunc) http.Handler {
 }
 
 func (a *API) openAPI(w http.ResponseWriter, _ *http.Request) error {
+	if a.docErr != nil {
+		return a.docErr
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=300")
-	_, err := w.Write(openAPIDoc)
+	_, err := w.Write(a.doc)
 	return err
 }
 

@@ -19,6 +19,19 @@ import (
 	"dayaq/internal/storage"
 )
 
+// childRoutes are the children registry's routes and break-glass.
+func (a *API) childRoutes() []Route {
+	return []Route{
+		{"GET", Prefix + "/children", a.listChildren},
+		{"POST", Prefix + "/children", a.createChild},
+		{"GET", Prefix + "/children/{id}", a.getChild},
+		{"PATCH", Prefix + "/children/{id}", a.updateChild},
+		{"POST", Prefix + "/children/{id}/break-glass", a.openBreakGlass},
+		{"GET", Prefix + "/break-glass", a.listBreakGlass},
+		{"POST", Prefix + "/break-glass/{id}/review", a.reviewBreakGlass},
+	}
+}
+
 // actor returns who is acting, or Unauthorized when nobody signed in.
 func actor(r *http.Request) (audit.Actor, error) {
 	a := authn.ActorFrom(r)

@@ -30,7 +30,7 @@ type Child struct {
 	SchoolID   int64
 	Grade      int    // 0 is the preparatory class
 	Section    string // the class letter: "A" in 5A; may be empty
-	Version    int // optimistic-locking version
+	Version    int    // optimistic-locking version
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 }

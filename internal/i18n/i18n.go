@@ -67,18 +67,43 @@ type Catalog struct {
 	matcher language.Matcher
 }
 
-// Load reads the embedded catalogues.
-func Load() (*Catalog, error) {
+// Load reads the embedded catalogues. Each language has its main file
+// (catalog/az.json) and may have one more per feature (catalog/cases.az.json),
+// so that a feature's strings live beside each other; a key defined twice
+// for one language is an error.
+func Load() (*Catalog, error) { return load(catalogFS) }
+
+func load(catalogFS fs.FS) (*Catalog, error) {
 	c := &Catalog{msgs: map[Lang]map[string]message{}}
 	tags := make([]language.Tag, 0, len(Langs()))
 	for _, l := range Langs() {
-		b, err := fs.ReadFile(catalogFS, path.Join("catalog", string(l)+".json"))
+		files, err := fs.Glob(catalogFS, path.Join("catalog", "*"+string(l)+".json"))
 		if err != nil {
-			return nil, fmt.Errorf("i18n: read %s catalogue: %w", l, err)
+			return nil, fmt.Errorf("i18n: list %s catalogues: %w", l, err)
 		}
 		m := map[string]message{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("i18n: parse %s catalogue: %w", l, err)
+		for _, f := range files {
+			base := path.Base(f)
+			if base != string(l)+".json" && !strings.HasSuffix(base, "."+string(l)+".json") {
+				continue
+			}
+			b, err := fs.ReadFile(catalogFS, f)
+			if err != nil {
+				return nil, fmt.Errorf("i18n: read %s: %w", f, err)
+			}
+			part := map[string]message{}
+			if err := json.Unmarshal(b, &part); err != nil {
+				return nil, fmt.Errorf("i18n: parse %s: %w", f, err)
+			}
+			for k, v := range part {
+				if _, dup := m[k]; dup {
+					return nil, fmt.Errorf("i18n: key %q defined twice in the %s catalogues (again in %s)", k, l, base)
+				}
+				m[k] = v
+			}
+		}
+		if len(m) == 0 {
+			return nil, fmt.Errorf("i18n: no %s catalogue", l)
 		}
 		c.msgs[l] = m
 		tags = append(tags, l.Tag())

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 // pluralForms are the CLDR categories each language's plural messages must
@@ -396,4 +397,44 @@ func TestLangs(t *testing.T) {
 			t.Errorf("%s.Tag() = %s", l, l.Tag())
 		}
 	}
+}
+
+func TestLoadFeatureFiles(t *testing.T) {
+	base := fstest.MapFS{
+		"catalog/az.json": {Data: []byte(`{"a": "A az"}`)},
+		"catalog/ru.json": {Data: []byte(`{"a": "A ru"}`)},
+		"catalog/en.json": {Data: []byte(`{"a": "A en"}`)},
+	}
+	t.Run("merged", func(t *testing.T) {
+		fsys := maps.Clone(base)
+		fsys["catalog/cases.az.json"] = &fstest.MapFile{Data: []byte(`{"case.b": "B az"}`)}
+		fsys["catalog/cases.en.json"] = &fstest.MapFile{Data: []byte(`{"case.b": "B en"}`)}
+		c, err := load(fsys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.T(AZ, "case.b"); got != "B az" {
+			t.Errorf("az case.b = %q", got)
+		}
+		if got := c.T(EN, "case.b"); got != "B en" {
+			t.Errorf("en case.b = %q", got)
+		}
+		if c.Has(RU, "case.b") {
+			t.Error("ru took a key from another language's file")
+		}
+	})
+	t.Run("duplicate key", func(t *testing.T) {
+		fsys := maps.Clone(base)
+		fsys["catalog/cases.az.json"] = &fstest.MapFile{Data: []byte(`{"a": "again"}`)}
+		if _, err := load(fsys); err == nil || !strings.Contains(err.Error(), `"a"`) {
+			t.Errorf("duplicate key: err = %v", err)
+		}
+	})
+	t.Run("language missing", func(t *testing.T) {
+		fsys := maps.Clone(base)
+		delete(fsys, "catalog/ru.json")
+		if _, err := load(fsys); err == nil {
+			t.Error("a missing language loaded")
+		}
+	})
 }
