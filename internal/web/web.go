@@ -204,7 +204,7 @@ func (w *Web) page(r *http.Request, title string, data any) Page {
 		p.Langs = append(p.Langs, LangLink{Lang: lang, Name: w.cat.T(lang, "lang.self"),
 			URL: r.URL.Path + "?" + q.Encode(), Current: lang == l.Lang})
 	}
-	for _, s := range Sections() {
+	for _, s := range NavFor(p.User) {
 		p.Nav = append(p.Nav, NavItem{Slug: s.Slug, Key: s.Key, Current: r.URL.Path == "/"+s.Slug})
 	}
 	return p
