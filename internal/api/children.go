@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,11 +33,22 @@ func (a *API) childRoutes() []Route {
 	}
 }
 
-// actor returns who is acting, or Unauthorized when nobody signed in.
+// actor returns who is acting, or Unauthorized when nobody signed in. A
+// request that changes something must carry the session's form token when
+// a browser's session cookie signs it (a bearer token needs none: browsers
+// never send one by themselves), and an API token must allow writing.
 func actor(r *http.Request) (audit.Actor, error) {
 	a := authn.ActorFrom(r)
 	if !a.Authenticated() {
 		return a, apperr.New(apperr.Unauthorized, "error.unauthorized")
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if err := authn.CheckCSRF(r); err != nil {
+			return a, err
+		}
+		if a.Scopes != nil && !slices.Contains(a.Scopes, access.ScopeWrite) {
+			return a, apperr.New(apperr.Forbidden, "tokens.error.read_only")
+		}
 	}
 	return a, nil
 }

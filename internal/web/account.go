@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -164,8 +165,8 @@ func (w *Web) signInTOTPPost(rw http.ResponseWriter, r *http.Request) error {
 // enrolData is the authenticator set-up page.
 type enrolData struct {
 	Next          string
-	QRCode        string // data: URI
-	Secret        string // grouped in fours
+	QRCode        template.URL // data: URI of a PNG that auth made (html/template refuses a plain string)
+	Secret        string       // grouped in fours
 	Account       string
 	Error         string // translated
 	RecoveryCodes []string
@@ -203,7 +204,7 @@ func (w *Web) renderEnrol(rw http.ResponseWriter, r *http.Request, status int, e
 	if err != nil {
 		return err
 	}
-	d := enrolData{Next: next, QRCode: e.QRCode, Secret: auth.FormatTOTPSecret(e.Secret), Account: e.Account, Error: errText}
+	d := enrolData{Next: next, QRCode: qrURL(e.QRCode), Secret: auth.FormatTOTPSecret(e.Secret), Account: e.Account, Error: errText}
 	return w.render(rw, status, "totp_enrol", w.page(r, "totp.enrol.title", d))
 }
 
@@ -362,4 +363,14 @@ func (w *Web) tokenRevoke(rw http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(rw, r, "/account/tokens", http.StatusSeeOther)
 	return nil
+}
+
+// qrURL marks the QR code's data: URI safe for an <img src>, which
+// html/template would otherwise replace with "#ZgotmplZ". Only a PNG data
+// URI passes.
+func qrURL(s string) template.URL {
+	if !strings.HasPrefix(s, "data:image/png;base64,") {
+		return ""
+	}
+	return template.URL(s)
 }
