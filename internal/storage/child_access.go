@@ -312,6 +312,14 @@ func (db *DB) UpdateChild(ctx context.Context, a audit.Actor, ch child.Child, sc
 	defer apperr.Wrap(&err, "storage.UpdateChild(%d)", ch.ID)
 	err = db.inTx(ctx, func(c conn) error {
 		cur, err := loadChild(ctx, c, a.Principal, access.Write, ch.ID)
+		if code := apperr.CodeOf(err); code == apperr.NotFound || code == apperr.Forbidden {
+			// Refused: out of reach (404) or readable only (403). The
+			// attempt is audited, like a refused read.
+			if aerr := appendAudit(ctx, c, a.Event("child.write_denied", "child", ch.ID)); aerr != nil {
+				return aerr
+			}
+			return errCommit{err}
+		}
 		if err != nil {
 			return err
 		}
@@ -356,6 +364,10 @@ func (db *DB) UpdateChild(ctx context.Context, a audit.Actor, ch child.Child, sc
 		r = ChildRecord{Child: ch, School: school, Decision: cur.Decision, CanWrite: true}
 		return appendAudit(ctx, c, e)
 	})
+	var ec errCommit
+	if errors.As(err, &ec) {
+		return ChildRecord{}, ec.err
+	}
 	return r, err
 }
 

@@ -212,7 +212,9 @@ func (c conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row 
 func (db *DB) reader() conn { return conn{q: db.read, engine: db.engine, now: db.Now()} }
 
 // inTx runs fn in a write transaction, committing when fn returns nil and
-// rolling back otherwise: a failed request changes nothing.
+// rolling back otherwise: a failed request changes nothing. The one
+// exception is errCommit: a refusal whose audit event must be kept, so the
+// transaction commits and the refusal is returned.
 func (db *DB) inTx(ctx context.Context, fn func(c conn) error) (err error) {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -220,10 +222,15 @@ func (db *DB) inTx(ctx context.Context, fn func(c conn) error) (err error) {
 	}
 	defer func() {
 		if err != nil {
-			_ = tx.Rollback()
+			_ = tx.Rollback() // a no-op after the commit of an errCommit
 		}
 	}()
 	if err = fn(conn{q: tx, engine: db.engine, now: db.Now()}); err != nil {
+		if ec := (errCommit{}); errors.As(err, &ec) {
+			if cerr := tx.Commit(); cerr != nil {
+				return fmt.Errorf("storage: commit: %w", cerr)
+			}
+		}
 		return err
 	}
 	if err = tx.Commit(); err != nil {
