@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -112,5 +113,49 @@ func TestAuditUsage(t *testing.T) {
 		if !strings.Contains(errOut, tc.wantText) {
 			t.Errorf("%q: stderr = %q, want it to contain %q", tc.args, errOut, tc.wantText)
 		}
+	}
+}
+
+// TestAuditVerifyDemo: on a fresh demo database (its users' creation is
+// audited) the trail is whole, on both engines; changing or deleting an
+// event, as someone with full access to the database could after dropping
+// the append-only triggers, makes verify fail naming the event.
+func TestAuditVerifyDemo(t *testing.T) {
+	for _, eng := range storagetest.Engines() {
+		t.Run(string(eng.Name), func(t *testing.T) {
+			for _, tc := range []struct{ name, stmt, want string }{
+				{"changed", `UPDATE audit_events SET action = 'user.nothing' WHERE seq = 3`, "broken at event 3"},
+				{"deleted", `DELETE FROM audit_events WHERE seq = 2`, "broken at event 3"},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					dsn := eng.DSN(t)
+					if _, errOut, err := auditCLI(t, "demo", "--db", dsn, "--children", "30"); err != nil {
+						t.Fatalf("demo: %v\n%s", err, errOut)
+					}
+					out, errOut, err := auditCLI(t, "audit", "verify", "--db", dsn)
+					if err != nil {
+						t.Fatalf("audit verify on a fresh demo database: %v\n%s%s", err, out, errOut)
+					}
+					m := regexp.MustCompile(`(\d+) events checked`).FindStringSubmatch(out)
+					if m == nil || m[1] == "0" || !strings.Contains(out, "whole") {
+						t.Fatalf("stdout = %q, want the trail whole with its events checked", out)
+					}
+					db := storagetest.Open(t, dsn)
+					stmts := []string{`DROP TRIGGER audit_events_no_update`, `DROP TRIGGER audit_events_no_delete`}
+					if db.Engine() == storage.Postgres {
+						stmts = []string{`DROP TRIGGER audit_events_no_change ON audit_events`}
+					}
+					for _, s := range append(stmts, tc.stmt) {
+						if err := db.ExecRaw(context.Background(), s); err != nil {
+							t.Fatalf("%s: %v", s, err)
+						}
+					}
+					out, _, err = auditCLI(t, "audit", "verify", "--db", dsn)
+					if exitCode(err) != 1 || !strings.Contains(out, tc.want) {
+						t.Errorf("after the event was %s: exit %d, stdout %q; want exit 1 and %q", tc.name, exitCode(err), out, tc.want)
+					}
+				})
+			}
+		})
 	}
 }
