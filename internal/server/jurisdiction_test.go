@@ -466,6 +466,13 @@ func TestBreakGlassHTTP(t *testing.T) {
 				if status == 200 && !strings.Contains(p.text(), reason) {
 					t.Errorf("%s: the review page does not show the reason", who)
 				}
+				// The audit trail, in the UI and the API, is theirs alone too.
+				if a := w.page(w.users[who], http.MethodGet, "/audit?break_glass=1"); a.Status != status || (status == 200 && !strings.Contains(a.text(), reason)) {
+					t.Errorf("%s opens the audit trail: %d, want %d (with the reason)", who, a.Status, status)
+				}
+				if a := w.api(w.users[who], http.MethodGet, "/api/v1/audit?break_glass=1", ""); a.Status != status {
+					t.Errorf("%s reads the audit API: %d, want %d", who, a.Status, status)
+				}
 			}
 			// Four hours later it is closed again.
 			w.clock.Add(4*time.Hour + time.Second)

@@ -676,3 +676,36 @@ func TestAPITokens(t *testing.T) {
 		})
 	}
 }
+
+// TestSessionCookieFlags: the session cookie is HttpOnly, SameSite=Lax, for
+// the whole site, Secure behind a TLS terminator, and a session (browser
+// lifetime) cookie; it never carries the token the database keeps.
+func TestSessionCookieFlags(t *testing.T) {
+	w := newWorld(t, storagetest.SQLiteDSN(t))
+	for _, https := range []bool{false, true} {
+		header := []string{"Accept-Language", "en"}
+		if https {
+			header = append(header, "X-Forwarded-Proto", "https")
+		}
+		body, fh := form("email", w.users["analyst"].Email, "password", testPassword)
+		r := serve(w.h, http.MethodPost, "/signin", body, append(header, fh...)...)
+		var c *http.Cookie
+		for _, x := range (&http.Response{Header: r.Header}).Cookies() {
+			if x.Name == authn.CookieName {
+				c = x
+			}
+		}
+		if r.Status != http.StatusSeeOther || c == nil {
+			t.Fatalf("https=%v: %d, cookie %v", https, r.Status, c)
+		}
+		if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.Secure != https || c.MaxAge != 0 || !c.Expires.IsZero() {
+			t.Errorf("https=%v: cookie %+v, want HttpOnly, SameSite=Lax, Path=/, Secure=%v, no expiry", https, c, https)
+		}
+		if _, err := w.db.SessionByTokenHash(context.Background(), c.Value); err == nil {
+			t.Error("the cookie's value is the stored hash: the database must keep only the hash of the token")
+		}
+		if _, err := w.db.SessionByTokenHash(context.Background(), auth.HashToken(c.Value)); err != nil {
+			t.Errorf("the session is not stored under the hash of its token: %v", err)
+		}
+	}
+}
