@@ -709,3 +709,66 @@ func TestSessionCookieFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestSignInNextStaysOnSite: ?next= after sign-in leads only to a page of
+// this site.
+func TestSignInNextStaysOnSite(t *testing.T) {
+	w := newWorld(t, storagetest.SQLiteDSN(t))
+	for next, want := range map[string]string{
+		"/children?school=BAK-06-001": "/children?school=BAK-06-001",
+		"//evil.example/x":            "/",
+		"https://evil.example/":       "/",
+		"/\\evil.example":             "/",
+		"/signout":                    "/",
+		"":                            "/",
+	} {
+		b := &browser{h: w.h}
+		r := b.do(http.MethodPost, "/signin", "email", w.users["analyst"].Email, "password", testPassword, "next", next)
+		if r.Status != http.StatusSeeOther || r.Location != want {
+			t.Errorf("next=%q: %d to %q, want %q", next, r.Status, r.Location, want)
+		}
+	}
+}
+
+// TestSessionTimeouts: a session unused for storage.IdleTimeout, or older
+// than storage.AbsoluteTimeout however busy, signs in no more; one waiting
+// for its second factor lives storage.PendingTimeout.
+func TestSessionTimeouts(t *testing.T) {
+	w := newWorld(t, storagetest.SQLiteDSN(t))
+	b := &browser{h: w.h}
+	b.do(http.MethodPost, "/signin", "email", w.users["analyst"].Email, "password", testPassword)
+	w.clock.Add(storage.IdleTimeout - time.Minute)
+	if !b.signedIn() {
+		t.Fatal("the session ended before its idle timeout")
+	}
+	w.clock.Add(storage.IdleTimeout + time.Second)
+	if r := b.do(http.MethodGet, "/children"); r.Status != http.StatusSeeOther || b.cookie != "" {
+		t.Errorf("idle session: %d, cookie %q; want a redirect to sign in and the cookie cleared", r.Status, b.cookie)
+	}
+
+	b.do(http.MethodPost, "/signin", "email", w.users["analyst"].Email, "password", testPassword)
+	for elapsed := time.Duration(0); elapsed < storage.AbsoluteTimeout-storage.IdleTimeout; elapsed += storage.IdleTimeout / 2 {
+		w.clock.Add(storage.IdleTimeout / 2)
+		if !b.signedIn() {
+			t.Fatalf("a busy session ended after %s", elapsed)
+		}
+	}
+	w.clock.Add(storage.IdleTimeout)
+	if b.signedIn() {
+		t.Error("a session outlived its absolute timeout")
+	}
+
+	secret := auth.NewTOTPSecret()
+	u, err := w.db.CreateUser(context.Background(), audit.System(), storage.NewUser{Email: "head3@test.dayaq.az",
+		Name: "Direktor", OrgCode: "BAK-06-002", Roles: []access.Role{access.SchoolHead}, PasswordHash: cheapHash, TOTPSecret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.do(http.MethodPost, "/signin", "email", u.Email, "password", testPassword)
+	tok := b.formToken(t, "/signin/totp")
+	w.clock.Add(storage.PendingTimeout + time.Second)
+	code, _ := auth.TOTPCode(secret, w.clock.Now())
+	if r := b.do(http.MethodPost, "/signin/totp", "csrf", tok, "code", code); r.Status == http.StatusSeeOther || b.signedIn() {
+		t.Errorf("a pending session past its timeout took a code: %d", r.Status)
+	}
+}
