@@ -29,6 +29,9 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("storage.Migrate: %w", err)
 	}
+	if err := db.seedTaxonomy(ctx); err != nil {
+		return len(results), fmt.Errorf("storage.Migrate: %w", err)
+	}
 	return len(results), nil
 }
 

@@ -44,6 +44,7 @@ type DB struct {
 	read   *sql.DB // the read pool
 	write  *sql.DB // one connection on SQLite; the same pool as read on PostgreSQL
 	now    func() time.Time
+	hot    hotlineState // the hotline's caches, keys and group-commit writer (hotline.go)
 }
 
 // Option configures Open.
@@ -146,6 +147,7 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes every connection.
 func (db *DB) Close() error {
+	db.stopGroupWriter()
 	err := db.read.Close()
 	if db.write != db.read {
 		err = errors.Join(err, db.write.Close())
