@@ -123,6 +123,7 @@ func (w *Web) routes() []route {
 		{"GET /{$}", w.home},
 	}
 	rs = append(rs, w.childRoutes()...)
+	rs = append(rs, w.hotlineRoutes()...)
 	rs = append(rs, w.accountRoutes()...)
 	for _, s := range Sections() {
 		if !slices.ContainsFunc(rs, func(r route) bool { return r.pattern == "GET /"+s.Slug }) {
