@@ -159,12 +159,13 @@ func (f contactForm) answers() hotline.Answers {
 
 // contact turns the form into a contact, naming the fields it cannot read.
 // Field names are the API's, mapped to the form's inputs by formField.
-func (f contactForm) contact() (hotline.Contact, []apperr.FieldError) {
+// An empty time is now.
+func (f contactForm) contact(now time.Time) (hotline.Contact, []apperr.FieldError) {
 	var fs []apperr.FieldError
 	c := hotline.Contact{Channel: hotline.Channel(f.Channel), CallType: hotline.CallType(f.CallType),
 		Caller:     hotline.Caller{Anonymous: f.Anonymous, Name: f.CallerName, Relationship: hotline.Relationship(f.Relationship), Phone: f.Phone},
 		Categories: f.Categories, Answers: f.answers(), Urgency: hotline.Urgency(f.Urgency), Narrative: f.Narrative,
-		Outcome: hotline.Outcome(f.Outcome), OutcomeReason: f.OutcomeReason, ReferredTo: f.ReferredTo}
+		Outcome: hotline.Outcome(f.Outcome), OutcomeReason: f.OutcomeReason, ReferredTo: f.ReferredTo, ReceivedAt: now}
 	if t, err := time.ParseInLocation(localLayout, f.ReceivedAt, baku); err == nil {
 		c.ReceivedAt = t
 	} else if f.ReceivedAt != "" {
@@ -293,7 +294,7 @@ func (w *Web) contactCreate(rw http.ResponseWriter, r *http.Request) error {
 		return apperr.New(apperr.Invalid, "error.validation")
 	}
 	f := contactFormFrom(r.PostForm)
-	c, fs := f.contact()
+	c, fs := f.contact(w.store.Now())
 	if len(fs) > 0 {
 		return w.renderContactForm(rw, r, http.StatusUnprocessableEntity, f, apperr.Validation(fs...))
 	}
