@@ -89,6 +89,7 @@ func commands() []command {
 		{"user", "manage users (user add)", (*Main).user},
 		{"token", "manage API tokens (token create)", (*Main).token},
 		{"audit", "verify the audit trail (audit verify)", (*Main).audit},
+		{"bench", "measure intake throughput (bench intake)", (*Main).bench},
 		{"version", "print the version", (*Main).version},
 	}
 }
@@ -162,7 +163,7 @@ func (m *Main) dbFlag(fs *flag.FlagSet) *string {
 
 // openDB opens and migrates the database.
 func openDB(ctx context.Context, dsn string) (*storage.DB, error) {
-	db, err := storage.Open(ctx, dsn)
+	db, err := storage.Open(ctx, dsn, storage.WithSecret([]byte(os.Getenv("DAYAQ_SECRET"))))
 	if err != nil {
 		return nil, err
 	}

@@ -2,10 +2,12 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
 	"sync"
+	"time"
 )
 
 // Group commit (ADR 0009). A durable commit costs one fsync of the WAL
@@ -35,10 +37,16 @@ type batcher struct {
 	reqs chan batchReq
 	quit chan struct{}
 	wg   sync.WaitGroup
+
+	// SQLite only: statements prepared on the one write connection, reused
+	// by every batch (parsing SQL is a good part of a contact's cost), and
+	// those a batch met for the first time, to prepare after it.
+	prepared map[string]*sql.Stmt
+	missed   []string
 }
 
 func newBatcher(db *DB) *batcher {
-	b := &batcher{db: db, reqs: make(chan batchReq, maxBatch), quit: make(chan struct{})}
+	b := &batcher{db: db, reqs: make(chan batchReq, maxBatch), quit: make(chan struct{}), prepared: map[string]*sql.Stmt{}}
 	b.wg.Add(1)
 	go b.run()
 	return b
@@ -82,9 +90,22 @@ func (db *DB) stopGroupWriter() {
 	}
 }
 
+// linger is how long the writer waits for one more request when the
+// previous batch was shared (requests are arriving concurrently): a commit
+// costs more than this, so a fuller batch pays for the wait.
+const linger = 300 * time.Microsecond
+
 func (b *batcher) run() {
 	defer b.wg.Done()
+	defer func() {
+		for _, st := range b.prepared {
+			st.Close()
+		}
+	}()
 	batch := make([]batchReq, 0, maxBatch)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	last := 0 // the previous batch's size
 	for {
 		select {
 		case <-b.quit:
@@ -98,12 +119,95 @@ func (b *batcher) run() {
 			select {
 			case r := <-b.reqs:
 				batch = append(batch, r)
+				continue
 			default:
+			}
+			if last < 2 || len(batch) >= last {
+				break drain
+			}
+			timer.Reset(linger)
+			select {
+			case r := <-b.reqs:
+				batch = append(batch, r)
+				if !timer.Stop() {
+					<-timer.C
+				}
+			case <-timer.C:
 				break drain
 			}
 		}
+		last = len(batch)
 		b.commit(batch)
+		b.prepareMissed()
 	}
+}
+
+// prepareMissed prepares, on the write connection and outside any
+// transaction, the statements the last batch used for the first time.
+func (b *batcher) prepareMissed() {
+	for _, q := range b.missed {
+		if _, ok := b.prepared[q]; ok {
+			continue
+		}
+		st, err := b.db.write.PrepareContext(context.Background(), q)
+		if err != nil {
+			continue // it will be prepared in the transaction again, and tried again after
+		}
+		b.prepared[q] = st
+	}
+	b.missed = b.missed[:0]
+}
+
+// txStmts runs a transaction's statements through prepared statements:
+// those of the write connection when it has them, else prepared in the
+// transaction (and noted, to be prepared on the connection after it). It
+// is a querier, so conn uses it like a *sql.Tx.
+type txStmts struct {
+	b     *batcher
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+func (t *txStmts) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := t.stmts[q]; ok {
+		return st, nil
+	}
+	var st *sql.Stmt
+	if p, ok := t.b.prepared[q]; ok {
+		st = t.tx.StmtContext(ctx, p)
+	} else {
+		var err error
+		if st, err = t.tx.PrepareContext(ctx, q); err != nil {
+			return nil, err
+		}
+		t.b.missed = append(t.b.missed, q)
+	}
+	t.stmts[q] = st
+	return st, nil
+}
+
+func (t *txStmts) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (t *txStmts) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (t *txStmts) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return t.tx.QueryRowContext(ctx, q, args...) // reports the same error through Scan
+	}
+	return st.QueryRowContext(ctx, args...)
 }
 
 // refuse answers every queued request with errClosed.
@@ -136,6 +240,10 @@ func (b *batcher) commit(batch []batchReq) {
 		fail(fmt.Errorf("storage: begin: %w", err))
 		return
 	}
+	var q querier = tx
+	if b.db.engine == SQLite { // pgx caches prepared statements per connection itself
+		q = &txStmts{b: b, tx: tx, stmts: map[string]*sql.Stmt{}}
+	}
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			errs[i] = err
@@ -147,7 +255,7 @@ func (b *batcher) commit(batch []batchReq) {
 			fail(fmt.Errorf("storage: savepoint: %w", err))
 			return
 		}
-		err := r.fn(conn{q: tx, engine: b.db.engine, now: b.db.Now()})
+		err := r.fn(conn{q: q, engine: b.db.engine, now: b.db.Now()})
 		var ec errCommit
 		if err == nil || errors.As(err, &ec) {
 			if _, rerr := tx.ExecContext(ctx, "RELEASE SAVEPOINT "+sp); rerr != nil {

@@ -116,6 +116,7 @@ func sqliteDSN(path string, readOnly bool) string {
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "cache_size(-32000)")
+	q.Add("_pragma", "temp_store(MEMORY)") // savepoints' sub-journals stay in memory (group commit, ADR 0009)
 	q.Add("_time_format", "sqlite")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
