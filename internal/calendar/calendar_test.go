@@ -43,8 +43,8 @@ func TestWorkingDays2026(t *testing.T) {
 	c := seeded()
 	off := []string{
 		"2026-01-01", "2026-01-02", // New Year (Thu, Fri)
-		"2026-01-20",               // Day of National Mourning (Tue), not carried
-		"2026-03-09",               // 8 March is a Sunday: carried to Monday
+		"2026-01-20",                             // Day of National Mourning (Tue), not carried
+		"2026-03-09",                             // 8 March is a Sunday: carried to Monday
 		"2026-03-20", "2026-03-23", "2026-03-24", // Novruz on weekdays (Ramazan on the 20th and 21st too)
 		"2026-03-25", "2026-03-26", "2026-03-27", "2026-03-30", // carried: 20th doubled, 21st doubled on a Saturday, 22nd a Sunday
 		"2026-05-11",                             // 9 May is a Saturday
