@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -275,6 +276,57 @@ func TestRunExclusive(t *testing.T) {
 			rs, err := a.JobRuns(ctx)
 			if err != nil || len(rs) != 1 || rs[0].Runs != 2 || rs[0].LastError != "boom" {
 				t.Errorf("job runs %+v, %v", rs, err)
+			}
+		})
+	}
+}
+
+// BenchmarkUnreadCount is the bell's query, run on every page, for a user
+// with 2,000 notifications (200 unread) among 20,000.
+func BenchmarkUnreadCount(b *testing.B) {
+	for _, e := range storagetest.Engines() {
+		b.Run(string(e.Name), func(b *testing.B) {
+			ctx := context.Background()
+			db := storagetest.Open(b, e.DSN(b))
+			if _, err := db.ImportOrgs(ctx, []org.Org{{Code: "POL-BAK", Type: org.Police, NameAZ: "Polis"}}); err != nil {
+				b.Fatal(err)
+			}
+			var users []int64
+			for i := range 10 {
+				u, err := db.CreateUser(ctx, audit.System(), storage.NewUser{Email: fmt.Sprintf("u%d@police.example.az", i), Name: "U",
+					OrgCode: "POL-BAK", Roles: []access.Role{access.AgencyOfficer}, PasswordHash: "x"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				users = append(users, u.ID)
+				// In-app only, so that the outbox stays small.
+				a := audit.Actor{Principal: access.Principal{UserID: u.ID}}
+				p, _ := db.NotifyPrefsOf(ctx, a)
+				p.Channels[notify.CaseAssigned][notify.Email] = false
+				if _, err := db.SaveNotifyPrefs(ctx, a, p); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for _, u := range users {
+				ms := make([]notify.Message, 2000)
+				for i := range ms {
+					ms[i] = notify.Must(notify.CaseAssigned, notify.User(u), "notify.escalation.overdue", "/cases/1", notify.ID(int64(i)))
+				}
+				if err := db.Notify(ctx, ms...); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := db.MarkAllNotificationsRead(ctx, audit.Actor{Principal: access.Principal{UserID: u}}); err != nil {
+					b.Fatal(err)
+				}
+				if err := db.Notify(ctx, ms[:200]...); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				if n, err := db.UnreadCount(ctx, users[3]); err != nil || n != 200 {
+					b.Fatal(n, err)
+				}
 			}
 		})
 	}
