@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"dayaq/internal/i18n"
 	"dayaq/internal/storage"
 	"dayaq/internal/storage/storagetest"
 )
@@ -424,5 +425,16 @@ func TestServeBadAddress(t *testing.T) {
 	r := run(context.Background(), english(), "serve", "--addr", "127.0.0.1:-1", "--db", tempDB(t))
 	if r.err == nil || !strings.Contains(r.err.Error(), "listen") {
 		t.Errorf("err %v, want a listen error", r.err)
+	}
+}
+
+func TestCommandSummariesTranslated(t *testing.T) {
+	cat := i18n.MustLoad()
+	for _, c := range commands() {
+		for _, l := range i18n.Langs() {
+			if s := c.summary(cat.For(l)); strings.Contains(s, i18n.Missing) {
+				t.Errorf("%s: no %s summary (%s)", c.name, l, s)
+			}
+		}
 	}
 }

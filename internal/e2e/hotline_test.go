@@ -60,7 +60,9 @@ func TestHotlineKeyboard(t *testing.T) {
 	signInAs(t, ctx, "hotline_operator")
 
 	alt := chromedp.KeyModifiers(chromedp.ModifierAlt)
-	key := func(k string, opts ...chromedp.KeyOption) chromedp.Action[chromedp.Void] { return chromedp.KeyEvent(k, opts...) }
+	key := func(k string, opts ...chromedp.KeyOption) chromedp.Action[chromedp.Void] {
+		return chromedp.KeyEvent(k, opts...)
+	}
 	focus := func(want string) chromedp.Action[chromedp.Void] {
 		return func(ctx context.Context, _ *chromedp.Target) (chromedp.Void, error) {
 			if got := activeID(ctx); got != want {

@@ -14,6 +14,8 @@ import (
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
 	"dayaq/internal/hotline"
+	"dayaq/internal/notify"
+	"dayaq/internal/org"
 	"dayaq/internal/taxonomy"
 )
 
@@ -215,6 +217,11 @@ func insertContact(ctx context.Context, c conn, db *DB, a audit.Actor, in hotlin
 		e.ChildID = childIDs[0]
 	}
 	e.Details = detailsJSON(map[string]any{"urgency": ct.Urgency, "children": childIDs, "alert": ct.AlertOpen})
+	if ct.AlertOpen {
+		if err := alertCritical(ctx, c, ct); err != nil {
+			return ContactRecord{}, err
+		}
+	}
 	if err := appendAudit(ctx, c, e); err != nil {
 		return ContactRecord{}, err
 	}
@@ -689,4 +696,40 @@ func (db *DB) HalfWrittenContacts(ctx context.Context) (n int, err error) {
 		k.children_n <> (SELECT COUNT(*) FROM contact_children x WHERE x.contact_id = k.id) OR
 		k.categories_n <> (SELECT COUNT(*) FROM contact_categories x WHERE x.contact_id = k.id)`).Scan(&n)
 	return n, err
+}
+
+// alertCritical tells the hotline's supervisors and the city special-cases
+// unit of a critical contact, in the same transaction: in the app, by
+// e-mail and (by default) SMS through the outbox. The message says what to
+// do and links to the contact; it never carries a child's name.
+func alertCritical(ctx context.Context, c conn, ct *hotline.Contact) error {
+	rows, err := c.query(ctx, `SELECT DISTINCT u.id FROM users u JOIN user_roles r ON r.user_id = u.id JOIN orgs o ON o.id = u.org_id
+		WHERE u.disabled = FALSE AND ((r.role = ? AND u.org_id = ?) OR (r.role = ? AND o.type = ?)) ORDER BY u.id`,
+		access.HotlineSupervisor, ct.OrgID, access.CitySpecialist, org.CityDepartment)
+	if err != nil {
+		return fmt.Errorf("alert recipients: %w", err)
+	}
+	var to []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		to = append(to, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	msgs := make([]notify.Message, 0, len(to))
+	for _, id := range to {
+		m, err := notify.New(notify.CriticalAlert, notify.User(id), "notify.hotline.critical",
+			fmt.Sprintf("/hotline/contacts/%d", ct.ID), notify.ID(ct.ID), notify.At(ct.ReceivedAt))
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, m)
+	}
+	return notifyTx(ctx, c, msgs...)
 }

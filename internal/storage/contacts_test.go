@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -140,6 +141,32 @@ func TestContacts(t *testing.T) {
 				if pg.Alerts[0].CanTake != (who != "hotline_operator") {
 					t.Errorf("%s can take = %v", who, pg.Alerts[0].CanTake)
 				}
+			}
+			// …and tells them at once, in the app and by e-mail, without the child's name.
+			for _, who := range []string{"hotline_supervisor", "city_specialist"} {
+				ns, err := db.Notifications(ctx, f.users[who], storage.NotificationFilter{})
+				if err != nil || len(ns) != 1 || ns[0].Link != fmt.Sprintf("/hotline/contacts/%d", cid) || ns[0].Key != "notify.hotline.critical" {
+					t.Errorf("%s notifications = %+v, %v", who, ns, err)
+				}
+			}
+			if ns, _ := db.Notifications(ctx, op, storage.NotificationFilter{}); len(ns) != 0 {
+				t.Errorf("the operator was alerted: %+v", ns)
+			}
+			out, err := db.Outbox(ctx, storage.OutboxFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			emails := 0
+			for _, m := range out {
+				if m.Channel == "email" && m.Key == "notify.hotline.critical" {
+					emails++
+				}
+				if strings.Contains(fmt.Sprint(m.Args), "Murad") {
+					t.Errorf("an alert carries the child's name: %+v", m)
+				}
+			}
+			if emails != 2 {
+				t.Errorf("%d alert e-mails queued, want 2 (supervisor, city specialist)", emails)
 			}
 			if err := db.TakeContact(ctx, op, cid); apperr.CodeOf(err) != apperr.Forbidden {
 				t.Errorf("operator takes: %v", err)
