@@ -20,6 +20,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	children := fs.Int("demo-children", 20000, "how many synthetic children --demo loads")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	cases := m.caseFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -27,7 +28,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := openDB(ctx, *dsn)
+	opts, err := cases.storageOptions()
+	if err != nil {
+		return err
+	}
+	db, err := openDB(ctx, *dsn, opts...)
 	if err != nil {
 		return err
 	}
@@ -49,7 +54,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			m.printSignIns()
 		}
 	}
-	srv, err := server.New(db, m.cat, log)
+	vault, err := cases.vault(*dsn, *withDemo, log)
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(db, m.cat, log, server.WithVault(vault))
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
+	"dayaq/internal/blob"
 	"dayaq/internal/child"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
@@ -42,6 +43,8 @@ type Store interface {
 	ReviewBreakGlass(ctx context.Context, a audit.Actor, id int64, note string) error
 
 	AuditEvents(ctx context.Context, f storage.AuditFilter) ([]audit.Event, error)
+
+	CaseStore
 }
 
 // API serves /api/v1.
@@ -51,6 +54,7 @@ type API struct {
 	log    *slog.Logger
 	doc    []byte // the OpenAPI document, merged from its parts
 	docErr error
+	vault  *blob.Vault // attachments' encrypted bytes (WithVault)
 }
 
 // New returns the API over store.
@@ -81,6 +85,7 @@ func (a *API) Routes() []Route {
 		{"GET", Prefix + "/audit", a.listAudit},
 	}
 	rs = append(rs, a.childRoutes()...)
+	rs = append(rs, a.caseRoutes()...)
 	return rs
 }
 
