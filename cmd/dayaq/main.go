@@ -89,6 +89,7 @@ func commands() []command {
 		{"user", "manage users (user add)", (*Main).user},
 		{"token", "manage API tokens (token create)", (*Main).token},
 		{"audit", "verify the audit trail (audit verify)", (*Main).audit},
+		{"bench", "measure (bench cases: the case list on 1M cases)", (*Main).bench},
 		{"version", "print the version", (*Main).version},
 	}
 }

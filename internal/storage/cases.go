@@ -636,20 +636,26 @@ type CasePage struct {
 	Next  string
 }
 
-// cursorOf is the keyset cursor after case r: its queue key and ID.
-func cursorOf(r CaseRecord) string {
+// cursorOf is the keyset cursor after case r: its sort key and ID. Queues
+// sort by queue_key; the overdue list by the deadline (most overdue first),
+// its cursor marked with a "d".
+func cursorOf(r CaseRecord, byDue bool) string {
+	if byDue {
+		return "d" + strconv.FormatInt(r.Due().UnixMicro(), 10) + "_" + strconv.FormatInt(r.ID, 10)
+	}
 	return strconv.FormatInt(queueKey(r.Case), 10) + "_" + strconv.FormatInt(r.ID, 10)
 }
 
-// ParseCaseCursor checks a cursor's shape.
-func ParseCaseCursor(s string) (key, id int64, ok bool) {
+// ParseCaseCursor checks a cursor's shape: byDue for the overdue list's.
+func ParseCaseCursor(s string) (byDue bool, key, id int64, ok bool) {
+	s, byDue = strings.CutPrefix(s, "d")
 	a, b, found := strings.Cut(s, "_")
 	if !found {
-		return 0, 0, false
+		return false, 0, 0, false
 	}
 	key, err1 := strconv.ParseInt(a, 10, 64)
 	id, err2 := strconv.ParseInt(b, 10, 64)
-	return key, id, err1 == nil && err2 == nil && id > 0
+	return byDue, key, id, err1 == nil && err2 == nil && id > 0
 }
 
 // caseBranches turns the case policy's filter into one SQL condition per
@@ -742,21 +748,31 @@ func listCaseIDs(ctx context.Context, c conn, p access.Principal, q CaseQuery) (
 		where = append(where, `k.due_at < ?`)
 		wargs = append(wargs, c.now)
 	}
+	// The overdue list walks the deadline index, most overdue first; every
+	// other list walks a queue index.
+	sortCol := `k.queue_key`
+	if q.Overdue {
+		sortCol = `k.due_at`
+	}
 	if q.After != "" {
-		key, id, ok := ParseCaseCursor(q.After)
-		if !ok {
+		byDue, key, id, ok := ParseCaseCursor(q.After)
+		if !ok || byDue != q.Overdue {
 			return nil, apperr.Validation(apperr.Field("after", "error.cursor"))
 		}
-		where = append(where, `(k.queue_key > ? OR (k.queue_key = ? AND k.id > ?))`)
-		wargs = append(wargs, key, key, id)
+		var k any = key
+		if byDue {
+			k = time.UnixMicro(key).UTC()
+		}
+		where = append(where, `(`+sortCol+` > ? OR (`+sortCol+` = ? AND k.id > ?))`)
+		wargs = append(wargs, k, k, id)
 	}
 	lim := strconv.Itoa(q.Limit)
 	var parts []string
 	var args []any
 	for i, b := range branches {
 		w := append([]string{b.cond}, where...)
-		parts = append(parts, `SELECT * FROM (SELECT DISTINCT k.queue_key, k.id`+b.from+`WHERE `+strings.Join(w, ` AND `)+
-			` ORDER BY k.queue_key, k.id LIMIT `+lim+`) b`+strconv.Itoa(i))
+		parts = append(parts, `SELECT * FROM (SELECT DISTINCT `+sortCol+` AS sort_key, k.id`+b.from+`WHERE `+strings.Join(w, ` AND `)+
+			` ORDER BY `+sortCol+`, k.id LIMIT `+lim+`) b`+strconv.Itoa(i))
 		args = append(append(args, b.args...), wargs...)
 	}
 	sqlq := parts[0]
@@ -770,7 +786,8 @@ func listCaseIDs(ctx context.Context, c conn, p access.Principal, q CaseQuery) (
 	defer rows.Close()
 	var ids []int64
 	for rows.Next() {
-		var key, id int64
+		var key any
+		var id int64
 		if err := rows.Scan(&key, &id); err != nil {
 			return nil, err
 		}
@@ -844,7 +861,7 @@ func (db *DB) listCases(ctx context.Context, c conn, p access.Principal, q CaseQ
 		pg.Cases = append(pg.Cases, r)
 	}
 	if len(pg.Cases) == q.Limit {
-		pg.Next = cursorOf(pg.Cases[len(pg.Cases)-1])
+		pg.Next = cursorOf(pg.Cases[len(pg.Cases)-1], q.Overdue)
 	}
 	return pg, nil
 }

@@ -49,7 +49,7 @@ CREATE INDEX cases_school_queue ON cases (school_id, queue_key, id);
 CREATE INDEX cases_lead_queue ON cases (lead_org_id, queue_key, id);
 CREATE INDEX cases_owner_queue ON cases (owner_id, queue_key, id);
 CREATE INDEX cases_creator_queue ON cases (created_by, queue_key, id);
-CREATE INDEX cases_due ON cases (due_at) WHERE due_at IS NOT NULL;
+CREATE INDEX cases_due ON cases (due_at, id) WHERE due_at IS NOT NULL; -- the overdue list, most overdue first
 
 CREATE TABLE case_children (
     case_id  INTEGER NOT NULL REFERENCES cases (id),
