@@ -82,4 +82,3 @@ func (m *Main) benchCases(ctx context.Context, args []string) error {
 	bench.PrintTable(m.Stdout, db.Engine(), have, seeded, rs)
 	return nil
 }
-

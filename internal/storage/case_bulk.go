@@ -21,7 +21,8 @@ const bulkCaseColumns = 24
 
 // InsertCasesBulk adds cases and their children in one transaction with
 // multi-row INSERTs, unaudited: it is the path of benchmarks and demo data,
-// never of a request. Each case must be valid; IDs are set.
+// never of a request. Each case must be valid; IDs are set. A case's place
+// is its own school only: give it children of that school.
 func (db *DB) InsertCasesBulk(ctx context.Context, cs []BulkCase) (err error) {
 	defer apperr.Wrap(&err, "storage.InsertCasesBulk(%d)", len(cs))
 	const rowsPer = 400 // 400 × 24 = 9,600 values: under SQLite's 32,766 and PostgreSQL's 65,535
@@ -67,13 +68,23 @@ func (db *DB) InsertCasesBulk(ctx context.Context, cs []BulkCase) (err error) {
 			// IDs are given in VALUES order; RETURNING's order is not promised,
 			// so sort them back into it.
 			slices.Sort(ids)
-			var links []string
-			var largs []any
+			var links, places []string
+			var largs, pargs []any
 			for i := range part {
 				part[i].ID = ids[i]
 				for _, ch := range part[i].ChildIDs {
 					links = append(links, "(?, ?)")
 					largs = append(largs, ids[i], ch)
+				}
+				if k := part[i].Case; k.SchoolID != 0 {
+					places = append(places, "(?, ?, ?, ?)")
+					pargs = append(pargs, ids[i], k.SchoolID, nullString(k.District), queueKey(k))
+				}
+			}
+			if len(places) > 0 {
+				if _, err := c.exec(ctx, `INSERT INTO case_places (case_id, school_id, district_code, queue_key) VALUES `+
+					strings.Join(places, ", "), pargs...); err != nil {
+					return fmt.Errorf("bulk case places: %w", err)
 				}
 			}
 			if len(links) > 0 {

@@ -69,7 +69,7 @@ func New(cat *i18n.Catalog, log *slog.Logger, deps Deps) (*Web, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: hash assets: %w", err)
 	}
-	funcs := template.FuncMap{"asset": w.assetURL, "field": inputField}
+	funcs := template.FuncMap{"asset": w.assetURL, "field": inputField, "when": when}
 	names, err := fs.Glob(files, "templates/pages/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: list templates: %w", err)
@@ -126,6 +126,7 @@ func (w *Web) routes() []route {
 		{"GET /{$}", w.home},
 	}
 	rs = append(rs, w.childRoutes()...)
+	rs = append(rs, w.caseRoutes()...)
 	rs = append(rs, w.accountRoutes()...)
 	for _, s := range Sections() {
 		if !slices.ContainsFunc(rs, func(r route) bool { return r.pattern == "GET /"+s.Slug }) {
@@ -194,6 +195,7 @@ type LangLink struct {
 type NavItem struct {
 	Slug, Key string
 	Current   bool
+	Badges    []Badge // counts beside the entry (the case queues)
 }
 
 func (w *Web) page(r *http.Request, title string, data any) Page {
@@ -210,6 +212,7 @@ func (w *Web) page(r *http.Request, title string, data any) Page {
 	for _, s := range Sections() {
 		p.Nav = append(p.Nav, NavItem{Slug: s.Slug, Key: s.Key, Current: r.URL.Path == "/"+s.Slug})
 	}
+	w.caseBadges(r, &p)
 	return p
 }
 
