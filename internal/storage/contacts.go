@@ -13,6 +13,7 @@ import (
 	"dayaq/internal/access"
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
+	"dayaq/internal/casework"
 	"dayaq/internal/hotline"
 	"dayaq/internal/notify"
 	"dayaq/internal/org"
@@ -204,6 +205,9 @@ func insertContact(ctx context.Context, c conn, db *DB, a audit.Actor, in hotlin
 		return ContactRecord{}, fmt.Errorf("insert contact: %w", err)
 	}
 	if err := insertContactParts(ctx, c, ct); err != nil {
+		return ContactRecord{}, err
+	}
+	if err := caseForContact(ctx, c, db, a, tax, ct); err != nil {
 		return ContactRecord{}, err
 	}
 	e := a.Event("contact.create", "contact", ct.ID)
@@ -732,4 +736,55 @@ func alertCritical(ctx context.Context, c conn, ct *hotline.Contact) error {
 		msgs = append(msgs, m)
 	}
 	return notifyTx(ctx, c, msgs...)
+}
+
+// caseForContact opens a case from the contact, or attaches the contact to
+// the case it names, in the contact's own transaction (the cases'
+// storage does the case's part): both commit or neither does.
+func caseForContact(ctx context.Context, c conn, db *DB, a audit.Actor, tax taxonomy.Taxonomy, ct *hotline.Contact) error {
+	switch ct.Outcome {
+	case hotline.CaseOpened:
+		var kids []int64
+		for _, r := range ct.Children {
+			if r.ChildID > 0 {
+				kids = append(kids, r.ChildID)
+			}
+		}
+		title := ct.Categories[0]
+		if n, ok := tax.Node(title); ok {
+			title = n.AZ
+		}
+		summary := ct.Narrative
+		if r := []rune(summary); len(r) > casework.MaxSummary {
+			summary = string(r[:casework.MaxSummary])
+		}
+		k, err := db.createCaseTx(ctx, c, a, casework.NewCase{Type: ct.Categories[0], TaxonomyVersion: tax.Version,
+			Severity: casework.Severity(ct.Urgency), Title: fmt.Sprintf("146-2 #%d: %s", ct.ID, title), Summary: summary,
+			ChildIDs: kids, DetectedAt: ct.ReceivedAt, ContactID: ct.ID})
+		if err != nil {
+			if e := apperr.As(err); e.Code == apperr.Invalid {
+				fs := make([]apperr.FieldError, 0, len(e.Fields))
+				for _, f := range e.Fields {
+					fs = append(fs, apperr.Field("outcome", f.Key, f.Args...))
+				}
+				return apperr.Validation(fs...)
+			}
+			return err
+		}
+		ct.CaseID = k.ID
+	case hotline.Attached:
+		if _, err := db.loadCase(ctx, c, a.Principal, access.Write, ct.CaseID, true); err != nil {
+			if code := apperr.CodeOf(err); code == apperr.NotFound || code == apperr.Forbidden {
+				return apperr.Validation(apperr.Field("case_id", "hotline.error.case_unknown"))
+			}
+			return err
+		}
+		if err := linkContactTx(ctx, c, a, ct.CaseID, ct.ID); err != nil {
+			return err
+		}
+	default:
+		return nil
+	}
+	_, err := c.exec(ctx, `UPDATE contacts SET case_id = ? WHERE id = ?`, ct.CaseID, ct.ID)
+	return err
 }

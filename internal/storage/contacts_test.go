@@ -228,6 +228,30 @@ func TestContacts(t *testing.T) {
 				t.Errorf("old contact's version = %d, want 1", old.TaxonomyVersion)
 			}
 
+			// A contact opens a case in its own transaction; another attaches to it.
+			opened := contact()
+			opened.Outcome = hotline.CaseOpened
+			respO, err := db.CreateContact(ctx, op, opened, storage.ContactCreate{Render: renderID})
+			if err != nil {
+				t.Fatalf("open a case: %v", err)
+			}
+			ro, err := db.ContactFor(ctx, op, createdID(t, respO))
+			if err != nil || ro.CaseID == 0 {
+				t.Fatalf("contact's case = %d, %v", ro.CaseID, err)
+			}
+			if _, err := db.CaseFor(ctx, city, ro.CaseID); err != nil {
+				t.Errorf("the case the contact opened: %v", err)
+			}
+			att := contact()
+			att.Outcome, att.CaseID = hotline.Attached, ro.CaseID
+			if _, err := db.CreateContact(ctx, op, att, storage.ContactCreate{Render: renderID}); err != nil {
+				t.Errorf("attach to the case: %v", err)
+			}
+			att.CaseID = 987654
+			if _, err := db.CreateContact(ctx, op, att, storage.ContactCreate{Render: renderID}); apperr.CodeOf(err) != apperr.Invalid {
+				t.Errorf("attach to no case: %v", err)
+			}
+
 			// A silent call carries no data.
 			if _, err := db.CreateContact(ctx, op, hotline.Contact{Channel: hotline.Phone, ReceivedAt: f.clock.t,
 				CallType: hotline.Silent}, storage.ContactCreate{Render: renderID}); err != nil {

@@ -52,8 +52,13 @@ func newBatcher(db *DB) *batcher {
 	return b
 }
 
+// constError is an error that can be a constant.
+type constError string
+
+func (e constError) Error() string { return string(e) }
+
 // errClosed answers requests made after Close.
-var errClosed = errors.New("storage: closed")
+const errClosed = constError("storage: closed")
 
 // inGroupTx runs fn in a savepoint of a shared write transaction and
 // returns once that transaction has committed (nil, or fn's errCommit) or

@@ -27,6 +27,8 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+
+	"dayaq/internal/casework"
 )
 
 // Engine names a database engine.
@@ -49,6 +51,7 @@ type DB struct {
 	hot    hotlineState // the hotline's caches, keys and group-commit writer (hotline.go)
 	// deadlines are the deadlines per urgency the calendar counts (see Calendar).
 	deadlines calendar.Deadlines
+	cases     casework.Deadlines // the spans case deadlines are computed with (WithCaseDeadlines)
 }
 
 // Option configures Open.
@@ -76,7 +79,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	if dsn == "" {
 		dsn = DefaultPath
 	}
-	db := &DB{engine: EngineOf(dsn), now: time.Now}
+	db := &DB{engine: EngineOf(dsn), now: time.Now, cases: casework.DefaultDeadlines()}
 	for _, o := range opts {
 		o(db)
 	}

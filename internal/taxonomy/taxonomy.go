@@ -12,7 +12,6 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"dayaq/internal/apperr"
@@ -87,9 +86,22 @@ func Parse(b []byte) (Taxonomy, error) {
 	return t, t.Validate()
 }
 
-// codeRE is the shape of a code: dotted lower-case words, the parent's
-// code as its prefix.
-var codeRE = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$`)
+// validCode reports whether s has the shape of a code: dotted words of
+// lower-case ASCII letters, digits and underscores, each starting with a
+// letter.
+func validCode(s string) bool {
+	for w := range strings.SplitSeq(s, ".") {
+		if w == "" || w[0] < 'a' || w[0] > 'z' {
+			return false
+		}
+		for _, r := range w {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
+				return false
+			}
+		}
+	}
+	return true
+}
 
 // Validate checks the tree: codes well formed and unique, each parent
 // known and listed before its children, each child's code under its
@@ -101,7 +113,7 @@ func (t Taxonomy) Validate() error {
 	for i, n := range t.Nodes {
 		f := func(name string) string { return fmt.Sprintf("nodes[%d].%s", i, name) }
 		switch {
-		case !codeRE.MatchString(n.Code) || len(n.Code) > 80:
+		case !validCode(n.Code) || len(n.Code) > 80:
 			fs = append(fs, apperr.Field(f("code"), "taxonomy.error.code", n.Code))
 		case seen[n.Code]:
 			fs = append(fs, apperr.Field(f("code"), "taxonomy.error.duplicate", n.Code))

@@ -37,6 +37,7 @@ type Store interface {
 
 	hotlineStore
 	NotifyStore
+	CaseStore
 }
 
 func (w *Web) childRoutes() []route {

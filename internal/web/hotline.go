@@ -52,9 +52,6 @@ func (w *Web) hotlineRoutes() []route {
 	}
 }
 
-// baku is the hotline's clock on the wall: Azerbaijan keeps UTC+4 all year.
-var baku = time.FixedZone("AZT", 4*60*60)
-
 // localLayout is how a datetime-local input writes a time.
 const localLayout = "2006-01-02T15:04"
 
@@ -131,7 +128,7 @@ func (f contactForm) Checked(code string) bool { return slices.Contains(f.Catego
 const childRows = 2
 
 func newContactForm(now time.Time) contactForm {
-	return contactForm{Channel: string(hotline.Phone), ReceivedAt: now.In(baku).Format(localLayout),
+	return contactForm{Channel: string(hotline.Phone), ReceivedAt: now.In(baku()).Format(localLayout),
 		CallType: string(hotline.ChildSelf), Anonymous: true, Outcome: string(hotline.Advice),
 		Children: make([]childRow, childRows)}
 }
@@ -166,7 +163,7 @@ func (f contactForm) contact(now time.Time) (hotline.Contact, []apperr.FieldErro
 		Caller:     hotline.Caller{Anonymous: f.Anonymous, Name: f.CallerName, Relationship: hotline.Relationship(f.Relationship), Phone: f.Phone},
 		Categories: f.Categories, Answers: f.answers(), Urgency: hotline.Urgency(f.Urgency), Narrative: f.Narrative,
 		Outcome: hotline.Outcome(f.Outcome), OutcomeReason: f.OutcomeReason, ReferredTo: f.ReferredTo, ReceivedAt: now}
-	if t, err := time.ParseInLocation(localLayout, f.ReceivedAt, baku); err == nil {
+	if t, err := time.ParseInLocation(localLayout, f.ReceivedAt, baku()); err == nil {
 		c.ReceivedAt = t
 	} else if f.ReceivedAt != "" {
 		fs = append(fs, apperr.Field("received_at", "hotline.error.time_format"))
@@ -282,7 +279,7 @@ func (w *Web) contactNew(rw http.ResponseWriter, r *http.Request) error {
 		var v url.Values
 		if json.Unmarshal([]byte(draft), &v) == nil {
 			f = contactFormFrom(v)
-			f.DraftAt = at.In(baku).Format("15:04:05")
+			f.DraftAt = at.In(baku()).Format("15:04:05")
 		}
 	}
 	return w.renderContactForm(rw, r, http.StatusOK, f, nil)
@@ -345,7 +342,7 @@ func (w *Web) contactDraft(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := w.page(r, "hotline.new.title", nil)
-	p.Data = contactForm{DraftAt: w.store.Now().In(baku).Format("15:04:05")}
+	p.Data = contactForm{DraftAt: w.store.Now().In(baku()).Format("15:04:05")}
 	return w.renderFragment(rw, "hotline_form", "hotline_draft_status", p)
 }
 

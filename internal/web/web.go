@@ -24,6 +24,7 @@ import (
 	"dayaq/internal/access"
 	"dayaq/internal/apperr"
 	"dayaq/internal/authn"
+	"dayaq/internal/blob"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
 )
@@ -38,6 +39,7 @@ type Web struct {
 	store  Store
 	audit  AuditStore
 	authn  *authn.Authn
+	vault  *blob.Vault
 	pages  map[string]*template.Template
 	assets map[string]string // file name → content hash, for cache-busting URLs
 }
@@ -47,11 +49,12 @@ type Deps struct {
 	Store Store
 	Audit AuditStore
 	Authn *authn.Authn // signs people in; the account pages use it
+	Vault *blob.Vault  // case attachments' encrypted bytes; nil: attachments off
 }
 
 // New parses the templates and hashes the static files.
 func New(cat *i18n.Catalog, log *slog.Logger, deps Deps) (*Web, error) {
-	w := &Web{cat: cat, log: log, store: deps.Store, audit: deps.Audit, authn: deps.Authn, pages: map[string]*template.Template{}, assets: map[string]string{}}
+	w := &Web{cat: cat, log: log, store: deps.Store, audit: deps.Audit, authn: deps.Authn, vault: deps.Vault, pages: map[string]*template.Template{}, assets: map[string]string{}}
 	err := fs.WalkDir(files, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -67,7 +70,7 @@ func New(cat *i18n.Catalog, log *slog.Logger, deps Deps) (*Web, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: hash assets: %w", err)
 	}
-	funcs := template.FuncMap{"asset": w.assetURL, "field": inputField}
+	funcs := template.FuncMap{"asset": w.assetURL, "field": inputField, "when": when}
 	names, err := fs.Glob(files, "templates/pages/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: list templates: %w", err)
@@ -125,6 +128,7 @@ func (w *Web) routes() []route {
 	}
 	rs = append(rs, w.childRoutes()...)
 	rs = append(rs, w.hotlineRoutes()...)
+	rs = append(rs, w.caseRoutes()...)
 	rs = append(rs, w.accountRoutes()...)
 	rs = append(rs, w.notifyRoutes()...)
 	for _, s := range Sections() {
@@ -196,6 +200,7 @@ type LangLink struct {
 type NavItem struct {
 	Slug, Key string
 	Current   bool
+	Badges    []Badge // counts beside the entry (the case queues)
 }
 
 func (w *Web) page(r *http.Request, title string, data any) Page {
@@ -222,6 +227,7 @@ func (w *Web) page(r *http.Request, title string, data any) Page {
 	for _, s := range Sections() {
 		p.Nav = append(p.Nav, NavItem{Slug: s.Slug, Key: s.Key, Current: r.URL.Path == "/"+s.Slug})
 	}
+	w.caseBadges(r, &p)
 	return p
 }
 
