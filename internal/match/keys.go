@@ -1,7 +1,6 @@
 package match
 
 import (
-	"hash/fnv"
 	"slices"
 	"time"
 )
@@ -23,48 +22,44 @@ type Query struct {
 	School    string
 }
 
-// Blocking keys. A child is filed under a handful of 64-bit keys, each a
-// hash of a few skeletons and the birth date; a query computes the keys
-// the same child would have under every reading of it (any word order, a
-// swapped day and month, a year off by one) and looks them up in an index.
-// Only the few children behind those keys are scored.
+// Blocking keys. A child is filed under three or four short text keys made
+// of skeletons and the birth date; a query computes the keys, and the key
+// prefixes, that the same child would have under every reading of it (any
+// word order, a swapped day and month, a year off by one) and looks them up
+// in an ordered index. Only the few children behind them are scored.
 //
-//	D  date + the skeleton of one name (surname or first name): finds the
-//	   child when the date is right and one of the two names has no typo.
-//	F  date + the first letter of one name's skeleton: finds the child when
-//	   both names have a typo, unless both typos hit a first letter. It
-//	   reaches tens of children on a large roster, so it is looked up only
-//	   when the D keys found nothing strong (Fallback).
-//	N  surname + first name, no date: finds the child without a date or
-//	   with a wrong one (Broad: common names have thousands of namesakes).
-//	P  surname + first name + father's name, no date: the same, narrower.
+//	"d" date skeleton      one per name (surname, first name): the query's
+//	                       exact keys find the child when the date is right
+//	                       and one of the two names has no typo; the range
+//	                       "d" date initial… finds it when both names have
+//	                       a typo, unless both typos hit the first letter.
+//	                       That range reaches tens of children on a large
+//	                       roster, so it is looked up only when the exact
+//	                       keys found nothing strong (Fallback).
+//	"n" a " " b " " father the two names (in skeleton order) and the
+//	                       father's: exact with a father's name; the range
+//	                       "n" a " " b " "… finds the child without a date
+//	                       or with a wrong one (Broad: common names have
+//	                       thousands of namesakes, so it is limited).
 const (
-	kindDate    = 'D'
-	kindInitial = 'F'
-	kindNames   = 'N'
-	kindFather  = 'P'
+	kindDate  = "d"
+	kindNames = "n"
 )
 
-// QueryKeys are the keys to look up for a query: Precise keys each reach
-// few children; Broad keys may reach many, so an index looks them up with
-// a limit; Fallback keys are looked up only when the others found no
-// strong candidate.
-type QueryKeys struct {
-	Precise  []int64
-	Broad    []int64
-	Fallback []int64
-}
+// Range is the half-open interval of keys [From, To): the keys that start
+// with a prefix.
+type Range struct{ From, To string }
 
-// key hashes a kind and its parts into a signed 64-bit key (both SQLite's
-// INTEGER and PostgreSQL's BIGINT are signed).
-func key(kind byte, parts ...string) int64 {
-	h := fnv.New64a()
-	h.Write([]byte{kind})
-	for _, p := range parts {
-		h.Write([]byte{0})
-		h.Write([]byte(p))
-	}
-	return int64(h.Sum64())
+func prefix(p string) Range { return Range{From: p, To: p + "~"} } // keys use a-z, 0-9 and space, all below "~"
+
+// QueryKeys are what a query looks up: Exact keys each reach few children;
+// Broad ranges may reach many, so an index looks them up with a limit;
+// Fallback ranges are looked up only when the others found no strong
+// candidate.
+type QueryKeys struct {
+	Exact    []string
+	Broad    []Range
+	Fallback []Range
 }
 
 // pair orders two skeletons so that word order does not matter.
@@ -74,8 +69,6 @@ func pair(a, b string) (string, string) {
 	}
 	return a, b
 }
-
-func first(s string) string { return s[:1] }
 
 // joined is the skeleton of a whole field ("Məhəmməd Əli" as one).
 func joined(ts []Token) string {
@@ -87,35 +80,26 @@ func joined(ts []Token) string {
 }
 
 // Keys returns the blocking keys under which a child is filed. They depend
-// only on the names and the birth date, so re-filing a child whose record
-// did not change gives the same keys.
-func Keys(p Person) []int64 {
+// only on the names and the birth date, so a child whose names and date did
+// not change keeps its keys.
+func Keys(p Person) []string {
 	r := NewRecord(p)
-	l, f, fa := joined(r.last), joined(r.first), joined(r.father)
-	var ks []int64
-	add := func(k int64) {
+	var ks []string
+	add := func(k string) {
 		if !slices.Contains(ks, k) {
 			ks = append(ks, k)
 		}
 	}
-	if l == "" || f == "" {
-		for _, t := range append(append([]Token{}, r.last...), r.first...) {
-			add(key(kindDate, dateKey(p.BirthDate), t.Skel))
-		}
-		return ks
-	}
-	d := dateKey(p.BirthDate)
 	if !p.BirthDate.IsZero() {
+		d := dateKey(p.BirthDate)
 		for _, t := range append(append([]Token{}, r.last...), r.first...) {
-			add(key(kindDate, d, t.Skel))
+			add(kindDate + d + t.Skel)
 		}
-		add(key(kindInitial, d, first(l)))
-		add(key(kindInitial, d, first(f)))
 	}
-	a, b := pair(l, f)
-	add(key(kindNames, a, b))
-	if fa != "" {
-		add(key(kindFather, a, b, fa))
+	l, f := joined(r.last), joined(r.first)
+	if l != "" && f != "" {
+		a, b := pair(l, f)
+		add(kindNames + a + " " + b + " " + joined(r.father))
 	}
 	return ks
 }
@@ -129,12 +113,12 @@ func dateKey(t time.Time) string {
 
 // nearDates are the dates a birth date is confused with: itself, the day
 // and month swapped, and the year one off.
-func nearDates(t time.Time) (exact, swapped, years []string) {
-	exact = []string{dateKey(t)}
+func nearDates(t time.Time) (close, years []string) {
+	close = []string{dateKey(t)}
 	if int(t.Month()) != t.Day() && t.Day() <= 12 {
 		s := time.Date(t.Year(), time.Month(t.Day()), int(t.Month()), 0, 0, 0, 0, time.UTC)
 		if s.Day() == int(t.Month()) {
-			swapped = []string{dateKey(s)}
+			close = append(close, dateKey(s))
 		}
 	}
 	for _, dy := range []int{-1, 1} {
@@ -143,15 +127,20 @@ func nearDates(t time.Time) (exact, swapped, years []string) {
 			years = append(years, dateKey(y))
 		}
 	}
-	return exact, swapped, years
+	return close, years
 }
 
-// Keys returns the keys a query looks up.
+// Keys returns what a query looks up.
 func (q ParsedQuery) Keys() QueryKeys {
 	var qk QueryKeys
-	add := func(to *[]int64, k int64) {
-		if !slices.Contains(*to, k) {
-			*to = append(*to, k)
+	addKey := func(k string) {
+		if !slices.Contains(qk.Exact, k) {
+			qk.Exact = append(qk.Exact, k)
+		}
+	}
+	addRange := func(to *[]Range, r Range) {
+		if !slices.Contains(*to, r) {
+			*to = append(*to, r)
 		}
 	}
 	var names, fathers []Token
@@ -163,30 +152,29 @@ func (q ParsedQuery) Keys() QueryKeys {
 		}
 	}
 	if !q.BirthDate.IsZero() {
-		exact, swapped, years := nearDates(q.BirthDate)
-		close := append(append([]string{}, exact...), swapped...)
+		close, years := nearDates(q.BirthDate)
 		for _, d := range append(append([]string{}, close...), years...) {
 			for _, t := range names {
-				add(&qk.Precise, key(kindDate, d, t.Skel))
+				addKey(kindDate + d + t.Skel)
 			}
 		}
-		for _, t := range names {
-			for _, d := range close {
-				add(&qk.Fallback, key(kindInitial, d, first(t.Skel)))
+		for _, d := range close {
+			for _, t := range names {
+				addRange(&qk.Fallback, prefix(kindDate+d+t.Skel[:1]))
 			}
 		}
 	}
 	for i, a := range names {
 		for j, b := range names[i+1:] {
 			x, y := pair(a.Skel, b.Skel)
-			add(&qk.Broad, key(kindNames, x, y))
+			addRange(&qk.Broad, prefix(kindNames+x+" "+y+" "))
 			for _, f := range fathers {
-				add(&qk.Precise, key(kindFather, x, y, f.Skel))
+				addKey(kindNames + x + " " + y + " " + f.Skel)
 			}
 			if len(fathers) == 0 { // a third word may be the father's name without oğlu/qızı
 				for k, c := range names {
 					if k != i && k != i+1+j {
-						add(&qk.Precise, key(kindFather, x, y, c.Skel))
+						addKey(kindNames + x + " " + y + " " + c.Skel)
 					}
 				}
 			}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -154,13 +155,18 @@ func TestReasonKeysInCatalogues(t *testing.T) {
 	}
 }
 
-// roster is a synthetic roster with an in-memory index of blocking keys,
-// as storage keeps it in child_match_keys.
+// roster is a synthetic roster with an in-memory ordered index of blocking
+// keys, as storage keeps it in child_match_keys.
 type roster struct {
 	children []child.Child
 	records  []match.Record
 	schools  map[int64]string
-	index    map[int64][]int32
+	index    []entry // sorted by key, then child
+}
+
+type entry struct {
+	key string
+	id  int32
 }
 
 func newRoster(seed int64, n int) *roster {
@@ -174,10 +180,17 @@ func newRoster(seed int64, n int) *roster {
 			codes[o.ID] = o.Code
 		}
 	}
-	r := &roster{schools: codes, index: map[int64][]int32{}}
+	r := &roster{schools: codes}
 	for c := range demo.Children(seed, n, schools) {
-		r.add(c)
+		i := int32(len(r.children))
+		r.children = append(r.children, c)
+		p := r.person(c)
+		r.records = append(r.records, match.NewRecord(p))
+		for _, k := range match.Keys(p) {
+			r.index = append(r.index, entry{k, i})
+		}
 	}
+	slices.SortFunc(r.index, func(a, b entry) int { return strings.Compare(a.key, b.key) })
 	return r
 }
 
@@ -186,47 +199,47 @@ func (r *roster) person(c child.Child) match.Person {
 		BirthDate: c.BirthDate, School: r.schools[c.SchoolID]}
 }
 
-func (r *roster) add(c child.Child) {
-	i := int32(len(r.children))
-	r.children = append(r.children, c)
-	p := r.person(c)
-	r.records = append(r.records, match.NewRecord(p))
-	for _, k := range match.Keys(p) {
-		r.index[k] = append(r.index[k], i)
+// lookup returns the children filed under keys in [from, to), at most max.
+func (r *roster) lookup(from, to string, max int) []int32 {
+	i, _ := slices.BinarySearchFunc(r.index, from, func(e entry, k string) int { return strings.Compare(e.key, k) })
+	var ids []int32
+	for ; i < len(r.index) && r.index[i].key < to && len(ids) < max; i++ {
+		ids = append(ids, r.index[i].id)
 	}
+	return ids
 }
 
-// broadLimit is how many children a broad key may bring, as storage limits it.
-const broadLimit = 2000
+// broadLimit is how many children a broad range may bring, as storage limits it.
+const broadLimit = 1000
 
-// find returns the top candidates and how many records were scored.
+// find returns the top candidates and how many records were scored, the
+// way storage does it.
 func (r *roster) find(q match.Query, limit int) ([]match.Candidate, int) {
 	pq := match.Parse(q)
 	keys := pq.Keys()
 	seen := map[int32]bool{}
 	var ids []int64
 	var recs []match.Record
-	take := func(ks []int64, max int) {
-		n := 0
-		for _, k := range ks {
-			for _, i := range r.index[k] {
-				if n == max {
-					return
-				}
-				if !seen[i] {
-					seen[i] = true
-					ids = append(ids, int64(i))
-					recs = append(recs, r.records[i])
-					n++
-				}
+	take := func(got []int32) {
+		for _, i := range got {
+			if !seen[i] {
+				seen[i] = true
+				ids = append(ids, int64(i))
+				recs = append(recs, r.records[i])
 			}
 		}
 	}
-	take(keys.Precise, 1<<30)
-	take(keys.Broad, broadLimit)
+	for _, k := range keys.Exact {
+		take(r.lookup(k, k+"\x00", 1<<30))
+	}
+	for _, rg := range keys.Broad {
+		take(r.lookup(rg.From, rg.To, broadLimit))
+	}
 	cs := match.Rank(pq, ids, recs, limit)
 	if len(keys.Fallback) > 0 && (len(cs) == 0 || cs[0].Level == match.Possible) {
-		take(keys.Fallback, 1<<30)
+		for _, rg := range keys.Fallback {
+			take(r.lookup(rg.From, rg.To, 1<<30))
+		}
 		cs = match.Rank(pq, ids, recs, limit)
 	}
 	return cs, len(recs)

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"dayaq/internal/apperr"
 )
 
 // Level is how sure a match is.
@@ -135,7 +137,7 @@ func assign(qs []Token, ss []slot) (best []int, bestSum float64) {
 				continue
 			}
 			sim := similarity(qs[i].Skel, s.tok.Skel)
-			if sim < 0.5 {
+			if sim < 0.6 {
 				continue
 			}
 			used[j], cur[i] = true, j
@@ -446,4 +448,37 @@ func Rank(q ParsedQuery, ids []int64, records []Record, limit int) []Candidate {
 		cs = cs[:limit]
 	}
 	return cs
+}
+
+// Validate checks a query as it comes from a form or the API: a name with
+// at least one letter, not too long; a school code not too long.
+func (q Query) Validate() error {
+	var fs []apperr.FieldError
+	switch n := len([]rune(q.Name)); {
+	case len(ParseName(q.Name).Tokens) == 0:
+		fs = append(fs, apperr.Field("name", "error.required"))
+	case n > 200:
+		fs = append(fs, apperr.Field("name", "error.too_long", 200))
+	}
+	if len([]rune(q.School)) > 64 {
+		fs = append(fs, apperr.Field("school_code", "error.too_long", 64))
+	}
+	if !q.BirthDate.IsZero() && (q.BirthDate.Year() < 1900 || q.BirthDate.Year() > 2200) {
+		fs = append(fs, apperr.Field("birth_date", "match.error.birth_date"))
+	}
+	if len(fs) > 0 {
+		return apperr.Validation(fs...)
+	}
+	return nil
+}
+
+// ParseDate reads a birth date as people type it: YYYY-MM-DD or DD.MM.YYYY.
+func ParseDate(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	for _, layout := range []string{"2006-01-02", "02.01.2006", "2.1.2006"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
 }
