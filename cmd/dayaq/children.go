@@ -91,7 +91,9 @@ func (m *Main) childrenMatch(ctx context.Context, args []string) error {
 			return err
 		}
 		a := audit.Actor{Principal: p, RequestID: "cli"}
-		find = func(ctx context.Context, q match.Query) ([]storage.MatchCandidate, error) { return db.MatchChildren(ctx, a, q) }
+		find = func(ctx context.Context, q match.Query) ([]storage.MatchCandidate, error) {
+			return db.MatchChildren(ctx, a, q)
+		}
 	}
 	return m.matchBatch(ctx, in, find)
 }
