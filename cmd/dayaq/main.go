@@ -90,6 +90,7 @@ func commands() []command {
 		{"user", "manage users (user add)", (*Main).user},
 		{"token", "manage API tokens (token create)", (*Main).token},
 		{"audit", "verify the audit trail (audit verify)", (*Main).audit},
+		{"bench", "benchmarks (bench match)", (*Main).bench},
 		{"version", "print the version", (*Main).version},
 	}
 }

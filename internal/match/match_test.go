@@ -12,6 +12,7 @@ import (
 	"dayaq/internal/demo"
 	"dayaq/internal/i18n"
 	"dayaq/internal/match"
+	"dayaq/internal/match/matchgen"
 	"dayaq/internal/org"
 )
 
@@ -261,13 +262,13 @@ func TestRecallByKind(t *testing.T) {
 		name string
 		date func(time.Time) time.Time
 	}
-	for _, k := range kinds() {
+	for _, k := range matchgen.Kinds() {
 		hits, strong, scored := 0, 0, 0
 		var misses []string
 		for range perKind {
 			i := r.IntN(len(ro.children))
 			c := ro.children[i]
-			q := match.Query{Name: k.write(r, c), BirthDate: c.BirthDate}
+			q := match.Query{Name: k.Write(r, c), BirthDate: c.BirthDate}
 			cs, n := ro.find(q, 10)
 			scored += n
 			for j, cand := range cs {
@@ -285,9 +286,9 @@ func TestRecallByKind(t *testing.T) {
 		}
 		recall := float64(hits) / perKind
 		t.Logf("%-20s recall@5 %.1f%% (%d/%d), strong or exact %.1f%%, %.0f records scored a query",
-			k.name, 100*recall, hits, perKind, 100*float64(strong)/perKind, float64(scored)/perKind)
+			k.Name, 100*recall, hits, perKind, 100*float64(strong)/perKind, float64(scored)/perKind)
 		if recall < wantRecall {
-			t.Errorf("%s: recall@5 %.3f below %.2f; misses: %v", k.name, recall, wantRecall, misses)
+			t.Errorf("%s: recall@5 %.3f below %.2f; misses: %v", k.Name, recall, wantRecall, misses)
 		}
 	}
 	// A birth date said wrong: the name still finds the child.
@@ -305,7 +306,7 @@ func TestRecallByKind(t *testing.T) {
 				continue
 			}
 			tried++
-			cs, _ := ro.find(match.Query{Name: asciiTyping(r, c.FirstName+" "+c.LastName+" "+c.Patronymic), BirthDate: d.date(c.BirthDate)}, 5)
+			cs, _ := ro.find(match.Query{Name: matchgen.ASCII(r, c.FirstName+" "+c.LastName+" "+c.Patronymic), BirthDate: d.date(c.BirthDate)}, 5)
 			if slices.ContainsFunc(cs, func(c match.Candidate) bool { return c.ID == int64(i) }) {
 				hits++
 			}

@@ -1,4 +1,9 @@
-package match_test
+// Package matchgen writes children's names the many ways people write
+// them — ASCII typing, capitals, English romanisation, Russian Cyrillic and
+// its romanisations, other word orders, with or without the patronymic,
+// with typos — for the matching tests and the matching benchmark. It does
+// no I/O.
+package matchgen
 
 import (
 	"math/rand/v2"
@@ -8,29 +13,27 @@ import (
 	"dayaq/internal/child"
 )
 
-// The spellings a child's name reaches Dayaq in, made from the roster's
-// Azerbaijani Latin the way people write it. Each kind is a function of
-// the record and a random source; the tests draw hundreds of each.
-
-// kind is one way of writing a child's name.
-type kind struct {
-	name string
-	// write returns the name as written, and whether the patronymic is in it.
-	write func(r *rand.Rand, c child.Child) string
+// Kind is one way of writing a child's name, made from the roster's
+// Azerbaijani Latin the way people write it.
+type Kind struct {
+	Name string
+	// Write returns the child's name as written.
+	Write func(r *rand.Rand, c child.Child) string
 }
 
-func kinds() []kind {
-	return []kind{
+// Kinds returns every kind.
+func Kinds() []Kind {
+	return []Kind{
 		{"latin", func(r *rand.Rand, c child.Child) string { return c.LastName + " " + c.FirstName + " " + c.Patronymic }},
 		{"ascii", func(r *rand.Rand, c child.Child) string {
-			return maybeLower(r, asciiTyping(r, c.LastName+" "+c.FirstName+maybe(r, " "+c.Patronymic)))
+			return maybeLower(r, ASCII(r, c.LastName+" "+c.FirstName+maybe(r, " "+c.Patronymic)))
 		}},
 		{"capitals", func(r *rand.Rand, c child.Child) string {
 			s := c.LastName + " " + c.FirstName + maybe(r, " "+c.Patronymic)
 			if r.IntN(2) == 0 {
 				return strings.ToUpperSpecial(unicode.AzeriCase, s) // MƏMMƏDOVA NƏRMİN
 			}
-			return strings.ToUpper(asciiTyping(r, s)) // MAMMADOVA NARMIN
+			return strings.ToUpper(ASCII(r, s)) // MAMMADOVA NARMIN
 		}},
 		{"english", func(r *rand.Rand, c child.Child) string {
 			s := english(c.LastName) + " " + english(c.FirstName)
@@ -89,7 +92,7 @@ func kinds() []kind {
 			}
 		}},
 		{"typos", func(r *rand.Rand, c child.Child) string {
-			s := asciiTyping(r, c.LastName+" "+c.FirstName) + maybe(r, " "+asciiTyping(r, c.Patronymic))
+			s := ASCII(r, c.LastName+" "+c.FirstName) + maybe(r, " "+ASCII(r, c.Patronymic))
 			return typos(r, s, 1+r.IntN(2))
 		}},
 		{"typos_two", func(r *rand.Rand, c child.Child) string {
@@ -128,10 +131,10 @@ func splitPatronymic(p string) (father, marker string) {
 	return f, m
 }
 
-// asciiTyping writes Azerbaijani without its letters, as on a keyboard
+// ASCII writes Azerbaijani without its letters, as on a keyboard
 // without them: ə as e (mostly) or a, ş as s or sh, ç as c or ch, ğ as g
 // or gh, ı as i, ö as o, ü as u.
-func asciiTyping(r *rand.Rand, s string) string {
+func ASCII(r *rand.Rand, s string) string {
 	var b strings.Builder
 	schwa := "e"
 	if r.IntN(4) == 0 {
