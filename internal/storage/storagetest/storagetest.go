@@ -134,4 +134,3 @@ func createDatabase(t testing.TB, adminURL string) string {
 	})
 	return url
 }
-
