@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"dayaq/internal/audit"
@@ -82,7 +81,7 @@ func (m *Main) benchMatch(ctx context.Context, args []string) error {
 	if len(sizes) == 0 {
 		return usageError{"bench match: no size within --children"}
 	}
-	var rows []benchRow
+	m.benchHeader(*queries)
 	for _, e := range strings.Split(*engines, ",") {
 		var dsn string
 		var cleanup func()
@@ -109,17 +108,18 @@ func (m *Main) benchMatch(ctx context.Context, args []string) error {
 		default:
 			return usageError{"bench match: unknown engine " + e}
 		}
-		fmt.Fprintf(m.Stderr, "%s: ", e)
-		got, err := m.benchEngine(ctx, dsn, sizes, *queries)
+		err := m.benchEngine(ctx, dsn, sizes, *queries)
 		if cleanup != nil {
 			cleanup()
 		}
 		if err != nil {
 			return err
 		}
-		rows = append(rows, got...)
 	}
-	m.printBench(rows, *queries)
+	fmt.Fprintln(m.Stdout, "\nimport: children a second while growing the roster to this size, match keys included, in\n"+
+		"transactions of 50,000 (SQLite synchronous=FULL; the throwaway PostgreSQL runs with fsync off).\n"+
+		"match: MatchChildren by a city-wide user, policy filter and audit event included, one at a time.\n"+
+		"Memory is this process's (PostgreSQL's server is apart).")
 	return nil
 }
 
@@ -171,24 +171,24 @@ func withDatabase(dsn, name string) (string, error) {
 }
 
 // benchEngine grows one roster through the sizes and times each.
-func (m *Main) benchEngine(ctx context.Context, dsn string, sizes []int, queries int) ([]benchRow, error) {
+func (m *Main) benchEngine(ctx context.Context, dsn string, sizes []int, queries int) error {
 	db, err := openDB(ctx, dsn)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer db.Close()
 	if _, err := db.ImportOrgs(ctx, demo.Orgs()); err != nil {
-		return nil, err
+		return err
 	}
 	if _, err := demo.LoadUsers(ctx, db); err != nil {
-		return nil, err
+		return err
 	}
 	var schools []org.Org
 	codes := map[int64]string{}
 	for after := ""; ; {
 		page, err := db.Orgs(ctx, storage.OrgFilter{Type: org.School, After: after, Limit: 500})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		schools = append(schools, page...)
 		if len(page) < 500 {
@@ -202,11 +202,11 @@ func (m *Main) benchEngine(ctx context.Context, dsn string, sizes []int, queries
 	// A city-wide specialist searches: the policy filter runs, and passes all.
 	u, err := db.UserByEmail(ctx, "city_specialist@"+demo.Domain)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	p, err := db.PrincipalForUser(ctx, u.ID)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	actor := audit.Actor{Principal: p, IP: "127.0.0.1", RequestID: "bench"}
 
@@ -216,8 +216,7 @@ func (m *Main) benchEngine(ctx context.Context, dsn string, sizes []int, queries
 	next, stop := iter.Pull(gen)
 	defer stop()
 	var roster []child.Child // kept for writing queries: names and dates only matter
-	var rows []benchRow
-	const batch = 10_000
+	const batch = 50_000
 	have := 0
 	for _, size := range sizes {
 		start := time.Now()
@@ -228,12 +227,12 @@ func (m *Main) benchEngine(ctx context.Context, dsn string, sizes []int, queries
 			for range n {
 				c, ok := next()
 				if !ok {
-					return nil, fmt.Errorf("bench: the generator ran dry")
+					return fmt.Errorf("bench: the generator ran dry")
 				}
 				cs = append(cs, c)
 			}
 			if err := db.InsertChildren(ctx, cs); err != nil {
-				return nil, err
+				return err
 			}
 			for _, c := range cs {
 				roster = append(roster, child.Child{ID: c.ID, LastName: c.LastName, FirstName: c.FirstName,
@@ -243,7 +242,6 @@ func (m *Main) benchEngine(ctx context.Context, dsn string, sizes []int, queries
 			added += n
 		}
 		rate := float64(added) / time.Since(start).Seconds()
-		fmt.Fprintf(m.Stderr, "%d children (%.0f/s); ", size, rate)
 
 		qs := benchQueries(roster, codes, queries, int64(size))
 		lat := make([]time.Duration, 0, len(qs))
@@ -252,7 +250,7 @@ func (m *Main) benchEngine(ctx context.Context, dsn string, sizes []int, queries
 			t0 := time.Now()
 			cs, err := db.MatchChildren(ctx, actor, q)
 			if err != nil {
-				return nil, fmt.Errorf("bench: match %d: %w", len(lat), err)
+				return fmt.Errorf("bench: match %d: %w", len(lat), err)
 			}
 			lat = append(lat, time.Since(t0))
 			total += len(cs)
@@ -261,12 +259,11 @@ func (m *Main) benchEngine(ctx context.Context, dsn string, sizes []int, queries
 		pct := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		rows = append(rows, benchRow{engine: db.Engine(), children: size, importRate: rate,
+		m.benchLine(benchRow{engine: db.Engine(), children: size, importRate: rate,
 			p50: pct(0.50), p95: pct(0.95), p99: pct(0.99), scored: float64(total) / float64(len(qs)),
 			heapInuse: ms.HeapInuse, sys: ms.Sys, maxRSS: maxRSS()})
 	}
-	fmt.Fprintln(m.Stderr)
-	return rows, nil
+	return nil
 }
 
 // benchQueries writes n queries about the roster: most about a child on it
@@ -310,17 +307,17 @@ func maxRSS() int64 {
 	return ru.Maxrss * 1024 // kilobytes on Linux
 }
 
-func (m *Main) printBench(rows []benchRow, queries int) {
+// benchHeader and benchLine print the table a row at a time, as each
+// size is measured.
+func (m *Main) benchHeader(queries int) {
+	fmt.Fprintf(m.Stdout, "dayaq bench match: %d queries a size, on %d CPUs (%s/%s)\n\n", queries, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(m.Stdout, "%-8s %9s %13s %10s %10s %10s %10s %11s %8s %8s\n", "engine", "children", "import rows/s",
+		"match p50", "p95", "p99", "cand./q", "heap inuse", "sys", "max RSS")
+}
+
+func (m *Main) benchLine(r benchRow) {
 	mb := func(b uint64) string { return fmt.Sprintf("%.0f MB", float64(b)/(1<<20)) }
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
-	fmt.Fprintf(m.Stdout, "dayaq bench match: %d queries a size, on %d CPUs (%s/%s)\n\n", queries, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
-	tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "engine\tchildren\timport rows/s\tmatch p50\tp95\tp99\tcandidates/query\theap in use\tsys\tmax RSS\t")
-	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%.1f\t%s\t%s\t%s\t\n", r.engine, r.children, r.importRate,
-			ms(r.p50), ms(r.p95), ms(r.p99), r.scored, mb(r.heapInuse), mb(r.sys), mb(uint64(r.maxRSS)))
-	}
-	tw.Flush()
-	fmt.Fprintln(m.Stdout, "\nimport: children a second while growing the roster to this size, match keys included, in\n"+
-		"transactions of 10,000 (SQLite synchronous=FULL). Memory is this process's (PostgreSQL's server is apart).")
+	fmt.Fprintf(m.Stdout, "%-8s %9d %13.0f %10s %10s %10s %10.1f %11s %8s %8s\n", r.engine, r.children, r.importRate,
+		ms(r.p50), ms(r.p95), ms(r.p99), r.scored, mb(r.heapInuse), mb(r.sys), mb(uint64(r.maxRSS)))
 }

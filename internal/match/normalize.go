@@ -97,10 +97,6 @@ func fold(s string) string {
 	return b.String()
 }
 
-// Fold is the lower-cased form of a name, for display-neutral comparisons
-// and search keys: Azerbaijani casing, single spaces.
-func Fold(s string) string { return strings.Join(words(fold(s)), " ") }
-
 // cyrillic maps a Russian (or Azerbaijani Cyrillic) letter to Azerbaijani
 // Latin; ok is false for other letters. The iotated vowels е, ё, ю, я
 // are handled in translit.
