@@ -52,8 +52,8 @@ func (db *DB) InsertChildren(ctx context.Context, cs []child.Child) (err error) 
 	defer apperr.Wrap(&err, "storage.InsertChildren(%d)", len(cs))
 	return db.inTx(ctx, func(c conn) error {
 		stmt, err := c.q.(*sql.Tx).PrepareContext(ctx, rebind(c.engine, `INSERT INTO children
-			(student_id, last_name, first_name, patronymic, sex, birth_date, school_id, grade, section, version, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING id`))
+			(student_id, last_name, first_name, patronymic, sex, birth_date, school_id, grade, section, dup_key, version, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING id`))
 		if err != nil {
 			return err
 		}
@@ -61,7 +61,8 @@ func (db *DB) InsertChildren(ctx context.Context, cs []child.Child) (err error) 
 		for i := range cs {
 			ch := &cs[i]
 			if err := stmt.QueryRowContext(ctx, ch.StudentID, ch.LastName, ch.FirstName, ch.Patronymic, ch.Sex,
-				ch.BirthDate.Format(dateLayout), ch.SchoolID, ch.Grade, ch.Section, c.now, c.now).Scan(&ch.ID); err != nil {
+				ch.BirthDate.Format(dateLayout), ch.SchoolID, ch.Grade, ch.Section, child.DupKey(ch.LastName, ch.FirstName),
+				c.now, c.now).Scan(&ch.ID); err != nil {
 				return fmt.Errorf("child %s: %w", ch.StudentID, err)
 			}
 			ch.Version, ch.CreatedAt, ch.UpdatedAt = 1, c.now, c.now
