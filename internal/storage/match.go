@@ -98,6 +98,45 @@ func (c conn) prepared(ctx context.Context, cache map[int]*sql.Stmt, n int, buil
 	return st, nil
 }
 
+// fileMatchKeys files the children with the given IDs under the keys of
+// their records as they are now, for writers that do not have the old
+// record at hand (the roster's upsert). Keys the old names or date had stay
+// behind: they can only bring a child up as a candidate, where the scorer,
+// which reads the current record, ranks it by what it is now;
+// ReindexMatchKeys clears them.
+func fileMatchKeys(ctx context.Context, c conn, ids []int64) error {
+	const page = 500
+	for start := 0; start < len(ids); start += page {
+		part := ids[start:min(start+page, len(ids))]
+		args := make([]any, len(part))
+		for i, id := range part {
+			args[i] = id
+		}
+		rows, err := c.query(ctx, `SELECT `+childColumns+` FROM children c WHERE c.id IN (?`+strings.Repeat(`, ?`, len(part)-1)+`)`, args...)
+		if err != nil {
+			return fmt.Errorf("storage: file match keys: %w", err)
+		}
+		var got []int64
+		var keys [][]string
+		for rows.Next() {
+			ch, err := scanChild(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			got, keys = append(got, ch.ID), append(keys, matchKeysFor(ch))
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if err := insertMatchKeys(ctx, c, got, keys); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // replaceMatchKeys re-files a child whose record changed from old to new.
 func replaceMatchKeys(ctx context.Context, c conn, id int64, old, new child.Child) error {
 	ok, nk := matchKeysFor(old), matchKeysFor(new)
@@ -330,7 +369,7 @@ func matchFetch(ctx context.Context, c conn, p access.Principal, conds []string,
 		part := ids[start:min(start+perQuery, len(ids))]
 		facts, fargs := factsColumns(p, c.now)
 		q := `SELECT ` + childRecordColumns + facts + childFromWhere + `WHERE c.id IN (` +
-			strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ") + `) AND ((` + strings.Join(conds, `) OR (`) + `))`
+			strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ") + `) AND c.merged_into IS NULL AND ((` + strings.Join(conds, `) OR (`) + `))`
 		// The placeholders come in the text's order: the facts, the IDs, the filter.
 		rows, err := c.query(ctx, q, append(append(append([]any{}, fargs...), part...), flatten(cargs)...)...)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"dayaq/internal/apperr"
+	"dayaq/internal/audit"
 	"dayaq/internal/child"
 	"dayaq/internal/match"
 	"dayaq/internal/storage"
@@ -107,6 +108,42 @@ func TestMatchChildren(t *testing.T) {
 			}
 			if got := find("Khalilov Tural"); !slices.Equal(got, []int64{created.ID}) {
 				t.Errorf("after reindex: found %v, want [%d]", got, created.ID)
+			}
+		})
+	}
+}
+
+// TestMatchAfterRosterImport checks that the roster import files children
+// under their match keys, on insert and on update.
+func TestMatchAfterRosterImport(t *testing.T) {
+	for _, e := range storagetest.Engines() {
+		t.Run(string(e.Name), func(t *testing.T) {
+			w := newRosterWorld(t, e.DSN(t))
+			ctx := context.Background()
+			csv := rosterHeader + "S-1,Hüseynova,Aysel,Elvin qızı,f,2015-03-09,BAK-06-001,5A\n" +
+				"S-2,Quliyev,Tural,Rəşad oğlu,m,2014-11-20,BAK-06-002,6B\n"
+			w.importCSV(t, audit.System(), csv)
+			find := func(name string, d time.Time) []string {
+				t.Helper()
+				cs, err := w.db.MatchChildren(ctx, w.users["city"], match.Query{Name: name, BirthDate: d})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var out []string
+				for _, c := range cs {
+					if c.Level != match.Possible {
+						out = append(out, c.StudentID)
+					}
+				}
+				return out
+			}
+			if got := find("Гусейнова Айсель", time.Date(2015, 3, 9, 0, 0, 0, 0, time.UTC)); !slices.Equal(got, []string{"S-1"}) {
+				t.Errorf("imported child: %v", got)
+			}
+			// A re-import with a new surname and date: found under the new ones.
+			w.importCSV(t, audit.System(), strings.Replace(csv, "S-2,Quliyev,Tural,Rəşad oğlu,m,2014-11-20", "S-2,Cəfərov,Tural,Rəşad oğlu,m,2014-11-21", 1))
+			if got := find("Jafarov Tural", time.Date(2014, 11, 21, 0, 0, 0, 0, time.UTC)); !slices.Equal(got, []string{"S-2"}) {
+				t.Errorf("updated child: %v", got)
 			}
 		})
 	}
