@@ -10,16 +10,21 @@ import (
 	"dayaq/internal/bench"
 )
 
-// bench runs a benchmark: "bench cases" or "bench intake".
+// bench runs a benchmark: "bench cases", "bench intake" or "bench match".
 func (m *Main) bench(ctx context.Context, args []string) error {
 	switch {
 	case len(args) > 0 && args[0] == "cases":
 		return m.benchCases(ctx, args[1:])
 	case len(args) > 0 && args[0] == "intake":
 		return m.benchIntakeCmd(ctx, args[1:])
+	case len(args) > 0 && args[0] == "match":
+		return m.benchMatch(ctx, args[1:])
 	}
-	fmt.Fprintln(m.Stderr, "Usage: dayaq bench cases|intake [flags]")
-	return usageError{"bench: want a benchmark name: cases or intake"}
+	fmt.Fprintln(m.Stderr, "Usage: dayaq bench cases|intake|match [flags]")
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+		return nil
+	}
+	return usageError{"bench: want a benchmark name: cases, intake or match"}
 }
 
 // benchCases seeds cases in bulk (unless the database already has them)

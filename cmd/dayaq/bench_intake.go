@@ -75,7 +75,7 @@ into the same database, one transaction each, as the baseline.`)
 	} else {
 		fmt.Fprintln(m.Stderr, "bench: no --postgres given; SQLite only")
 	}
-	var rows []benchRow
+	var rows []intakeRow
 	for _, dsn := range dsns {
 		r, err := m.benchIntake(ctx, dsn, *clients, *n, *nBase, *children)
 		if err != nil {
@@ -102,7 +102,7 @@ into the same database, one transaction each, as the baseline.`)
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-type benchRow struct {
+type intakeRow struct {
 	engine        storage.Engine
 	path          string
 	clients, n    int
@@ -148,7 +148,7 @@ func benchBody(c hotline.Contact) []byte {
 	return b.Bytes()
 }
 
-func (m *Main) benchIntake(ctx context.Context, dsn string, clients, n, nBase, children int) ([]benchRow, error) {
+func (m *Main) benchIntake(ctx context.Context, dsn string, clients, n, nBase, children int) ([]intakeRow, error) {
 	db, err := openDB(ctx, dsn)
 	if err != nil {
 		return nil, err
@@ -231,13 +231,13 @@ func (m *Main) benchIntake(ctx context.Context, dsn string, clients, n, nBase, c
 	if h, err := db.HalfWrittenContacts(ctx); err != nil || h != 0 {
 		return nil, errors.Join(err, fmt.Errorf("%d contacts half-written", h))
 	}
-	return []benchRow{api, base}, nil
+	return []intakeRow{api, base}, nil
 }
 
 // drive runs do(0..n-1) from clients goroutines and measures it. The
 // first error stops nothing: errors are counted; if every call failed it
 // returns one of them.
-func drive(ctx context.Context, clients, n int, do func(i int) error) (benchRow, error) {
+func drive(ctx context.Context, clients, n int, do func(i int) error) (intakeRow, error) {
 	lat := make([]time.Duration, n)
 	var next, errs atomic.Int64
 	var firstErr error
@@ -266,13 +266,13 @@ func drive(ctx context.Context, clients, n int, do func(i int) error) (benchRow,
 	wg.Wait()
 	elapsed := time.Since(start)
 	if err := ctx.Err(); err != nil {
-		return benchRow{}, err
+		return intakeRow{}, err
 	}
 	if errs.Load() == int64(n) {
-		return benchRow{}, firstErr
+		return intakeRow{}, firstErr
 	}
 	slices.Sort(lat)
 	q := func(p float64) time.Duration { return lat[min(n-1, int(p*float64(n)))] }
-	return benchRow{clients: clients, n: n, errors: errs.Load(), rate: float64(n) / elapsed.Seconds(),
+	return intakeRow{clients: clients, n: n, errors: errs.Load(), rate: float64(n) / elapsed.Seconds(),
 		p50: q(.50), p95: q(.95), p99: q(.99)}, nil
 }

@@ -90,6 +90,7 @@ func commands() []command {
 		{"migrate", (*Main).migrate},
 		{"demo", (*Main).demo},
 		{"orgs", (*Main).orgs},
+		{"children", (*Main).children},
 		{"user", (*Main).user},
 		{"token", (*Main).token},
 		{"audit", (*Main).audit},

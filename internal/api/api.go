@@ -19,6 +19,7 @@ import (
 	"dayaq/internal/child"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
+	"dayaq/internal/match"
 	"dayaq/internal/org"
 	"dayaq/internal/storage"
 )
@@ -47,6 +48,7 @@ type Store interface {
 	HotlineStore
 	NotifyStore
 	CaseStore
+	MatchChildren(ctx context.Context, a audit.Actor, q match.Query) ([]storage.MatchCandidate, error)
 }
 
 // API serves /api/v1.
@@ -90,6 +92,7 @@ func (a *API) Routes() []Route {
 	rs = append(rs, a.hotlineRoutes()...)
 	rs = append(rs, a.notifyRoutes()...)
 	rs = append(rs, a.caseRoutes()...)
+	rs = append(rs, a.matchRoutes()...)
 	return rs
 }
 

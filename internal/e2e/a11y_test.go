@@ -121,6 +121,7 @@ func TestAccessibility(t *testing.T) {
 		{"notifications", "/notifications"},
 		{"notification-settings", "/account/notifications"},
 		{"calendar", "/calendar"},
+		{"children", "/children"},
 	}
 	langs := []string{"az", "ru", "en"}
 

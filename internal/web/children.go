@@ -14,6 +14,7 @@ import (
 	"dayaq/internal/audit"
 	"dayaq/internal/authn"
 	"dayaq/internal/child"
+	"dayaq/internal/match"
 	"dayaq/internal/org"
 	"dayaq/internal/storage"
 )
@@ -38,6 +39,7 @@ type Store interface {
 	hotlineStore
 	NotifyStore
 	CaseStore
+	MatchChildren(ctx context.Context, a audit.Actor, q match.Query) ([]storage.MatchCandidate, error)
 }
 
 func (w *Web) childRoutes() []route {
