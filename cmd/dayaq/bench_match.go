@@ -26,7 +26,6 @@ import (
 	"dayaq/internal/storage/pgtemp"
 )
 
-
 // benchRow is one line of the table.
 type benchRow struct {
 	engine        storage.Engine

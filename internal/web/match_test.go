@@ -108,4 +108,3 @@ func TestMatchTypeAhead(t *testing.T) {
 		t.Errorf("children page lacks the box")
 	}
 }
-
