@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"text/tabwriter"
@@ -44,6 +45,7 @@ into the same database, one transaction each, as the baseline.`)
 	pg := fs.String("postgres", m.Getenv("DAYAQ_BENCH_POSTGRES"), "an empty PostgreSQL database to use (postgres://…); none: SQLite only")
 	dir := fs.String("dir", "", "where to put the SQLite database (default: a temporary directory)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	withMatch := fs.Bool("match", false, "before each contact, look the child up by name (POST /api/v1/children/match), as the operator's type-ahead does")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -77,7 +79,7 @@ into the same database, one transaction each, as the baseline.`)
 	}
 	var rows []intakeRow
 	for _, dsn := range dsns {
-		r, err := m.benchIntake(ctx, dsn, *clients, *n, *nBase, *children)
+		r, err := m.benchIntake(ctx, dsn, *clients, *n, *nBase, *children, *withMatch)
 		if err != nil {
 			return fmt.Errorf("bench intake on %s: %w", storage.EngineOf(dsn), err)
 		}
@@ -130,6 +132,13 @@ func benchContact(i, children int) hotline.Contact {
 	return c
 }
 
+// benchNames are names as callers say them, in the spellings matching must
+// handle.
+func benchNames() []string {
+	return []string{"Məmmədova Nərmin", "Mammadova Narmin", "МАМЕДОВА НАРМИН", "Əliyev Elvin", "Aliyev Elvin",
+		"Hüseynova Aysel", "Гусейнова Айсель", "Quliyev Orxan", "Guliyev Orkhan", "Rzayeva Leyla"}
+}
+
 func benchBody(c hotline.Contact) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `{"channel":%q,"call_type":%q,"caller":{"anonymous":true`, c.Channel, c.CallType)
@@ -148,7 +157,7 @@ func benchBody(c hotline.Contact) []byte {
 	return b.Bytes()
 }
 
-func (m *Main) benchIntake(ctx context.Context, dsn string, clients, n, nBase, children int) ([]intakeRow, error) {
+func (m *Main) benchIntake(ctx context.Context, dsn string, clients, n, nBase, children int, withMatch bool) ([]intakeRow, error) {
 	db, err := openDB(ctx, dsn)
 	if err != nil {
 		return nil, err
@@ -182,9 +191,35 @@ func (m *Main) benchIntake(ctx context.Context, dsn string, clients, n, nBase, c
 	go func() { done <- srv.Serve(sctx, ln) }()
 	defer func() { stop(); <-done }()
 
-	url := "http://" + ln.Addr().String() + "/api/v1/contacts"
+	addr := "http://" + ln.Addr().String()
+	url := addr + "/api/v1/contacts"
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}, Timeout: 30 * time.Second}
+	names := benchNames()
+	find := func(i int) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, addr+"/api/v1/children/match",
+			strings.NewReader(fmt.Sprintf(`{"name":%q}`, names[i%len(names)])))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("match: status %d: %s", resp.StatusCode, b)
+		}
+		return nil
+	}
 	post := func(i int) error {
+		if withMatch {
+			if err := find(i); err != nil {
+				return err
+			}
+		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(benchBody(benchContact(i, children))))
 		if err != nil {
 			return err
