@@ -131,8 +131,14 @@ func TestHotlineKeyboard(t *testing.T) {
 	contact := strings.TrimPrefix(url[:strings.Index(url, "?")], baseURL)
 
 	axeSrc := readAxe(t)
+	// Every hotline page in Azerbaijani, the intake form in all three
+	// languages (the machine is shared: keep the browser's work small).
 	for _, path := range []string{"/hotline", "/hotline/new", contact, "/hotline/taxonomy"} {
-		for _, lang := range []string{"az", "ru", "en"} {
+		langs := []string{"az"}
+		if path == "/hotline/new" {
+			langs = []string{"az", "ru", "en"}
+		}
+		for _, lang := range langs {
 			t.Run(strings.ReplaceAll(path, "/", "_")+"_"+lang, func(t *testing.T) {
 				checkPage(t, ctx, axeSrc, baseURL+path+"?lang="+lang, lang, viewports[0])
 			})
