@@ -90,9 +90,11 @@ func commands() []command {
 		{"migrate", (*Main).migrate},
 		{"demo", (*Main).demo},
 		{"orgs", (*Main).orgs},
+		{"children", (*Main).children},
 		{"user", (*Main).user},
 		{"token", (*Main).token},
 		{"audit", (*Main).audit},
+		{"bench", (*Main).bench},
 		{"version", (*Main).version},
 	}
 }
@@ -163,8 +165,8 @@ func (m *Main) dbFlag(fs *flag.FlagSet) *string {
 }
 
 // openDB opens and migrates the database.
-func openDB(ctx context.Context, dsn string) (*storage.DB, error) {
-	db, err := storage.Open(ctx, dsn)
+func openDB(ctx context.Context, dsn string, opts ...storage.Option) (*storage.DB, error) {
+	db, err := storage.Open(ctx, dsn, append([]storage.Option{storage.WithSecret([]byte(os.Getenv("DAYAQ_SECRET")))}, opts...)...)
 	if err != nil {
 		return nil, err
 	}

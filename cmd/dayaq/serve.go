@@ -1,15 +1,18 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"time"
 
 	"dayaq/internal/demo"
 	"dayaq/internal/server"
+	"dayaq/internal/storage"
 )
 
 func (m *Main) serve(ctx context.Context, args []string) error {
@@ -20,6 +23,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	children := fs.Int("demo-children", 20000, "how many synthetic children --demo loads")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	runJobs := fs.Bool("jobs", true, "run the background jobs (outbox delivery, escalation); several replicas share them safely")
+	cases := m.caseFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -27,7 +32,15 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := openDB(ctx, *dsn)
+	deadlines, err := m.deadlines()
+	if err != nil {
+		return err
+	}
+	opts, err := cases.storageOptions()
+	if err != nil {
+		return err
+	}
+	db, err := openDB(ctx, *dsn, append(opts, storage.WithDeadlines(deadlines))...)
 	if err != nil {
 		return err
 	}
@@ -49,13 +62,27 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			m.printSignIns()
 		}
 	}
-	srv, err := server.New(db, m.cat, log)
+	vault, err := cases.vault(*dsn, *withDemo, log)
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(db, m.cat, log, server.WithVault(vault))
 	if err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	if *runJobs {
+		base := cmp.Or(m.Getenv("DAYAQ_BASE_URL"), "http://"+ln.Addr().String())
+		bg, err := m.background(db, log, strings.TrimSuffix(base, "/"))
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		bg.Start(ctx)
+		defer bg.Stop()
 	}
 	fmt.Fprintln(m.Stdout, m.l.T("cli.listening", "http://"+ln.Addr().String(), db.Engine()))
 	log.Info("serving", "addr", ln.Addr().String(), "engine", db.Engine())

@@ -15,9 +15,11 @@ import (
 
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
+	"dayaq/internal/blob"
 	"dayaq/internal/child"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
+	"dayaq/internal/match"
 	"dayaq/internal/org"
 	"dayaq/internal/storage"
 )
@@ -42,6 +44,11 @@ type Store interface {
 	ReviewBreakGlass(ctx context.Context, a audit.Actor, id int64, note string) error
 
 	AuditEvents(ctx context.Context, f storage.AuditFilter) ([]audit.Event, error)
+
+	HotlineStore
+	NotifyStore
+	CaseStore
+	MatchChildren(ctx context.Context, a audit.Actor, q match.Query) ([]storage.MatchCandidate, error)
 }
 
 // API serves /api/v1.
@@ -51,6 +58,7 @@ type API struct {
 	log    *slog.Logger
 	doc    []byte // the OpenAPI document, merged from its parts
 	docErr error
+	vault  *blob.Vault // attachments' encrypted bytes (WithVault)
 }
 
 // New returns the API over store.
@@ -81,6 +89,10 @@ func (a *API) Routes() []Route {
 		{"GET", Prefix + "/audit", a.listAudit},
 	}
 	rs = append(rs, a.childRoutes()...)
+	rs = append(rs, a.hotlineRoutes()...)
+	rs = append(rs, a.notifyRoutes()...)
+	rs = append(rs, a.caseRoutes()...)
+	rs = append(rs, a.matchRoutes()...)
 	return rs
 }
 

@@ -118,6 +118,10 @@ func TestAccessibility(t *testing.T) {
 		{"signin", "/signin"},
 		{"home", "/"},
 		{"hotline", "/hotline"},
+		{"notifications", "/notifications"},
+		{"notification-settings", "/account/notifications"},
+		{"calendar", "/calendar"},
+		{"children", "/children"},
 	}
 	langs := []string{"az", "ru", "en"}
 

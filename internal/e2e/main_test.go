@@ -31,6 +31,9 @@ const (
 // http://127.0.0.1:41234, without a trailing slash.
 var baseURL string
 
+// dayaqBin is the binary TestMain built, for tests that run their own server.
+var dayaqBin string
+
 // urlRE finds the address in the server's "listening" line. The line is
 // translated (DAYAQ_LANG=en), the address is not.
 var urlRE = regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
@@ -58,7 +61,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
-	baseURL = srv.url
+	baseURL, dayaqBin = srv.url, bin
 
 	code := m.Run()
 

@@ -37,7 +37,7 @@ type testClock struct{ t time.Time }
 
 func (c *testClock) now() time.Time { return c.t }
 
-func newMatrixFixture(t *testing.T, dsn string) *matrixFixture {
+func newMatrixFixture(t testing.TB, dsn string) *matrixFixture {
 	t.Helper()
 	ctx := context.Background()
 	clock := &testClock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}

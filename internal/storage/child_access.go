@@ -112,8 +112,14 @@ func decide(p access.Principal, a access.Action, r *ChildRecord, orgGrant, userG
 
 // loadChild reads one child for p under action a, filtered in SQL by the
 // policy and decided by it. A child p may not see is NotFound, whether or
-// not it exists.
+// not it exists; so is a record merged into another.
 func loadChild(ctx context.Context, c conn, p access.Principal, a access.Action, id int64) (ChildRecord, error) {
+	return loadChildRecord(ctx, c, p, a, id, false)
+}
+
+// loadChildRecord is loadChild, finding merged records too when
+// withMerged is set (to undo a merge).
+func loadChildRecord(ctx context.Context, c conn, p access.Principal, a access.Action, id int64, withMerged bool) (ChildRecord, error) {
 	filterAction := a
 	if a == access.Write {
 		filterAction = access.Read
@@ -129,6 +135,9 @@ func loadChild(ctx context.Context, c conn, p access.Principal, a access.Action,
 		args = append(args, a...)
 	}
 	q := `SELECT ` + childRecordColumns + facts + childFromWhere + `WHERE c.id = ? AND ((` + strings.Join(conds, `) OR (`) + `))`
+	if !withMerged {
+		q += ` AND c.merged_into IS NULL`
+	}
 	var og, ug, bg bool
 	r, err := scanChildRecord(c.queryRow(ctx, q, args...), &og, &ug, &bg)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -219,7 +228,7 @@ func (db *DB) ListChildren(ctx context.Context, a audit.Actor, q ChildQuery) (rs
 		var parts []string
 		var args []any
 		for i, cond := range conds {
-			where := `(` + cond + `) AND c.id > ?`
+			where := `(` + cond + `) AND c.id > ? AND c.merged_into IS NULL`
 			bargs := append(append(append([]any{}, fargs...), cargs[i]...), q.After)
 			if q.SchoolID != 0 {
 				where += ` AND c.school_id = ?`
@@ -290,13 +299,16 @@ func (db *DB) CreateChild(ctx context.Context, a audit.Actor, ch child.Child, sc
 		}
 		ch.SchoolID = school.ID
 		if err := c.queryRow(ctx, `INSERT INTO children
-			(student_id, last_name, first_name, patronymic, sex, birth_date, school_id, grade, section, version, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING id`,
+			(student_id, last_name, first_name, patronymic, sex, birth_date, school_id, grade, section, dup_key, version, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING id`,
 			ch.StudentID, ch.LastName, ch.FirstName, ch.Patronymic, ch.Sex, ch.BirthDate.Format(dateLayout),
-			ch.SchoolID, ch.Grade, ch.Section, c.now, c.now).Scan(&ch.ID); err != nil {
+			ch.SchoolID, ch.Grade, ch.Section, child.DupKey(ch.LastName, ch.FirstName), c.now, c.now).Scan(&ch.ID); err != nil {
 			return err
 		}
 		ch.Version, ch.CreatedAt, ch.UpdatedAt = 1, c.now, c.now
+		if err := insertMatchKeys(ctx, c, []int64{ch.ID}, [][]string{matchKeysFor(ch)}); err != nil {
+			return err
+		}
 		r = ChildRecord{Child: ch, School: school, Decision: d, CanWrite: true}
 		e := a.Event("child.create", "child", ch.ID)
 		e.ChildID = ch.ID
@@ -347,15 +359,18 @@ func (db *DB) UpdateChild(ctx context.Context, a audit.Actor, ch child.Child, sc
 			}
 		}
 		res, err := c.exec(ctx, `UPDATE children SET student_id = ?, last_name = ?, first_name = ?, patronymic = ?, sex = ?,
-			birth_date = ?, school_id = ?, grade = ?, section = ?, version = version + 1, updated_at = ?
+			birth_date = ?, school_id = ?, grade = ?, section = ?, dup_key = ?, version = version + 1, updated_at = ?
 			WHERE id = ? AND version = ?`,
 			ch.StudentID, ch.LastName, ch.FirstName, ch.Patronymic, ch.Sex, ch.BirthDate.Format(dateLayout),
-			school.ID, ch.Grade, ch.Section, c.now, ch.ID, ch.Version)
+			school.ID, ch.Grade, ch.Section, child.DupKey(ch.LastName, ch.FirstName), c.now, ch.ID, ch.Version)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
 			return apperr.New(apperr.Conflict, "error.stale", cur.Version)
+		}
+		if err := replaceMatchKeys(ctx, c, ch.ID, cur.Child, ch); err != nil {
+			return err
 		}
 		e := a.Event("child.update", "child", ch.ID)
 		e.ChildID = ch.ID

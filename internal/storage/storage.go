@@ -23,8 +23,12 @@ import (
 	"strings"
 	"time"
 
+	"dayaq/internal/calendar"
+
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+
+	"dayaq/internal/casework"
 )
 
 // Engine names a database engine.
@@ -44,6 +48,10 @@ type DB struct {
 	read   *sql.DB // the read pool
 	write  *sql.DB // one connection on SQLite; the same pool as read on PostgreSQL
 	now    func() time.Time
+	hot    hotlineState // the hotline's caches, keys and group-commit writer (hotline.go)
+	// deadlines are the deadlines per urgency the calendar counts (see Calendar).
+	deadlines calendar.Deadlines
+	cases     casework.Deadlines // the spans case deadlines are computed with (WithCaseDeadlines)
 }
 
 // Option configures Open.
@@ -51,6 +59,10 @@ type Option func(*DB)
 
 // WithClock sets the clock that stamps created_at and updated_at (tests set it).
 func WithClock(now func() time.Time) Option { return func(db *DB) { db.now = now } }
+
+// WithDeadlines sets the deadlines per urgency that Calendar's Due counts
+// (default calendar.DefaultDeadlines).
+func WithDeadlines(d calendar.Deadlines) Option { return func(db *DB) { db.deadlines = d } }
 
 // EngineOf reports which engine dsn names: a postgres:// or postgresql://
 // URL is PostgreSQL, anything else a SQLite file path.
@@ -67,7 +79,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	if dsn == "" {
 		dsn = DefaultPath
 	}
-	db := &DB{engine: EngineOf(dsn), now: time.Now}
+	db := &DB{engine: EngineOf(dsn), now: time.Now, cases: casework.DefaultDeadlines()}
 	for _, o := range opts {
 		o(db)
 	}
@@ -115,6 +127,7 @@ func sqliteDSN(path string, readOnly bool) string {
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "cache_size(-32000)")
+	q.Add("_pragma", "temp_store(MEMORY)") // savepoints' sub-journals stay in memory (group commit, ADR 0009)
 	q.Add("_time_format", "sqlite")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
@@ -146,6 +159,7 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes every connection.
 func (db *DB) Close() error {
+	db.stopGroupWriter()
 	err := db.read.Close()
 	if db.write != db.read {
 		err = errors.Join(err, db.write.Close())

@@ -19,10 +19,12 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"dayaq/internal/access"
 	"dayaq/internal/apperr"
 	"dayaq/internal/authn"
+	"dayaq/internal/blob"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
 )
@@ -37,6 +39,7 @@ type Web struct {
 	store  Store
 	audit  AuditStore
 	authn  *authn.Authn
+	vault  *blob.Vault
 	pages  map[string]*template.Template
 	assets map[string]string // file name → content hash, for cache-busting URLs
 }
@@ -46,11 +49,12 @@ type Deps struct {
 	Store Store
 	Audit AuditStore
 	Authn *authn.Authn // signs people in; the account pages use it
+	Vault *blob.Vault  // case attachments' encrypted bytes; nil: attachments off
 }
 
 // New parses the templates and hashes the static files.
 func New(cat *i18n.Catalog, log *slog.Logger, deps Deps) (*Web, error) {
-	w := &Web{cat: cat, log: log, store: deps.Store, audit: deps.Audit, authn: deps.Authn, pages: map[string]*template.Template{}, assets: map[string]string{}}
+	w := &Web{cat: cat, log: log, store: deps.Store, audit: deps.Audit, authn: deps.Authn, vault: deps.Vault, pages: map[string]*template.Template{}, assets: map[string]string{}}
 	err := fs.WalkDir(files, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -66,13 +70,13 @@ func New(cat *i18n.Catalog, log *slog.Logger, deps Deps) (*Web, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: hash assets: %w", err)
 	}
-	funcs := template.FuncMap{"asset": w.assetURL, "field": inputField}
+	funcs := template.FuncMap{"asset": w.assetURL, "field": inputField, "when": when, "matchBox": matchBox}
 	names, err := fs.Glob(files, "templates/pages/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: list templates: %w", err)
 	}
 	for _, n := range names {
-		t, err := template.New(path.Base(n)).Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/partials.html", n)
+		t, err := template.New(path.Base(n)).Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/partials.html", "templates/partials/*.html", n)
 		if err != nil {
 			return nil, fmt.Errorf("web: parse %s: %w", n, err)
 		}
@@ -123,7 +127,11 @@ func (w *Web) routes() []route {
 		{"GET /{$}", w.home},
 	}
 	rs = append(rs, w.childRoutes()...)
+	rs = append(rs, w.hotlineRoutes()...)
+	rs = append(rs, w.caseRoutes()...)
+	rs = append(rs, w.matchRoutes()...)
 	rs = append(rs, w.accountRoutes()...)
+	rs = append(rs, w.notifyRoutes()...)
 	for _, s := range Sections() {
 		if !slices.ContainsFunc(rs, func(r route) bool { return r.pattern == "GET /"+s.Slug }) {
 			rs = append(rs, route{"GET /" + s.Slug, w.section(s)})
@@ -177,6 +185,8 @@ type Page struct {
 	RequestID string
 	User      access.Principal // who is signed in; the zero Principal for a visitor
 	CSRF      string           // the session's form token: every state-changing form carries it
+	Unread    int              // the signed-in user's unread notifications, for the bell
+	now       time.Time        // the platform clock when the page was made (Remaining)
 }
 
 // LangLink is one entry of the language switch.
@@ -191,6 +201,7 @@ type LangLink struct {
 type NavItem struct {
 	Slug, Key string
 	Current   bool
+	Badges    []Badge // counts beside the entry (the case queues)
 }
 
 func (w *Web) page(r *http.Request, title string, data any) Page {
@@ -198,6 +209,16 @@ func (w *Web) page(r *http.Request, title string, data any) Page {
 	p := Page{L: l, Title: title, Path: r.URL.Path, Data: data, RequestID: httpx.RequestID(r.Context()),
 		User: authn.PrincipalFrom(r.Context())}
 	p.CSRF = authn.CSRFToken(r.Context()) // a full or half signed-in session's form token
+	if w.store != nil {
+		p.now = w.store.Now()
+		if p.User.Authenticated() {
+			if n, err := w.store.UnreadCount(r.Context(), p.User.UserID); err == nil {
+				p.Unread = n
+			} else {
+				w.log.WarnContext(r.Context(), "unread count", "err", err)
+			}
+		}
+	}
 	for _, lang := range i18n.Langs() {
 		q := r.URL.Query()
 		q.Set("lang", string(lang))
@@ -207,6 +228,7 @@ func (w *Web) page(r *http.Request, title string, data any) Page {
 	for _, s := range NavFor(p.User) {
 		p.Nav = append(p.Nav, NavItem{Slug: s.Slug, Key: s.Key, Current: r.URL.Path == "/"+s.Slug})
 	}
+	w.caseBadges(r, &p)
 	return p
 }
 

@@ -1,0 +1,293 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Group commit (ADR 0009). A durable commit costs one fsync of the WAL
+// (SQLite, synchronous=FULL) or of the WAL record (PostgreSQL), and on both
+// engines audited transactions serialise on the audit chain's head. So
+// instead of one transaction per request, one writer goroutine takes every
+// request waiting, runs each in a savepoint of one transaction, commits
+// once, and only then answers each of them: a request that failed rolled
+// back to its savepoint and gets its error; the others are acknowledged
+// after the commit that made them durable, never before. While one batch
+// commits the next fills, so the batch grows with the load and a lone
+// request waits for nobody.
+
+// maxBatch caps how many requests one transaction carries.
+const maxBatch = 128
+
+// batchReq is one request for the group-commit writer.
+type batchReq struct {
+	ctx  context.Context
+	fn   func(c conn) error
+	done chan error
+}
+
+// batcher is the group-commit writer goroutine.
+type batcher struct {
+	db   *DB
+	reqs chan batchReq
+	quit chan struct{}
+	wg   sync.WaitGroup
+
+	// SQLite only: statements prepared on the one write connection, reused
+	// by every batch (parsing SQL is a good part of a contact's cost), and
+	// those a batch met for the first time, to prepare after it.
+	prepared map[string]*sql.Stmt
+	missed   []string
+}
+
+func newBatcher(db *DB) *batcher {
+	b := &batcher{db: db, reqs: make(chan batchReq, maxBatch), quit: make(chan struct{}), prepared: map[string]*sql.Stmt{}}
+	b.wg.Add(1)
+	go b.run()
+	return b
+}
+
+// constError is an error that can be a constant.
+type constError string
+
+func (e constError) Error() string { return string(e) }
+
+// errClosed answers requests made after Close.
+const errClosed = constError("storage: closed")
+
+// inGroupTx runs fn in a savepoint of a shared write transaction and
+// returns once that transaction has committed (nil, or fn's errCommit) or
+// fn's work was rolled back (its error). Like inTx, a failed fn changes
+// nothing; unlike inTx, fn must not keep state across calls that it
+// relies on after a failed commit.
+func (db *DB) inGroupTx(ctx context.Context, fn func(c conn) error) error {
+	b := db.groupWriter()
+	req := batchReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case b.reqs <- req:
+	case <-b.quit:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once queued, wait for the answer even if ctx ends: the commit may
+	// already be on its way to disk, and the caller must know.
+	return <-req.done
+}
+
+func (db *DB) groupWriter() *batcher {
+	db.hot.batchOnce.Do(func() { db.hot.batch = newBatcher(db) })
+	return db.hot.batch
+}
+
+// stopGroupWriter stops the writer after the batch in hand; requests still
+// queued are refused.
+func (db *DB) stopGroupWriter() {
+	db.hot.batchOnce.Do(func() {}) // no writer may start after this
+	if b := db.hot.batch; b != nil {
+		close(b.quit)
+		b.wg.Wait()
+	}
+}
+
+// linger is how long the writer waits for one more request when the
+// previous batch was shared (requests are arriving concurrently): a commit
+// costs more than this, so a fuller batch pays for the wait.
+const linger = 300 * time.Microsecond
+
+func (b *batcher) run() {
+	defer b.wg.Done()
+	defer func() {
+		for _, st := range b.prepared {
+			st.Close()
+		}
+	}()
+	batch := make([]batchReq, 0, maxBatch)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	last := 0 // the previous batch's size
+	for {
+		select {
+		case <-b.quit:
+			b.refuse()
+			return
+		case r := <-b.reqs:
+			batch = append(batch[:0], r)
+		}
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-b.reqs:
+				batch = append(batch, r)
+				continue
+			default:
+			}
+			if last < 2 || len(batch) >= last {
+				break drain
+			}
+			timer.Reset(linger)
+			select {
+			case r := <-b.reqs:
+				batch = append(batch, r)
+				if !timer.Stop() {
+					<-timer.C
+				}
+			case <-timer.C:
+				break drain
+			}
+		}
+		last = len(batch)
+		b.commit(batch)
+		b.prepareMissed()
+	}
+}
+
+// prepareMissed prepares, on the write connection and outside any
+// transaction, the statements the last batch used for the first time.
+func (b *batcher) prepareMissed() {
+	for _, q := range b.missed {
+		if _, ok := b.prepared[q]; ok {
+			continue
+		}
+		st, err := b.db.write.PrepareContext(context.Background(), q)
+		if err != nil {
+			continue // it will be prepared in the transaction again, and tried again after
+		}
+		b.prepared[q] = st
+	}
+	b.missed = b.missed[:0]
+}
+
+// txStmts runs a transaction's statements through prepared statements:
+// those of the write connection when it has them, else prepared in the
+// transaction (and noted, to be prepared on the connection after it). It
+// is a querier, so conn uses it like a *sql.Tx.
+type txStmts struct {
+	b     *batcher
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+func (t *txStmts) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := t.stmts[q]; ok {
+		return st, nil
+	}
+	var st *sql.Stmt
+	if p, ok := t.b.prepared[q]; ok {
+		st = t.tx.StmtContext(ctx, p)
+	} else {
+		var err error
+		if st, err = t.tx.PrepareContext(ctx, q); err != nil {
+			return nil, err
+		}
+		t.b.missed = append(t.b.missed, q)
+	}
+	t.stmts[q] = st
+	return st, nil
+}
+
+func (t *txStmts) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (t *txStmts) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (t *txStmts) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return t.tx.QueryRowContext(ctx, q, args...) // reports the same error through Scan
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// refuse answers every queued request with errClosed.
+func (b *batcher) refuse() {
+	for {
+		select {
+		case r := <-b.reqs:
+			r.done <- errClosed
+		default:
+			return
+		}
+	}
+}
+
+// commit runs batch in one transaction and answers each request.
+func (b *batcher) commit(batch []batchReq) {
+	errs := make([]error, len(batch))
+	ok := make([]bool, len(batch)) // its work is in the transaction
+	fail := func(err error) {
+		for i, r := range batch {
+			if errs[i] == nil || ok[i] {
+				errs[i] = err
+			}
+			r.done <- errs[i]
+		}
+	}
+	ctx := context.Background() // one request's cancellation must not abort the others'
+	tx, err := b.db.write.BeginTx(ctx, nil)
+	if err != nil {
+		fail(fmt.Errorf("storage: begin: %w", err))
+		return
+	}
+	var q querier = tx
+	if b.db.engine == SQLite { // pgx caches prepared statements per connection itself
+		q = &txStmts{b: b, tx: tx, stmts: map[string]*sql.Stmt{}}
+	}
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		sp := "g" + strconv.Itoa(i)
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
+			_ = tx.Rollback()
+			fail(fmt.Errorf("storage: savepoint: %w", err))
+			return
+		}
+		err := r.fn(conn{q: q, engine: b.db.engine, now: b.db.Now()})
+		var ec errCommit
+		if err == nil || errors.As(err, &ec) {
+			if _, rerr := tx.ExecContext(ctx, "RELEASE SAVEPOINT "+sp); rerr != nil {
+				_ = tx.Rollback()
+				fail(fmt.Errorf("storage: release savepoint: %w", rerr))
+				return
+			}
+			errs[i], ok[i] = err, true
+			continue
+		}
+		errs[i] = err
+		if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+sp); rerr != nil {
+			_ = tx.Rollback()
+			fail(fmt.Errorf("storage: rollback to savepoint: %w", rerr))
+			return
+		}
+		if _, rerr := tx.ExecContext(ctx, "RELEASE SAVEPOINT "+sp); rerr != nil {
+			_ = tx.Rollback()
+			fail(fmt.Errorf("storage: release savepoint: %w", rerr))
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		fail(fmt.Errorf("storage: commit: %w", err))
+		return
+	}
+	for i, r := range batch {
+		r.done <- errs[i]
+	}
+}
