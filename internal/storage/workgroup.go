@@ -115,7 +115,7 @@ func (db *DB) AddWGMember(ctx context.Context, a audit.Actor, email string, role
 			uid, role, nullInt(a.UserID), c.now).Scan(&id); err != nil {
 			return err
 		}
-		e := a.Event("wg.member_add", "wg_member", id)
+		e := a.Event("workgroup.member_add", "wg_member", id)
 		e.Details = fmt.Sprintf(`{"user_id":%d,"role":%q}`, uid, role)
 		return appendAudit(ctx, c, e)
 	})
@@ -135,7 +135,7 @@ func (db *DB) RemoveWGMember(ctx context.Context, a audit.Actor, id int64) (err 
 		if n, _ := res.RowsAffected(); n != 1 {
 			return apperr.New(apperr.NotFound, "error.not_found")
 		}
-		return appendAudit(ctx, c, a.Event("wg.member_remove", "wg_member", id))
+		return appendAudit(ctx, c, a.Event("workgroup.member_remove", "wg_member", id))
 	})
 }
 
@@ -248,7 +248,7 @@ func (db *DB) CreateMeeting(ctx context.Context, a audit.Actor, m workgroup.Meet
 			return err
 		}
 		m.Version = 1
-		return appendAudit(ctx, c, a.Event("wg.meeting_create", "wg_meeting", m.ID))
+		return appendAudit(ctx, c, a.Event("workgroup.meeting_create", "wg_meeting", m.ID))
 	})
 	return m, err
 }
@@ -283,7 +283,7 @@ func (db *DB) UpdateMeeting(ctx context.Context, a audit.Actor, m workgroup.Meet
 			return err
 		}
 		m.Version++
-		return appendAudit(ctx, c, a.Event("wg.meeting_update", "wg_meeting", m.ID))
+		return appendAudit(ctx, c, a.Event("workgroup.meeting_update", "wg_meeting", m.ID))
 	})
 	return m, err
 }
@@ -341,7 +341,7 @@ func (db *DB) AddAgendaItem(ctx context.Context, a audit.Actor, meetingID, caseI
 			meetingID, caseID, pos+1, strings.TrimSpace(note)).Scan(&id); err != nil {
 			return err
 		}
-		e := a.Event("wg.agenda_add", "wg_meeting", meetingID)
+		e := a.Event("workgroup.agenda_add", "wg_meeting", meetingID)
 		e.Details = fmt.Sprintf(`{"case_id":%d}`, caseID)
 		return appendAudit(ctx, c, e)
 	})
@@ -361,7 +361,7 @@ func (db *DB) RemoveAgendaItem(ctx context.Context, a audit.Actor, meetingID, it
 		if n, _ := res.RowsAffected(); n != 1 {
 			return apperr.New(apperr.NotFound, "error.not_found")
 		}
-		return appendAudit(ctx, c, a.Event("wg.agenda_remove", "wg_meeting", meetingID))
+		return appendAudit(ctx, c, a.Event("workgroup.agenda_remove", "wg_meeting", meetingID))
 	})
 }
 
@@ -394,7 +394,7 @@ func (db *DB) AddDecision(ctx context.Context, a audit.Actor, d workgroup.Decisi
 			d.MeetingID, nullInt(d.CaseID), d.Text, nullInt(a.UserID), c.now).Scan(&d.ID); err != nil {
 			return err
 		}
-		return appendAudit(ctx, c, a.Event("wg.decision_add", "wg_meeting", d.MeetingID))
+		return appendAudit(ctx, c, a.Event("workgroup.decision_add", "wg_meeting", d.MeetingID))
 	})
 	return d, err
 }
@@ -491,7 +491,7 @@ func (db *DB) CreateActionItem(ctx context.Context, a audit.Actor, it workgroup.
 			return err
 		}
 		it.Version = 1
-		return appendAudit(ctx, c, a.Event("wg.action_create", "wg_action", it.ID))
+		return appendAudit(ctx, c, a.Event("workgroup.action_create", "wg_action", it.ID))
 	})
 	return it, err
 }
@@ -530,7 +530,7 @@ func (db *DB) SetActionStatus(ctx context.Context, a audit.Actor, id int64, vers
 			return err
 		}
 		it.Status, it.Version, it.DoneAt = status, it.Version+1, done.Time
-		e := a.Event("wg.action_status", "wg_action", id)
+		e := a.Event("workgroup.action_status", "wg_action", id)
 		e.Details = fmt.Sprintf(`{"status":%q}`, status)
 		return appendAudit(ctx, c, e)
 	})
@@ -592,7 +592,7 @@ func (db *DB) CreateProposal(ctx context.Context, a audit.Actor, p workgroup.Pro
 			return err
 		}
 		p.AuthorID, p.Version, p.CreatedAt = a.UserID, 1, c.now
-		return appendAudit(ctx, c, a.Event("wg.proposal_create", "wg_proposal", p.ID))
+		return appendAudit(ctx, c, a.Event("workgroup.proposal_create", "wg_proposal", p.ID))
 	})
 	return p, err
 }
@@ -629,7 +629,7 @@ func (db *DB) SetProposalStatus(ctx context.Context, a audit.Actor, id int64, ve
 			return err
 		}
 		p.Status, p.Version = status, p.Version+1
-		e := a.Event("wg.proposal_status", "wg_proposal", id)
+		e := a.Event("workgroup.proposal_status", "wg_proposal", id)
 		e.Details = fmt.Sprintf(`{"status":%q}`, status)
 		return appendAudit(ctx, c, e)
 	})

@@ -34,6 +34,8 @@ type Store interface {
 	OpenBreakGlass(ctx context.Context, a audit.Actor, childID int64, reason string) (storage.BreakGlass, error)
 	BreakGlassOpenings(ctx context.Context, f storage.BreakGlassFilter) ([]storage.BreakGlass, error)
 	ReviewBreakGlass(ctx context.Context, a audit.Actor, id int64, note string) error
+
+	WorkgroupStore
 }
 
 func (w *Web) childRoutes() []route {

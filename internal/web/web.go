@@ -15,6 +15,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"path"
 	"slices"
@@ -67,12 +68,13 @@ func New(cat *i18n.Catalog, log *slog.Logger, deps Deps) (*Web, error) {
 		return nil, fmt.Errorf("web: hash assets: %w", err)
 	}
 	funcs := template.FuncMap{"asset": w.assetURL, "field": inputField}
+	maps.Copy(funcs, referralFuncs())
 	names, err := fs.Glob(files, "templates/pages/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: list templates: %w", err)
 	}
 	for _, n := range names {
-		t, err := template.New(path.Base(n)).Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/partials.html", n)
+		t, err := template.New(path.Base(n)).Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/*partials.html", n)
 		if err != nil {
 			return nil, fmt.Errorf("web: parse %s: %w", n, err)
 		}
@@ -124,6 +126,7 @@ func (w *Web) routes() []route {
 	}
 	rs = append(rs, w.childRoutes()...)
 	rs = append(rs, w.accountRoutes()...)
+	rs = append(rs, w.workgroupRoutes()...)
 	for _, s := range Sections() {
 		if !slices.ContainsFunc(rs, func(r route) bool { return r.pattern == "GET /"+s.Slug }) {
 			rs = append(rs, route{"GET /" + s.Slug, w.section(s)})
