@@ -140,7 +140,11 @@ func Next(from State, party Party, ch Change) (State, error) {
 	}
 	note := strings.TrimSpace(ch.Note)
 	if t.note != "" && utf8.RuneCountInString(note) < 3 {
-		return "", apperr.Validation(apperr.Field("note", "referral.error.note_"+t.note))
+		key := "referral.error.note_reason"
+		if t.note == "feedback" {
+			key = "referral.error.note_feedback"
+		}
+		return "", apperr.Validation(apperr.Field("note", key))
 	}
 	if utf8.RuneCountInString(note) > MaxNote {
 		return "", apperr.Validation(apperr.Field("note", "error.too_long", MaxNote))
