@@ -42,6 +42,8 @@ type Store interface {
 	ReviewBreakGlass(ctx context.Context, a audit.Actor, id int64, note string) error
 
 	AuditEvents(ctx context.Context, f storage.AuditFilter) ([]audit.Event, error)
+
+	WorkgroupStore
 }
 
 // API serves /api/v1.
@@ -81,6 +83,7 @@ func (a *API) Routes() []Route {
 		{"GET", Prefix + "/audit", a.listAudit},
 	}
 	rs = append(rs, a.childRoutes()...)
+	rs = append(rs, a.workgroupRoutes()...)
 	return rs
 }
 
