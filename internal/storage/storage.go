@@ -25,6 +25,8 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
+
+	"dayaq/internal/casework"
 )
 
 // Engine names a database engine.
@@ -44,6 +46,7 @@ type DB struct {
 	read   *sql.DB // the read pool
 	write  *sql.DB // one connection on SQLite; the same pool as read on PostgreSQL
 	now    func() time.Time
+	cases  casework.Deadlines // the spans case deadlines are computed with (WithCaseDeadlines)
 }
 
 // Option configures Open.
@@ -67,7 +70,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	if dsn == "" {
 		dsn = DefaultPath
 	}
-	db := &DB{engine: EngineOf(dsn), now: time.Now}
+	db := &DB{engine: EngineOf(dsn), now: time.Now, cases: casework.DefaultDeadlines()}
 	for _, o := range opts {
 		o(db)
 	}

@@ -1,0 +1,108 @@
+package storage
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"dayaq/internal/apperr"
+	"dayaq/internal/audit"
+	"dayaq/internal/casework"
+)
+
+// Tx is a write transaction handed to the function run by Idempotent, so
+// that what a request creates and the response it stores commit together.
+// Features add methods for what they create inside it.
+type Tx struct {
+	db *DB
+	c  conn
+}
+
+// CreateCase opens a case inside the transaction (see createCaseTx).
+func (t Tx) CreateCase(ctx context.Context, a audit.Actor, n casework.NewCase) (CaseRecord, error) {
+	return t.db.createCaseTx(ctx, t.c, a, n)
+}
+
+// LinkContact links a hotline contact to a case inside the transaction.
+func (t Tx) LinkContact(ctx context.Context, a audit.Actor, caseID, contactID int64) error {
+	return linkContactTx(ctx, t.c, a, caseID, contactID)
+}
+
+// Response is what a create request answered, kept under its idempotency key.
+type Response struct {
+	Status   int
+	Location string
+	Body     []byte
+	Replayed bool // this is the stored answer to an earlier request with the same key
+}
+
+// MaxIdempotencyKey is the longest key accepted.
+const MaxIdempotencyKey = 200
+
+// Fingerprint identifies a request for an idempotency key: its method, path
+// and body. A key reused with another fingerprint is refused.
+func Fingerprint(method, path string, body []byte) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s %s\n", method, path)
+	h.Write(body)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Idempotent runs fn in one write transaction and keeps its response under
+// (a's user, key), so that a retry of the same request — after a timeout on
+// a slow line, say — gets the first response back instead of creating a
+// second record. The key's row is claimed first: a concurrent retry waits
+// for the first request to commit (the row's primary key), then replays
+// its answer. A key used with a different request (another fingerprint)
+// is a Conflict. With an empty key fn simply runs in a transaction. Only a
+// 2xx response is kept: a failed request leaves nothing behind, so it can
+// be retried with the same key.
+func (db *DB) Idempotent(ctx context.Context, a audit.Actor, key, fingerprint string, fn func(ctx context.Context, tx Tx) (Response, error)) (res Response, err error) {
+	defer apperr.Wrap(&err, "storage.Idempotent")
+	key = strings.TrimSpace(key)
+	if len(key) > MaxIdempotencyKey {
+		return res, apperr.Validation(apperr.Field("Idempotency-Key", "error.idempotency_key", MaxIdempotencyKey))
+	}
+	err = db.inTx(ctx, func(c conn) error {
+		if key == "" {
+			res, err = fn(ctx, Tx{db, c})
+			return err
+		}
+		r, err := c.exec(ctx, `INSERT INTO idempotency_keys (user_id, idem_key, fingerprint, status, location, body, created_at)
+			VALUES (?, ?, ?, 0, '', '', ?) ON CONFLICT (user_id, idem_key) DO NOTHING`, a.UserID, key, fingerprint, c.now)
+		if err != nil {
+			return fmt.Errorf("claim idempotency key: %w", err)
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			var fp, body string
+			var status int
+			err := c.queryRow(ctx, `SELECT fingerprint, status, location, body FROM idempotency_keys WHERE user_id = ? AND idem_key = ?`,
+				a.UserID, key).Scan(&fp, &status, &res.Location, &body)
+			if errors.Is(err, sql.ErrNoRows) {
+				return apperr.New(apperr.Conflict, "error.idempotency_busy")
+			}
+			if err != nil {
+				return err
+			}
+			if fp != fingerprint {
+				return apperr.Validation(apperr.Field("Idempotency-Key", "error.idempotency_reused"))
+			}
+			res.Status, res.Body, res.Replayed = status, []byte(body), true
+			return nil
+		}
+		if res, err = fn(ctx, Tx{db, c}); err != nil {
+			return err
+		}
+		if res.Status < 200 || res.Status > 299 {
+			return fmt.Errorf("idempotent request answered %d without an error", res.Status)
+		}
+		_, err = c.exec(ctx, `UPDATE idempotency_keys SET status = ?, location = ?, body = ? WHERE user_id = ? AND idem_key = ?`,
+			res.Status, res.Location, string(res.Body), a.UserID, key)
+		return err
+	})
+	return res, err
+}

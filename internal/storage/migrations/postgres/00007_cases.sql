@@ -1,0 +1,139 @@
+-- Special cases: the case itself, its children, its chronology (typed,
+-- attributed, timestamped events whose JSON payload never holds a child's
+-- name), notes, tasks, attachments (metadata only: the encrypted bytes live
+-- in a blob store), linked hotline contacts, and the idempotency keys that
+-- make a retried create return the first answer instead of a duplicate.
+--
+-- queue_key orders queues: open before closed, then severity (critical
+-- first), then age (oldest first); it is computed in Go (storage.queueKey).
+-- Lists page by (queue_key, id), and every filter has an index that starts
+-- with its column and ends with (queue_key, id), so a page of 20 reads about
+-- 20 index entries whatever the table's size.
+
+-- +goose Up
+CREATE TABLE cases (
+    id               BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    type_code        TEXT NOT NULL,
+    taxonomy_version INTEGER NOT NULL DEFAULT 0,
+    severity         TEXT NOT NULL CHECK (severity IN ('critical', 'high', 'medium', 'low')),
+    status           TEXT NOT NULL CHECK (status IN ('new', 'triaged', 'in_progress', 'monitoring', 'closed', 'reopened')),
+    title            TEXT NOT NULL,
+    summary          TEXT NOT NULL DEFAULT '',
+    source           TEXT NOT NULL CHECK (source IN ('school', 'hotline', 'city', 'agency')),
+    lead_org_id      BIGINT REFERENCES orgs (id),
+    owner_id         BIGINT REFERENCES users (id),
+    school_id        BIGINT REFERENCES orgs (id),
+    district_code    TEXT REFERENCES districts (code),
+    created_by       BIGINT REFERENCES users (id),
+    created_org_id   BIGINT REFERENCES orgs (id),
+    detected_at      TIMESTAMPTZ NOT NULL,
+    report_due       TIMESTAMPTZ,
+    respond_due      TIMESTAMPTZ,
+    resolve_due      TIMESTAMPTZ,
+    review_at        TIMESTAMPTZ,
+    due_at           TIMESTAMPTZ,            -- the deadline running now (casework.Case.Due); NULL when closed
+    queue_key        BIGINT NOT NULL,
+    closure_reason   TEXT NOT NULL DEFAULT '',
+    closure_outcome  TEXT NOT NULL DEFAULT '',
+    closed_at        TIMESTAMPTZ,
+    version          INTEGER NOT NULL DEFAULT 1,
+    created_at       TIMESTAMPTZ NOT NULL,
+    updated_at       TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX cases_queue ON cases (queue_key, id);
+CREATE INDEX cases_status_queue ON cases (status, queue_key, id);
+CREATE INDEX cases_severity_queue ON cases (severity, queue_key, id);
+CREATE INDEX cases_type_queue ON cases (type_code, queue_key, id);
+CREATE INDEX cases_district_queue ON cases (district_code, queue_key, id);
+CREATE INDEX cases_school_queue ON cases (school_id, queue_key, id);
+CREATE INDEX cases_lead_queue ON cases (lead_org_id, queue_key, id);
+CREATE INDEX cases_owner_queue ON cases (owner_id, queue_key, id);
+CREATE INDEX cases_creator_queue ON cases (created_by, queue_key, id);
+CREATE INDEX cases_due ON cases (due_at) WHERE due_at IS NOT NULL;
+
+CREATE TABLE case_children (
+    case_id  BIGINT NOT NULL REFERENCES cases (id),
+    child_id BIGINT NOT NULL REFERENCES children (id),
+    PRIMARY KEY (case_id, child_id)
+);
+CREATE INDEX case_children_child ON case_children (child_id, case_id);
+
+CREATE TABLE case_events (
+    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    case_id       BIGINT NOT NULL REFERENCES cases (id),
+    at            TIMESTAMPTZ NOT NULL,
+    actor_user_id BIGINT,
+    actor_org_id  BIGINT,
+    kind          TEXT NOT NULL CHECK (kind IN ('created', 'transition', 'updated', 'note', 'task', 'task_status',
+                      'attachment', 'contact_linked', 'child_linked')),
+    payload       TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX case_events_case ON case_events (case_id, id);
+
+CREATE TABLE case_notes (
+    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    case_id    BIGINT NOT NULL REFERENCES cases (id),
+    author_id  BIGINT REFERENCES users (id),
+    body       TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX case_notes_case ON case_notes (case_id, id);
+
+CREATE TABLE case_tasks (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    case_id     BIGINT NOT NULL REFERENCES cases (id),
+    title       TEXT NOT NULL,
+    assignee_id BIGINT REFERENCES users (id),
+    due_at      TIMESTAMPTZ,
+    status      TEXT NOT NULL CHECK (status IN ('open', 'done', 'cancelled')),
+    version     INTEGER NOT NULL DEFAULT 1,
+    created_by  BIGINT REFERENCES users (id),
+    created_at  TIMESTAMPTZ NOT NULL,
+    updated_at  TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX case_tasks_case ON case_tasks (case_id, id);
+CREATE INDEX case_tasks_assignee ON case_tasks (assignee_id, status, due_at);
+
+CREATE TABLE case_attachments (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    case_id      BIGINT NOT NULL REFERENCES cases (id),
+    name         TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size         BIGINT NOT NULL,
+    sha256       TEXT NOT NULL,          -- of the plaintext, checked after decryption
+    blob_key     TEXT NOT NULL UNIQUE,
+    uploaded_by  BIGINT REFERENCES users (id),
+    created_at   TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX case_attachments_case ON case_attachments (case_id, id);
+
+CREATE TABLE case_contacts (
+    case_id    BIGINT NOT NULL REFERENCES cases (id),
+    contact_id BIGINT NOT NULL,
+    linked_by  BIGINT,
+    linked_at  TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (case_id, contact_id)
+);
+CREATE INDEX case_contacts_contact ON case_contacts (contact_id, case_id);
+
+CREATE TABLE idempotency_keys (
+    user_id     BIGINT NOT NULL,
+    idem_key    TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,           -- SHA-256 of method, path and body: a reused key with another request is refused
+    status      INTEGER NOT NULL,
+    location    TEXT NOT NULL DEFAULT '',
+    body        TEXT NOT NULL,
+    created_at  TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (user_id, idem_key)
+);
+CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+
+-- +goose Down
+DROP TABLE idempotency_keys;
+DROP TABLE case_contacts;
+DROP TABLE case_attachments;
+DROP TABLE case_tasks;
+DROP TABLE case_notes;
+DROP TABLE case_events;
+DROP TABLE case_children;
+DROP TABLE cases;
