@@ -44,6 +44,7 @@ type Store interface {
 	AuditEvents(ctx context.Context, f storage.AuditFilter) ([]audit.Event, error)
 
 	WorkgroupStore
+	NotifyStore
 }
 
 // API serves /api/v1.
@@ -84,6 +85,7 @@ func (a *API) Routes() []Route {
 	}
 	rs = append(rs, a.childRoutes()...)
 	rs = append(rs, a.workgroupRoutes()...)
+	rs = append(rs, a.notifyRoutes()...)
 	return rs
 }
 
