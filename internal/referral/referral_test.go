@@ -7,6 +7,7 @@ import (
 
 	"dayaq/internal/access"
 	"dayaq/internal/apperr"
+	"dayaq/internal/calendar"
 	"dayaq/internal/org"
 )
 
@@ -157,56 +158,33 @@ func TestParseSections(t *testing.T) {
 	}
 }
 
-// weekdays is a calendar of Monday–Friday only, for tests of the policy
-// (the real calendar with holidays is the notify package's, tested there).
-type weekdays struct{}
-
-func (weekdays) AddWorkingDays(t time.Time, n int) time.Time {
-	for n > 0 {
-		t = t.AddDate(0, 0, 1)
-		if wd := t.Weekday(); wd != time.Saturday && wd != time.Sunday {
-			n--
-		}
-	}
-	return t
-}
-
-func TestDue(t *testing.T) {
-	fri := time.Date(2026, 3, 6, 17, 0, 0, 0, time.UTC) // a Friday
+func TestDeadlines(t *testing.T) {
+	baku := calendar.Baku()
+	cal := calendar.New(nil)                        // Monday–Friday 09:00–18:00 Baku, fixed public holidays
+	fri := time.Date(2026, 3, 6, 17, 0, 0, 0, baku) // a Friday, an hour before closing
 	tests := []struct {
 		u             Urgency
 		ack, complete time.Time
 	}{
-		{Critical, fri.Add(time.Hour), fri.Add(24 * time.Hour)}, // on the clock, over the weekend
-		{High, fri.AddDate(0, 0, 3), fri.AddDate(0, 0, 7)},
-		{Medium, fri.AddDate(0, 0, 5), fri.AddDate(0, 0, 21)},
-		{Low, fri.AddDate(0, 0, 7), fri.AddDate(0, 0, 42)},
+		// Critical runs on the clock, through the weekend.
+		{Critical, time.Date(2026, 3, 6, 18, 0, 0, 0, baku), time.Date(2026, 3, 7, 17, 0, 0, 0, baku)},
+		// High: one working day (9 working hours) after Friday 17:00. Women's Day
+		// (8 March) falls on the Sunday and carries to Monday 9 March, so it is
+		// Tuesday 17:00; five working days is the next Monday.
+		{High, time.Date(2026, 3, 10, 17, 0, 0, 0, baku), time.Date(2026, 3, 16, 17, 0, 0, 0, baku)},
+		// Medium: 3 / 15 working days; the Novruz holidays (20–26 March with the carried days) do not count.
+		{Medium, time.Date(2026, 3, 12, 17, 0, 0, 0, baku), time.Date(2026, 4, 6, 17, 0, 0, 0, baku)},
 	}
 	for _, tt := range tests {
-		ack, complete := DefaultPolicy().Due(weekdays{}, tt.u, fri)
+		ack, complete, err := Deadlines(cal, tt.u, fri.UTC())
+		if err != nil {
+			t.Fatal(err)
+		}
 		if !ack.Equal(tt.ack) || !complete.Equal(tt.complete) {
-			t.Errorf("%s: due %v / %v, want %v / %v", tt.u, ack, complete, tt.ack, tt.complete)
+			t.Errorf("%s: due %v / %v, want %v / %v", tt.u, ack.In(baku), complete.In(baku), tt.ack, tt.complete)
 		}
 	}
-}
-
-func TestUntil(t *testing.T) {
 	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		due  time.Time
-		want Span
-	}{
-		{now.Add(3*time.Hour + 10*time.Minute), Span{N: 3, Unit: "hour"}},
-		{now.Add(-50 * time.Hour), Span{Overdue: true, N: 2, Unit: "day"}},
-		{now.Add(90 * time.Minute), Span{N: 90, Unit: "min"}},
-		{now.Add(-20 * time.Second), Span{Overdue: true, N: 1, Unit: "min"}},
-		{now.Add(30 * 24 * time.Hour), Span{N: 30, Unit: "day"}},
-	}
-	for _, tt := range tests {
-		if got := Until(now, tt.due); got != tt.want {
-			t.Errorf("Until(%v) = %+v, want %+v", tt.due.Sub(now), got, tt.want)
-		}
-	}
 	r := Referral{State: Sent, AckDue: now.Add(-time.Minute), CompleteDue: now.Add(time.Hour)}
 	if !r.Overdue(now) {
 		t.Error("sent past its acknowledge deadline is overdue")

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"dayaq/internal/referral"
+	"dayaq/internal/calendar"
 	"dayaq/internal/workgroup"
 )
 
@@ -49,12 +49,8 @@ func dueIn(p Page, due time.Time, done bool) string {
 	if n, ok := p.Data.(interface{ Clock() time.Time }); ok {
 		now = n.Clock()
 	}
-	s := referral.Until(now, due)
-	key := "referral.deadline.due_in."
-	if s.Overdue {
-		key = "referral.deadline.overdue_by."
-	}
-	return p.L.N(key+s.Unit, s.N)
+	r := calendar.Humanize(now, due)
+	return p.L.N(r.Key, r.N)
 }
 
 // wgItemsData is the action-item table's data.

@@ -28,7 +28,7 @@ CREATE INDEX wg_meetings_starts ON wg_meetings (starts_at);
 CREATE TABLE wg_agenda (
     id          INTEGER PRIMARY KEY,
     meeting_id  INTEGER NOT NULL REFERENCES wg_meetings (id) ON DELETE CASCADE,
-    case_id     INTEGER NOT NULL,
+    case_id     INTEGER NOT NULL REFERENCES cases (id),
     position    INTEGER NOT NULL,
     note        TEXT NOT NULL DEFAULT '',
     UNIQUE (meeting_id, case_id)
