@@ -163,8 +163,8 @@ func (m *Main) dbFlag(fs *flag.FlagSet) *string {
 }
 
 // openDB opens and migrates the database.
-func openDB(ctx context.Context, dsn string) (*storage.DB, error) {
-	db, err := storage.Open(ctx, dsn)
+func openDB(ctx context.Context, dsn string, opts ...storage.Option) (*storage.DB, error) {
+	db, err := storage.Open(ctx, dsn, opts...)
 	if err != nil {
 		return nil, err
 	}
