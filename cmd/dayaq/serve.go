@@ -24,6 +24,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	runJobs := fs.Bool("jobs", true, "run the background jobs (outbox delivery, escalation); several replicas share them safely")
+	cases := m.caseFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -35,7 +36,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := openDB(ctx, *dsn, storage.WithDeadlines(deadlines))
+	opts, err := cases.storageOptions()
+	if err != nil {
+		return err
+	}
+	db, err := openDB(ctx, *dsn, append(opts, storage.WithDeadlines(deadlines))...)
 	if err != nil {
 		return err
 	}
@@ -57,7 +62,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			m.printSignIns()
 		}
 	}
-	srv, err := server.New(db, m.cat, log)
+	vault, err := cases.vault(*dsn, *withDemo, log)
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(db, m.cat, log, server.WithVault(vault))
 	if err != nil {
 		return err
 	}

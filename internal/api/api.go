@@ -15,6 +15,7 @@ import (
 
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
+	"dayaq/internal/blob"
 	"dayaq/internal/child"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
@@ -45,6 +46,7 @@ type Store interface {
 
 	WorkgroupStore
 	NotifyStore
+	CaseStore
 }
 
 // API serves /api/v1.
@@ -54,6 +56,7 @@ type API struct {
 	log    *slog.Logger
 	doc    []byte // the OpenAPI document, merged from its parts
 	docErr error
+	vault  *blob.Vault // attachments' encrypted bytes (WithVault)
 }
 
 // New returns the API over store.
@@ -86,6 +89,7 @@ func (a *API) Routes() []Route {
 	rs = append(rs, a.childRoutes()...)
 	rs = append(rs, a.workgroupRoutes()...)
 	rs = append(rs, a.notifyRoutes()...)
+	rs = append(rs, a.caseRoutes()...)
 	return rs
 }
 

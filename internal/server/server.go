@@ -37,9 +37,13 @@ type Server struct {
 }
 
 // New wires the surfaces over db.
-func New(db *storage.DB, cat *i18n.Catalog, log *slog.Logger) (*Server, error) {
+func New(db *storage.DB, cat *i18n.Catalog, log *slog.Logger, opts ...Option) (*Server, error) {
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
 	an := authn.New(db, db.Now, authn.Config{Catalog: cat, Log: log})
-	ui, err := web.New(cat, log, web.Deps{Store: db, Audit: db, Authn: an})
+	ui, err := web.New(cat, log, web.Deps{Store: db, Audit: db, Authn: an, Vault: cfg.vault})
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +58,7 @@ func New(db *storage.DB, cat *i18n.Catalog, log *slog.Logger) (*Server, error) {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	api.New(db, cat, log).Register(mux)
+	api.New(db, cat, log).WithVault(cfg.vault).Register(mux)
 	ui.Register(mux)
 
 	// Cross-origin protection rejects a state-changing request that a

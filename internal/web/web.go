@@ -25,6 +25,7 @@ import (
 	"dayaq/internal/access"
 	"dayaq/internal/apperr"
 	"dayaq/internal/authn"
+	"dayaq/internal/blob"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
 )
@@ -39,6 +40,7 @@ type Web struct {
 	store  Store
 	audit  AuditStore
 	authn  *authn.Authn
+	vault  *blob.Vault
 	pages  map[string]*template.Template
 	assets map[string]string // file name → content hash, for cache-busting URLs
 }
@@ -48,11 +50,12 @@ type Deps struct {
 	Store Store
 	Audit AuditStore
 	Authn *authn.Authn // signs people in; the account pages use it
+	Vault *blob.Vault  // case attachments' encrypted bytes; nil: attachments off
 }
 
 // New parses the templates and hashes the static files.
 func New(cat *i18n.Catalog, log *slog.Logger, deps Deps) (*Web, error) {
-	w := &Web{cat: cat, log: log, store: deps.Store, audit: deps.Audit, authn: deps.Authn, pages: map[string]*template.Template{}, assets: map[string]string{}}
+	w := &Web{cat: cat, log: log, store: deps.Store, audit: deps.Audit, authn: deps.Authn, vault: deps.Vault, pages: map[string]*template.Template{}, assets: map[string]string{}}
 	err := fs.WalkDir(files, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
