@@ -79,5 +79,6 @@ func (m *Main) background(db *storage.DB, log *slog.Logger, baseURL string) (*jo
 // with deadlines (referrals, working-group action items, case deadlines)
 // adds one line here.
 func registerProviders(esc *escalate.Escalator, db *storage.DB) {
-	_, _ = esc, db
+	esc.Register("referrals", escalate.ProviderFunc(db.ReferralsDue))
+	esc.Register("action_items", escalate.ProviderFunc(db.ActionItemsDue))
 }
