@@ -14,6 +14,7 @@ import (
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
 	"dayaq/internal/escalate"
+	"dayaq/internal/notify"
 	"dayaq/internal/org"
 	"dayaq/internal/referral"
 )
@@ -292,6 +293,9 @@ func (db *DB) SendReferral(ctx context.Context, a audit.Actor, n NewReferral) (r
 		if err := touchCase(ctx, c, k.ID); err != nil {
 			return err
 		}
+		if err := notifyReceivers(ctx, c, id, to.ID, ref.AckDue); err != nil {
+			return err
+		}
 		if err := appendAudit(ctx, c, ge); err != nil {
 			return err
 		}
@@ -309,6 +313,49 @@ func (db *DB) SendReferral(ctx context.Context, a audit.Actor, n NewReferral) (r
 		return r, err
 	}
 	return db.ReferralFor(ctx, a, id)
+}
+
+// notifyReceivers tells the receiving body's officers and supervisors that
+// a referral arrived: its number and deadline, never the child's name.
+func notifyReceivers(ctx context.Context, c conn, id, orgID int64, ackDue time.Time) error {
+	users, err := usersWhere(ctx, c, `u.org_id = ?`, append(officerRoles(), supervisorRoles()...), orgID)
+	if err != nil {
+		return err
+	}
+	var msgs []notify.Message
+	for _, u := range users {
+		m, err := notify.New(notify.ReferralReceived, notify.User(u), "notify.referral.received",
+			"/referrals/"+strconv.FormatInt(id, 10), notify.ID(id), notify.At(ackDue))
+		if err != nil {
+			return err
+		}
+		msgs = append(msgs, m)
+	}
+	return notifyTx(ctx, c, msgs...)
+}
+
+// notifySender tells whoever sent r (unless they made the change) that it
+// moved to state to.
+func notifySender(ctx context.Context, c conn, a audit.Actor, r referral.Referral, to referral.State) error {
+	if r.SentBy == 0 || r.SentBy == a.UserID {
+		return nil
+	}
+	m, err := notify.New(notify.ReferralChanged, notify.User(r.SentBy), "notify.referral.changed",
+		"/referrals/"+strconv.FormatInt(r.ID, 10), notify.ID(r.ID), notify.Key(stateKey(to)))
+	if err != nil {
+		return err
+	}
+	return notifyTx(ctx, c, m)
+}
+
+// stateKey is the catalogue key naming state s.
+func stateKey(s referral.State) string {
+	return map[referral.State]string{
+		referral.Sent: "referral.state.sent", referral.Acknowledged: "referral.state.acknowledged",
+		referral.Accepted: "referral.state.accepted", referral.Declined: "referral.state.declined",
+		referral.InProgress: "referral.state.in_progress", referral.Completed: "referral.state.completed",
+		referral.Withdrawn: "referral.state.withdrawn",
+	}[s]
 }
 
 // referralEvent records a change of state.
@@ -491,6 +538,9 @@ func (db *DB) ChangeReferral(ctx context.Context, a audit.Actor, id int64, versi
 			return err
 		}
 		if err := touchCase(ctx, c, rr.CaseID); err != nil {
+			return err
+		}
+		if err := notifySender(ctx, c, a, rr.Referral, to); err != nil {
 			return err
 		}
 		var events []audit.Event

@@ -165,8 +165,9 @@ func TestReferralAccessFollowsReferral(t *testing.T) {
 }
 
 // A referral nobody acknowledges escalates on time, once per step: the
-// police are warned before the deadline, told (with their supervisor) when
-// it passes, and the city unit is called in when it is long overdue.
+// police are told it arrived, warned before the deadline, told (with their
+// supervisor) when it passes, and the city unit is called in when it is
+// long overdue.
 func TestIgnoredReferralEscalates(t *testing.T) {
 	for _, e := range storagetest.Engines() {
 		t.Run(string(e.Name), func(t *testing.T) {
@@ -211,7 +212,7 @@ func TestIgnoredReferralEscalates(t *testing.T) {
 			if err != nil || len(rows) != 3 {
 				t.Fatalf("escalations %+v %v", rows, err)
 			}
-			for who, want := range map[string]int{"police_officer": 2, "police_supervisor": 2, "city_specialist": 1, "health_officer": 0} {
+			for who, want := range map[string]int{"police_officer": 3, "police_supervisor": 3, "city_specialist": 1, "health_officer": 0} {
 				ns, err := db.Notifications(ctx, f.users[who], storage.NotificationFilter{})
 				if err != nil || len(ns) != want {
 					t.Errorf("%s has %d notifications (%v), want %d", who, len(ns), err, want)
