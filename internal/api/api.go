@@ -45,6 +45,7 @@ type Store interface {
 	AuditEvents(ctx context.Context, f storage.AuditFilter) ([]audit.Event, error)
 
 	WorkgroupStore
+	ReferralStore
 	NotifyStore
 	CaseStore
 }
@@ -88,6 +89,7 @@ func (a *API) Routes() []Route {
 	}
 	rs = append(rs, a.childRoutes()...)
 	rs = append(rs, a.workgroupRoutes()...)
+	rs = append(rs, a.referralRoutes()...)
 	rs = append(rs, a.notifyRoutes()...)
 	rs = append(rs, a.caseRoutes()...)
 	return rs
