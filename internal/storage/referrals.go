@@ -817,3 +817,20 @@ func (db *DB) ReferralDeadlines(ctx context.Context, u referral.Urgency) (ack, c
 	}
 	return referral.Deadlines(cal, u, db.Now())
 }
+
+// CaseBrief returns case id as a may see it, without its chronology or
+// notes, for an agenda or a referral form; NotFound when the policy does
+// not let a see it. The read is audited.
+func (db *DB) CaseBrief(ctx context.Context, a audit.Actor, id int64) (r CaseRecord, err error) {
+	defer apperr.Wrap(&err, "storage.CaseBrief(%d)", id)
+	err = db.inTx(ctx, func(c conn) error {
+		if r, err = db.loadCase(ctx, c, a.Principal, access.Read, id, false); err != nil {
+			return err
+		}
+		e := a.Event("case.read", "case", id)
+		e.ChildID = firstChild(r)
+		e.Details = detailsJSON(map[string]any{"brief": true})
+		return appendAudit(ctx, c, e)
+	})
+	return r, err
+}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"html/template"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,7 +32,13 @@ func referralFuncs() template.FuncMap {
 			}
 			return in
 		},
-		"dueIn":   dueIn,
+		"dueIn": dueIn,
+		"hours": func(p Page, d time.Duration, n int) string {
+			if n == 0 {
+				return "—"
+			}
+			return p.L.T("referral.board.hours", strconv.FormatFloat(d.Hours(), 'f', 1, 64), n)
+		},
 		"wgInput": wgInput,
 		"wgItems": func(p Page, items []workgroup.ActionItem, back string) wgItemsData {
 			return wgItemsData{P: p, Items: items, Back: back, Statuses: workgroup.ItemStatuses()}

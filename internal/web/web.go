@@ -131,6 +131,7 @@ func (w *Web) routes() []route {
 	rs = append(rs, w.childRoutes()...)
 	rs = append(rs, w.accountRoutes()...)
 	rs = append(rs, w.workgroupRoutes()...)
+	rs = append(rs, w.referralRoutes()...)
 	rs = append(rs, w.notifyRoutes()...)
 	for _, s := range Sections() {
 		if !slices.ContainsFunc(rs, func(r route) bool { return r.pattern == "GET /"+s.Slug }) {
