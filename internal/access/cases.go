@@ -6,12 +6,17 @@ import "slices"
 // relative to the principal asking: where it sits, who leads, owns and
 // opened it, and its children's facts (each as for Decide).
 type CaseFacts struct {
-	SchoolID  int64  // the school the case is about, 0 if none
-	District  string // its district, "" if none
+	Places    []Place // the case's school and its children's schools when they were linked
 	LeadOrgID int64
 	OwnerID   int64
 	CreatedBy int64
 	Children  []ChildFacts
+}
+
+// Place is a school a case sits in, and its district.
+type Place struct {
+	SchoolID int64
+	District string
 }
 
 // seesChildData reports whether p holds any role that may ever see a
@@ -22,9 +27,10 @@ func seesChildData(p Principal) bool {
 
 // DecideCase answers whether p may do a with the case described by f. A
 // case is children's data, so deny by default; p reaches it
-//   - through jurisdiction over the case's place (school, district, city),
-//   - through any of its children (jurisdiction, a live referral or
-//     assignment, or — to read — break-glass),
+//   - through jurisdiction over one of the case's places (its school and
+//     its children's schools, in the city, a district or a school),
+//   - through any of its children reached otherwise (a teacher's class, a
+//     live referral or assignment, or — to read — break-glass),
 //   - by working in its lead body, owning it, or having opened it (the
 //     hotline operator who logged it, the school that reported it).
 //
@@ -36,17 +42,27 @@ func DecideCase(p Principal, a Action, f CaseFacts) Decision {
 		return Decision{}
 	}
 	j, canWrite := staffJurisdiction(p)
-	place := ChildFacts{SchoolID: f.SchoolID, District: f.District}
-	inPlace := j >= jurSchool && inJurisdiction(p, j, place)
+	inPlace := j == jurCity
+	for _, pl := range f.Places {
+		inPlace = inPlace || (j >= jurSchool && inJurisdiction(p, j, ChildFacts{SchoolID: pl.SchoolID, District: pl.District}))
+	}
 	related := (f.LeadOrgID != 0 && f.LeadOrgID == p.OrgID) || (f.OwnerID != 0 && f.OwnerID == p.UserID) ||
 		(f.CreatedBy != 0 && f.CreatedBy == p.UserID)
+	// A child reaches p here only in the ways places do not cover: a
+	// teacher's class, a grant, break-glass.
+	viaChild := func(c ChildFacts, a Action) Decision {
+		if j >= jurSchool {
+			c.SchoolID, c.District = 0, ""
+		}
+		return Decide(p, a, c)
+	}
 	switch a {
 	case Write:
 		if related || (inPlace && canWrite) {
 			return Decision{Allowed: true, View: ViewFull}
 		}
 		for _, c := range f.Children {
-			if Decide(p, Write, c).Allowed {
+			if viaChild(c, Write).Allowed {
 				return Decision{Allowed: true, View: ViewFull}
 			}
 		}
@@ -57,7 +73,7 @@ func DecideCase(p Principal, a Action, f CaseFacts) Decision {
 		}
 		best := Decision{}
 		for _, c := range f.Children {
-			if d := Decide(p, a, c); d.Allowed && (!best.Allowed || (best.BreakGlass && !d.BreakGlass) || d.View > best.View) {
+			if d := viaChild(c, a); d.Allowed && (!best.Allowed || (best.BreakGlass && !d.BreakGlass) || d.View > best.View) {
 				best = d
 			}
 		}
@@ -71,11 +87,11 @@ func DecideCase(p Principal, a Action, f CaseFacts) Decision {
 // matches nothing.
 type CaseFilter struct {
 	All       bool        // every case in the city
-	District  string      // cases whose place is in this district
-	SchoolID  int64       // cases whose place is this school
+	District  string      // cases with a place in this district
+	SchoolID  int64       // cases with a place at this school
 	LeadOrgID int64       // cases this organisation leads
 	UserID    int64       // cases this user owns or opened
-	Children  ChildFilter // cases with a child this filter reaches
+	Children  ChildFilter // cases with a child this filter reaches (classes, grants, break-glass only)
 }
 
 // Empty reports whether f matches no case.
@@ -91,6 +107,11 @@ func FilterCases(p Principal, a Action) CaseFilter {
 		return CaseFilter{}
 	}
 	f := CaseFilter{LeadOrgID: p.OrgID, UserID: p.UserID, Children: Filter(p, a)}
+	// Places stand for the children's schools and districts.
+	f.Children.District = ""
+	if len(f.Children.Classes) == 0 {
+		f.Children.SchoolID = 0
+	}
 	switch j, _ := staffJurisdiction(p); j {
 	case jurCity:
 		return CaseFilter{All: true}

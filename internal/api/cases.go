@@ -446,7 +446,7 @@ func CaseQueryFrom(v url.Values, me int64, orgID func(code string) (int64, bool)
 		fs = append(fs, apperr.Field("overdue", "case.error.boolean"))
 	}
 	if s := v.Get("after"); s != "" {
-		if _, _, ok := storage.ParseCaseCursor(s); !ok {
+		if _, _, _, ok := storage.ParseCaseCursor(s); !ok {
 			fs = append(fs, apperr.Field("after", "error.cursor"))
 		}
 		q.After = s

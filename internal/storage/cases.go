@@ -36,6 +36,7 @@ type CaseRecord struct {
 	OwnerName   string
 	CreatorName string
 	School      org.Org
+	Places      []access.Place // the case's school and its children's, for the policy
 	Decision    access.Decision
 	Relation    casework.Relation
 	CanWrite    bool              // may take part: notes, tasks, attachments
@@ -102,6 +103,57 @@ func scanCase(s interface{ Scan(...any) error }) (CaseRecord, error) {
 	return r, nil
 }
 
+// casePlaces loads the places of the cases ids.
+func casePlaces(ctx context.Context, c conn, ids []int64) (map[int64][]access.Place, error) {
+	places := map[int64][]access.Place{}
+	if len(ids) == 0 {
+		return places, nil
+	}
+	ph := make([]string, len(ids))
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		ph[i], args[i] = "?", id
+	}
+	rows, err := c.query(ctx, `SELECT case_id, school_id, COALESCE(district_code, '') FROM case_places
+		WHERE case_id IN (`+strings.Join(ph, ", ")+`) ORDER BY case_id, school_id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("case places: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var pl access.Place
+		if err := rows.Scan(&id, &pl.SchoolID, &pl.District); err != nil {
+			return nil, err
+		}
+		places[id] = append(places[id], pl)
+	}
+	return places, rows.Err()
+}
+
+// addPlaces records the places of case k: its school and its children's.
+func addPlaces(ctx context.Context, c conn, k casework.Case, children []ChildRecord) error {
+	seen := map[int64]bool{}
+	add := func(school int64, district string) error {
+		if school == 0 || seen[school] {
+			return nil
+		}
+		seen[school] = true
+		_, err := c.exec(ctx, `INSERT INTO case_places (case_id, school_id, district_code, queue_key) VALUES (?, ?, ?, ?)`,
+			k.ID, school, nullString(district), queueKey(k))
+		return err
+	}
+	if err := add(k.SchoolID, k.District); err != nil {
+		return fmt.Errorf("case place: %w", err)
+	}
+	for _, ch := range children {
+		if err := add(ch.SchoolID, ch.School.DistrictCode); err != nil {
+			return fmt.Errorf("case place: %w", err)
+		}
+	}
+	return nil
+}
+
 // caseChildren loads the children of the cases ids with the grant and
 // break-glass facts for p, decided by the policy for p.
 func caseChildren(ctx context.Context, c conn, p access.Principal, ids []int64) (map[int64][]ChildRecord, map[int64][]access.ChildFacts, error) {
@@ -147,13 +199,13 @@ func caseChildren(ctx context.Context, c conn, p access.Principal, ids []int64) 
 
 // caseFacts is what the policy needs about r.
 func caseFacts(r CaseRecord, children []access.ChildFacts) access.CaseFacts {
-	return access.CaseFacts{SchoolID: r.SchoolID, District: r.District, LeadOrgID: r.LeadOrgID, OwnerID: r.OwnerID,
+	return access.CaseFacts{Places: r.Places, LeadOrgID: r.LeadOrgID, OwnerID: r.OwnerID,
 		CreatedBy: r.CreatedBy, Children: children}
 }
 
 // finishCase decides r for p (action a) and fills in what p may do.
-func (db *DB) finishCase(p access.Principal, a access.Action, r *CaseRecord, children []ChildRecord, facts []access.ChildFacts) {
-	r.Children = children
+func (db *DB) finishCase(p access.Principal, a access.Action, r *CaseRecord, children []ChildRecord, facts []access.ChildFacts, places []access.Place) {
+	r.Children, r.Places = children, places
 	f := caseFacts(*r, facts)
 	r.Decision = access.DecideCase(p, a, f)
 	r.CanWrite = access.DecideCase(p, access.Write, f).Allowed
@@ -181,7 +233,11 @@ func (db *DB) loadCase(ctx context.Context, c conn, p access.Principal, a access
 	if err != nil {
 		return CaseRecord{}, err
 	}
-	db.finishCase(p, access.Read, &r, kids[id], facts[id])
+	places, err := casePlaces(ctx, c, []int64{id})
+	if err != nil {
+		return CaseRecord{}, err
+	}
+	db.finishCase(p, access.Read, &r, kids[id], facts[id], places[id])
 	if !r.Decision.Allowed {
 		return CaseRecord{}, apperr.New(apperr.NotFound, "error.not_found")
 	}
@@ -288,8 +344,11 @@ func (db *DB) createCaseTx(ctx context.Context, c conn, a audit.Actor, n casewor
 	// The children: they exist, and a may see each (unless a is the hotline).
 	var fs []apperr.FieldError
 	schoolID := n.SchoolID
+	var kids map[int64]ChildRecord
 	if len(n.ChildIDs) > 0 {
-		kids, facts, err := loadChildrenFacts(ctx, c, p, n.ChildIDs)
+		var facts map[int64]access.ChildFacts
+		var err error
+		kids, facts, err = loadChildrenFacts(ctx, c, p, n.ChildIDs)
 		if err != nil {
 			return CaseRecord{}, err
 		}
@@ -344,10 +403,15 @@ func (db *DB) createCaseTx(ctx context.Context, c conn, a audit.Actor, n casewor
 	if err != nil {
 		return CaseRecord{}, fmt.Errorf("insert case: %w", err)
 	}
+	var linked []ChildRecord
 	for _, cid := range n.ChildIDs {
 		if _, err := c.exec(ctx, `INSERT INTO case_children (case_id, child_id) VALUES (?, ?)`, k.ID, cid); err != nil {
 			return CaseRecord{}, fmt.Errorf("case child: %w", err)
 		}
+		linked = append(linked, kids[cid])
+	}
+	if err := addPlaces(ctx, c, k, linked); err != nil {
+		return CaseRecord{}, err
 	}
 	if _, err := addCaseEvent(ctx, c, a, k.ID, EventCreated, map[string]any{"type": k.Type, "severity": k.Severity,
 		"source": k.Source, "children": len(n.ChildIDs)}); err != nil {
@@ -479,6 +543,9 @@ func saveCase(ctx context.Context, c conn, k casework.Case, expected int) error 
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		return apperr.New(apperr.Conflict, "error.stale", expected)
+	}
+	if _, err := c.exec(ctx, `UPDATE case_places SET queue_key = ? WHERE case_id = ?`, queueKey(k), k.ID); err != nil {
+		return fmt.Errorf("save case %d places: %w", k.ID, err)
 	}
 	return nil
 }
@@ -636,20 +703,26 @@ type CasePage struct {
 	Next  string
 }
 
-// cursorOf is the keyset cursor after case r: its queue key and ID.
-func cursorOf(r CaseRecord) string {
+// cursorOf is the keyset cursor after case r: its sort key and ID. Queues
+// sort by queue_key; the overdue list by the deadline (most overdue first),
+// its cursor marked with a "d".
+func cursorOf(r CaseRecord, byDue bool) string {
+	if byDue {
+		return "d" + strconv.FormatInt(r.Due().UnixMicro(), 10) + "_" + strconv.FormatInt(r.ID, 10)
+	}
 	return strconv.FormatInt(queueKey(r.Case), 10) + "_" + strconv.FormatInt(r.ID, 10)
 }
 
-// ParseCaseCursor checks a cursor's shape.
-func ParseCaseCursor(s string) (key, id int64, ok bool) {
+// ParseCaseCursor checks a cursor's shape: byDue for the overdue list's.
+func ParseCaseCursor(s string) (byDue bool, key, id int64, ok bool) {
+	s, byDue = strings.CutPrefix(s, "d")
 	a, b, found := strings.Cut(s, "_")
 	if !found {
-		return 0, 0, false
+		return false, 0, 0, false
 	}
 	key, err1 := strconv.ParseInt(a, 10, 64)
 	id, err2 := strconv.ParseInt(b, 10, 64)
-	return key, id, err1 == nil && err2 == nil && id > 0
+	return byDue, key, id, err1 == nil && err2 == nil && id > 0
 }
 
 // caseBranches turns the case policy's filter into one SQL condition per
@@ -657,24 +730,34 @@ func ParseCaseCursor(s string) (key, id int64, ok bool) {
 // (served by the index on its column and (queue_key, id)), or, for the
 // children, a join from the children p may see to their cases.
 type caseBranch struct {
-	from string // the FROM clause, giving cases k
-	cond string
-	args []any
+	from    string // the FROM clause, giving cases k
+	key, id string // the branch's sort key and ID columns (an index walks them in order)
+	cond    string
+	args    []any
 }
 
 func caseBranches(f access.CaseFilter, now time.Time) []caseBranch {
 	const plain = ` FROM cases k `
+	// CROSS JOIN fixes SQLite's join order: from the index that serves the
+	// branch, not a scan of every case.
+	const places = ` FROM case_places p CROSS JOIN cases k `
 	var bs []caseBranch
-	add := func(from, cond string, a ...any) { bs = append(bs, caseBranch{from, cond, a}) }
+	add := func(from, cond string, a ...any) {
+		key, id := `k.queue_key`, `k.id`
+		if from == places {
+			key, id, cond = `p.queue_key`, `p.case_id`, `k.id = p.case_id AND `+cond
+		}
+		bs = append(bs, caseBranch{from, key, id, cond, a})
+	}
 	if f.All {
 		add(plain, `1 = 1`)
 		return bs
 	}
 	if f.District != "" {
-		add(plain, `k.district_code = ?`, f.District)
+		add(places, `p.district_code = ?`, f.District)
 	}
 	if f.SchoolID != 0 {
-		add(plain, `k.school_id = ?`, f.SchoolID)
+		add(places, `p.school_id = ?`, f.SchoolID)
 	}
 	if f.LeadOrgID != 0 {
 		add(plain, `k.lead_org_id = ?`, f.LeadOrgID)
@@ -685,7 +768,6 @@ func caseBranches(f access.CaseFilter, now time.Time) []caseBranch {
 	}
 	conds, args := filterBranches(f.Children, now)
 	for i, cond := range conds {
-		// CROSS JOIN fixes SQLite's join order: from the children, not a scan of every case.
 		add(` FROM children c LEFT JOIN orgs s ON s.id = c.school_id CROSS JOIN case_children cc CROSS JOIN cases k `,
 			`cc.child_id = c.id AND k.id = cc.case_id AND (`+cond+`)`, args[i]...)
 	}
@@ -742,22 +824,37 @@ func listCaseIDs(ctx context.Context, c conn, p access.Principal, q CaseQuery) (
 		where = append(where, `k.due_at < ?`)
 		wargs = append(wargs, c.now)
 	}
+	// The overdue list walks the deadline index, most overdue first; every
+	// other list walks a queue index.
+	var after []any
 	if q.After != "" {
-		key, id, ok := ParseCaseCursor(q.After)
-		if !ok {
+		byDue, key, id, ok := ParseCaseCursor(q.After)
+		if !ok || byDue != q.Overdue {
 			return nil, apperr.Validation(apperr.Field("after", "error.cursor"))
 		}
-		where = append(where, `(k.queue_key > ? OR (k.queue_key = ? AND k.id > ?))`)
-		wargs = append(wargs, key, key, id)
+		var k any = key
+		if byDue {
+			k = time.UnixMicro(key).UTC()
+		}
+		after = []any{k, k, id}
 	}
 	lim := strconv.Itoa(q.Limit)
 	var parts []string
 	var args []any
 	for i, b := range branches {
+		key, id := b.key, b.id
+		if q.Overdue {
+			key, id = `k.due_at`, `k.id`
+		}
 		w := append([]string{b.cond}, where...)
-		parts = append(parts, `SELECT * FROM (SELECT DISTINCT k.queue_key, k.id`+b.from+`WHERE `+strings.Join(w, ` AND `)+
-			` ORDER BY k.queue_key, k.id LIMIT `+lim+`) b`+strconv.Itoa(i))
-		args = append(append(args, b.args...), wargs...)
+		bargs := append(append([]any{}, b.args...), wargs...)
+		if after != nil {
+			w = append(w, `(`+key+` > ? OR (`+key+` = ? AND `+id+` > ?))`)
+			bargs = append(bargs, after...)
+		}
+		parts = append(parts, `SELECT * FROM (SELECT DISTINCT `+key+` AS sort_key, `+id+` AS id`+b.from+`WHERE `+strings.Join(w, ` AND `)+
+			` ORDER BY `+key+`, `+id+` LIMIT `+lim+`) b`+strconv.Itoa(i))
+		args = append(args, bargs...)
 	}
 	sqlq := parts[0]
 	if len(parts) > 1 {
@@ -770,7 +867,8 @@ func listCaseIDs(ctx context.Context, c conn, p access.Principal, q CaseQuery) (
 	defer rows.Close()
 	var ids []int64
 	for rows.Next() {
-		var key, id int64
+		var key any
+		var id int64
 		if err := rows.Scan(&key, &id); err != nil {
 			return nil, err
 		}
@@ -834,17 +932,21 @@ func (db *DB) listCases(ctx context.Context, c conn, p access.Principal, q CaseQ
 	if err != nil {
 		return CasePage{}, err
 	}
+	places, err := casePlaces(ctx, c, ids)
+	if err != nil {
+		return CasePage{}, err
+	}
 	pg := CasePage{Cases: make([]CaseRecord, 0, len(ids))}
 	for _, id := range ids {
 		r := byID[id]
-		db.finishCase(p, access.List, &r, kids[id], facts[id])
+		db.finishCase(p, access.List, &r, kids[id], facts[id], places[id])
 		if !r.Decision.Allowed { // the SQL and the policy disagree: a bug; show nothing of it
 			return CasePage{}, fmt.Errorf("policy and filter disagree on case %d", id)
 		}
 		pg.Cases = append(pg.Cases, r)
 	}
 	if len(pg.Cases) == q.Limit {
-		pg.Next = cursorOf(pg.Cases[len(pg.Cases)-1])
+		pg.Next = cursorOf(pg.Cases[len(pg.Cases)-1], q.Overdue)
 	}
 	return pg, nil
 }

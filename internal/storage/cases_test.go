@@ -193,25 +193,33 @@ func TestCaseAccessMatrix(t *testing.T) {
 				t.Fatal(err)
 			}
 			cases["hotlineLogged"] = logged.ID
-			cols := append(append([]string{}, matrixChildren...), "policeLead", "hotlineLogged")
+			// Two children of two districts: the case sits at both schools.
+			multi := report(f, "otherDistrict")
+			multi.ChildIDs = append(multi.ChildIDs, f.children["ownClass"])
+			both, err := f.db.CreateCase(ctx, admin, multi)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cases["twoSchools"] = both.ID
+			cols := append(append([]string{}, matrixChildren...), "policeLead", "hotlineLogged", "twoSchools")
 			// R readable and listed, - neither.
 			want := map[string]string{
-				"city_admin":             "RRRRRRRR",
-				"city_specialist":        "RRRRRRRR",
-				"district_specialist":    "RRR-----",
-				"district_officer":       "RRR-----",
-				"school_head":            "RR------",
-				"school_psychologist":    "RR------",
-				"teacher":                "R-------",
-				"hotline_operator":       "----R--R",
-				"hotline_operator_other": "--------",
-				"hotline_supervisor":     "--------",
-				"police_officer":         "----R-R-",
-				"police_supervisor":      "----R-R-",
-				"health_officer":         "--------",
-				"analyst":                "--------",
-				"public_council":         "--------",
-				"system_admin":           "--------",
+				"city_admin":             "RRRRRRRRR",
+				"city_specialist":        "RRRRRRRRR",
+				"district_specialist":    "RRR-----R",
+				"district_officer":       "RRR-----R",
+				"school_head":            "RR------R",
+				"school_psychologist":    "RR------R",
+				"teacher":                "R-------R",
+				"hotline_operator":       "----R--R-",
+				"hotline_operator_other": "---------",
+				"hotline_supervisor":     "---------",
+				"police_officer":         "----R-R--",
+				"police_supervisor":      "----R-R--",
+				"health_officer":         "---------",
+				"analyst":                "---------",
+				"public_council":         "---------",
+				"system_admin":           "---------",
 			}
 			for user, row := range want {
 				a := f.users[user]

@@ -38,6 +38,7 @@ type Store interface {
 	WorkgroupStore
 	ReferralStore
 	NotifyStore
+	CaseStore
 }
 
 func (w *Web) childRoutes() []route {

@@ -25,9 +25,9 @@ import (
 )
 
 // session is a signed-in user's cookie and form token.
-type session struct{ cookie, csrf string }
+type webSession struct{ cookie, csrf string }
 
-func sessionFor(t *testing.T, db *storage.DB, email, orgCode string, roles ...access.Role) session {
+func sessionFor(t *testing.T, db *storage.DB, email, orgCode string, roles ...access.Role) webSession {
 	t.Helper()
 	ctx := context.Background()
 	u, err := db.CreateUser(ctx, audit.System(), storage.NewUser{Email: email, Name: strings.Split(email, "@")[0], OrgCode: orgCode,
@@ -39,10 +39,10 @@ func sessionFor(t *testing.T, db *storage.DB, email, orgCode string, roles ...ac
 	if _, err := db.CreateSession(ctx, storage.NewSession{UserID: u.ID, TokenHash: auth.HashToken(tok), CSRFToken: csrf, MFADone: true}); err != nil {
 		t.Fatal(err)
 	}
-	return session{"dayaq_session=" + tok, csrf}
+	return webSession{"dayaq_session=" + tok, csrf}
 }
 
-func (s session) get(t *testing.T, h http.Handler, target string) (int, string) {
+func (s webSession) get(t *testing.T, h http.Handler, target string) (int, string) {
 	t.Helper()
 	r := httptest.NewRequest(http.MethodGet, target, nil)
 	r.Header.Set("Cookie", s.cookie)
@@ -52,7 +52,7 @@ func (s session) get(t *testing.T, h http.Handler, target string) (int, string) 
 	return w.Code, w.Body.String()
 }
 
-func (s session) post(t *testing.T, h http.Handler, target string, form url.Values) (int, string, string) {
+func (s webSession) post(t *testing.T, h http.Handler, target string, form url.Values) (int, string, string) {
 	t.Helper()
 	form.Set("csrf", s.csrf)
 	r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))

@@ -71,7 +71,7 @@ func New(cat *i18n.Catalog, log *slog.Logger, deps Deps) (*Web, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: hash assets: %w", err)
 	}
-	funcs := template.FuncMap{"asset": w.assetURL, "field": inputField}
+	funcs := template.FuncMap{"asset": w.assetURL, "field": inputField, "when": when}
 	maps.Copy(funcs, referralFuncs())
 	names, err := fs.Glob(files, "templates/pages/*.html")
 	if err != nil {
@@ -129,6 +129,7 @@ func (w *Web) routes() []route {
 		{"GET /{$}", w.home},
 	}
 	rs = append(rs, w.childRoutes()...)
+	rs = append(rs, w.caseRoutes()...)
 	rs = append(rs, w.accountRoutes()...)
 	rs = append(rs, w.workgroupRoutes()...)
 	rs = append(rs, w.referralRoutes()...)
@@ -202,6 +203,7 @@ type LangLink struct {
 type NavItem struct {
 	Slug, Key string
 	Current   bool
+	Badges    []Badge // counts beside the entry (the case queues)
 }
 
 func (w *Web) page(r *http.Request, title string, data any) Page {
@@ -228,6 +230,7 @@ func (w *Web) page(r *http.Request, title string, data any) Page {
 	for _, s := range Sections() {
 		p.Nav = append(p.Nav, NavItem{Slug: s.Slug, Key: s.Key, Current: r.URL.Path == "/"+s.Slug})
 	}
+	w.caseBadges(r, &p)
 	return p
 }
 

@@ -215,7 +215,7 @@ func TestNotFound(t *testing.T) {
 		{req{"/nope", []string{"Accept-Language", "ru-RU,ru;q=0.9"}}, i18n.RU},
 		{req{"/nope?lang=en", []string{"Accept-Language", "ru"}}, i18n.EN},
 		{req{"/signin/extra", []string{"Accept-Language", "en"}}, i18n.EN},
-		{req{"/cases/123", []string{"Accept-Language", "en"}}, i18n.EN},
+		{req{"/cases/123/nope", []string{"Accept-Language", "en"}}, i18n.EN},
 		{req{"/index.html", nil}, i18n.AZ},
 	} {
 		t.Run(tt.req.target, func(t *testing.T) {

@@ -56,10 +56,6 @@ func (w *Web) workgroupRoutes() []route {
 	}
 }
 
-// baku is the city's time zone (UTC+4, no daylight saving) in which times
-// are shown and typed.
-func baku() *time.Location { return time.FixedZone("Asia/Baku", 4*3600) }
-
 // form is a submitted form: what was typed and what is wrong with it.
 type form struct {
 	Name   string // which form on the page, so that only it shows the errors

@@ -49,7 +49,7 @@ CREATE INDEX cases_school_queue ON cases (school_id, queue_key, id);
 CREATE INDEX cases_lead_queue ON cases (lead_org_id, queue_key, id);
 CREATE INDEX cases_owner_queue ON cases (owner_id, queue_key, id);
 CREATE INDEX cases_creator_queue ON cases (created_by, queue_key, id);
-CREATE INDEX cases_due ON cases (due_at) WHERE due_at IS NOT NULL;
+CREATE INDEX cases_due ON cases (due_at, id) WHERE due_at IS NOT NULL; -- the overdue list, most overdue first
 
 CREATE TABLE case_children (
     case_id  BIGINT NOT NULL REFERENCES cases (id),
@@ -57,6 +57,20 @@ CREATE TABLE case_children (
     PRIMARY KEY (case_id, child_id)
 );
 CREATE INDEX case_children_child ON case_children (child_id, case_id);
+
+-- The places a case sits in, for jurisdiction: its own school and the
+-- schools its children attended when they were linked. A school or district
+-- sees a case through any of them; queue_key is kept equal to the case's so
+-- that a school's or district's queue is one ordered index walk.
+CREATE TABLE case_places (
+    case_id       BIGINT NOT NULL REFERENCES cases (id),
+    school_id     BIGINT NOT NULL REFERENCES orgs (id),
+    district_code TEXT REFERENCES districts (code),
+    queue_key     BIGINT NOT NULL,
+    PRIMARY KEY (case_id, school_id)
+);
+CREATE INDEX case_places_school ON case_places (school_id, queue_key, case_id);
+CREATE INDEX case_places_district ON case_places (district_code, queue_key, case_id);
 
 CREATE TABLE case_events (
     id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -135,5 +149,6 @@ DROP TABLE case_attachments;
 DROP TABLE case_tasks;
 DROP TABLE case_notes;
 DROP TABLE case_events;
+DROP TABLE case_places;
 DROP TABLE case_children;
 DROP TABLE cases;

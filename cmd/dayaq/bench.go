@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"dayaq/internal/bench"
+)
+
+// benchCmd runs a benchmark: "bench cases".
+func (m *Main) bench(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "cases" {
+		fmt.Fprintln(m.Stderr, "Usage: dayaq bench cases [flags]")
+		return usageError{"bench: want a benchmark name: cases"}
+	}
+	return m.benchCases(ctx, args[1:])
+}
+
+// benchCases seeds cases in bulk (unless the database already has them)
+// and times GET /api/v1/cases through the whole HTTP stack.
+func (m *Main) benchCases(ctx context.Context, args []string) error {
+	fs := m.flags("bench cases", "bench cases [--db DB] [--cases 1000000] [--children 20000] [--requests 200]")
+	dsn := fs.String("db", "", "database to seed and measure: an empty one, or one a previous run seeded; default a new SQLite file in a temporary directory")
+	n := fs.Int("cases", 1_000_000, "cases to seed")
+	children := fs.Int("children", 20000, "children to seed (the cases' children)")
+	requests := fs.Int("requests", 200, "timed requests per scenario")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *dsn == "" {
+		dir, err := os.MkdirTemp("", "dayaq-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		*dsn = filepath.Join(dir, "bench.db")
+	}
+	db, err := openDB(ctx, *dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	have, err := db.CountCases(ctx)
+	if err != nil {
+		return err
+	}
+	var seeded time.Duration
+	if have == 0 {
+		fmt.Fprintf(m.Stdout, "seeding %d children and %d cases into %s…\n", *children, *n, db.Engine())
+		last := time.Now()
+		seeded, err = bench.SeedCases(ctx, db, *n, *children, func(done int) {
+			if time.Since(last) > 10*time.Second {
+				fmt.Fprintf(m.Stdout, "  %d cases\n", done)
+				last = time.Now()
+			}
+		})
+		if err != nil {
+			return err
+		}
+		have = *n
+		if err := db.Analyze(ctx); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(m.Stdout, "measuring the %d cases already in the database\n", have)
+	}
+	w, err := bench.OpenWorld(ctx, db, have)
+	if err != nil {
+		return err
+	}
+	var rs []bench.Result
+	for _, s := range bench.Scenarios() {
+		r, err := w.Measure(s, *requests)
+		if err != nil {
+			return err
+		}
+		rs = append(rs, r)
+	}
+	bench.PrintTable(m.Stdout, db.Engine(), have, seeded, rs)
+	return nil
+}
