@@ -18,6 +18,7 @@ import (
 const (
 	deliverEvery  = 10 * time.Second
 	escalateEvery = time.Minute
+	pruneEvery    = 6 * time.Hour
 )
 
 // deadlines reads DAYAQ_DEADLINES ("critical=1h/24h,high=1wd/5wd,…").
@@ -77,6 +78,10 @@ func (m *Main) background(db *storage.DB, log *slog.Logger, baseURL string) (*jo
 		}},
 		jobs.Job{Name: "escalate", Every: escalateEvery, Run: func(ctx context.Context, now time.Time) error {
 			_, err := esc.Run(ctx, now)
+			return err
+		}},
+		jobs.Job{Name: "prune_notifications", Every: pruneEvery, Run: func(ctx context.Context, _ time.Time) error {
+			_, _, err := db.PruneNotifications(ctx)
 			return err
 		}},
 	), nil

@@ -179,6 +179,20 @@ func TestOutboxRetries(t *testing.T) {
 			if len(sent) != 1 || sent[0].SentAt.IsZero() {
 				t.Errorf("sent: %+v", sent)
 			}
+			// Kept for a while, then pruned with its attempts; the unread in-app notification stays.
+			if _, m, err := db.PruneNotifications(ctx); err != nil || m != 0 {
+				t.Errorf("pruned %d messages at once, %v", m, err)
+			}
+			w.clock.Add(storage.KeepSentMessages + time.Hour)
+			if n, m, err := db.PruneNotifications(ctx); err != nil || n != 0 || m != 1 {
+				t.Errorf("pruned %d notifications, %d messages, %v; want 0, 1", n, m, err)
+			}
+			if total, _, _ := db.OutboxAttempts(ctx, ms[0].ID); total != 0 {
+				t.Errorf("%d attempts left of a pruned message", total)
+			}
+			if n, _ := db.UnreadCount(ctx, w.other.UserID); n != 1 {
+				t.Errorf("an unread notification was pruned")
+			}
 		})
 	}
 }
