@@ -176,6 +176,17 @@ func TestCalendarPage(t *testing.T) {
 	if _, page := admin.get(t, "/calendar?year=2026"); !strings.Contains(page, "2026-10-16") {
 		t.Error("the entered day is not shown")
 	}
+	// The calculator: high urgency sent the evening before Novruz and the
+	// transferred day off (the clock of this server is real: only the due time is checked).
+	resp, page = officer.get(t, "/calendar?start=2026-03-19T17:00&urgency=high")
+	if resp.StatusCode != 200 || !strings.Contains(page, "2026-03-31 17:00") || !strings.Contains(page, "2026-04-06 17:00") {
+		t.Errorf("calculator: %d", resp.StatusCode)
+	}
+	resp, page = officer.get(t, "/calendar?start=tomorrow&urgency=soon")
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "Choose the start's date and time.") ||
+		!strings.Contains(page, `value="tomorrow"`) {
+		t.Errorf("a bad calculator query: %d", resp.StatusCode)
+	}
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
