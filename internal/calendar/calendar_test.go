@@ -43,8 +43,8 @@ func TestWorkingDays2026(t *testing.T) {
 	c := seeded()
 	off := []string{
 		"2026-01-01", "2026-01-02", // New Year (Thu, Fri)
-		"2026-01-20",               // Day of National Mourning (Tue), not carried
-		"2026-03-09",               // 8 March is a Sunday: carried to Monday
+		"2026-01-20",                             // Day of National Mourning (Tue), not carried
+		"2026-03-09",                             // 8 March is a Sunday: carried to Monday
 		"2026-03-20", "2026-03-23", "2026-03-24", // Novruz on weekdays (Ramazan on the 20th and 21st too)
 		"2026-03-25", "2026-03-26", "2026-03-27", "2026-03-30", // carried: 20th doubled, 21st doubled on a Saturday, 22nd a Sunday
 		"2026-05-11",                             // 9 May is a Saturday
@@ -227,6 +227,24 @@ func BenchmarkDue(b *testing.B) {
 	start := baku("2026-03-18 12:00")
 	for b.Loop() {
 		if _, err := c.Due(start, Low, Complete); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkNew is building the calendar, as storage does per use.
+func BenchmarkNew(b *testing.B) {
+	for b.Loop() {
+		seeded()
+	}
+}
+
+// BenchmarkNewAndDue is what one request that computes a deadline costs:
+// a fresh calendar, its year computed, a high-urgency deadline.
+func BenchmarkNewAndDue(b *testing.B) {
+	start := baku("2026-03-18 12:00")
+	for b.Loop() {
+		if _, err := seeded().Due(start, High, Complete); err != nil {
 			b.Fatal(err)
 		}
 	}

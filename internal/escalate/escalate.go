@@ -210,7 +210,9 @@ func (e *Escalator) Run(ctx context.Context, now time.Time) (int, error) {
 }
 
 func (e *Escalator) runProvider(ctx context.Context, p Provider, now time.Time) (int, error) {
-	items, err := p.DueItems(ctx, now.Add(e.policy.SoonMax))
+	// A minute more than the longest warning, so that an item whose
+	// warning comes exactly now is among them.
+	items, err := p.DueItems(ctx, now.Add(e.policy.SoonMax+time.Minute))
 	if err != nil {
 		return 0, err
 	}

@@ -5,8 +5,8 @@
 //
 // A message never carries a child's name, by construction: it is built from
 // a catalogue key, arguments that can only be IDs, counts, times, other
-// catalogue keys or reference codes (which must contain a digit and only
-// capital ASCII letters, digits and dashes), and a link that is a path of
+// catalogue keys or reference codes (capital ASCII letters, digits and
+// dashes, with a digit or a dash), and a link that is a path of
 // lower-case segments and IDs. There is no way to put free text in one.
 package notify
 
@@ -104,7 +104,8 @@ func Key(key string) Arg { return Arg{kind: argKey, text: key} }
 
 // Ref is a reference code such as a case number ("C-2026-000123") or an
 // organisation code ("POL-BAK"): capital ASCII letters, digits and dashes,
-// with at least one digit, so that no name fits.
+// with a digit or a dash among them, so that no name fits (not even one in
+// capitals).
 func Ref(code string) Arg { return Arg{kind: argRef, text: code} }
 
 // isKey reports whether s has the shape of a catalogue key: dotted
@@ -125,9 +126,9 @@ func isKey(s string) bool {
 }
 
 // isRef reports whether s is a reference code: 1–40 capital ASCII
-// letters, digits and dashes, at least one a digit.
+// letters, digits and dashes, with a digit or a dash among them.
 func isRef(s string) bool {
-	return len(s) >= 1 && len(s) <= 40 && strings.ContainsAny(s, "0123456789") &&
+	return len(s) >= 1 && len(s) <= 40 && strings.ContainsAny(s, "0123456789-") &&
 		strings.IndexFunc(s, func(r rune) bool { return !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') }) < 0
 }
 

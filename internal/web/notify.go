@@ -209,6 +209,10 @@ type calendarData struct {
 	// the add form as typed
 	Date, Kind, Name string
 	Errors           map[string]string
+	// the deadline calculator: the start as typed, the urgency, and the answer
+	Start, Urgency  string
+	Urgencies       []calendar.Urgency
+	AckDue, DoneDue time.Time
 }
 
 // deadlineRow is one urgency's deadlines, in words.
@@ -232,8 +236,39 @@ func spanText(l i18n.Localizer, s calendar.Span) string {
 func (d calendarData) FieldError(name string) string { return d.Errors[name] }
 
 func (w *Web) calendarPage(rw http.ResponseWriter, r *http.Request) error {
-	year, _ := strconv.Atoi(r.URL.Query().Get("year"))
-	return w.renderCalendar(rw, r, http.StatusOK, calendarData{Year: year})
+	q := r.URL.Query()
+	year, _ := strconv.Atoi(q.Get("year"))
+	d := calendarData{Year: year, Start: strings.TrimSpace(q.Get("start")), Urgency: q.Get("urgency"), Errors: map[string]string{}}
+	status := http.StatusOK
+	if d.Start != "" || d.Urgency != "" {
+		l := w.page(r, "", nil).L
+		start, err := time.ParseInLocation("2006-01-02T15:04", d.Start, calendar.Baku())
+		if err != nil {
+			d.Errors["start"] = l.T("calendar.error.start_local")
+		}
+		u := calendar.Urgency(d.Urgency)
+		if !u.Valid() {
+			d.Errors["urgency"] = l.T("calendar.error.urgency")
+		}
+		if len(d.Errors) > 0 {
+			status = http.StatusUnprocessableEntity
+		} else {
+			cal, err := w.store.Calendar(r.Context())
+			if err != nil {
+				return err
+			}
+			if d.AckDue, err = cal.Due(start, u, calendar.Acknowledge); err != nil {
+				return err
+			}
+			if d.DoneDue, err = cal.Due(start, u, calendar.Complete); err != nil {
+				return err
+			}
+			if year == 0 {
+				d.Year = start.Year()
+			}
+		}
+	}
+	return w.renderCalendar(rw, r, status, d)
 }
 
 func (w *Web) renderCalendar(rw http.ResponseWriter, r *http.Request, status int, d calendarData) error {
@@ -251,6 +286,10 @@ func (w *Web) renderCalendar(rw http.ResponseWriter, r *http.Request, status int
 	d.DaysOff = cal.DaysOff(d.Year)
 	d.CanEdit = storage.CanEditCalendar(authn.PrincipalFrom(r.Context()))
 	d.Kinds = calendar.Kinds()
+	d.Urgencies = calendar.Urgencies()
+	if d.Urgency == "" {
+		d.Urgency = string(calendar.High)
+	}
 	d.Names = []string{"ramazan", "qurban", "transfer", "other"}
 	p := w.page(r, "calendar.title", nil)
 	dl := cal.Deadlines()
