@@ -98,6 +98,9 @@ func TestReferralAccessFollowsReferral(t *testing.T) {
 			if pr.Case.Decision.View != access.ViewShared {
 				t.Errorf("the police see the case with view %d, want shared", pr.Case.Decision.View)
 			}
+			if d, err := db.CaseFor(ctx, police, k.ID); err != nil || d.Summary != "" || len(d.Events) != 0 || len(d.Notes) != 0 {
+				t.Fatalf("the police open the case file: summary %q, %d events, %v", d.Summary, len(d.Events), err)
+			}
 			if _, err := db.ReferralFor(ctx, health, r.ID); apperr.CodeOf(err) != apperr.NotFound {
 				t.Fatalf("health reads the police's referral: %v", err)
 			}
