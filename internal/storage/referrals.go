@@ -398,7 +398,10 @@ func (db *DB) loadReferral(ctx context.Context, c conn, p access.Principal, id i
 	if err != nil {
 		return rr, err
 	}
-	if !(party.Receiver && receivesReferrals(p)) && !party.CityUnit && k == nil {
+	// Reaching the case only through a referral's grant (a shared view) is
+	// no reason to see the other referrals of that case.
+	full := k != nil && k.Decision.View == access.ViewFull
+	if !(party.Receiver && receivesReferrals(p)) && !party.CityUnit && !full {
 		return rr, apperr.New(apperr.NotFound, "error.not_found")
 	}
 	rr.Party, rr.Case = party, k
@@ -593,7 +596,9 @@ func referralBranches(p access.Principal, now time.Time) (conds []string, args [
 	if receivesReferrals(p) {
 		conds, args = append(conds, `r.to_org_id = ?`), append(args, []any{p.OrgID})
 	}
-	for _, b := range caseBranches(access.FilterCases(p, access.List), now) {
+	f := access.FilterCases(p, access.List)
+	f.Children.GrantOrgID, f.Children.GrantUserID = 0, 0 // a referral's grant shows that referral, not its siblings
+	for _, b := range caseBranches(f, now) {
 		conds = append(conds, `r.case_id IN (SELECT k.id`+b.from+`WHERE `+b.cond+`)`)
 		args = append(args, b.args)
 	}
