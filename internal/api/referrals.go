@@ -76,8 +76,8 @@ type sharedChildJSON struct {
 type referralJSON struct {
 	ID          int64               `json:"id"`
 	CaseID      int64               `json:"case_id"`
-	From        bodyJSON          `json:"from"`
-	To          bodyJSON          `json:"to"`
+	From        bodyJSON            `json:"from"`
+	To          bodyJSON            `json:"to"`
 	Service     string              `json:"service"`
 	ServiceName string              `json:"service_name"`
 	Urgency     referral.Urgency    `json:"urgency"`
@@ -292,12 +292,12 @@ func (a *API) listReferrals(w http.ResponseWriter, r *http.Request) error {
 
 type boardRowJSON struct {
 	Org                   bodyJSON `json:"org"`
-	Open                  int        `json:"open"`
-	Overdue               int        `json:"overdue"`
-	MedianAckSeconds      int64      `json:"median_acknowledge_seconds"`
-	MedianCompleteSeconds int64      `json:"median_complete_seconds"`
-	Acknowledged          int        `json:"acknowledged"`
-	Completed             int        `json:"completed"`
+	Open                  int      `json:"open"`
+	Overdue               int      `json:"overdue"`
+	MedianAckSeconds      int64    `json:"median_acknowledge_seconds"`
+	MedianCompleteSeconds int64    `json:"median_complete_seconds"`
+	Acknowledged          int      `json:"acknowledged"`
+	Completed             int      `json:"completed"`
 }
 
 func (a *API) referralBoard(w http.ResponseWriter, r *http.Request) error {

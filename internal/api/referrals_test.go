@@ -49,56 +49,56 @@ func TestReferralsAPI(t *testing.T) {
 
 	body := fmt.Sprintf(`{"case_id":%d,"to":"POL-BAK","service":"police.home_visit","urgency":"high",
 		"message":"Ailəyə təcili baxış lazımdır.","share":["school"],"basis":{"kind":"consent"}}`, k.ID)
-	w := call(t, h, "POST", "/api/v1/referrals", body, "Authorization", head, "Accept-Language", "en")
+	w := jsonCall(t, h, "POST", "/api/v1/referrals", body, "Authorization", head, "Accept-Language", "en")
 	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), `"field":"consent_by"`) {
 		t.Fatalf("consent without who: %d %s", w.Code, w.Body)
 	}
 	body = strings.Replace(body, `{"kind":"consent"}`, `{"kind":"child_in_danger"}`, 1)
-	w = call(t, h, "POST", "/api/v1/referrals", body, "Authorization", head)
+	w = jsonCall(t, h, "POST", "/api/v1/referrals", body, "Authorization", head)
 	if w.Code != http.StatusCreated {
 		t.Fatalf("send: %d %s", w.Code, w.Body)
 	}
 	loc := w.Header().Get("Location")
 
-	w = call(t, h, "GET", loc, "", "Authorization", police)
+	w = jsonCall(t, h, "GET", loc, "", "Authorization", police)
 	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "Hüseynova") || !strings.Contains(w.Body.String(), `"class":"6B"`) ||
 		strings.Contains(w.Body.String(), "Qolunda") {
 		t.Fatalf("the police read the referral: %d %s", w.Code, w.Body)
 	}
-	if w := call(t, h, "GET", loc, "", "Authorization", health); w.Code != http.StatusNotFound || strings.Contains(w.Body.String(), "Hüseynova") {
+	if w := jsonCall(t, h, "GET", loc, "", "Authorization", health); w.Code != http.StatusNotFound || strings.Contains(w.Body.String(), "Hüseynova") {
 		t.Fatalf("health reads it: %d %s", w.Code, w.Body)
 	}
-	if w := call(t, h, "GET", "/api/v1/referrals?open=true", "", "Authorization", health); w.Code != http.StatusOK || strings.Contains(w.Body.String(), `"id"`) {
+	if w := jsonCall(t, h, "GET", "/api/v1/referrals?open=true", "", "Authorization", health); w.Code != http.StatusOK || strings.Contains(w.Body.String(), `"id"`) {
 		t.Fatalf("health lists: %d %s", w.Code, w.Body)
 	}
-	if w := call(t, h, "POST", loc+"/transitions", `{"action":"acknowledge"}`, "Authorization", police); w.Code != http.StatusPreconditionRequired {
+	if w := jsonCall(t, h, "POST", loc+"/transitions", `{"action":"acknowledge"}`, "Authorization", police); w.Code != http.StatusPreconditionRequired {
 		t.Fatalf("no If-Match: %d", w.Code)
 	}
-	if w := call(t, h, "POST", loc+"/transitions", `{"action":"acknowledge"}`, "Authorization", police, "If-Match", `"1"`); w.Code != http.StatusOK {
+	if w := jsonCall(t, h, "POST", loc+"/transitions", `{"action":"acknowledge"}`, "Authorization", police, "If-Match", `"1"`); w.Code != http.StatusOK {
 		t.Fatalf("acknowledge: %d %s", w.Code, w.Body)
 	}
-	w = call(t, h, "POST", loc+"/transitions", `{"action":"decline","note":"Bizim işimiz deyil"}`, "Authorization", police, "If-Match", `"1"`, "Accept-Language", "en")
+	w = jsonCall(t, h, "POST", loc+"/transitions", `{"action":"decline","note":"Bizim işimiz deyil"}`, "Authorization", police, "If-Match", `"1"`, "Accept-Language", "en")
 	if w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), "someone else acknowledged") {
 		t.Fatalf("stale: %d %s", w.Code, w.Body)
 	}
-	if w := call(t, h, "POST", loc+"/transitions", `{"action":"decline"}`, "Authorization", police, "If-Match", `"2"`); w.Code != http.StatusUnprocessableEntity ||
+	if w := jsonCall(t, h, "POST", loc+"/transitions", `{"action":"decline"}`, "Authorization", police, "If-Match", `"2"`); w.Code != http.StatusUnprocessableEntity ||
 		!strings.Contains(w.Body.String(), `"field":"note"`) {
 		t.Fatalf("decline without a reason: %d %s", w.Code, w.Body)
 	}
-	if w := call(t, h, "POST", loc+"/transitions", `{"action":"decline","note":"Bizim səlahiyyətimizdə deyil"}`, "Authorization", police, "If-Match", `"2"`); w.Code != http.StatusOK {
+	if w := jsonCall(t, h, "POST", loc+"/transitions", `{"action":"decline","note":"Bizim səlahiyyətimizdə deyil"}`, "Authorization", police, "If-Match", `"2"`); w.Code != http.StatusOK {
 		t.Fatalf("decline: %d %s", w.Code, w.Body)
 	}
-	if w := call(t, h, "GET", loc, "", "Authorization", police); w.Code != http.StatusOK || strings.Contains(w.Body.String(), "Hüseynova") {
+	if w := jsonCall(t, h, "GET", loc, "", "Authorization", police); w.Code != http.StatusOK || strings.Contains(w.Body.String(), "Hüseynova") {
 		t.Fatalf("after declining the police still see the child: %d %s", w.Code, w.Body)
 	}
-	w = call(t, h, "GET", "/api/v1/referrals/board", "", "Authorization", head)
+	w = jsonCall(t, h, "GET", "/api/v1/referrals/board", "", "Authorization", head)
 	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"code":"POL-BAK"`) {
 		t.Fatalf("board: %d %s", w.Code, w.Body)
 	}
-	if w := call(t, h, "GET", "/api/v1/referral-services", "", "Authorization", head); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "police.home_visit") {
+	if w := jsonCall(t, h, "GET", "/api/v1/referral-services", "", "Authorization", head); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "police.home_visit") {
 		t.Fatalf("services: %d", w.Code)
 	}
-	if w := call(t, h, "PUT", "/api/v1/referral-services/police.patrol", `{"org_type":"police","name_az":"Patrul"}`, "Authorization", head); w.Code != http.StatusForbidden {
+	if w := jsonCall(t, h, "PUT", "/api/v1/referral-services/police.patrol", `{"org_type":"police","name_az":"Patrul"}`, "Authorization", head); w.Code != http.StatusForbidden {
 		t.Fatalf("a school head edits the service list: %d", w.Code)
 	}
 }

@@ -36,8 +36,8 @@ func bearerFor(t *testing.T, db *storage.DB, email, orgCode string, roles ...acc
 	return "Bearer " + tok
 }
 
-// call sends a JSON request with the given headers (name, value, …).
-func call(t *testing.T, h http.Handler, method, target, body string, header ...string) *httptest.ResponseRecorder {
+// jsonCall sends a JSON request with the given headers (name, value, …).
+func jsonCall(t *testing.T, h http.Handler, method, target, body string, header ...string) *httptest.ResponseRecorder {
 	t.Helper()
 	r := httptest.NewRequest(method, target, bytes.NewBufferString(body))
 	r.Header.Set("Content-Type", "application/json")
@@ -59,30 +59,30 @@ func TestWorkingGroupAPI(t *testing.T) {
 	city := bearerFor(t, db, "city@test.az", "BSTI", access.CitySpecialist)
 	police := bearerFor(t, db, "police@test.az", "POL-BAK", access.AgencyOfficer)
 
-	if w := call(t, h, "GET", "/api/v1/working-group/meetings", "", "Authorization", police); w.Code != http.StatusForbidden {
+	if w := jsonCall(t, h, "GET", "/api/v1/working-group/meetings", "", "Authorization", police); w.Code != http.StatusForbidden {
 		t.Fatalf("non-member lists meetings: %d %s", w.Code, w.Body)
 	}
-	w := call(t, h, "POST", "/api/v1/working-group/meetings", `{"title":"Dekabr iclası","starts_at":"2026-12-02T10:00:00+04:00","place":"BŞTİ"}`,
+	w := jsonCall(t, h, "POST", "/api/v1/working-group/meetings", `{"title":"Dekabr iclası","starts_at":"2026-12-02T10:00:00+04:00","place":"BŞTİ"}`,
 		"Authorization", city)
 	if w.Code != http.StatusCreated || w.Header().Get("ETag") != `"1"` {
 		t.Fatalf("create: %d %s", w.Code, w.Body)
 	}
 	loc := w.Header().Get("Location")
 	patch := `{"title":"Dekabr iclası","starts_at":"2026-12-02T10:00:00+04:00","place":"BŞTİ","status":"held","minutes":"Ə ə"}`
-	if w := call(t, h, "PATCH", loc, patch, "Authorization", city); w.Code != http.StatusPreconditionRequired {
+	if w := jsonCall(t, h, "PATCH", loc, patch, "Authorization", city); w.Code != http.StatusPreconditionRequired {
 		t.Fatalf("no If-Match: %d", w.Code)
 	}
-	if w := call(t, h, "PATCH", loc, patch, "Authorization", city, "If-Match", `"1"`); w.Code != http.StatusOK || w.Header().Get("ETag") != `"2"` {
+	if w := jsonCall(t, h, "PATCH", loc, patch, "Authorization", city, "If-Match", `"1"`); w.Code != http.StatusOK || w.Header().Get("ETag") != `"2"` {
 		t.Fatalf("update: %d %s", w.Code, w.Body)
 	}
-	w = call(t, h, "PATCH", loc, strings.Replace(patch, "BŞTİ", "Onlayn", 1), "Authorization", city, "If-Match", `"1"`, "Accept-Language", "en")
+	w = jsonCall(t, h, "PATCH", loc, strings.Replace(patch, "BŞTİ", "Onlayn", 1), "Authorization", city, "If-Match", `"1"`, "Accept-Language", "en")
 	if w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), "Changed: place.") {
 		t.Fatalf("stale update: %d %s", w.Code, w.Body)
 	}
-	if w := call(t, h, "GET", loc+"/minutes.pdf", "", "Authorization", city); w.Code != http.StatusOK || !strings.HasPrefix(w.Body.String(), "%PDF-") {
+	if w := jsonCall(t, h, "GET", loc+"/minutes.pdf", "", "Authorization", city); w.Code != http.StatusOK || !strings.HasPrefix(w.Body.String(), "%PDF-") {
 		t.Fatalf("minutes: %d", w.Code)
 	}
-	if w := call(t, h, "POST", "/api/v1/working-group/proposals", `{"title":"X","body":"qısa"}`, "Authorization", city); w.Code != http.StatusUnprocessableEntity ||
+	if w := jsonCall(t, h, "POST", "/api/v1/working-group/proposals", `{"title":"X","body":"qısa"}`, "Authorization", city); w.Code != http.StatusUnprocessableEntity ||
 		!strings.Contains(w.Body.String(), `"field":"title"`) || !strings.Contains(w.Body.String(), `"field":"body"`) {
 		t.Fatalf("bad proposal: %d %s", w.Code, w.Body)
 	}

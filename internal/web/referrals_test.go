@@ -144,4 +144,3 @@ func TestReferralPages(t *testing.T) {
 		t.Error("the police's list lacks their referral")
 	}
 }
-
