@@ -93,6 +93,7 @@ func commands() []command {
 		{"user", (*Main).user},
 		{"token", (*Main).token},
 		{"audit", (*Main).audit},
+		{"notify", (*Main).notifyCmd},
 		{"version", (*Main).version},
 	}
 }
