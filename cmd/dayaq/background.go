@@ -21,13 +21,15 @@ const (
 	pruneEvery    = 6 * time.Hour
 )
 
-// deadlines reads DAYAQ_DEADLINES ("critical=1h/24h,high=1wd/5wd,…").
-func (m *Main) deadlines() (calendar.Deadlines, error) {
+// useDeadlines sets the deadlines of DAYAQ_DEADLINES
+// ("critical=1h/24h,high=1wd/5wd,…") on db, before it serves.
+func (m *Main) useDeadlines(db *storage.DB) error {
 	d, err := calendar.ParseDeadlines(m.Getenv("DAYAQ_DEADLINES"))
 	if err != nil {
-		return nil, m.badSetting(fmt.Sprintf("DAYAQ_DEADLINES: %v", err))
+		return m.badSetting(fmt.Sprintf("DAYAQ_DEADLINES: %v", err))
 	}
-	return d, nil
+	db.SetDeadlines(d)
+	return nil
 }
 
 // badSetting prints a bad setting's message (main does not print usage

@@ -88,12 +88,12 @@ func commands() []command {
 	return []command{
 		{"serve", (*Main).serve},
 		{"migrate", (*Main).migrate},
+		{"notify", (*Main).notifyCmd},
 		{"demo", (*Main).demo},
 		{"orgs", (*Main).orgs},
 		{"user", (*Main).user},
 		{"token", (*Main).token},
 		{"audit", (*Main).audit},
-		{"notify", (*Main).notifyCmd},
 		{"version", (*Main).version},
 	}
 }
