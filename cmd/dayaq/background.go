@@ -21,15 +21,13 @@ const (
 	pruneEvery    = 6 * time.Hour
 )
 
-// useDeadlines sets the deadlines of DAYAQ_DEADLINES
-// ("critical=1h/24h,high=1wd/5wd,…") on db, before it serves.
-func (m *Main) useDeadlines(db *storage.DB) error {
+// deadlines reads DAYAQ_DEADLINES ("critical=1h/24h,high=1wd/5wd,…").
+func (m *Main) deadlines() (calendar.Deadlines, error) {
 	d, err := calendar.ParseDeadlines(m.Getenv("DAYAQ_DEADLINES"))
 	if err != nil {
-		return m.badSetting(fmt.Sprintf("DAYAQ_DEADLINES: %v", err))
+		return nil, m.badSetting(fmt.Sprintf("DAYAQ_DEADLINES: %v", err))
 	}
-	db.SetDeadlines(d)
-	return nil
+	return d, nil
 }
 
 // badSetting prints a bad setting's message (main does not print usage

@@ -12,6 +12,7 @@ import (
 
 	"dayaq/internal/demo"
 	"dayaq/internal/server"
+	"dayaq/internal/storage"
 )
 
 func (m *Main) serve(ctx context.Context, args []string) error {
@@ -19,10 +20,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)")
 	dsn := m.dbFlag(fs)
 	withDemo := fs.Bool("demo", false, "load demo data when the database is empty, and print the demo sign-ins")
-	runJobs := fs.Bool("jobs", true, "run the background jobs (outbox delivery, escalation); several replicas share them safely")
 	children := fs.Int("demo-children", 20000, "how many synthetic children --demo loads")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	runJobs := fs.Bool("jobs", true, "run the background jobs (outbox delivery, escalation); several replicas share them safely")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -30,14 +31,15 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := openDB(ctx, *dsn)
+	deadlines, err := m.deadlines()
+	if err != nil {
+		return err
+	}
+	db, err := openDB(ctx, *dsn, storage.WithDeadlines(deadlines))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := m.useDeadlines(db); err != nil {
-		return err
-	}
 	if *withDemo {
 		empty, err := demo.IsEmpty(ctx, db)
 		if err != nil {

@@ -60,10 +60,6 @@ func WithClock(now func() time.Time) Option { return func(db *DB) { db.now = now
 // (default calendar.DefaultDeadlines).
 func WithDeadlines(d calendar.Deadlines) Option { return func(db *DB) { db.deadlines = d } }
 
-// SetDeadlines sets the deadlines as WithDeadlines does, for a command that
-// reads them after opening the database. Call it before db is in use.
-func (db *DB) SetDeadlines(d calendar.Deadlines) { db.deadlines = d }
-
 // EngineOf reports which engine dsn names: a postgres:// or postgresql://
 // URL is PostgreSQL, anything else a SQLite file path.
 func EngineOf(dsn string) Engine {
