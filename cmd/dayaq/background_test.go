@@ -136,3 +136,38 @@ func TestServeRefusesBadNotificationSettings(t *testing.T) {
 		})
 	}
 }
+
+func TestNotifyCommand(t *testing.T) {
+	addr, got := miniSMTP(t)
+	e := english()
+	e["DAYAQ_SMTP_ADDR"], e["DAYAQ_SMTP_FROM"] = addr, "dayaq@bsti.example.az"
+	r := run(context.Background(), e, "notify", "test", "--to", "ops@bsti.example.az")
+	if r.err != nil || !strings.Contains(r.stdout, "A test message went to ops@bsti.example.az (email).") {
+		t.Fatalf("notify test: %v %q %q", r.err, r.stdout, r.stderr)
+	}
+	if msg := <-got; !strings.Contains(msg, "To: ops@bsti.example.az") {
+		t.Errorf("mail:\n%s", msg)
+	}
+	if r := run(context.Background(), english(), "notify", "test", "--sms", "--to", "+994501234567"); exitCode(r.err) != 2 ||
+		!strings.Contains(r.stderr, "DAYAQ_SMS_URL") {
+		t.Errorf("SMS not configured: %v %q", r.err, r.stderr)
+	}
+	if r := run(context.Background(), english(), "notify"); exitCode(r.err) != 2 || !strings.Contains(r.stderr, "notify outbox") {
+		t.Errorf("no subcommand: %v %q", r.err, r.stderr)
+	}
+
+	dsn := tempDB(t)
+	db := storagetest.Open(t, dsn)
+	if err := db.Notify(context.Background(), notify.Must(notify.CriticalAlert, notify.Address(notify.Email, "duty@police.example.az"),
+		"notify.test", "/hotline/7")); err != nil {
+		t.Fatal(err)
+	}
+	r = run(context.Background(), english(), "notify", "outbox", "--db", dsn, "--status", "pending")
+	if r.err != nil || !strings.Contains(r.stdout, "\temail\tpending\t0\tduty@police.example.az\tcritical_alert\t") {
+		t.Errorf("notify outbox: %v %q", r.err, r.stdout)
+	}
+	if r := run(context.Background(), english(), "notify", "outbox", "--db", dsn, "--status", "sent"); r.err != nil ||
+		!strings.Contains(r.stdout, "No messages in the outbox.") {
+		t.Errorf("notify outbox --status sent: %v %q", r.err, r.stdout)
+	}
+}

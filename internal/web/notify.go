@@ -341,6 +341,7 @@ func (w *Web) calendarDelete(rw http.ResponseWriter, r *http.Request) error {
 	if err := w.store.DeleteCalendarDay(r.Context(), authn.ActorFrom(r), id); err != nil {
 		return err
 	}
-	http.Redirect(rw, r, "/calendar?year="+r.PostFormValue("year"), http.StatusSeeOther)
+	year, _ := strconv.Atoi(r.PostFormValue("year"))
+	http.Redirect(rw, r, "/calendar?year="+strconv.Itoa(year), http.StatusSeeOther)
 	return nil
 }

@@ -176,6 +176,22 @@ func TestCalendarPage(t *testing.T) {
 	if _, page := admin.get(t, "/calendar?year=2026"); !strings.Contains(page, "2026-10-16") {
 		t.Error("the entered day is not shown")
 	}
+	days, _ := db.CalendarDays(context.Background(), 2026)
+	for _, d := range days {
+		if d.Date.Format(time.DateOnly) != "2026-10-16" {
+			continue
+		}
+		if resp, _ := officer.post(t, "/calendar/days/"+itoa(d.ID)+"/delete", url.Values{"year": {"2026"}}); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("an officer deleting a day: %d", resp.StatusCode)
+		}
+		resp, _ := admin.post(t, "/calendar/days/"+itoa(d.ID)+"/delete", url.Values{"year": {"2026\r\nX: y"}})
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/calendar?year=0" {
+			t.Errorf("delete: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	if days2, _ := db.CalendarDays(context.Background(), 2026); len(days2) != len(days)-1 {
+		t.Errorf("after deleting: %d days, want %d", len(days2), len(days)-1)
+	}
 	// The calculator: high urgency sent the evening before Novruz and the
 	// transferred day off (the clock of this server is real: only the due time is checked).
 	resp, page = officer.get(t, "/calendar?start=2026-03-19T17:00&urgency=high")
