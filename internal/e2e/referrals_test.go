@@ -211,18 +211,11 @@ func TestReferralToPoliceAndHealth(t *testing.T) {
 		who  person
 		path string
 	}{
-		{head, "/referrals"}, {head, "/referrals/board"}, {head, toPolice}, {head, casePath + "/refer"},
-		{police, toPolice}, {city, "/working-group"}, {city, meeting},
+		{head, casePath + "/refer"}, {police, toPolice}, {head, "/referrals/board"}, {city, meeting},
 	}
-	for i, c := range checks {
-		langs := []string{"az"}
-		if i == 2 { // one page in every language; the rest in the default one (the machine is small)
-			langs = []string{"az", "ru", "en"}
-		}
-		for _, lang := range langs {
-			t.Run(strings.ReplaceAll(c.path, "/", "_")+"_"+lang, func(t *testing.T) {
-				checkPage(t, c.who.ctx, string(axeSrc), baseURL+c.path+"?lang="+lang, lang, viewports[0])
-			})
-		}
+	for _, c := range checks { // in Azerbaijani only: the machine is small and the other languages share the templates
+		t.Run(strings.ReplaceAll(c.path, "/", "_"), func(t *testing.T) {
+			checkPage(t, c.who.ctx, string(axeSrc), baseURL+c.path+"?lang=az", "az", viewports[0])
+		})
 	}
 }

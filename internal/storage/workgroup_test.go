@@ -2,10 +2,12 @@ package storage_test
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 	"time"
 
 	"dayaq/internal/apperr"
+	"dayaq/internal/escalate"
 	"dayaq/internal/storage"
 	"dayaq/internal/storage/storagetest"
 	"dayaq/internal/workgroup"
@@ -77,7 +79,20 @@ func TestWorkingGroup(t *testing.T) {
 			if _, err := db.SetActionStatus(ctx, police, it.ID, it.Version, workgroup.Done); apperr.CodeOf(err) != apperr.Conflict {
 				t.Fatalf("stale item update: %v", err)
 			}
+			// The item follows the escalation machinery: its owner is told
+			// before and at the deadline, their supervisor too once it is overdue.
+			esc := escalate.New(db, escalate.DefaultPolicy(), slog.New(slog.DiscardHandler))
+			esc.Register("action_items", escalate.ProviderFunc(db.ActionItemsDue))
 			f.clock.t = f.clock.t.Add(96 * time.Hour)
+			if n, err := esc.Run(ctx, f.clock.t); err != nil || n != 2 {
+				t.Fatalf("escalation steps %d, %v; want 2 (due soon, overdue)", n, err)
+			}
+			if n, err := esc.Run(ctx, f.clock.t); err != nil || n != 0 {
+				t.Fatalf("escalated twice: %d, %v", n, err)
+			}
+			if ns, err := db.Notifications(ctx, police, storage.NotificationFilter{}); err != nil || len(ns) != 1 || ns[0].Link != "/working-group" {
+				t.Fatalf("the owner's notifications %+v %v", ns, err)
+			}
 			over, err := db.ActionItems(ctx, city, storage.ActionFilter{DueBefore: f.clock.t})
 			if err != nil || len(over) != 1 {
 				t.Fatalf("overdue items %v %v", over, err)

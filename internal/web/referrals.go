@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"dayaq/internal/access"
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
 	"dayaq/internal/authn"
@@ -27,12 +28,15 @@ type ReferralStore interface {
 	ReferralServices(ctx context.Context, all bool) ([]storage.Service, error)
 	ReferralDeadlines(ctx context.Context, u referral.Urgency) (ack, complete time.Time, err error)
 	CaseBrief(ctx context.Context, a audit.Actor, id int64) (storage.CaseRecord, error)
+	SaveReferralService(ctx context.Context, a audit.Actor, s storage.Service) error
 }
 
 func (w *Web) referralRoutes() []route {
 	return []route{
 		{"GET /referrals", w.signedIn(w.referralList)},
 		{"GET /referrals/board", w.signedIn(w.referralBoard)},
+		{"GET /referrals/services", w.signedIn(w.serviceList)},
+		{"POST /referrals/services", w.signedIn(w.serviceSave)},
 		{"GET /referrals/{id}", w.signedIn(w.referralPage)},
 		{"POST /referrals/{id}", w.signedIn(w.referralChange)},
 		{"GET /cases/{id}/refer", w.signedIn(w.referralNew)},
@@ -283,5 +287,50 @@ func (w *Web) referralSend(rw http.ResponseWriter, r *http.Request) error {
 		return w.renderReferralForm(rw, r, statusOf(err), f, share)
 	}
 	http.Redirect(rw, r, fmt.Sprintf("/referrals/%d", rec.ID), http.StatusSeeOther)
+	return nil
+}
+
+// servicesData is the service list's page: everyone sees it, the city's
+// administrators change it.
+type servicesData struct {
+	Services []storage.Service
+	CanEdit  bool
+	Types    []org.Type
+	Form     *form
+}
+
+func (d servicesData) submitted() *form { return d.Form }
+
+func (w *Web) serviceList(rw http.ResponseWriter, r *http.Request) error {
+	return w.renderServices(rw, r, http.StatusOK, nil)
+}
+
+func (w *Web) renderServices(rw http.ResponseWriter, r *http.Request, status int, f *form) error {
+	p := authn.PrincipalFrom(r.Context())
+	ss, err := w.store.ReferralServices(r.Context(), true)
+	if err != nil {
+		return err
+	}
+	d := servicesData{Services: ss, CanEdit: p.HasAny(access.CityAdmin, access.SystemAdmin), Form: f}
+	for _, t := range org.Types() {
+		if referral.Receivable(t) {
+			d.Types = append(d.Types, t)
+		}
+	}
+	return w.render(rw, status, "referral_services", w.page(r, "referral.services.title", d))
+}
+
+func (w *Web) serviceSave(rw http.ResponseWriter, r *http.Request) error {
+	f := readForm(r, "ref_service", "code", "org_type", "name_az", "name_ru", "name_en", "position", "active")
+	pos, _ := strconv.Atoi(f.V("position"))
+	err := w.store.SaveReferralService(r.Context(), authn.ActorFrom(r), storage.Service{Code: f.V("code"), OrgType: org.Type(f.V("org_type")),
+		NameAZ: f.V("name_az"), NameRU: f.V("name_ru"), NameEN: f.V("name_en"), Position: pos, Active: f.V("active") == "1"})
+	if err != nil {
+		if ferr := f.fail(w.page(r, "", nil), err); ferr != nil {
+			return ferr
+		}
+		return w.renderServices(rw, r, statusOf(err), f)
+	}
+	http.Redirect(rw, r, "/referrals/services", http.StatusSeeOther)
 	return nil
 }

@@ -135,7 +135,7 @@ func TestReferralPages(t *testing.T) {
 	if code != http.StatusConflict || !strings.Contains(body, "Meanwhile someone else acknowledged the referral") {
 		t.Fatalf("stale acknowledge: %d", code)
 	}
-	for _, p := range []string{"/referrals", "/referrals/board", "/referrals?overdue=1"} {
+	for _, p := range []string{"/referrals", "/referrals/board", "/referrals?overdue=1", "/referrals/services"} {
 		if code, body := head.get(t, h, p); code != http.StatusOK || strings.Contains(body, i18n.Missing) {
 			t.Errorf("%s: %d", p, code)
 		}
