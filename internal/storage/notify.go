@@ -544,3 +544,29 @@ func (db *DB) PruneNotifications(ctx context.Context) (notifications, messages i
 	})
 	return notifications, messages, err
 }
+
+// OutboxStats is the outbox's health: what waits, what failed for good,
+// and since when the oldest waiting message waits (zero when none).
+type OutboxStats struct {
+	Pending, Failed int
+	OldestPending   time.Time
+}
+
+// OutboxHealth counts the pending and failed messages.
+func (db *DB) OutboxHealth(ctx context.Context) (s OutboxStats, err error) {
+	defer apperr.Wrap(&err, "storage.OutboxHealth")
+	c := db.reader()
+	if err := c.queryRow(ctx, `SELECT COUNT(*) FROM outbox WHERE status = 'pending'`).Scan(&s.Pending); err != nil {
+		return s, err
+	}
+	if s.Pending > 0 {
+		// Not MIN(created_at): SQLite's driver returns an aggregate's time as text.
+		if err := c.queryRow(ctx, `SELECT created_at FROM outbox WHERE status = 'pending' ORDER BY created_at LIMIT 1`).
+			Scan(&s.OldestPending); err != nil {
+			return s, err
+		}
+		s.OldestPending = s.OldestPending.UTC()
+	}
+	err = c.queryRow(ctx, `SELECT COUNT(*) FROM outbox WHERE status = 'failed'`).Scan(&s.Failed)
+	return s, err
+}

@@ -148,6 +148,9 @@ func TestOutboxRetries(t *testing.T) {
 			if err := db.Notify(ctx, notify.Must(notify.CaseAssigned, notify.User(w.other.UserID), "notify.case.assigned", "/cases/3")); err != nil {
 				t.Fatal(err)
 			}
+			if h, err := db.OutboxHealth(ctx); err != nil || h.Pending != 1 || h.Failed != 0 || !h.OldestPending.Equal(w.clock.Now()) {
+				t.Errorf("health %+v, %v", h, err)
+			}
 			email := []notify.Channel{notify.Email}
 			ms, err := db.ClaimOutbox(ctx, email, 10, time.Minute)
 			if err != nil || len(ms) != 1 || ms[0].Attempts != 1 {

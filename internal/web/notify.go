@@ -31,6 +31,7 @@ type NotifyStore interface {
 	CalendarDays(ctx context.Context, year int) ([]storage.CalendarDay, error)
 	AddCalendarDay(ctx context.Context, a audit.Actor, d storage.CalendarDay) (storage.CalendarDay, error)
 	DeleteCalendarDay(ctx context.Context, a audit.Actor, id int64) error
+	OutboxHealth(ctx context.Context) (storage.OutboxStats, error)
 }
 
 func (w *Web) notifyRoutes() []route {
@@ -71,6 +72,7 @@ type notificationsData struct {
 	Items      []notificationRow
 	UnreadOnly bool
 	Next       string
+	Outbox     *storage.OutboxStats // for the city and system administrators
 }
 
 func (w *Web) notificationsPage(rw http.ResponseWriter, r *http.Request) error {
@@ -86,6 +88,13 @@ func (w *Web) notificationsPage(rw http.ResponseWriter, r *http.Request) error {
 	for _, n := range ns {
 		d.Items = append(d.Items, notificationRow{ID: n.ID, Text: notify.Text(p.L, n.Key, n.Args), Link: n.Link,
 			CreatedAt: n.CreatedAt, Unread: n.ReadAt.IsZero()})
+	}
+	if storage.CanEditCalendar(authn.PrincipalFrom(r.Context())) {
+		h, err := w.store.OutboxHealth(r.Context())
+		if err != nil {
+			return err
+		}
+		d.Outbox = &h
 	}
 	if len(ns) == f.Limit {
 		q := url.Values{"before": {strconv.FormatInt(ns[len(ns)-1].ID, 10)}}

@@ -165,6 +165,20 @@ func TestCalendarPage(t *testing.T) {
 	if _, page := admin.get(t, "/calendar?year=2026"); !strings.Contains(page, `action="/calendar/days"`) {
 		t.Error("the administrator has no form")
 	}
+	// Administrators see the outbox's health on the notifications page; others do not.
+	if _, page := admin.get(t, "/notifications"); !strings.Contains(page, "E-mails and SMS waiting to go: 0.") {
+		t.Error("the administrator does not see the outbox's health")
+	}
+	if err := db.Notify(context.Background(), notify.Must(notify.CriticalAlert, notify.Address(notify.Email, "duty@police.example.az"),
+		"notify.test", "/hotline/7")); err != nil {
+		t.Fatal(err)
+	}
+	if _, page := admin.get(t, "/notifications"); !strings.Contains(page, "E-mails and SMS waiting to go: 1. The oldest has waited since 20") {
+		t.Error("the administrator does not see the waiting message")
+	}
+	if _, page := officer.get(t, "/notifications"); strings.Contains(page, "waiting to go") {
+		t.Error("an officer sees the outbox's health")
+	}
 	resp, page = admin.post(t, "/calendar/days", url.Values{"holiday_date": {"2026-03-20"}, "kind": {"holiday"}, "name": {"ramazan"}})
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "This date is entered already.") || !strings.Contains(page, `value="2026-03-20"`) {
 		t.Errorf("a date entered twice: %d", resp.StatusCode)
