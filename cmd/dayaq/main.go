@@ -76,32 +76,35 @@ func exitCode(err error) int {
 }
 
 type command struct {
-	name, summary string
-	run           func(m *Main, ctx context.Context, args []string) error
+	name string
+	run  func(m *Main, ctx context.Context, args []string) error
 }
+
+// summary is the command's one line in the usage text, in the operator's
+// language (catalogue key "cli.cmd."+name).
+func (c command) summary(l i18n.Localizer) string { return l.T("cli.cmd." + c.name) }
 
 func commands() []command {
 	return []command{
-		{"serve", "run the web UI and the JSON API", (*Main).serve},
-		{"migrate", "bring the database schema up to date", (*Main).migrate},
-		{"demo", "load synthetic demo data", (*Main).demo},
-		{"orgs", "manage organisations (orgs import FILE.csv)", (*Main).orgs},
-		{"user", "manage users (user add)", (*Main).user},
-		{"token", "manage API tokens (token create)", (*Main).token},
-		{"audit", "verify the audit trail (audit verify)", (*Main).audit},
-		{"bench", "measure (bench cases: the case list on 1M cases)", (*Main).bench},
-		{"version", "print the version", (*Main).version},
+		{"serve", (*Main).serve},
+		{"migrate", (*Main).migrate},
+		{"notify", (*Main).notifyCmd},
+		{"demo", (*Main).demo},
+		{"orgs", (*Main).orgs},
+		{"user", (*Main).user},
+		{"token", (*Main).token},
+		{"audit", (*Main).audit},
+		{"bench", (*Main).bench},
+		{"version", (*Main).version},
 	}
 }
 
 func (m *Main) usage() {
-	fmt.Fprintf(m.Stderr, "Dayaq — special cases and vulnerable groups, for Baku's schools and partner bodies.\n\n")
-	fmt.Fprintf(m.Stderr, "Usage: dayaq COMMAND [flags]\n\nCommands:\n")
+	fmt.Fprintf(m.Stderr, "%s\n\n%s\n", m.l.T("cli.usage_title"), m.l.T("cli.usage_commands"))
 	for _, c := range commands() {
-		fmt.Fprintf(m.Stderr, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(m.Stderr, "  %-8s %s\n", c.name, c.summary(m.l))
 	}
-	fmt.Fprintf(m.Stderr, "\nRun 'dayaq COMMAND --help' for a command's flags. DB is a SQLite file path (default %s)\n"+
-		"or a postgres:// URL, from --db or DAYAQ_DB.\n", storage.DefaultPath)
+	fmt.Fprintf(m.Stderr, "\n%s\n", m.l.T("cli.usage_more", storage.DefaultPath))
 }
 
 // Run runs the command named by args[0].

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"dayaq/internal/i18n"
 	"dayaq/internal/storage"
 	"dayaq/internal/storage/storagetest"
 )
@@ -340,7 +341,15 @@ func TestDemo(t *testing.T) {
 
 var listeningRE = regexp.MustCompile(`Dayaq is listening on (http://127\.0\.0\.1:\d+) \((sqlite|postgres)\)`)
 
+// TestServe runs the same binary on each engine: the probes, the API and
+// the sign-in page answer, and SIGTERM-like cancellation shuts it down.
 func TestServe(t *testing.T) {
+	for _, e := range storagetest.Engines() {
+		t.Run(string(e.Name), func(t *testing.T) { testServe(t, e) })
+	}
+}
+
+func testServe(t *testing.T, e storagetest.Engine) {
 	for _, tt := range []struct {
 		name  string
 		extra []string
@@ -355,6 +364,17 @@ func TestServe(t *testing.T) {
 			if b := fetch(t, base+"/api/v1/organisations?type=school&limit=1"); !strings.Contains(b, `"code":"BAK-`) {
 				t.Errorf("no demo school served: %s", b)
 			}
+			for lang, title := range map[string]string{"az": "Daxil olun", "ru": "Вход", "en": "Sign in"} {
+				if b := fetch(t, base+"/signin?lang="+lang); !strings.Contains(b, "<h1>"+title+"</h1>") {
+					t.Errorf("sign-in page in %s has no %q heading", lang, title)
+				}
+			}
+			if b := fetch(t, base+"/api/v1/openapi.json"); !strings.Contains(b, `"openapi": "3.1.0"`) {
+				t.Errorf("/api/v1/openapi.json: %.200s", b)
+			}
+			if b := fetch(t, base+"/metrics"); !strings.Contains(b, "# TYPE") {
+				t.Errorf("/metrics is not Prometheus text: %.200s", b)
+			}
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -365,7 +385,7 @@ func TestServe(t *testing.T) {
 				Getenv: func(k string) string { return english()[k] }}
 			done := make(chan error, 1)
 			go func() {
-				done <- m.Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", tempDB(t)}, tt.extra...))
+				done <- m.Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", e.DSN(t)}, tt.extra...))
 			}()
 			var base string
 			deadline := time.Now().Add(30 * time.Second)
@@ -424,5 +444,16 @@ func TestServeBadAddress(t *testing.T) {
 	r := run(context.Background(), english(), "serve", "--addr", "127.0.0.1:-1", "--db", tempDB(t))
 	if r.err == nil || !strings.Contains(r.err.Error(), "listen") {
 		t.Errorf("err %v, want a listen error", r.err)
+	}
+}
+
+func TestCommandSummariesTranslated(t *testing.T) {
+	cat := i18n.MustLoad()
+	for _, c := range commands() {
+		for _, l := range i18n.Langs() {
+			if s := c.summary(cat.For(l)); strings.Contains(s, i18n.Missing) {
+				t.Errorf("%s: no %s summary (%s)", c.name, l, s)
+			}
+		}
 	}
 }

@@ -1,15 +1,18 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"time"
 
 	"dayaq/internal/demo"
 	"dayaq/internal/server"
+	"dayaq/internal/storage"
 )
 
 func (m *Main) serve(ctx context.Context, args []string) error {
@@ -21,6 +24,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	cases := m.caseFlags(fs)
+	runJobs := fs.Bool("jobs", true, "run the background jobs (outbox delivery, escalation); several replicas share them safely")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -32,7 +36,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := openDB(ctx, *dsn, opts...)
+	deadlines, err := m.deadlines()
+	if err != nil {
+		return err
+	}
+	db, err := openDB(ctx, *dsn, append(opts, storage.WithDeadlines(deadlines))...)
 	if err != nil {
 		return err
 	}
@@ -65,6 +73,16 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	if *runJobs {
+		base := cmp.Or(m.Getenv("DAYAQ_BASE_URL"), "http://"+ln.Addr().String())
+		bg, err := m.background(db, log, strings.TrimSuffix(base, "/"))
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		bg.Start(ctx)
+		defer bg.Stop()
 	}
 	fmt.Fprintln(m.Stdout, m.l.T("cli.listening", "http://"+ln.Addr().String(), db.Engine()))
 	log.Info("serving", "addr", ln.Addr().String(), "engine", db.Engine())

@@ -45,6 +45,7 @@ type Store interface {
 	AuditEvents(ctx context.Context, f storage.AuditFilter) ([]audit.Event, error)
 
 	CaseStore
+	NotifyStore
 }
 
 // API serves /api/v1.
@@ -86,6 +87,7 @@ func (a *API) Routes() []Route {
 	}
 	rs = append(rs, a.childRoutes()...)
 	rs = append(rs, a.caseRoutes()...)
+	rs = append(rs, a.notifyRoutes()...)
 	return rs
 }
 

@@ -118,6 +118,9 @@ func TestAccessibility(t *testing.T) {
 		{"signin", "/signin"},
 		{"home", "/"},
 		{"hotline", "/hotline"},
+		{"notifications", "/notifications"},
+		{"notification-settings", "/account/notifications"},
+		{"calendar", "/calendar"},
 	}
 	langs := []string{"az", "ru", "en"}
 

@@ -71,8 +71,8 @@ func TestMetrics(t *testing.T) {
 			"/api/v1/organisations",
 			"/api/v1/organisations?type=nope",
 			"/api/v1/no/such/thing-4711",
-			"/cases",
-			"/cases/4711",
+			"/events",
+			"/events/4711",
 		} {
 			get(t, h, target)
 		}
@@ -84,7 +84,7 @@ func TestMetrics(t *testing.T) {
 			`dayaq_http_requests_total{code="200",method="GET",route="GET /api/v1/organisations"} 1`,
 			`dayaq_http_requests_total{code="422",method="GET",route="GET /api/v1/organisations"} 1`,
 			`dayaq_http_requests_total{code="404",method="GET",route="/api/v1/"} 1`,
-			`dayaq_http_requests_total{code="200",method="GET",route="GET /cases"} 1`,
+			`dayaq_http_requests_total{code="200",method="GET",route="GET /events"} 1`,
 			`dayaq_http_requests_total{code="404",method="GET",route="/"} 1`,
 			`dayaq_http_request_duration_seconds_count{method="GET",route="GET /api/v1/organisations"} 2`,
 			"go_goroutines ",
@@ -93,7 +93,7 @@ func TestMetrics(t *testing.T) {
 				t.Errorf("/metrics lacks %s", want)
 			}
 		}
-		for _, path := range []string{"4711", "type=nope", `route="/cases/`} {
+		for _, path := range []string{"4711", "type=nope", `route="/events/`} {
 			if strings.Contains(b, path) {
 				t.Errorf("/metrics has a raw path or query (%q) in a label", path)
 			}

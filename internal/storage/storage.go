@@ -26,6 +26,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 
+	"dayaq/internal/calendar"
 	"dayaq/internal/casework"
 )
 
@@ -47,6 +48,8 @@ type DB struct {
 	write  *sql.DB // one connection on SQLite; the same pool as read on PostgreSQL
 	now    func() time.Time
 	cases  casework.Deadlines // the spans case deadlines are computed with (WithCaseDeadlines)
+	// deadlines are the deadlines per urgency the calendar counts (see Calendar).
+	deadlines calendar.Deadlines
 }
 
 // Option configures Open.
@@ -54,6 +57,10 @@ type Option func(*DB)
 
 // WithClock sets the clock that stamps created_at and updated_at (tests set it).
 func WithClock(now func() time.Time) Option { return func(db *DB) { db.now = now } }
+
+// WithDeadlines sets the deadlines per urgency that Calendar's Due counts
+// (default calendar.DefaultDeadlines).
+func WithDeadlines(d calendar.Deadlines) Option { return func(db *DB) { db.deadlines = d } }
 
 // EngineOf reports which engine dsn names: a postgres:// or postgresql://
 // URL is PostgreSQL, anything else a SQLite file path.

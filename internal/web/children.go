@@ -36,6 +36,7 @@ type Store interface {
 	ReviewBreakGlass(ctx context.Context, a audit.Actor, id int64, note string) error
 
 	CaseStore
+	NotifyStore
 }
 
 func (w *Web) childRoutes() []route {

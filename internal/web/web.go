@@ -19,6 +19,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"dayaq/internal/access"
 	"dayaq/internal/apperr"
@@ -128,6 +129,7 @@ func (w *Web) routes() []route {
 	rs = append(rs, w.childRoutes()...)
 	rs = append(rs, w.caseRoutes()...)
 	rs = append(rs, w.accountRoutes()...)
+	rs = append(rs, w.notifyRoutes()...)
 	for _, s := range Sections() {
 		if !slices.ContainsFunc(rs, func(r route) bool { return r.pattern == "GET /"+s.Slug }) {
 			rs = append(rs, route{"GET /" + s.Slug, w.section(s)})
@@ -181,6 +183,8 @@ type Page struct {
 	RequestID string
 	User      access.Principal // who is signed in; the zero Principal for a visitor
 	CSRF      string           // the session's form token: every state-changing form carries it
+	Unread    int              // the signed-in user's unread notifications, for the bell
+	now       time.Time        // the platform clock when the page was made (Remaining)
 }
 
 // LangLink is one entry of the language switch.
@@ -203,6 +207,16 @@ func (w *Web) page(r *http.Request, title string, data any) Page {
 	p := Page{L: l, Title: title, Path: r.URL.Path, Data: data, RequestID: httpx.RequestID(r.Context()),
 		User: authn.PrincipalFrom(r.Context())}
 	p.CSRF = authn.CSRFToken(r.Context()) // a full or half signed-in session's form token
+	if w.store != nil {
+		p.now = w.store.Now()
+		if p.User.Authenticated() {
+			if n, err := w.store.UnreadCount(r.Context(), p.User.UserID); err == nil {
+				p.Unread = n
+			} else {
+				w.log.WarnContext(r.Context(), "unread count", "err", err)
+			}
+		}
+	}
 	for _, lang := range i18n.Langs() {
 		q := r.URL.Query()
 		q.Set("lang", string(lang))
