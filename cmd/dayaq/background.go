@@ -18,15 +18,23 @@ import (
 const (
 	deliverEvery  = 10 * time.Second
 	escalateEvery = time.Minute
+	pruneEvery    = 6 * time.Hour
 )
 
 // deadlines reads DAYAQ_DEADLINES ("critical=1h/24h,high=1wd/5wd,…").
 func (m *Main) deadlines() (calendar.Deadlines, error) {
 	d, err := calendar.ParseDeadlines(m.Getenv("DAYAQ_DEADLINES"))
 	if err != nil {
-		return nil, usageError{fmt.Sprintf("DAYAQ_DEADLINES: %v", err)}
+		return nil, m.badSetting(fmt.Sprintf("DAYAQ_DEADLINES: %v", err))
 	}
 	return d, nil
+}
+
+// badSetting prints a bad setting's message (main does not print usage
+// errors) and returns it as a usage error.
+func (m *Main) badSetting(msg string) error {
+	fmt.Fprintln(m.Stderr, "dayaq:", msg)
+	return usageError{msg}
 }
 
 // senders builds the channels configured in the environment: e-mail when
@@ -39,14 +47,14 @@ func (m *Main) senders(now func() time.Time) (map[notify.Channel]delivery.Sender
 			User: m.Getenv("DAYAQ_SMTP_USER"), Password: m.Getenv("DAYAQ_SMTP_PASSWORD"),
 			StartTLS: delivery.StartTLS(m.Getenv("DAYAQ_SMTP_STARTTLS")), Now: now})
 		if err != nil {
-			return nil, usageError{err.Error()}
+			return nil, m.badSetting(err.Error())
 		}
 		out[notify.Email] = s
 	}
 	if u := m.Getenv("DAYAQ_SMS_URL"); u != "" {
 		s, err := delivery.NewSMS(delivery.SMSConfig{URL: u, Token: m.Getenv("DAYAQ_SMS_TOKEN"), Sender: m.Getenv("DAYAQ_SMS_SENDER")})
 		if err != nil {
-			return nil, usageError{err.Error()}
+			return nil, m.badSetting(err.Error())
 		}
 		out[notify.SMS] = s
 	}
@@ -72,6 +80,10 @@ func (m *Main) background(db *storage.DB, log *slog.Logger, baseURL string) (*jo
 			_, err := esc.Run(ctx, now)
 			return err
 		}},
+		jobs.Job{Name: "prune_notifications", Every: pruneEvery, Run: func(ctx context.Context, _ time.Time) error {
+			_, _, err := db.PruneNotifications(ctx)
+			return err
+		}},
 	), nil
 }
 
@@ -79,5 +91,6 @@ func (m *Main) background(db *storage.DB, log *slog.Logger, baseURL string) (*jo
 // with deadlines (referrals, working-group action items, case deadlines)
 // adds one line here.
 func registerProviders(esc *escalate.Escalator, db *storage.DB) {
-	_, _ = esc, db
+	esc.Register("referrals", escalate.ProviderFunc(db.ReferralsDue))
+	esc.Register("action_items", escalate.ProviderFunc(db.ActionItemsDue))
 }

@@ -88,6 +88,7 @@ func commands() []command {
 	return []command{
 		{"serve", (*Main).serve},
 		{"migrate", (*Main).migrate},
+		{"notify", (*Main).notifyCmd},
 		{"demo", (*Main).demo},
 		{"orgs", (*Main).orgs},
 		{"children", (*Main).children},

@@ -49,6 +49,8 @@ type Store interface {
 	NotifyStore
 	CaseStore
 	MatchChildren(ctx context.Context, a audit.Actor, q match.Query) ([]storage.MatchCandidate, error)
+	WorkgroupStore
+	ReferralStore
 }
 
 // API serves /api/v1.
@@ -93,6 +95,8 @@ func (a *API) Routes() []Route {
 	rs = append(rs, a.notifyRoutes()...)
 	rs = append(rs, a.caseRoutes()...)
 	rs = append(rs, a.matchRoutes()...)
+	rs = append(rs, a.workgroupRoutes()...)
+	rs = append(rs, a.referralRoutes()...)
 	return rs
 }
 

@@ -46,9 +46,6 @@ func (a *API) notifyRoutes() []Route {
 	}
 }
 
-// notifications is the store's notification and calendar methods.
-func (a *API) notifications() (NotifyStore, error) { return a.store, nil }
-
 type notificationJSON struct {
 	ID        int64       `json:"id"`
 	Kind      notify.Kind `json:"kind"`
@@ -63,10 +60,6 @@ func (a *API) listNotifications(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ns, err := a.notifications()
-	if err != nil {
-		return err
-	}
 	limit, err := page(r, 50, 200)
 	if err != nil {
 		return err
@@ -77,11 +70,11 @@ func (a *API) listNotifications(w http.ResponseWriter, r *http.Request) error {
 			return apperr.Validation(apperr.Field("before", "error.number"))
 		}
 	}
-	list, err := ns.Notifications(r.Context(), act, f)
+	list, err := a.store.Notifications(r.Context(), act, f)
 	if err != nil {
 		return err
 	}
-	unread, err := ns.UnreadCount(r.Context(), act.UserID)
+	unread, err := a.store.UnreadCount(r.Context(), act.UserID)
 	if err != nil {
 		return err
 	}
@@ -117,11 +110,7 @@ func (a *API) readNotification(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ns, err := a.notifications()
-	if err != nil {
-		return err
-	}
-	if err := ns.MarkNotificationRead(r.Context(), act, id); err != nil {
+	if err := a.store.MarkNotificationRead(r.Context(), act, id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -133,11 +122,7 @@ func (a *API) readAllNotifications(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	ns, err := a.notifications()
-	if err != nil {
-		return err
-	}
-	n, err := ns.MarkAllNotificationsRead(r.Context(), act)
+	n, err := a.store.MarkAllNotificationsRead(r.Context(), act)
 	if err != nil {
 		return err
 	}
@@ -162,11 +147,7 @@ func (a *API) getNotifyPrefs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ns, err := a.notifications()
-	if err != nil {
-		return err
-	}
-	p, err := ns.NotifyPrefsOf(r.Context(), act)
+	p, err := a.store.NotifyPrefsOf(r.Context(), act)
 	if err != nil {
 		return err
 	}
@@ -192,11 +173,7 @@ func (a *API) putNotifyPrefs(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	ns, err := a.notifications()
-	if err != nil {
-		return err
-	}
-	p, err := ns.NotifyPrefsOf(r.Context(), act)
+	p, err := a.store.NotifyPrefsOf(r.Context(), act)
 	if err != nil {
 		return err
 	}
@@ -215,7 +192,7 @@ func (a *API) putNotifyPrefs(w http.ResponseWriter, r *http.Request) error {
 			p.Channels[k][ch] = on
 		}
 	}
-	saved, err := ns.SaveNotifyPrefs(r.Context(), act, p)
+	saved, err := a.store.SaveNotifyPrefs(r.Context(), act, p)
 	if err != nil {
 		return err
 	}
@@ -243,15 +220,11 @@ func (a *API) getCalendar(w http.ResponseWriter, r *http.Request) error {
 	if err != nil || year < 2000 || year > 2100 {
 		return apperr.Validation(apperr.Field("year", "error.range", 2000, 2100))
 	}
-	ns, err := a.notifications()
+	days, err := a.store.CalendarDays(r.Context(), year)
 	if err != nil {
 		return err
 	}
-	days, err := ns.CalendarDays(r.Context(), year)
-	if err != nil {
-		return err
-	}
-	cal, err := ns.Calendar(r.Context())
+	cal, err := a.store.Calendar(r.Context())
 	if err != nil {
 		return err
 	}
@@ -286,10 +259,6 @@ func (a *API) addCalendarDay(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	ns, err := a.notifications()
-	if err != nil {
-		return err
-	}
 	d := storage.CalendarDay{Kind: calendar.DayKind(strings.TrimSpace(in.Kind)), Name: in.Name}
 	if in.Date != "" {
 		t, ok := ParseDate(in.Date)
@@ -298,7 +267,7 @@ func (a *API) addCalendarDay(w http.ResponseWriter, r *http.Request) error {
 		}
 		d.Date = t
 	}
-	saved, err := ns.AddCalendarDay(r.Context(), act, d)
+	saved, err := a.store.AddCalendarDay(r.Context(), act, d)
 	if err != nil {
 		return err
 	}
@@ -314,11 +283,7 @@ func (a *API) deleteCalendarDay(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ns, err := a.notifications()
-	if err != nil {
-		return err
-	}
-	if err := ns.DeleteCalendarDay(r.Context(), act, id); err != nil {
+	if err := a.store.DeleteCalendarDay(r.Context(), act, id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -349,11 +314,7 @@ func (a *API) getDeadlines(w http.ResponseWriter, r *http.Request) error {
 	if len(fs) > 0 {
 		return apperr.Validation(fs...)
 	}
-	ns, err := a.notifications()
-	if err != nil {
-		return err
-	}
-	cal, err := ns.Calendar(r.Context())
+	cal, err := a.store.Calendar(r.Context())
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -108,15 +109,17 @@ type DayInfo struct {
 	Names   []string // holidays on the day; "carried" for a day off carried from a holiday; "transfer" etc.
 }
 
-// Calendar answers which days are worked and counts deadlines. It is
-// immutable and safe for concurrent use.
+// Calendar answers which days are worked and counts deadlines. It does
+// not change once built and is safe for concurrent use; each year's days
+// off are computed when first asked for.
 type Calendar struct {
 	loc       *time.Location
 	entries   []Entry
-	from, to  int              // years precomputed
-	off       map[day][]string // days off in [from, to] with why
-	work      map[day]bool     // entered working days
+	work      map[day]bool // entered working days
 	deadlines Deadlines
+
+	mu    sync.Mutex
+	years map[int]map[day][]string // days off of each year computed so far, with why
 }
 
 // Option configures New.
@@ -125,21 +128,12 @@ type Option func(*Calendar)
 // WithDeadlines sets the deadlines Due counts (default DefaultDeadlines).
 func WithDeadlines(d Deadlines) Option { return func(c *Calendar) { c.deadlines = d } }
 
-// precomputed is the span of years New computes ahead; days outside it are
-// computed when asked, more slowly.
-const precomputeFrom, precomputeTo = 2016, 2040
-
 // New builds a calendar from the entered days (of any years).
 func New(entries []Entry, opts ...Option) *Calendar {
-	c := &Calendar{loc: Baku(), entries: slices.Clone(entries), deadlines: DefaultDeadlines()}
+	c := &Calendar{loc: Baku(), entries: slices.Clone(entries), deadlines: DefaultDeadlines(), years: map[int]map[day][]string{}}
 	for _, o := range opts {
 		o(c)
 	}
-	c.from, c.to = precomputeFrom, precomputeTo
-	for _, e := range entries {
-		c.from, c.to = min(c.from, e.Date.Year()), max(c.to, e.Date.Year())
-	}
-	c.off = offDays(c.entries, c.from, c.to)
 	c.work = map[day]bool{}
 	for _, e := range entries {
 		if e.Kind == WorkingDay {
@@ -246,10 +240,15 @@ func (c *Calendar) Day(t time.Time) DayInfo {
 }
 
 func (c *Calendar) offReasons(d day) []string {
-	if y := d.year(); y < c.from || y > c.to {
-		return offDays(c.entries, y, y)[d]
+	y := d.year()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	off, ok := c.years[y]
+	if !ok {
+		off = offDays(c.entries, y, y)
+		c.years[y] = off
 	}
-	return c.off[d]
+	return off[d]
 }
 
 func (c *Calendar) isWorkingEntry(d day) bool { return c.work[d] }

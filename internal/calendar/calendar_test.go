@@ -231,3 +231,21 @@ func BenchmarkDue(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkNew is building the calendar, as storage does per use.
+func BenchmarkNew(b *testing.B) {
+	for b.Loop() {
+		seeded()
+	}
+}
+
+// BenchmarkNewAndDue is what one request that computes a deadline costs:
+// a fresh calendar, its year computed, a high-urgency deadline.
+func BenchmarkNewAndDue(b *testing.B) {
+	start := baku("2026-03-18 12:00")
+	for b.Loop() {
+		if _, err := seeded().Due(start, High, Complete); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -3,8 +3,16 @@ package delivery_test
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/json"
 	"io"
+	"math/big"
 	"mime"
 	"mime/quotedprintable"
 	"net"
@@ -32,14 +40,18 @@ func TestMain(m *testing.M) { storagetest.Main(m) }
 type mail struct {
 	from, to string
 	data     string
+	tls      bool   // sent after STARTTLS
+	auth     string // the AUTH PLAIN credentials, "user:password"
 }
 
 // smtpServer is a tiny SMTP server: enough of RFC 5321 for net/smtp
-// (EHLO, MAIL, RCPT, DATA, QUIT), no STARTTLS, no AUTH.
+// (EHLO, MAIL, RCPT, DATA, QUIT), and with tlsConfig set STARTTLS and,
+// after it, AUTH PLAIN.
 type smtpServer struct {
-	ln  net.Listener
-	got chan mail
-	wg  sync.WaitGroup
+	ln        net.Listener
+	got       chan mail
+	wg        sync.WaitGroup
+	tlsConfig *tls.Config
 }
 
 func startSMTP(t *testing.T, addr string) *smtpServer {
@@ -68,7 +80,7 @@ func startSMTP(t *testing.T, addr string) *smtpServer {
 func (s *smtpServer) stop() { s.ln.Close(); s.wg.Wait() }
 
 func (s *smtpServer) serve(c net.Conn) {
-	defer c.Close()
+	defer func() { c.Close() }()
 	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
 	r := bufio.NewReader(c)
 	say := func(line string) { _, _ = io.WriteString(c, line+"\r\n") }
@@ -83,7 +95,29 @@ func (s *smtpServer) serve(c net.Conn) {
 		switch {
 		case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
 			say("250-test.example")
+			switch {
+			case s.tlsConfig != nil && !m.tls:
+				say("250-STARTTLS")
+			case m.tls:
+				say("250-AUTH PLAIN")
+			}
 			say("250 8BITMIME")
+		case cmd == "STARTTLS" && s.tlsConfig != nil:
+			say("220 go ahead")
+			tc := tls.Server(c, s.tlsConfig)
+			if err := tc.Handshake(); err != nil {
+				return
+			}
+			c, r, m.tls = tc, bufio.NewReader(tc), true
+		case strings.HasPrefix(cmd, "AUTH PLAIN "):
+			b, _ := base64.StdEncoding.DecodeString(strings.TrimSpace(line[len("AUTH PLAIN "):]))
+			parts := strings.Split(string(b), "\x00")
+			if len(parts) != 3 {
+				say("501 bad")
+				continue
+			}
+			m.auth = parts[1] + ":" + parts[2]
+			say("235 welcome")
 		case strings.HasPrefix(cmd, "MAIL FROM:"):
 			m.from = strings.TrimSpace(line[len("MAIL FROM:"):])
 			say("250 OK")
@@ -239,6 +273,69 @@ func TestEmailSurvivesAServerThatIsDown(t *testing.T) {
 	}
 	if total, failedN, _ := db.OutboxAttempts(ctx, sentMs[0].ID); total != 3 || failedN != 2 {
 		t.Errorf("attempts %d (%d failed), want 3 (2)", total, failedN)
+	}
+}
+
+// selfSigned returns a server certificate for 127.0.0.1 and a client
+// configuration that trusts it.
+func selfSigned(t *testing.T) (server, client *tls.Config) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}},
+		&tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}
+}
+
+// With STARTTLS offered the sender upgrades, then signs in with AUTH PLAIN
+// (which net/smtp refuses to send in clear text).
+func TestSMTPStartTLSAndAuth(t *testing.T) {
+	serverTLS, clientTLS := selfSigned(t)
+	srv := &smtpServer{got: make(chan mail, 1), tlsConfig: serverTLS}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.ln = ln
+	srv.wg.Add(1)
+	go func() {
+		defer srv.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			srv.wg.Add(1)
+			go func() { defer srv.wg.Done(); srv.serve(c) }()
+		}
+	}()
+	t.Cleanup(srv.stop)
+	s, err := delivery.NewSMTP(delivery.SMTPConfig{Addr: ln.Addr().String(), From: "dayaq@bsti.example.az",
+		User: "dayaq", Password: "s3cret", StartTLS: delivery.TLSAlways, TLSConfig: clientTLS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Send(context.Background(), notify.Envelope{To: "officer@police.example.az", Subject: "Gecikib", Body: "Bax."}); err != nil {
+		t.Fatal(err)
+	}
+	m := <-srv.got
+	if !m.tls || m.auth != "dayaq:s3cret" || !strings.Contains(m.data, "Subject: Gecikib") {
+		t.Errorf("received %+v", m)
 	}
 }
 

@@ -394,7 +394,7 @@ func Load(ctx context.Context, db *storage.DB, children int, progress func(done 
 			return sum, err
 		}
 	}
-	return sum, nil
+	return sum, LoadCases(ctx, db)
 }
 
 // allSchools reads every school, page by page, ordered by code.

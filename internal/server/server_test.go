@@ -93,7 +93,7 @@ func TestMetrics(t *testing.T) {
 				t.Errorf("/metrics lacks %s", want)
 			}
 		}
-		for _, path := range []string{"4711", "type=nope", `route="/cases/`} {
+		for _, path := range []string{"4711", "type=nope", `route="/events/`} {
 			if strings.Contains(b, path) {
 				t.Errorf("/metrics has a raw path or query (%q) in a label", path)
 			}

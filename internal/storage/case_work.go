@@ -109,7 +109,11 @@ func (db *DB) CaseFor(ctx context.Context, a audit.Actor, id int64) (d CaseDetai
 			return err
 		}
 		d = CaseDetail{CaseRecord: r}
-		if err := loadCaseParts(ctx, c, &d); err != nil {
+		if r.Decision.View == access.ViewShared {
+			// Reached only through a referral or an assignment: need to know is
+			// the referral's share (see ReferralFor), not the case file.
+			d.Summary = ""
+		} else if err := loadCaseParts(ctx, c, &d); err != nil {
 			return err
 		}
 		e := a.Event("case.read", "case", id)

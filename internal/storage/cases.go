@@ -14,6 +14,7 @@ import (
 	"dayaq/internal/access"
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
+	"dayaq/internal/calendar"
 	"dayaq/internal/casework"
 	"dayaq/internal/org"
 )
@@ -390,7 +391,7 @@ func (db *DB) createCaseTx(ctx context.Context, c conn, a audit.Actor, n casewor
 	if len(fs) > 0 {
 		return CaseRecord{}, apperr.Validation(fs...)
 	}
-	k := casework.Open(n, db.cases, c.now)
+	k := casework.Open(n, db.deadlinesNow(ctx), c.now)
 	k.SchoolID, k.District, k.CreatedBy, k.CreatedOrgID = schoolID, district.String, p.UserID, p.OrgID
 	err := c.queryRow(ctx, `INSERT INTO cases (type_code, taxonomy_version, severity, status, title, summary, source,
 		lead_org_id, owner_id, school_id, district_code, created_by, created_org_id, detected_at, report_due, respond_due,
@@ -588,7 +589,7 @@ func (db *DB) TransitionCase(ctx context.Context, a audit.Actor, id int64, versi
 				return apperr.Validation(fs...)
 			}
 		}
-		next, err := casework.Apply(cur.Case, cur.Relation, m, db.cases, c.now)
+		next, err := casework.Apply(cur.Case, cur.Relation, m, db.deadlinesNow(ctx), c.now)
 		if err != nil {
 			return err
 		}
@@ -659,7 +660,7 @@ func (db *DB) UpdateCase(ctx context.Context, a audit.Actor, id int64, version i
 		if len(fs) > 0 {
 			return apperr.Validation(fs...)
 		}
-		next, changed, err := casework.ApplyEdit(cur.Case, cur.Relation, e, db.cases, c.now)
+		next, changed, err := casework.ApplyEdit(cur.Case, cur.Relation, e, db.deadlinesNow(ctx), c.now)
 		if err != nil {
 			return err
 		}
@@ -982,4 +983,34 @@ func (db *DB) CaseQueueCounts(ctx context.Context, a audit.Actor) (qc QueueCount
 		*x.n = len(ids)
 	}
 	return qc, nil
+}
+
+// workingTime adapts the working-day calendar to casework.Calendar: a span
+// of whole days counts working days, anything else working hours. Should
+// the calendar fail (no working day within ten years), the span runs on
+// the clock.
+type workingTime struct{ c *calendar.Calendar }
+
+func (w workingTime) Add(from time.Time, d time.Duration) time.Time {
+	var t time.Time
+	var err error
+	if d%(24*time.Hour) == 0 {
+		t, err = w.c.AddWorkingDays(from, int(d/(24*time.Hour)))
+	} else {
+		t, err = w.c.AddWorkingHours(from, d)
+	}
+	if err != nil {
+		return from.Add(d)
+	}
+	return t.UTC()
+}
+
+// deadlinesNow are the case deadlines with the working-day calendar as it
+// stands (holidays entered by the city), for non-critical cases.
+func (db *DB) deadlinesNow(ctx context.Context) casework.Deadlines {
+	d := db.cases
+	if cal, err := db.Calendar(ctx); err == nil {
+		d.Calendar = workingTime{cal}
+	}
+	return d
 }

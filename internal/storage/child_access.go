@@ -412,40 +412,61 @@ func changedFields(old, new child.Child, schoolChanged bool) string {
 func (db *DB) GrantChildAccess(ctx context.Context, a audit.Actor, childID, orgID, userID int64, kind, source string, ends time.Time) (id int64, err error) {
 	defer apperr.Wrap(&err, "storage.GrantChildAccess(%d)", childID)
 	err = db.inTx(ctx, func(c conn) error {
-		var endsAt sql.NullTime
-		if !ends.IsZero() {
-			endsAt = sql.NullTime{Time: ends.UTC(), Valid: true}
-		}
-		if err := c.queryRow(ctx, `INSERT INTO child_grants (child_id, org_id, user_id, kind, source, starts_at, ends_at, created_by, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, childID, nullInt(orgID), nullInt(userID), kind, source,
-			c.now, endsAt, nullInt(a.UserID), c.now).Scan(&id); err != nil {
+		var e audit.Event
+		if id, e, err = grantChildAccessTx(ctx, c, a, childID, orgID, userID, kind, source, ends); err != nil {
 			return err
 		}
-		e := a.Event("access.grant", "child_grant", id)
-		e.ChildID = childID
-		e.Details = fmt.Sprintf(`{"kind":%q,"org_id":%d,"user_id":%d}`, kind, orgID, userID)
 		return appendAudit(ctx, c, e)
 	})
 	return id, err
+}
+
+// grantChildAccessTx is GrantChildAccess inside the transaction c, for
+// changes (a referral sent) that grant access as part of themselves. It
+// returns the audit event for the caller to append last.
+func grantChildAccessTx(ctx context.Context, c conn, a audit.Actor, childID, orgID, userID int64, kind, source string, ends time.Time) (id int64, e audit.Event, err error) {
+	var endsAt sql.NullTime
+	if !ends.IsZero() {
+		endsAt = sql.NullTime{Time: ends.UTC(), Valid: true}
+	}
+	if err := c.queryRow(ctx, `INSERT INTO child_grants (child_id, org_id, user_id, kind, source, starts_at, ends_at, created_by, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, childID, nullInt(orgID), nullInt(userID), kind, source,
+		c.now, endsAt, nullInt(a.UserID), c.now).Scan(&id); err != nil {
+		return 0, e, err
+	}
+	e = a.Event("access.grant", "child_grant", id)
+	e.ChildID = childID
+	e.Details = fmt.Sprintf(`{"kind":%q,"org_id":%d,"user_id":%d}`, kind, orgID, userID)
+	return id, e, nil
 }
 
 // EndChildAccess ends a grant now: the access ends with the referral.
 func (db *DB) EndChildAccess(ctx context.Context, a audit.Actor, grantID int64) (err error) {
 	defer apperr.Wrap(&err, "storage.EndChildAccess(%d)", grantID)
 	return db.inTx(ctx, func(c conn) error {
-		var childID int64
-		err := c.queryRow(ctx, `UPDATE child_grants SET ends_at = ? WHERE id = ? AND (ends_at IS NULL OR ends_at > ?) RETURNING child_id`,
-			c.now, grantID, c.now).Scan(&childID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return apperr.New(apperr.NotFound, "error.not_found")
-		}
+		e, err := endChildAccessTx(ctx, c, a, grantID)
 		if err != nil {
 			return err
 		}
-		e := a.Event("access.end", "child_grant", grantID)
-		e.ChildID = childID
 		return appendAudit(ctx, c, e)
 	})
+}
+
+// endChildAccessTx is EndChildAccess inside the transaction c; it returns
+// the audit event for the caller to append last.
+func endChildAccessTx(ctx context.Context, c conn, a audit.Actor, grantID int64) (e audit.Event, err error) {
+	var childID int64
+	err = c.queryRow(ctx, `UPDATE child_grants SET ends_at = ? WHERE id = ? AND (ends_at IS NULL OR ends_at > ?) RETURNING child_id`,
+		c.now, grantID, c.now).Scan(&childID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, apperr.New(apperr.NotFound, "error.not_found")
+	}
+	if err != nil {
+		return e, err
+	}
+	e = a.Event("access.end", "child_grant", grantID)
+	e.ChildID = childID
+	return e, nil
 }
 
 func nullInt(v int64) sql.NullInt64 { return sql.NullInt64{Int64: v, Valid: v != 0} }

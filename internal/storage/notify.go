@@ -508,3 +508,65 @@ func (db *DB) OutboxAttempts(ctx context.Context, id int64) (total, failed int, 
 		FROM outbox_attempts WHERE outbox_id = ?`, id).Scan(&total, &failed)
 	return total, failed, err
 }
+
+// Retention of notification data: read in-app notifications, sent
+// messages (with their attempts) and failed ones are deleted after these
+// ages; unread notifications and pending messages are kept.
+const (
+	KeepReadNotifications = 90 * 24 * time.Hour
+	KeepSentMessages      = 30 * 24 * time.Hour
+	KeepFailedMessages    = 180 * 24 * time.Hour
+)
+
+// PruneNotifications deletes what the retention periods allow and says
+// how many notifications and outbox messages it deleted.
+func (db *DB) PruneNotifications(ctx context.Context) (notifications, messages int64, err error) {
+	defer apperr.Wrap(&err, "storage.PruneNotifications")
+	err = db.inTx(ctx, func(c conn) error {
+		res, err := c.exec(ctx, `DELETE FROM notifications WHERE read_at IS NOT NULL AND read_at < ?`, c.now.Add(-KeepReadNotifications))
+		if err != nil {
+			return err
+		}
+		if notifications, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		old := `SELECT id FROM outbox WHERE (status = 'sent' AND sent_at < ?) OR (status = 'failed' AND created_at < ?)`
+		args := []any{c.now.Add(-KeepSentMessages), c.now.Add(-KeepFailedMessages)}
+		if _, err := c.exec(ctx, `DELETE FROM outbox_attempts WHERE outbox_id IN (`+old+`)`, args...); err != nil {
+			return err
+		}
+		res, err = c.exec(ctx, `DELETE FROM outbox WHERE id IN (`+old+`)`, args...)
+		if err != nil {
+			return err
+		}
+		messages, err = res.RowsAffected()
+		return err
+	})
+	return notifications, messages, err
+}
+
+// OutboxStats is the outbox's health: what waits, what failed for good,
+// and since when the oldest waiting message waits (zero when none).
+type OutboxStats struct {
+	Pending, Failed int
+	OldestPending   time.Time
+}
+
+// OutboxHealth counts the pending and failed messages.
+func (db *DB) OutboxHealth(ctx context.Context) (s OutboxStats, err error) {
+	defer apperr.Wrap(&err, "storage.OutboxHealth")
+	c := db.reader()
+	if err := c.queryRow(ctx, `SELECT COUNT(*) FROM outbox WHERE status = 'pending'`).Scan(&s.Pending); err != nil {
+		return s, err
+	}
+	if s.Pending > 0 {
+		// Not MIN(created_at): SQLite's driver returns an aggregate's time as text.
+		if err := c.queryRow(ctx, `SELECT created_at FROM outbox WHERE status = 'pending' ORDER BY created_at LIMIT 1`).
+			Scan(&s.OldestPending); err != nil {
+			return s, err
+		}
+		s.OldestPending = s.OldestPending.UTC()
+	}
+	err = c.queryRow(ctx, `SELECT COUNT(*) FROM outbox WHERE status = 'failed'`).Scan(&s.Failed)
+	return s, err
+}

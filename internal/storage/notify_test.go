@@ -148,6 +148,9 @@ func TestOutboxRetries(t *testing.T) {
 			if err := db.Notify(ctx, notify.Must(notify.CaseAssigned, notify.User(w.other.UserID), "notify.case.assigned", "/cases/3")); err != nil {
 				t.Fatal(err)
 			}
+			if h, err := db.OutboxHealth(ctx); err != nil || h.Pending != 1 || h.Failed != 0 || !h.OldestPending.Equal(w.clock.Now()) {
+				t.Errorf("health %+v, %v", h, err)
+			}
 			email := []notify.Channel{notify.Email}
 			ms, err := db.ClaimOutbox(ctx, email, 10, time.Minute)
 			if err != nil || len(ms) != 1 || ms[0].Attempts != 1 {
@@ -178,6 +181,20 @@ func TestOutboxRetries(t *testing.T) {
 			sent, _ := db.Outbox(ctx, storage.OutboxFilter{Status: "sent"})
 			if len(sent) != 1 || sent[0].SentAt.IsZero() {
 				t.Errorf("sent: %+v", sent)
+			}
+			// Kept for a while, then pruned with its attempts; the unread in-app notification stays.
+			if _, m, err := db.PruneNotifications(ctx); err != nil || m != 0 {
+				t.Errorf("pruned %d messages at once, %v", m, err)
+			}
+			w.clock.Add(storage.KeepSentMessages + time.Hour)
+			if n, m, err := db.PruneNotifications(ctx); err != nil || n != 0 || m != 1 {
+				t.Errorf("pruned %d notifications, %d messages, %v; want 0, 1", n, m, err)
+			}
+			if total, _, _ := db.OutboxAttempts(ctx, ms[0].ID); total != 0 {
+				t.Errorf("%d attempts left of a pruned message", total)
+			}
+			if n, _ := db.UnreadCount(ctx, w.other.UserID); n != 1 {
+				t.Errorf("an unread notification was pruned")
 			}
 		})
 	}

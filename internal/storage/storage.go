@@ -23,11 +23,10 @@ import (
 	"strings"
 	"time"
 
-	"dayaq/internal/calendar"
-
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 
+	"dayaq/internal/calendar"
 	"dayaq/internal/casework"
 )
 

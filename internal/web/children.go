@@ -40,6 +40,8 @@ type Store interface {
 	NotifyStore
 	CaseStore
 	MatchChildren(ctx context.Context, a audit.Actor, q match.Query) ([]storage.MatchCandidate, error)
+	WorkgroupStore
+	ReferralStore
 }
 
 func (w *Web) childRoutes() []route {

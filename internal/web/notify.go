@@ -31,6 +31,7 @@ type NotifyStore interface {
 	CalendarDays(ctx context.Context, year int) ([]storage.CalendarDay, error)
 	AddCalendarDay(ctx context.Context, a audit.Actor, d storage.CalendarDay) (storage.CalendarDay, error)
 	DeleteCalendarDay(ctx context.Context, a audit.Actor, id int64) error
+	OutboxHealth(ctx context.Context) (storage.OutboxStats, error)
 }
 
 func (w *Web) notifyRoutes() []route {
@@ -71,6 +72,7 @@ type notificationsData struct {
 	Items      []notificationRow
 	UnreadOnly bool
 	Next       string
+	Outbox     *storage.OutboxStats // for the city and system administrators
 }
 
 func (w *Web) notificationsPage(rw http.ResponseWriter, r *http.Request) error {
@@ -86,6 +88,13 @@ func (w *Web) notificationsPage(rw http.ResponseWriter, r *http.Request) error {
 	for _, n := range ns {
 		d.Items = append(d.Items, notificationRow{ID: n.ID, Text: notify.Text(p.L, n.Key, n.Args), Link: n.Link,
 			CreatedAt: n.CreatedAt, Unread: n.ReadAt.IsZero()})
+	}
+	if storage.CanEditCalendar(authn.PrincipalFrom(r.Context())) {
+		h, err := w.store.OutboxHealth(r.Context())
+		if err != nil {
+			return err
+		}
+		d.Outbox = &h
 	}
 	if len(ns) == f.Limit {
 		q := url.Values{"before": {strconv.FormatInt(ns[len(ns)-1].ID, 10)}}
@@ -209,6 +218,10 @@ type calendarData struct {
 	// the add form as typed
 	Date, Kind, Name string
 	Errors           map[string]string
+	// the deadline calculator: the start as typed, the urgency, and the answer
+	Start, Urgency  string
+	Urgencies       []calendar.Urgency
+	AckDue, DoneDue time.Time
 }
 
 // deadlineRow is one urgency's deadlines, in words.
@@ -232,8 +245,39 @@ func spanText(l i18n.Localizer, s calendar.Span) string {
 func (d calendarData) FieldError(name string) string { return d.Errors[name] }
 
 func (w *Web) calendarPage(rw http.ResponseWriter, r *http.Request) error {
-	year, _ := strconv.Atoi(r.URL.Query().Get("year"))
-	return w.renderCalendar(rw, r, http.StatusOK, calendarData{Year: year})
+	q := r.URL.Query()
+	year, _ := strconv.Atoi(q.Get("year"))
+	d := calendarData{Year: year, Start: strings.TrimSpace(q.Get("start")), Urgency: q.Get("urgency"), Errors: map[string]string{}}
+	status := http.StatusOK
+	if d.Start != "" || d.Urgency != "" {
+		l := w.page(r, "", nil).L
+		start, err := time.ParseInLocation("2006-01-02T15:04", d.Start, calendar.Baku())
+		if err != nil {
+			d.Errors["start"] = l.T("calendar.error.start_local")
+		}
+		u := calendar.Urgency(d.Urgency)
+		if !u.Valid() {
+			d.Errors["urgency"] = l.T("calendar.error.urgency")
+		}
+		if len(d.Errors) > 0 {
+			status = http.StatusUnprocessableEntity
+		} else {
+			cal, err := w.store.Calendar(r.Context())
+			if err != nil {
+				return err
+			}
+			if d.AckDue, err = cal.Due(start, u, calendar.Acknowledge); err != nil {
+				return err
+			}
+			if d.DoneDue, err = cal.Due(start, u, calendar.Complete); err != nil {
+				return err
+			}
+			if year == 0 {
+				d.Year = start.Year()
+			}
+		}
+	}
+	return w.renderCalendar(rw, r, status, d)
 }
 
 func (w *Web) renderCalendar(rw http.ResponseWriter, r *http.Request, status int, d calendarData) error {
@@ -251,6 +295,10 @@ func (w *Web) renderCalendar(rw http.ResponseWriter, r *http.Request, status int
 	d.DaysOff = cal.DaysOff(d.Year)
 	d.CanEdit = storage.CanEditCalendar(authn.PrincipalFrom(r.Context()))
 	d.Kinds = calendar.Kinds()
+	d.Urgencies = calendar.Urgencies()
+	if d.Urgency == "" {
+		d.Urgency = string(calendar.High)
+	}
 	d.Names = []string{"ramazan", "qurban", "transfer", "other"}
 	p := w.page(r, "calendar.title", nil)
 	dl := cal.Deadlines()
@@ -302,6 +350,7 @@ func (w *Web) calendarDelete(rw http.ResponseWriter, r *http.Request) error {
 	if err := w.store.DeleteCalendarDay(r.Context(), authn.ActorFrom(r), id); err != nil {
 		return err
 	}
-	http.Redirect(rw, r, "/calendar?year="+r.PostFormValue("year"), http.StatusSeeOther)
+	year, _ := strconv.Atoi(r.PostFormValue("year"))
+	http.Redirect(rw, r, "/calendar?year="+strconv.Itoa(year), http.StatusSeeOther)
 	return nil
 }

@@ -165,6 +165,20 @@ func TestCalendarPage(t *testing.T) {
 	if _, page := admin.get(t, "/calendar?year=2026"); !strings.Contains(page, `action="/calendar/days"`) {
 		t.Error("the administrator has no form")
 	}
+	// Administrators see the outbox's health on the notifications page; others do not.
+	if _, page := admin.get(t, "/notifications"); !strings.Contains(page, "E-mails and SMS waiting to go: 0.") {
+		t.Error("the administrator does not see the outbox's health")
+	}
+	if err := db.Notify(context.Background(), notify.Must(notify.CriticalAlert, notify.Address(notify.Email, "duty@police.example.az"),
+		"notify.test", "/hotline/7")); err != nil {
+		t.Fatal(err)
+	}
+	if _, page := admin.get(t, "/notifications"); !strings.Contains(page, "E-mails and SMS waiting to go: 1. The oldest has waited since 20") {
+		t.Error("the administrator does not see the waiting message")
+	}
+	if _, page := officer.get(t, "/notifications"); strings.Contains(page, "waiting to go") {
+		t.Error("an officer sees the outbox's health")
+	}
 	resp, page = admin.post(t, "/calendar/days", url.Values{"holiday_date": {"2026-03-20"}, "kind": {"holiday"}, "name": {"ramazan"}})
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "This date is entered already.") || !strings.Contains(page, `value="2026-03-20"`) {
 		t.Errorf("a date entered twice: %d", resp.StatusCode)
@@ -175,6 +189,33 @@ func TestCalendarPage(t *testing.T) {
 	}
 	if _, page := admin.get(t, "/calendar?year=2026"); !strings.Contains(page, "2026-10-16") {
 		t.Error("the entered day is not shown")
+	}
+	days, _ := db.CalendarDays(context.Background(), 2026)
+	for _, d := range days {
+		if d.Date.Format(time.DateOnly) != "2026-10-16" {
+			continue
+		}
+		if resp, _ := officer.post(t, "/calendar/days/"+itoa(d.ID)+"/delete", url.Values{"year": {"2026"}}); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("an officer deleting a day: %d", resp.StatusCode)
+		}
+		resp, _ := admin.post(t, "/calendar/days/"+itoa(d.ID)+"/delete", url.Values{"year": {"2026\r\nX: y"}})
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/calendar?year=0" {
+			t.Errorf("delete: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	if days2, _ := db.CalendarDays(context.Background(), 2026); len(days2) != len(days)-1 {
+		t.Errorf("after deleting: %d days, want %d", len(days2), len(days)-1)
+	}
+	// The calculator: high urgency sent the evening before Novruz and the
+	// transferred day off (the clock of this server is real: only the due time is checked).
+	resp, page = officer.get(t, "/calendar?start=2026-03-19T17:00&urgency=high")
+	if resp.StatusCode != 200 || !strings.Contains(page, "2026-03-31 17:00") || !strings.Contains(page, "2026-04-06 17:00") {
+		t.Errorf("calculator: %d", resp.StatusCode)
+	}
+	resp, page = officer.get(t, "/calendar?start=tomorrow&urgency=soon")
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(page, "Choose the start's date and time.") ||
+		!strings.Contains(page, `value="tomorrow"`) {
+		t.Errorf("a bad calculator query: %d", resp.StatusCode)
 	}
 }
 

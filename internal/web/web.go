@@ -15,6 +15,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"path"
 	"slices"
@@ -71,12 +72,13 @@ func New(cat *i18n.Catalog, log *slog.Logger, deps Deps) (*Web, error) {
 		return nil, fmt.Errorf("web: hash assets: %w", err)
 	}
 	funcs := template.FuncMap{"asset": w.assetURL, "field": inputField, "when": when, "matchBox": matchBox}
+	maps.Copy(funcs, referralFuncs())
 	names, err := fs.Glob(files, "templates/pages/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: list templates: %w", err)
 	}
 	for _, n := range names {
-		t, err := template.New(path.Base(n)).Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/partials.html", "templates/partials/*.html", n)
+		t, err := template.New(path.Base(n)).Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/*partials.html", "templates/partials/*.html", n)
 		if err != nil {
 			return nil, fmt.Errorf("web: parse %s: %w", n, err)
 		}
@@ -131,6 +133,8 @@ func (w *Web) routes() []route {
 	rs = append(rs, w.caseRoutes()...)
 	rs = append(rs, w.matchRoutes()...)
 	rs = append(rs, w.accountRoutes()...)
+	rs = append(rs, w.workgroupRoutes()...)
+	rs = append(rs, w.referralRoutes()...)
 	rs = append(rs, w.notifyRoutes()...)
 	for _, s := range Sections() {
 		if !slices.ContainsFunc(rs, func(r route) bool { return r.pattern == "GET /"+s.Slug }) {
