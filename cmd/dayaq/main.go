@@ -86,6 +86,7 @@ func commands() []command {
 		{"migrate", "bring the database schema up to date", (*Main).migrate},
 		{"demo", "load synthetic demo data", (*Main).demo},
 		{"orgs", "manage organisations (orgs import FILE.csv)", (*Main).orgs},
+		{"children", "the children registry (children import FILE.csv)", (*Main).children},
 		{"user", "manage users (user add)", (*Main).user},
 		{"token", "manage API tokens (token create)", (*Main).token},
 		{"audit", "verify the audit trail (audit verify)", (*Main).audit},
