@@ -114,4 +114,3 @@ func (a *API) getImport(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusOK, j)
 }
-
