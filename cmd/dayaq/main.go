@@ -86,10 +86,11 @@ func commands() []command {
 		{"migrate", "bring the database schema up to date", (*Main).migrate},
 		{"demo", "load synthetic demo data", (*Main).demo},
 		{"orgs", "manage organisations (orgs import FILE.csv)", (*Main).orgs},
-		{"children", "the children registry (children import FILE.csv)", (*Main).children},
+		{"children", "the children registry (children import FILE.csv, children match --batch QUERIES.jsonl)", (*Main).children},
 		{"user", "manage users (user add)", (*Main).user},
 		{"token", "manage API tokens (token create)", (*Main).token},
 		{"audit", "verify the audit trail (audit verify)", (*Main).audit},
+		{"bench", "benchmarks (bench match)", (*Main).bench},
 		{"version", "print the version", (*Main).version},
 	}
 }

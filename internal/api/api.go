@@ -18,6 +18,7 @@ import (
 	"dayaq/internal/child"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
+	"dayaq/internal/match"
 	"dayaq/internal/org"
 	"dayaq/internal/storage"
 )
@@ -42,6 +43,9 @@ type Store interface {
 	ReviewBreakGlass(ctx context.Context, a audit.Actor, id int64, note string) error
 
 	AuditEvents(ctx context.Context, f storage.AuditFilter) ([]audit.Event, error)
+
+	MatchChildren(ctx context.Context, a audit.Actor, q match.Query) ([]storage.MatchCandidate, error)
+	RosterStore
 }
 
 // API serves /api/v1.
@@ -81,6 +85,8 @@ func (a *API) Routes() []Route {
 		{"GET", Prefix + "/audit", a.listAudit},
 	}
 	rs = append(rs, a.childRoutes()...)
+	rs = append(rs, a.matchRoutes()...)
+	rs = append(rs, a.rosterRoutes()...)
 	return rs
 }
 

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
 	"dayaq/internal/httpx"
 	"dayaq/internal/roster"
@@ -113,4 +114,111 @@ func (a *API) getImport(w http.ResponseWriter, r *http.Request) error {
 		j.Rejects = append(j.Rejects, x)
 	}
 	return writeJSON(w, http.StatusOK, j)
+}
+
+// duplicateJSON is a pair of records that may be one child.
+type duplicateJSON struct {
+	A       childJSON `json:"a"`
+	B       childJSON `json:"b"`
+	Score   float64   `json:"score"`
+	Reasons []string  `json:"reasons"`
+}
+
+func (a *API) listDuplicates(w http.ResponseWriter, r *http.Request) error {
+	act, err := actor(r)
+	if err != nil {
+		return err
+	}
+	limit, err := page(r, 50, 200)
+	if err != nil {
+		return err
+	}
+	ps, err := a.store.DuplicateChildren(r.Context(), act, limit)
+	if err != nil {
+		return err
+	}
+	l := a.cat.For(httpx.Lang(r.Context()))
+	items := make([]duplicateJSON, 0, len(ps))
+	for _, p := range ps {
+		d := duplicateJSON{A: toChildJSON(p.A), B: toChildJSON(p.B), Score: p.Score}
+		for _, k := range p.Reasons {
+			d.Reasons = append(d.Reasons, l.T(k))
+		}
+		items = append(items, d)
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"items": items})
+}
+
+// mergeInput asks to merge one record into another, each at the version
+// the caller read.
+type mergeInput struct {
+	SurvivorID      int64 `json:"survivor_id"`
+	SurvivorVersion int   `json:"survivor_version"`
+	MergedID        int64 `json:"merged_id"`
+	MergedVersion   int   `json:"merged_version"`
+}
+
+type mergeJSON struct {
+	ID         int64              `json:"id"`
+	SurvivorID int64              `json:"survivor_id"`
+	MergedID   int64              `json:"merged_id"`
+	Moved      map[string][]int64 `json:"moved"`
+	CreatedAt  time.Time          `json:"created_at"`
+	UndoneAt   *time.Time         `json:"undone_at,omitempty"`
+}
+
+func toMergeJSON(m storage.ChildMerge) mergeJSON {
+	j := mergeJSON{ID: m.ID, SurvivorID: m.SurvivorID, MergedID: m.MergedID, Moved: m.Moved, CreatedAt: m.CreatedAt}
+	if j.Moved == nil {
+		j.Moved = map[string][]int64{}
+	}
+	if !m.UndoneAt.IsZero() {
+		j.UndoneAt = &m.UndoneAt
+	}
+	return j
+}
+
+func (a *API) mergeChildren(w http.ResponseWriter, r *http.Request) error {
+	act, err := actor(r)
+	if err != nil {
+		return err
+	}
+	var in mergeInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	var fs []apperr.FieldError
+	for _, f := range []struct {
+		name string
+		ok   bool
+	}{{"survivor_id", in.SurvivorID > 0}, {"survivor_version", in.SurvivorVersion > 0}, {"merged_id", in.MergedID > 0}, {"merged_version", in.MergedVersion > 0}} {
+		if !f.ok {
+			fs = append(fs, apperr.Field(f.name, "error.required"))
+		}
+	}
+	if len(fs) > 0 {
+		return apperr.Validation(fs...)
+	}
+	m, err := a.store.MergeChildren(r.Context(), act, storage.MergeRequest(in))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", Prefix+"/children/merges/"+strconv.FormatInt(m.ID, 10))
+	return writeJSON(w, http.StatusCreated, toMergeJSON(m))
+}
+
+func (a *API) undoMerge(w http.ResponseWriter, r *http.Request) error {
+	act, err := actor(r)
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	m, err := a.store.UndoMerge(r.Context(), act, id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, toMergeJSON(m))
 }

@@ -118,6 +118,7 @@ func TestAccessibility(t *testing.T) {
 		{"signin", "/signin"},
 		{"home", "/"},
 		{"hotline", "/hotline"},
+		{"children", "/children"},
 	}
 	langs := []string{"az", "ru", "en"}
 

@@ -306,6 +306,9 @@ func (db *DB) CreateChild(ctx context.Context, a audit.Actor, ch child.Child, sc
 			return err
 		}
 		ch.Version, ch.CreatedAt, ch.UpdatedAt = 1, c.now, c.now
+		if err := insertMatchKeys(ctx, c, []int64{ch.ID}, [][]string{matchKeysFor(ch)}); err != nil {
+			return err
+		}
 		r = ChildRecord{Child: ch, School: school, Decision: d, CanWrite: true}
 		e := a.Event("child.create", "child", ch.ID)
 		e.ChildID = ch.ID
@@ -357,6 +360,9 @@ func (db *DB) UpdateChild(ctx context.Context, a audit.Actor, ch child.Child, sc
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
 			return apperr.New(apperr.Conflict, "error.stale", cur.Version)
+		}
+		if err := replaceMatchKeys(ctx, c, ch.ID, cur.Child, ch); err != nil {
+			return err
 		}
 		e := a.Event("child.update", "child", ch.ID)
 		e.ChildID = ch.ID

@@ -46,29 +46,85 @@ func (d date) parse(s string) error {
 	return nil
 }
 
-// InsertChildren adds children in one transaction and sets their IDs. It is
-// the bulk path used by demo data and benchmarks; every child must be valid.
+// InsertChildren adds children in one transaction, files them under their
+// match keys, and sets their IDs. It is the bulk path used by demo data and
+// benchmarks; every child must be valid.
 func (db *DB) InsertChildren(ctx context.Context, cs []child.Child) (err error) {
 	defer apperr.Wrap(&err, "storage.InsertChildren(%d)", len(cs))
-	return db.inTx(ctx, func(c conn) error {
-		stmt, err := c.q.(*sql.Tx).PrepareContext(ctx, rebind(c.engine, `INSERT INTO children
-			(student_id, last_name, first_name, patronymic, sex, birth_date, school_id, grade, section, dup_key, version, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING id`))
+	return db.inTx(ctx, func(c conn) error { return insertChildren(ctx, c, cs) })
+}
+
+// childRowsPerStatement is how many children one INSERT carries: fewer
+// statements make bulk inserts several times faster on both engines.
+const childRowsPerStatement = 400
+
+// insertChildren inserts children many rows per statement, sets their IDs,
+// versions and times, and files them under their match keys.
+func insertChildren(ctx context.Context, c conn, cs []child.Child) error {
+	stmts := map[int]*sql.Stmt{}
+	defer func() {
+		for _, s := range stmts {
+			s.Close()
+		}
+	}()
+	for start := 0; start < len(cs); start += childRowsPerStatement {
+		batch := cs[start:min(start+childRowsPerStatement, len(cs))]
+		args := make([]any, 0, len(batch)*12)
+		at := make(map[string]int, len(batch))
+		for i := range batch {
+			ch := &batch[i]
+			args = append(args, ch.StudentID, ch.LastName, ch.FirstName, ch.Patronymic, ch.Sex,
+				ch.BirthDate.Format(dateLayout), nullInt(ch.SchoolID), ch.Grade, ch.Section,
+				child.DupKey(ch.LastName, ch.FirstName), c.now, c.now)
+			at[ch.StudentID] = i
+		}
+		st, err := c.prepared(ctx, stmts, len(batch), func(n int) string {
+			return `INSERT INTO children
+			(student_id, last_name, first_name, patronymic, sex, birth_date, school_id, grade, section, dup_key, created_at, updated_at)
+			VALUES ` + valuesList(n, 12) + ` RETURNING id, student_id`
+		})
 		if err != nil {
+			return fmt.Errorf("insert children: %w", err)
+		}
+		rows, err := st.QueryContext(ctx, args...)
+		if err != nil {
+			return fmt.Errorf("insert children %d to %d: %w", start+1, start+len(batch), err)
+		}
+		n := 0
+		for rows.Next() {
+			var id int64
+			var sid string
+			if err := rows.Scan(&id, &sid); err != nil {
+				rows.Close()
+				return err
+			}
+			i, ok := at[sid]
+			if !ok {
+				rows.Close()
+				return fmt.Errorf("insert children: unexpected student %q returned", sid)
+			}
+			batch[i].ID = id
+			n++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("insert children %d to %d: %w", start+1, start+len(batch), err)
+		}
+		if n != len(batch) {
+			return fmt.Errorf("insert children: %d rows returned for %d (a student ID twice?)", n, len(batch))
+		}
+		ids := make([]int64, len(batch))
+		keys := make([][]string, len(batch))
+		for i := range batch {
+			ch := &batch[i]
+			ch.Version, ch.CreatedAt, ch.UpdatedAt = 1, c.now, c.now
+			ids[i], keys[i] = ch.ID, matchKeysFor(*ch)
+		}
+		if err := insertMatchKeys(ctx, c, ids, keys); err != nil {
 			return err
 		}
-		defer stmt.Close()
-		for i := range cs {
-			ch := &cs[i]
-			if err := stmt.QueryRowContext(ctx, ch.StudentID, ch.LastName, ch.FirstName, ch.Patronymic, ch.Sex,
-				ch.BirthDate.Format(dateLayout), ch.SchoolID, ch.Grade, ch.Section, child.DupKey(ch.LastName, ch.FirstName),
-				c.now, c.now).Scan(&ch.ID); err != nil {
-				return fmt.Errorf("child %s: %w", ch.StudentID, err)
-			}
-			ch.Version, ch.CreatedAt, ch.UpdatedAt = 1, c.now, c.now
-		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // childColumns are a child's columns, for queries that name the children

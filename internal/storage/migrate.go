@@ -29,6 +29,14 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("storage.Migrate: %w", err)
 	}
+	for _, r := range results {
+		if r.Source != nil && r.Source.Version == matchKeysMigration {
+			// The keys are computed in Go: file the children already there.
+			if _, err := db.ReindexMatchKeys(ctx); err != nil {
+				return len(results), fmt.Errorf("storage.Migrate: %w", err)
+			}
+		}
+	}
 	return len(results), nil
 }
 
@@ -47,6 +55,9 @@ func (db *DB) SchemaVersion(ctx context.Context) (current, latest int64, err err
 	}
 	return current, latest, nil
 }
+
+// matchKeysMigration creates child_match_keys, which Go fills.
+const matchKeysMigration = 6
 
 func (db *DB) migrator() (*goose.Provider, error) {
 	dir := "migrations/sqlite"

@@ -575,14 +575,10 @@ func upsertChildren(ctx context.Context, c conn, full *sql.Stmt, rs []roster.Rec
 	return inserted, updated, rows.Err()
 }
 
-// maintainMatchKeys is the hook where the identity-matching keys of the
-// children an import inserted or updated are brought up to date, in the
-// import's transaction. The match package's key maintenance is called
-// from here once it lands; until then the only key is children.dup_key,
-// which the upsert itself writes.
+// maintainMatchKeys files the children an import inserted or updated under
+// their match keys, in the import's transaction (see match.go).
 func maintainMatchKeys(ctx context.Context, c conn, inserted, updated []int64) error {
-	_, _, _, _ = ctx, c, inserted, updated
-	return nil
+	return fileMatchKeys(ctx, c, append(append([]int64{}, inserted...), updated...))
 }
 
 // storeRejects keeps rejected rows for the import's uploader.

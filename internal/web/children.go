@@ -14,6 +14,7 @@ import (
 	"dayaq/internal/audit"
 	"dayaq/internal/authn"
 	"dayaq/internal/child"
+	"dayaq/internal/match"
 	"dayaq/internal/org"
 	"dayaq/internal/storage"
 )
@@ -34,6 +35,8 @@ type Store interface {
 	OpenBreakGlass(ctx context.Context, a audit.Actor, childID int64, reason string) (storage.BreakGlass, error)
 	BreakGlassOpenings(ctx context.Context, f storage.BreakGlassFilter) ([]storage.BreakGlass, error)
 	ReviewBreakGlass(ctx context.Context, a audit.Actor, id int64, note string) error
+
+	MatchChildren(ctx context.Context, a audit.Actor, q match.Query) ([]storage.MatchCandidate, error)
 }
 
 func (w *Web) childRoutes() []route {

@@ -66,13 +66,13 @@ func New(cat *i18n.Catalog, log *slog.Logger, deps Deps) (*Web, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: hash assets: %w", err)
 	}
-	funcs := template.FuncMap{"asset": w.assetURL, "field": inputField}
+	funcs := template.FuncMap{"asset": w.assetURL, "field": inputField, "matchBox": matchBox}
 	names, err := fs.Glob(files, "templates/pages/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: list templates: %w", err)
 	}
 	for _, n := range names {
-		t, err := template.New(path.Base(n)).Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/partials.html", n)
+		t, err := template.New(path.Base(n)).Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/partials.html", "templates/partials/*.html", n)
 		if err != nil {
 			return nil, fmt.Errorf("web: parse %s: %w", n, err)
 		}
@@ -123,6 +123,7 @@ func (w *Web) routes() []route {
 		{"GET /{$}", w.home},
 	}
 	rs = append(rs, w.childRoutes()...)
+	rs = append(rs, w.matchRoutes()...)
 	rs = append(rs, w.accountRoutes()...)
 	for _, s := range Sections() {
 		if !slices.ContainsFunc(rs, func(r route) bool { return r.pattern == "GET /"+s.Slug }) {

@@ -1,0 +1,323 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"iter"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"dayaq/internal/audit"
+	"dayaq/internal/child"
+	"dayaq/internal/demo"
+	"dayaq/internal/match"
+	"dayaq/internal/match/matchgen"
+	"dayaq/internal/org"
+	"dayaq/internal/storage"
+	"dayaq/internal/storage/pgtemp"
+)
+
+// bench dispatches the benchmarks: one case each.
+func (m *Main) bench(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "match" {
+		return m.benchMatch(ctx, args[1:])
+	}
+	fmt.Fprintln(m.Stderr, "Usage: dayaq bench match [flags]")
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+		return nil
+	}
+	return usageError{"bench: want a subcommand: match"}
+}
+
+// benchRow is one line of the table.
+type benchRow struct {
+	engine        storage.Engine
+	children      int
+	importRate    float64 // children a second, keys included
+	p50, p95, p99 time.Duration
+	scored        float64 // candidates returned a query, on average
+	heapInuse     uint64
+	sys           uint64
+	maxRSS        int64 // bytes
+}
+
+func (m *Main) benchMatch(ctx context.Context, args []string) error {
+	fs := m.flags("bench match", "bench match [--db DB] [--pg URL] [--children 2000000] [--queries 10000]\n"+
+		"        [--engines sqlite,postgres] [--sizes 10000,100000,1000000,2000000]\n\n"+
+		"Fills a synthetic roster (demo names, with namesakes) size by size, timing the bulk insert of\n"+
+		"children and their match keys, and after each size times --queries matches written as people\n"+
+		"write names (ASCII, capitals, English, Cyrillic, other orders, typos, swapped dates, no date,\n"+
+		"children not on the roster). SQLite goes to --db (a new file; default a temporary one),\n"+
+		"PostgreSQL to a new database at --pg, or on a throwaway cluster when --pg is not given.")
+	dbPath := fs.String("db", "", "the SQLite file to create (must not exist; default: in a temporary directory)")
+	pgURL := fs.String("pg", "", "a postgres:// URL of a server where the benchmark may create a database")
+	children := fs.Int("children", 2_000_000, "the largest roster")
+	queries := fs.Int("queries", 10_000, "queries timed at each size")
+	engines := fs.String("engines", "sqlite,postgres", "engines to run, comma-separated")
+	sizesFlag := fs.String("sizes", "10000,100000,1000000,2000000", "roster sizes to time, comma-separated (capped by --children)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	var sizes []int
+	for _, s := range strings.Split(*sizesFlag, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(strings.ReplaceAll(s, "_", "")))
+		if err != nil || n <= 0 {
+			return usageError{"bench match: bad --sizes " + *sizesFlag}
+		}
+		if n <= *children {
+			sizes = append(sizes, n)
+		}
+	}
+	slices.Sort(sizes)
+	if len(sizes) == 0 {
+		return usageError{"bench match: no size within --children"}
+	}
+	m.benchHeader(*queries)
+	for _, e := range strings.Split(*engines, ",") {
+		var dsn string
+		var cleanup func()
+		switch storage.Engine(strings.TrimSpace(e)) {
+		case storage.SQLite:
+			path := *dbPath
+			if path == "" {
+				dir, err := os.MkdirTemp("", "dayaq-bench-")
+				if err != nil {
+					return err
+				}
+				cleanup = func() { os.RemoveAll(dir) }
+				path = filepath.Join(dir, "bench.db")
+			} else if _, err := os.Stat(path); err == nil {
+				return fmt.Errorf("bench match: %s exists; give a new file", path)
+			}
+			dsn = path
+		case storage.Postgres:
+			var err error
+			dsn, cleanup, err = benchPostgres(ctx, *pgURL)
+			if err != nil {
+				return err
+			}
+		default:
+			return usageError{"bench match: unknown engine " + e}
+		}
+		err := m.benchEngine(ctx, dsn, sizes, *queries)
+		if cleanup != nil {
+			cleanup()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(m.Stdout, "\nimport: children a second while growing the roster to this size, match keys included, in\n"+
+		"transactions of 50,000 (SQLite synchronous=FULL; the throwaway PostgreSQL runs with fsync off).\n"+
+		"match: MatchChildren by a city-wide user, policy filter and audit event included, one at a time.\n"+
+		"Memory is this process's (PostgreSQL's server is apart).")
+	return nil
+}
+
+// benchPostgres makes a database for the benchmark on the server at url,
+// or on a throwaway cluster, and returns its DSN and how to drop it.
+func benchPostgres(ctx context.Context, pgURL string) (dsn string, cleanup func(), err error) {
+	stop := func() {}
+	if pgURL == "" {
+		if !pgtemp.Available() {
+			return "", nil, fmt.Errorf("bench match: no --pg URL and no PostgreSQL server binaries in %s", pgtemp.PGBin)
+		}
+		if pgURL, stop, err = pgtemp.Start(); err != nil {
+			return "", nil, fmt.Errorf("bench match: start PostgreSQL: %w", err)
+		}
+	}
+	name := fmt.Sprintf("dayaq_bench_%d", os.Getpid())
+	admin, err := sql.Open("pgx", pgURL)
+	if err != nil {
+		stop()
+		return "", nil, err
+	}
+	defer admin.Close()
+	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+name); err != nil {
+		stop()
+		return "", nil, fmt.Errorf("bench match: create database: %w", err)
+	}
+	dsn, err = withDatabase(pgURL, name)
+	if err != nil {
+		stop()
+		return "", nil, err
+	}
+	return dsn, func() {
+		if a, err := sql.Open("pgx", pgURL); err == nil {
+			_, _ = a.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
+			a.Close()
+		}
+		stop()
+	}, nil
+}
+
+// withDatabase replaces the database in a postgres:// URL.
+func withDatabase(dsn, name string) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", fmt.Errorf("bench match: --pg: %w", err)
+	}
+	u.Path = "/" + name
+	return u.String(), nil
+}
+
+// benchEngine grows one roster through the sizes and times each.
+func (m *Main) benchEngine(ctx context.Context, dsn string, sizes []int, queries int) error {
+	db, err := openDB(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.ImportOrgs(ctx, demo.Orgs()); err != nil {
+		return err
+	}
+	if _, err := demo.LoadUsers(ctx, db); err != nil {
+		return err
+	}
+	var schools []org.Org
+	codes := map[int64]string{}
+	for after := ""; ; {
+		page, err := db.Orgs(ctx, storage.OrgFilter{Type: org.School, After: after, Limit: 500})
+		if err != nil {
+			return err
+		}
+		schools = append(schools, page...)
+		if len(page) < 500 {
+			break
+		}
+		after = page[len(page)-1].Code
+	}
+	for _, s := range schools {
+		codes[s.ID] = s.Code
+	}
+	// A city-wide specialist searches: the policy filter runs, and passes all.
+	u, err := db.UserByEmail(ctx, "city_specialist@"+demo.Domain)
+	if err != nil {
+		return err
+	}
+	p, err := db.PrincipalForUser(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	actor := audit.Actor{Principal: p, IP: "127.0.0.1", RequestID: "bench"}
+
+	largest := sizes[len(sizes)-1]
+	// The roster, and children who are not on it (the generator's next ones).
+	gen := demo.Children(demo.Seed, largest+queries, schools)
+	next, stop := iter.Pull(gen)
+	defer stop()
+	var roster []child.Child // kept for writing queries: names and dates only matter
+	const batch = 50_000
+	have := 0
+	for _, size := range sizes {
+		start := time.Now()
+		added := 0
+		for have < size {
+			n := min(batch, size-have)
+			cs := make([]child.Child, 0, n)
+			for range n {
+				c, ok := next()
+				if !ok {
+					return fmt.Errorf("bench: the generator ran dry")
+				}
+				cs = append(cs, c)
+			}
+			if err := db.InsertChildren(ctx, cs); err != nil {
+				return err
+			}
+			for _, c := range cs {
+				roster = append(roster, child.Child{ID: c.ID, LastName: c.LastName, FirstName: c.FirstName,
+					Patronymic: c.Patronymic, BirthDate: c.BirthDate, SchoolID: c.SchoolID})
+			}
+			have += n
+			added += n
+		}
+		rate := float64(added) / time.Since(start).Seconds()
+
+		qs := benchQueries(roster, codes, queries, int64(size))
+		lat := make([]time.Duration, 0, len(qs))
+		total := 0
+		for _, q := range qs {
+			t0 := time.Now()
+			cs, err := db.MatchChildren(ctx, actor, q)
+			if err != nil {
+				return fmt.Errorf("bench: match %d: %w", len(lat), err)
+			}
+			lat = append(lat, time.Since(t0))
+			total += len(cs)
+		}
+		slices.Sort(lat)
+		pct := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		m.benchLine(benchRow{engine: db.Engine(), children: size, importRate: rate,
+			p50: pct(0.50), p95: pct(0.95), p99: pct(0.99), scored: float64(total) / float64(len(qs)),
+			heapInuse: ms.HeapInuse, sys: ms.Sys, maxRSS: maxRSS()})
+	}
+	return nil
+}
+
+// benchQueries writes n queries about the roster: most about a child on it
+// in one of matchgen's kinds with the right birth date; some with the day
+// and month swapped, the year off or no date; some about children who are
+// not on it (their names shuffled among roster names, as namesakes are).
+func benchQueries(roster []child.Child, codes map[int64]string, n int, seed int64) []match.Query {
+	r := rand.New(rand.NewPCG(uint64(seed), 42))
+	kinds := matchgen.Kinds()
+	qs := make([]match.Query, 0, n)
+	for len(qs) < n {
+		c := roster[r.IntN(len(roster))]
+		k := kinds[r.IntN(len(kinds))]
+		q := match.Query{Name: k.Write(r, c), BirthDate: c.BirthDate}
+		switch x := r.IntN(100); {
+		case x < 5: // no date
+			q.BirthDate = time.Time{}
+		case x < 8: // day and month swapped
+			if d := c.BirthDate; d.Day() <= 12 {
+				q.BirthDate = time.Date(d.Year(), time.Month(d.Day()), int(d.Month()), 0, 0, 0, 0, time.UTC)
+			}
+		case x < 10: // the year off
+			q.BirthDate = c.BirthDate.AddDate(1, 0, 0)
+		case x < 15: // not on the roster: another child's first name, this one's surname, a random date
+			o := roster[r.IntN(len(roster))]
+			q = match.Query{Name: c.LastName + " " + o.FirstName, BirthDate: o.BirthDate.AddDate(0, 0, 1+r.IntN(300))}
+		case x < 25: // with the school
+			q.School = codes[c.SchoolID]
+		}
+		qs = append(qs, q)
+	}
+	return qs
+}
+
+// maxRSS is the process's peak resident set size, in bytes.
+func maxRSS() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Maxrss * 1024 // kilobytes on Linux
+}
+
+// benchHeader and benchLine print the table a row at a time, as each
+// size is measured.
+func (m *Main) benchHeader(queries int) {
+	fmt.Fprintf(m.Stdout, "dayaq bench match: %d queries a size, on %d CPUs (%s/%s)\n\n", queries, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(m.Stdout, "%-8s %9s %13s %10s %10s %10s %10s %11s %8s %8s\n", "engine", "children", "import rows/s",
+		"match p50", "p95", "p99", "cand./q", "heap inuse", "sys", "max RSS")
+}
+
+func (m *Main) benchLine(r benchRow) {
+	mb := func(b uint64) string { return fmt.Sprintf("%.0f MB", float64(b)/(1<<20)) }
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
+	fmt.Fprintf(m.Stdout, "%-8s %9d %13.0f %10s %10s %10s %10.1f %11s %8s %8s\n", r.engine, r.children, r.importRate,
+		ms(r.p50), ms(r.p95), ms(r.p99), r.scored, mb(r.heapInuse), mb(r.sys), mb(uint64(r.maxRSS)))
+}

@@ -1,0 +1,150 @@
+package storage_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"dayaq/internal/apperr"
+	"dayaq/internal/audit"
+	"dayaq/internal/child"
+	"dayaq/internal/match"
+	"dayaq/internal/storage"
+	"dayaq/internal/storage/storagetest"
+)
+
+// TestMatchChildren runs matching through storage on both engines: the
+// candidates come from the keys kept with each child, only those the
+// caller may list come back, and the search is audited without the name.
+func TestMatchChildren(t *testing.T) {
+	for _, e := range storagetest.Engines() {
+		t.Run(string(e.Name), func(t *testing.T) {
+			ctx := context.Background()
+			f := newMatrixFixture(t, e.DSN(t))
+			db := f.db
+			q := match.Query{Name: "Алиева Айсель", BirthDate: time.Date(2015, 4, 1, 0, 0, 0, 0, time.UTC)}
+
+			// What each user finds is what they may list.
+			for _, m := range matrix {
+				cs, err := db.MatchChildren(ctx, f.users[m.user], q)
+				if err != nil {
+					t.Fatalf("%s: %v", m.user, err)
+				}
+				var got []int64
+				for _, c := range cs {
+					got = append(got, c.ID)
+					if c.Level != match.Exact {
+						t.Errorf("%s: child %d level %s, want exact (reasons %v)", m.user, c.ID, c.Level, c.Reasons)
+					}
+				}
+				var want []int64
+				for i, name := range matrixChildren {
+					if m.read[i] != '-' {
+						want = append(want, f.children[name])
+					}
+				}
+				slices.Sort(got)
+				if !slices.Equal(got, want) {
+					t.Errorf("%s found %v, want %v", m.user, got, want)
+				}
+			}
+
+			// The search is audited with the IDs shown, never the name.
+			admin := f.users["city_admin"]
+			es, err := db.AuditEvents(ctx, storage.AuditFilter{ActorUserID: admin.UserID, Action: "child.match"})
+			if err != nil || len(es) != 1 {
+				t.Fatalf("audit events: %v, %v", es, err)
+			}
+			if d := es[0].Details; !strings.Contains(d, `"ids":[`) || strings.Contains(d, "Ал") || strings.Contains(d, "Aysel") {
+				t.Errorf("audit details %s", d)
+			}
+
+			// A bad query names its field and changes nothing.
+			if _, err := db.MatchChildren(ctx, admin, match.Query{Name: " ,. "}); apperr.CodeOf(err) != apperr.Invalid {
+				t.Errorf("empty name: %v, want invalid", err)
+			}
+
+			// Created and updated children are found under their new names only.
+			created, err := db.CreateChild(ctx, admin, child.Child{StudentID: "NEW-1", LastName: "Cəfərov", FirstName: "Elçin",
+				Patronymic: "Rəşad oğlu", Sex: child.Male, BirthDate: time.Date(2014, 3, 5, 0, 0, 0, 0, time.UTC), Grade: 5}, "BAK-06-001")
+			if err != nil {
+				t.Fatal(err)
+			}
+			find := func(name string) []int64 {
+				t.Helper()
+				cs, err := db.MatchChildren(ctx, admin, match.Query{Name: name, BirthDate: time.Date(2014, 3, 5, 0, 0, 0, 0, time.UTC)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var ids []int64
+				for _, c := range cs {
+					if c.Level != match.Possible {
+						ids = append(ids, c.ID)
+					}
+				}
+				return ids
+			}
+			if got := find("Dzhafarov Elchin Rashadovich"); !slices.Equal(got, []int64{created.ID}) {
+				t.Errorf("created child: found %v, want [%d]", got, created.ID)
+			}
+			ch := created.Child
+			ch.LastName, ch.FirstName = "Xəlilov", "Tural"
+			if _, err := db.UpdateChild(ctx, admin, ch, ""); err != nil {
+				t.Fatal(err)
+			}
+			if got := find("Dzhafarov Elchin"); len(got) != 0 {
+				t.Errorf("old name still found: %v", got)
+			}
+			if got := find("Халилов Турал"); !slices.Equal(got, []int64{created.ID}) {
+				t.Errorf("updated child: found %v, want [%d]", got, created.ID)
+			}
+
+			// Reindexing files every child again, and finds the same.
+			n, err := db.ReindexMatchKeys(ctx)
+			if err != nil || n != len(matrixChildren)+1 {
+				t.Fatalf("reindex: %d, %v", n, err)
+			}
+			if got := find("Khalilov Tural"); !slices.Equal(got, []int64{created.ID}) {
+				t.Errorf("after reindex: found %v, want [%d]", got, created.ID)
+			}
+		})
+	}
+}
+
+// TestMatchAfterRosterImport checks that the roster import files children
+// under their match keys, on insert and on update.
+func TestMatchAfterRosterImport(t *testing.T) {
+	for _, e := range storagetest.Engines() {
+		t.Run(string(e.Name), func(t *testing.T) {
+			w := newRosterWorld(t, e.DSN(t))
+			ctx := context.Background()
+			csv := rosterHeader + "S-1,Hüseynova,Aysel,Elvin qızı,f,2015-03-09,BAK-06-001,5A\n" +
+				"S-2,Quliyev,Tural,Rəşad oğlu,m,2014-11-20,BAK-06-002,6B\n"
+			w.importCSV(t, audit.System(), csv)
+			find := func(name string, d time.Time) []string {
+				t.Helper()
+				cs, err := w.db.MatchChildren(ctx, w.users["city"], match.Query{Name: name, BirthDate: d})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var out []string
+				for _, c := range cs {
+					if c.Level != match.Possible {
+						out = append(out, c.StudentID)
+					}
+				}
+				return out
+			}
+			if got := find("Гусейнова Айсель", time.Date(2015, 3, 9, 0, 0, 0, 0, time.UTC)); !slices.Equal(got, []string{"S-1"}) {
+				t.Errorf("imported child: %v", got)
+			}
+			// A re-import with a new surname and date: found under the new ones.
+			w.importCSV(t, audit.System(), strings.Replace(csv, "S-2,Quliyev,Tural,Rəşad oğlu,m,2014-11-20", "S-2,Cəfərov,Tural,Rəşad oğlu,m,2014-11-21", 1))
+			if got := find("Jafarov Tural", time.Date(2014, 11, 21, 0, 0, 0, 0, time.UTC)); !slices.Equal(got, []string{"S-2"}) {
+				t.Errorf("updated child: %v", got)
+			}
+		})
+	}
+}
