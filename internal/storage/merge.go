@@ -202,15 +202,18 @@ func (db *DB) MergeChildren(ctx context.Context, a audit.Actor, m MergeRequest) 
 			VALUES (?, ?, ?, ?, ?) RETURNING id`, m.SurvivorID, m.MergedID, string(moved), nullInt(a.UserID), c.now).Scan(&cm.ID); err != nil {
 			return err
 		}
-		return auditMerge(ctx, c, a, "child.merge", cm)
+		return auditMerge(ctx, c, a, false, cm)
 	})
 	return cm, err
 }
 
-// auditMerge records a merge or its undoing on both children.
-func auditMerge(ctx context.Context, c conn, a audit.Actor, action string, cm ChildMerge) error {
+// auditMerge records a merge (or its undoing) on both children.
+func auditMerge(ctx context.Context, c conn, a audit.Actor, undo bool, cm ChildMerge) error {
 	for _, id := range []int64{cm.SurvivorID, cm.MergedID} {
-		e := a.Event(action, "child_merge", cm.ID)
+		e := a.Event("child.merge", "child_merge", cm.ID)
+		if undo {
+			e.Action = "child.merge_undo"
+		}
 		e.ChildID = id
 		e.Details = fmt.Sprintf(`{"survivor":%d,"merged":%d}`, cm.SurvivorID, cm.MergedID)
 		if err := appendAudit(ctx, c, e); err != nil {
@@ -301,7 +304,7 @@ func (db *DB) UndoMerge(ctx context.Context, a audit.Actor, id int64) (cm ChildM
 			return err
 		}
 		cm.UndoneAt = c.now
-		return auditMerge(ctx, c, a, "child.merge_undo", cm)
+		return auditMerge(ctx, c, a, true, cm)
 	})
 	return cm, err
 }
