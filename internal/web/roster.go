@@ -225,7 +225,7 @@ func (w *Web) renderDuplicates(rw http.ResponseWriter, r *http.Request, status i
 	for _, pr := range ps {
 		v := pairView{Pair: pr, Percent: int(pr.Score*100 + 0.5)}
 		for _, k := range pr.Reasons {
-			v.Reasons = append(v.Reasons, p.L.T(k))
+			v.Reasons = append(v.Reasons, p.L.T(k.Key, k.Args...))
 		}
 		d.Pairs = append(d.Pairs, v)
 	}
