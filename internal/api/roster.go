@@ -121,6 +121,7 @@ type duplicateJSON struct {
 	A       childJSON `json:"a"`
 	B       childJSON `json:"b"`
 	Score   float64   `json:"score"`
+	Level   string    `json:"level"`
 	Reasons []string  `json:"reasons"`
 }
 
@@ -140,9 +141,9 @@ func (a *API) listDuplicates(w http.ResponseWriter, r *http.Request) error {
 	l := a.cat.For(httpx.Lang(r.Context()))
 	items := make([]duplicateJSON, 0, len(ps))
 	for _, p := range ps {
-		d := duplicateJSON{A: toChildJSON(p.A), B: toChildJSON(p.B), Score: p.Score}
+		d := duplicateJSON{A: toChildJSON(p.A), B: toChildJSON(p.B), Score: p.Score, Level: string(p.Level)}
 		for _, k := range p.Reasons {
-			d.Reasons = append(d.Reasons, l.T(k))
+			d.Reasons = append(d.Reasons, l.T(k.Key, k.Args...))
 		}
 		items = append(items, d)
 	}

@@ -119,6 +119,8 @@ func TestAccessibility(t *testing.T) {
 		{"home", "/"},
 		{"hotline", "/hotline"},
 		{"children", "/children"},
+		{"roster-import", "/children/import"},
+		{"duplicates", "/children/duplicates"},
 	}
 	langs := []string{"az", "ru", "en"}
 

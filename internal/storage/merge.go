@@ -13,7 +13,7 @@ import (
 	"dayaq/internal/access"
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
-	"dayaq/internal/child"
+	"dayaq/internal/match"
 )
 
 // DuplicatePair is two records that may be one child, with a score in
@@ -21,7 +21,8 @@ import (
 type DuplicatePair struct {
 	A, B    ChildRecord
 	Score   float64
-	Reasons []string
+	Level   match.Level
+	Reasons []match.Reason
 }
 
 // mergeRefs are the columns that point at a child and move to the kept
@@ -118,21 +119,16 @@ func (db *DB) DuplicateChildren(ctx context.Context, a audit.Actor, limit int) (
 	return ps, err
 }
 
-// scorePair ranks a pair with the same name key and birth date by what
-// else the two records share.
+// scorePair scores a pair found by name key and birth date with the
+// matching scorer (package match), the one record's name as the query
+// against the other: the score, level and reasons a person reads.
 func scorePair(x, y ChildRecord) DuplicatePair {
-	p := DuplicatePair{A: x, B: y, Score: 0.7, Reasons: []string{"dup.reason.same_key"}}
-	if x.Sex == y.Sex {
-		p.Score += 0.1
-		p.Reasons = append(p.Reasons, "dup.reason.same_sex")
-	}
-	if x.SchoolID != 0 && x.SchoolID == y.SchoolID {
-		p.Score += 0.1
-		p.Reasons = append(p.Reasons, "dup.reason.same_school")
-	}
-	if x.Patronymic != "" && child.DupKey(x.Patronymic, "") == child.DupKey(y.Patronymic, "") {
-		p.Score += 0.1
-		p.Reasons = append(p.Reasons, "dup.reason.same_patronymic")
+	q := match.Parse(match.Query{Name: x.FullName(), BirthDate: x.BirthDate, School: x.School.Code})
+	r := match.Score(q, match.NewRecord(match.Person{LastName: y.LastName, FirstName: y.FirstName, Patronymic: y.Patronymic,
+		BirthDate: y.BirthDate, School: y.School.Code}))
+	p := DuplicatePair{A: x, B: y, Score: r.Score, Level: r.Level, Reasons: r.Reasons}
+	if len(p.Reasons) == 0 {
+		p.Reasons = []match.Reason{{Key: "dup.reason.same_key"}}
 	}
 	return p
 }
@@ -202,15 +198,18 @@ func (db *DB) MergeChildren(ctx context.Context, a audit.Actor, m MergeRequest) 
 			VALUES (?, ?, ?, ?, ?) RETURNING id`, m.SurvivorID, m.MergedID, string(moved), nullInt(a.UserID), c.now).Scan(&cm.ID); err != nil {
 			return err
 		}
-		return auditMerge(ctx, c, a, "child.merge", cm)
+		return auditMerge(ctx, c, a, false, cm)
 	})
 	return cm, err
 }
 
-// auditMerge records a merge or its undoing on both children.
-func auditMerge(ctx context.Context, c conn, a audit.Actor, action string, cm ChildMerge) error {
+// auditMerge records a merge (or its undoing) on both children.
+func auditMerge(ctx context.Context, c conn, a audit.Actor, undo bool, cm ChildMerge) error {
 	for _, id := range []int64{cm.SurvivorID, cm.MergedID} {
-		e := a.Event(action, "child_merge", cm.ID)
+		e := a.Event("child.merge", "child_merge", cm.ID)
+		if undo {
+			e.Action = "child.merge_undo"
+		}
 		e.ChildID = id
 		e.Details = fmt.Sprintf(`{"survivor":%d,"merged":%d}`, cm.SurvivorID, cm.MergedID)
 		if err := appendAudit(ctx, c, e); err != nil {
@@ -301,7 +300,7 @@ func (db *DB) UndoMerge(ctx context.Context, a audit.Actor, id int64) (cm ChildM
 			return err
 		}
 		cm.UndoneAt = c.now
-		return auditMerge(ctx, c, a, "child.merge_undo", cm)
+		return auditMerge(ctx, c, a, true, cm)
 	})
 	return cm, err
 }

@@ -37,6 +37,8 @@ type Store interface {
 	ReviewBreakGlass(ctx context.Context, a audit.Actor, id int64, note string) error
 
 	MatchChildren(ctx context.Context, a audit.Actor, q match.Query) ([]storage.MatchCandidate, error)
+
+	RosterStore
 }
 
 func (w *Web) childRoutes() []route {

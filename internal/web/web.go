@@ -25,6 +25,7 @@ import (
 	"dayaq/internal/authn"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
+	"dayaq/internal/storage"
 )
 
 //go:embed templates static
@@ -66,7 +67,9 @@ func New(cat *i18n.Catalog, log *slog.Logger, deps Deps) (*Web, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: hash assets: %w", err)
 	}
-	funcs := template.FuncMap{"asset": w.assetURL, "field": inputField, "matchBox": matchBox}
+	funcs := template.FuncMap{"asset": w.assetURL, "field": inputField, "matchBox": matchBox,
+		"inc": func(i int) int { return i + 1 }, "int64": func(i int) int64 { return int64(i) },
+		"pair": func(a, b storage.ChildRecord) []storage.ChildRecord { return []storage.ChildRecord{a, b} }}
 	names, err := fs.Glob(files, "templates/pages/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: list templates: %w", err)
@@ -124,6 +127,7 @@ func (w *Web) routes() []route {
 	}
 	rs = append(rs, w.childRoutes()...)
 	rs = append(rs, w.matchRoutes()...)
+	rs = append(rs, w.rosterRoutes()...)
 	rs = append(rs, w.accountRoutes()...)
 	for _, s := range Sections() {
 		if !slices.ContainsFunc(rs, func(r route) bool { return r.pattern == "GET /"+s.Slug }) {
