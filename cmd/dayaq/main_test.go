@@ -7,6 +7,7 @@ import (
 	"flag"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -455,5 +456,54 @@ func TestCommandSummariesTranslated(t *testing.T) {
 				t.Errorf("%s: no %s summary (%s)", c.name, l, s)
 			}
 		}
+	}
+}
+
+func TestChildrenImport(t *testing.T) {
+	ctx := context.Background()
+	for _, e := range storagetest.Engines() {
+		t.Run(string(e.Name), func(t *testing.T) {
+			dsn := e.DSN(t)
+			en := english()
+			if r := run(ctx, en, "orgs", "import", "--db", dsn, "testdata/orgs_good.csv"); r.err != nil {
+				t.Fatalf("orgs import: %v %s", r.err, r.stderr)
+			}
+			rejects := filepath.Join(t.TempDir(), "rejects.csv")
+			r := run(ctx, en, "children", "import", "--db", dsn, "--rejects", rejects, "testdata/roster_az_semicolon.csv")
+			if r.err != nil {
+				t.Fatalf("import: %v %s", r.err, r.stderr)
+			}
+			if want := "Rows: 8; new: 3, updated: 0, unchanged: 0, rejected: 5.\n"; !strings.HasPrefix(r.stdout, want) {
+				t.Errorf("stdout = %q, want %q", r.stdout, want)
+			}
+			if r.stderr != "" {
+				t.Errorf("progress drawn without a terminal: %q", r.stderr)
+			}
+			b, err := os.ReadFile(rejects)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := string(b)
+			for _, want := range []string{
+				"line,reason,student_id,last_name,first_name,patronymic,sex,birth_date,school_code,grade\n",
+				"4,First name: This field is required.,S-0003,Həsənova,,Tural qızı,q,2014-05-01,BAK-06-001,6B\n",
+				`5,"Sex: Sex “x” is not known`,
+				"6,Birth date: Date “2013-13-01” cannot be read",
+				"7,School code: There is no school with code “BAK-99-999”.",
+				"8,Student ID: This student ID already appears on line 2.",
+			} {
+				if !strings.Contains(got, want) {
+					t.Errorf("rejects file lacks %q:\n%s", want, got)
+				}
+			}
+			r = run(ctx, en, "children", "import", "--db", dsn, "--rejects", rejects, "testdata/roster_changed.csv")
+			if want := "Rows: 2; new: 0, updated: 1, unchanged: 1, rejected: 0.\n"; r.err != nil || r.stdout != want {
+				t.Errorf("second import: %q %v, want %q", r.stdout, r.err, want)
+			}
+			r = run(ctx, en, "children", "import", "--db", dsn, "testdata/roster_bad_header.csv")
+			if exitCode(r.err) != 1 || !strings.Contains(r.err.Error(), "The header lacks these columns: patronymic, sex, birth_date, school_code, grade.") {
+				t.Errorf("bad header: %v", r.err)
+			}
+		})
 	}
 }

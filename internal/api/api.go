@@ -51,6 +51,7 @@ type Store interface {
 	MatchChildren(ctx context.Context, a audit.Actor, q match.Query) ([]storage.MatchCandidate, error)
 	WorkgroupStore
 	ReferralStore
+	RosterStore
 }
 
 // API serves /api/v1.
@@ -97,6 +98,7 @@ func (a *API) Routes() []Route {
 	rs = append(rs, a.matchRoutes()...)
 	rs = append(rs, a.workgroupRoutes()...)
 	rs = append(rs, a.referralRoutes()...)
+	rs = append(rs, a.rosterRoutes()...)
 	return rs
 }
 

@@ -122,6 +122,8 @@ func TestAccessibility(t *testing.T) {
 		{"notification-settings", "/account/notifications"},
 		{"calendar", "/calendar"},
 		{"children", "/children"},
+		{"roster-import", "/children/import"},
+		{"duplicates", "/children/duplicates"},
 	}
 	langs := []string{"az", "ru", "en"}
 

@@ -42,6 +42,7 @@ type Store interface {
 	MatchChildren(ctx context.Context, a audit.Actor, q match.Query) ([]storage.MatchCandidate, error)
 	WorkgroupStore
 	ReferralStore
+	RosterStore
 }
 
 func (w *Web) childRoutes() []route {

@@ -28,6 +28,7 @@ import (
 	"dayaq/internal/blob"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
+	"dayaq/internal/storage"
 )
 
 //go:embed templates static
@@ -71,7 +72,9 @@ func New(cat *i18n.Catalog, log *slog.Logger, deps Deps) (*Web, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: hash assets: %w", err)
 	}
-	funcs := template.FuncMap{"asset": w.assetURL, "field": inputField, "when": when, "matchBox": matchBox}
+	funcs := template.FuncMap{"asset": w.assetURL, "field": inputField, "when": when, "matchBox": matchBox,
+		"inc": func(i int) int { return i + 1 }, "int64": func(i int) int64 { return int64(i) },
+		"pair": func(a, b storage.ChildRecord) []storage.ChildRecord { return []storage.ChildRecord{a, b} }}
 	maps.Copy(funcs, referralFuncs())
 	names, err := fs.Glob(files, "templates/pages/*.html")
 	if err != nil {
@@ -132,6 +135,7 @@ func (w *Web) routes() []route {
 	rs = append(rs, w.hotlineRoutes()...)
 	rs = append(rs, w.caseRoutes()...)
 	rs = append(rs, w.matchRoutes()...)
+	rs = append(rs, w.rosterRoutes()...)
 	rs = append(rs, w.accountRoutes()...)
 	rs = append(rs, w.workgroupRoutes()...)
 	rs = append(rs, w.referralRoutes()...)
