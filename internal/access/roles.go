@@ -106,6 +106,12 @@ type Principal struct {
 	Scopes   []Scope // what an API token allows; nil for a browser session (everything the roles allow)
 }
 
+// Clone returns a copy of p that shares no slice with it.
+func (p Principal) Clone() Principal {
+	p.Roles, p.Classes, p.Scopes = slices.Clone(p.Roles), slices.Clone(p.Classes), slices.Clone(p.Scopes)
+	return p
+}
+
 // Class is a school class a teacher teaches: grade and section ("5", "A").
 type Class struct {
 	Grade   int

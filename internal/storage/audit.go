@@ -35,13 +35,17 @@ func appendAudit(ctx context.Context, c conn, e audit.Event) error {
 	if e.Action == "" {
 		return errors.New("storage: audit event without an action")
 	}
-	q := `SELECT seq, hash FROM audit_head WHERE id = 1`
-	if c.engine == Postgres {
-		q += ` FOR UPDATE`
-	}
 	var head audit.Head
-	if err := c.queryRow(ctx, q).Scan(&head.Seq, &head.Hash); err != nil {
-		return fmt.Errorf("storage: audit head: %w", err)
+	if c.head != nil && c.head.read {
+		head = c.head.Head
+	} else {
+		q := `SELECT seq, hash FROM audit_head WHERE id = 1`
+		if c.engine == Postgres {
+			q += ` FOR UPDATE`
+		}
+		if err := c.queryRow(ctx, q).Scan(&head.Seq, &head.Hash); err != nil {
+			return fmt.Errorf("storage: audit head: %w", err)
+		}
 	}
 	e = audit.Sanitize(e)
 	e.Seq, e.At, e.PrevHash = head.Seq+1, c.now, head.Hash
@@ -52,6 +56,10 @@ func appendAudit(ctx context.Context, c conn, e audit.Event) error {
 		e.Seq, e.At, e.ActorUserID, e.ActorOrgID, e.Action, e.ObjectType, e.ObjectID, e.ChildID,
 		e.IP, e.RequestID, e.Reason, e.BreakGlass, e.Details, e.PrevHash, e.Hash); err != nil {
 		return fmt.Errorf("storage: audit event %d: %w", e.Seq, err)
+	}
+	if c.head != nil { // the batch writes the head once, before it commits
+		c.head.Head, c.head.read, c.head.dirty = audit.Head{Seq: e.Seq, Hash: e.Hash}, true, true
+		return nil
 	}
 	if _, err := c.exec(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, e.Seq, e.Hash); err != nil {
 		return fmt.Errorf("storage: audit head: %w", err)

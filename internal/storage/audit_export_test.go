@@ -16,3 +16,11 @@ func InTxForTest(db *DB, ctx context.Context, fn func(add func(audit.Event) erro
 		return fn(func(e audit.Event) error { return appendAudit(ctx, c, e) })
 	})
 }
+
+// InGroupTxForTest is InTxForTest through the group-commit writer: fn runs
+// in a savepoint of a shared transaction.
+func InGroupTxForTest(db *DB, ctx context.Context, fn func(add func(audit.Event) error) error) error {
+	return db.inGroupTx(ctx, func(c conn) error {
+		return fn(func(e audit.Event) error { return appendAudit(ctx, c, e) })
+	})
+}

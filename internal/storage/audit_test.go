@@ -219,6 +219,61 @@ func TestAuditConcurrentAppends(t *testing.T) {
 	})
 }
 
+// In a group-commit batch the audit head is read once and written before
+// the commit; a request that fails after appending rolls its events back
+// and the head with them. Many concurrent requests, every third failing
+// after its second event, a plain transaction interleaved: the chain holds
+// exactly the kept events and verifies.
+func TestAuditInGroupCommit(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		boom := errors.New("boom")
+		const n = 48
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i := range n {
+			wg.Go(func() {
+				errs[i] = storage.InGroupTxForTest(db, ctx, func(add func(audit.Event) error) error {
+					for j := range 2 {
+						if err := add(audit.Event{ActorUserID: int64(i + 1), Action: "contact.create",
+							ObjectType: "contact", ObjectID: fmt.Sprint(i, "-", j)}); err != nil {
+							return err
+						}
+					}
+					if i%3 == 0 {
+						return boom
+					}
+					return nil
+				})
+			})
+			if i == n/2 {
+				if err := db.RecordAudit(ctx, audit.Event{Action: "child.read"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		wg.Wait()
+		kept := 1 // the plain one
+		for i, err := range errs {
+			switch {
+			case i%3 == 0 && !errors.Is(err, boom):
+				t.Errorf("request %d: %v, want boom", i, err)
+			case i%3 != 0 && err != nil:
+				t.Errorf("request %d: %v", i, err)
+			case i%3 != 0:
+				kept += 2
+			}
+		}
+		if got := verify(t, db); got != (verdict{checked: int64(kept)}) {
+			t.Fatalf("VerifyAudit = %+v, want %d checked and whole", got, kept)
+		}
+		es, err := db.AuditEvents(ctx, storage.AuditFilter{ActorUserID: 1, Limit: 10})
+		if err != nil || len(es) != 0 {
+			t.Errorf("request 0 failed yet left %d events (%v)", len(es), err)
+		}
+	})
+}
+
 // Verification pages through the events; a chain longer than a page, with
 // a break past the first page, is read whole and the break found.
 func TestAuditVerifyAcrossPages(t *testing.T) {

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"dayaq/internal/audit"
 )
 
 // Group commit (ADR 0009). A durable commit costs one fsync of the WAL
@@ -215,6 +217,17 @@ func (t *txStmts) QueryRowContext(ctx context.Context, q string, args ...any) *s
 	return st.QueryRowContext(ctx, args...)
 }
 
+// batchHead is the audit chain's head as a batch's transaction sees it.
+// appendAudit reads the head row once a batch (on PostgreSQL it stays
+// locked until the commit) and keeps the head here; the batch writes it
+// back once, before committing, and restores it when a request's work is
+// rolled back to its savepoint. It saves two statements an audited request.
+type batchHead struct {
+	audit.Head
+	read  bool // Head holds the head as this transaction sees it
+	dirty bool // Head is newer than the row
+}
+
 // refuse answers every queued request with errClosed.
 func (b *batcher) refuse() {
 	for {
@@ -249,18 +262,20 @@ func (b *batcher) commit(batch []batchReq) {
 	if b.db.engine == SQLite { // pgx caches prepared statements per connection itself
 		q = &txStmts{b: b, tx: tx, stmts: map[string]*sql.Stmt{}}
 	}
+	head := &batchHead{}
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			errs[i] = err
 			continue
 		}
+		before := *head
 		sp := "g" + strconv.Itoa(i)
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
 			_ = tx.Rollback()
 			fail(fmt.Errorf("storage: savepoint: %w", err))
 			return
 		}
-		err := r.fn(conn{q: q, engine: b.db.engine, now: b.db.Now()})
+		err := r.fn(conn{q: q, engine: b.db.engine, now: b.db.Now(), head: head})
 		var ec errCommit
 		if err == nil || errors.As(err, &ec) {
 			if _, rerr := tx.ExecContext(ctx, "RELEASE SAVEPOINT "+sp); rerr != nil {
@@ -272,6 +287,7 @@ func (b *batcher) commit(batch []batchReq) {
 			continue
 		}
 		errs[i] = err
+		*head = before // the events it appended are rolled back with it
 		if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+sp); rerr != nil {
 			_ = tx.Rollback()
 			fail(fmt.Errorf("storage: rollback to savepoint: %w", rerr))
@@ -280,6 +296,14 @@ func (b *batcher) commit(batch []batchReq) {
 		if _, rerr := tx.ExecContext(ctx, "RELEASE SAVEPOINT "+sp); rerr != nil {
 			_ = tx.Rollback()
 			fail(fmt.Errorf("storage: release savepoint: %w", rerr))
+			return
+		}
+	}
+	if head.dirty {
+		if _, err := (conn{q: q, engine: b.db.engine}).exec(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`,
+			head.Seq, head.Hash); err != nil {
+			_ = tx.Rollback()
+			fail(fmt.Errorf("storage: audit head: %w", err))
 			return
 		}
 	}

@@ -52,6 +52,7 @@ type ImportResult struct {
 // is left untouched, so importing the same file twice changes nothing.
 func (db *DB) ImportOrgs(ctx context.Context, orgs []org.Org) (res ImportResult, err error) {
 	defer apperr.Wrap(&err, "storage.ImportOrgs(%d rows)", len(orgs))
+	defer db.auth.clear() // an organisation's district is part of its users' principals
 	err = db.inTx(ctx, func(c conn) error {
 		res = ImportResult{}
 		for _, o := range orgs {

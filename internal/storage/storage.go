@@ -44,8 +44,10 @@ const (
 // DB is Dayaq's database handle, safe for concurrent use.
 type DB struct {
 	engine Engine
-	read   *sql.DB // the read pool
-	write  *sql.DB // one connection on SQLite; the same pool as read on PostgreSQL
+	read   *sql.DB    // the read pool
+	stmts  *stmtCache // SQLite: the read pool's prepared statements (nil on PostgreSQL)
+	auth   authCache  // tokens and principals, read again after authCacheTTL
+	write  *sql.DB    // one connection on SQLite; the same pool as read on PostgreSQL
 	now    func() time.Time
 	hot    hotlineState // the hotline's caches, keys and group-commit writer (hotline.go)
 	// deadlines are the deadlines per urgency the calendar counts (see Calendar).
@@ -110,6 +112,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		n := max(4, runtime.NumCPU())
 		db.read.SetMaxOpenConns(n)
 		db.read.SetMaxIdleConns(n)
+		db.stmts = newStmtCache(db.read)
 	}
 	if err := db.Ping(ctx); err != nil {
 		db.Close()
@@ -159,6 +162,9 @@ func (db *DB) Ping(ctx context.Context) error {
 // Close closes every connection.
 func (db *DB) Close() error {
 	db.stopGroupWriter()
+	if db.stmts != nil {
+		db.stmts.Close()
+	}
 	err := db.read.Close()
 	if db.write != db.read {
 		err = errors.Join(err, db.write.Close())
@@ -206,7 +212,8 @@ type querier interface {
 type conn struct {
 	q      querier
 	engine Engine
-	now    time.Time // frozen for the transaction
+	now    time.Time  // frozen for the transaction
+	head   *batchHead // in a group-commit batch: the audit head, read once and written before the commit
 }
 
 func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -222,7 +229,12 @@ func (c conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row 
 }
 
 // reader returns a conn on the read pool.
-func (db *DB) reader() conn { return conn{q: db.read, engine: db.engine, now: db.Now()} }
+func (db *DB) reader() conn {
+	if db.stmts != nil {
+		return conn{q: db.stmts, engine: db.engine, now: db.Now()}
+	}
+	return conn{q: db.read, engine: db.engine, now: db.Now()}
+}
 
 // inTx runs fn in a write transaction, committing when fn returns nil and
 // rolling back otherwise: a failed request changes nothing. The one

@@ -253,6 +253,9 @@ func (u User) Principal(district string) access.Principal {
 // not exist, is Unauthorized.
 func (db *DB) PrincipalForUser(ctx context.Context, id int64) (p access.Principal, err error) {
 	defer apperr.Wrap(&err, "storage.PrincipalForUser(%d)", id)
+	if p, ok := db.auth.principal(id); ok {
+		return p.Clone(), nil
+	}
 	c := db.reader()
 	u, err := getUser(ctx, c, `u.id = ?`, id)
 	if apperr.CodeOf(err) == apperr.NotFound || err == nil && u.Disabled {
@@ -265,7 +268,9 @@ func (db *DB) PrincipalForUser(ctx context.Context, id int64) (p access.Principa
 	if err := c.queryRow(ctx, `SELECT COALESCE(district_code, '') FROM orgs WHERE id = ?`, u.OrgID).Scan(&district); err != nil {
 		return access.Principal{}, err
 	}
-	return u.Principal(district), nil
+	p = u.Principal(district)
+	db.auth.putPrincipal(id, p.Clone())
+	return p, nil
 }
 
 // RecordLoginFailure counts a failed sign-in (a wrong password or second
@@ -313,6 +318,7 @@ func (db *DB) SetPasswordHash(ctx context.Context, id int64, hash string) (err e
 // sessions. Audited as "user.disable" or "user.enable".
 func (db *DB) SetUserDisabled(ctx context.Context, a audit.Actor, id int64, disabled bool) (err error) {
 	defer apperr.Wrap(&err, "storage.SetUserDisabled(%d)", id)
+	defer db.auth.clear() // the token or the user is looked up again
 	return db.inTx(ctx, func(c conn) error {
 		res, err := c.exec(ctx, `UPDATE users SET disabled = ?, version = version + 1, updated_at = ? WHERE id = ?`,
 			disabled, c.now, id)
@@ -699,6 +705,10 @@ func scanToken(s interface{ Scan(...any) error }) (APIToken, error) {
 // Unauthorized.
 func (db *DB) APITokenByHash(ctx context.Context, hash string) (t APIToken, err error) {
 	defer apperr.Wrap(&err, "storage.APITokenByHash")
+	if t, ok := db.auth.token(hash); ok && t.Active(db.Now()) {
+		t.Scopes = slices.Clone(t.Scopes)
+		return t, nil
+	}
 	t, err = scanToken(db.reader().queryRow(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE token_hash = ?`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return APIToken{}, apperr.New(apperr.Unauthorized, "tokens.error.invalid")
@@ -720,6 +730,8 @@ func (db *DB) APITokenByHash(ctx context.Context, hash string) (t APIToken, err 
 		}
 		t.LastUsedAt = now
 	}
+	db.auth.putToken(hash, t)
+	t.Scopes = slices.Clone(t.Scopes)
 	return t, nil
 }
 
@@ -728,6 +740,7 @@ func (db *DB) APITokenByHash(ctx context.Context, hash string) (t APIToken, err 
 // "token.revoke".
 func (db *DB) RevokeAPIToken(ctx context.Context, a audit.Actor, userID, id int64) (err error) {
 	defer apperr.Wrap(&err, "storage.RevokeAPIToken(%d)", id)
+	defer db.auth.clear() // the token or the user is looked up again
 	return db.inTx(ctx, func(c conn) error {
 		var revoked sql.NullTime
 		err := c.queryRow(ctx, `SELECT revoked_at FROM api_tokens WHERE id = ? AND user_id = ?`, id, userID).Scan(&revoked)
