@@ -210,39 +210,43 @@ func (r *roster) lookup(from, to string, max int) []int32 {
 	return ids
 }
 
-// broadLimit is how many children a broad range may bring, as storage limits it.
-const broadLimit = 1000
-
-// find returns the top candidates and how many records were scored, the
-// way storage does it.
+// find returns the top candidates and how many records were scored,
+// searching as storage does (ParsedQuery.Search).
 func (r *roster) find(q match.Query, limit int) ([]match.Candidate, int) {
 	pq := match.Parse(q)
-	keys := pq.Keys()
 	seen := map[int32]bool{}
 	var ids []int64
 	var recs []match.Record
-	take := func(got []int32) {
-		for _, i := range got {
-			if !seen[i] {
-				seen[i] = true
-				ids = append(ids, int64(i))
-				recs = append(recs, r.records[i])
+	var cs []match.Candidate
+	fetch := func(exact []string, ranges []match.Range, max int) error {
+		if max <= 0 {
+			max = 1 << 30
+		}
+		take := func(got []int32) {
+			for _, i := range got {
+				if !seen[i] {
+					seen[i] = true
+					ids = append(ids, int64(i))
+					recs = append(recs, r.records[i])
+				}
 			}
 		}
-	}
-	for _, k := range keys.Exact {
-		take(r.lookup(k, k+"\x00", 1<<30))
-	}
-	for _, rg := range keys.Broad {
-		take(r.lookup(rg.From, rg.To, broadLimit))
-	}
-	cs := match.Rank(pq, ids, recs, limit)
-	if len(keys.Fallback) > 0 && (len(cs) == 0 || cs[0].Level == match.Possible) {
-		for _, rg := range keys.Fallback {
-			take(r.lookup(rg.From, rg.To, 1<<30))
+		for _, k := range exact {
+			take(r.lookup(k, k+"\x00", 1<<30))
 		}
-		cs = match.Rank(pq, ids, recs, limit)
+		for _, rg := range ranges {
+			take(r.lookup(rg.From, rg.To, max))
+		}
+		return nil
 	}
+	best := func() match.Level {
+		if cs = match.Rank(pq, ids, recs, limit); len(cs) == 0 {
+			return ""
+		}
+		return cs[0].Level
+	}
+	_ = pq.Search(fetch, best)
+	best()
 	return cs, len(recs)
 }
 

@@ -421,16 +421,21 @@ type Candidate struct {
 }
 
 // Rank scores records against q, drops those below MinScore and returns at
-// most limit, best first (ties by ID, so the order is stable).
+// most limit, best first (see Best).
 func Rank(q ParsedQuery, ids []int64, records []Record, limit int) []Candidate {
 	var cs []Candidate
 	for i, r := range records {
-		res := Score(q, r)
-		if res.Score < MinScore {
-			continue
+		if res := Score(q, r); res.Score >= MinScore {
+			cs = append(cs, Candidate{ID: ids[i], Result: res})
 		}
-		cs = append(cs, Candidate{ID: ids[i], Result: res})
 	}
+	return Best(cs, limit)
+}
+
+// Best returns at most limit of the scored candidates, best first (ties by
+// ID, so the order is stable), leaving cs as it was.
+func Best(cs []Candidate, limit int) []Candidate {
+	cs = slices.Clone(cs)
 	slices.SortFunc(cs, func(a, b Candidate) int {
 		switch {
 		case a.Score > b.Score:

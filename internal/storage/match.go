@@ -220,21 +220,15 @@ type MatchCandidate struct {
 	match.Result
 }
 
-const (
-	// MatchLimit is the most candidates MatchChildren returns.
-	MatchLimit = 10
-	// matchBroadLimit bounds the children a broad key range (the names
-	// without a date) brings: a name as common as Məmmədov Əli has
-	// thousands of namesakes, and without a date none of them is likely.
-	matchBroadLimit = 1000
-)
+// MatchLimit is the most candidates MatchChildren returns.
+const MatchLimit = 10
 
 // MatchChildren finds the children a may see who may be the child q names,
 // best first, at most MatchLimit. Candidates come from the blocking keys
 // (internal/match), are filtered by the access policy in the SQL, and are
-// scored here; a query with a date whose exact keys find nothing strong
-// looks further (the fallback ranges). The search is audited with the IDs
-// it showed, never with the name searched for.
+// scored here, searching as match.ParsedQuery.Search says: a query whose
+// exact keys find a strong candidate costs a few index seeks. The search
+// is audited with the IDs it showed, never with the name searched for.
 func (db *DB) MatchChildren(ctx context.Context, a audit.Actor, q match.Query) (cs []MatchCandidate, err error) {
 	defer apperr.Wrap(&err, "storage.MatchChildren")
 	return db.matchChildren(ctx, a, q, access.Filter(a.Principal, access.List))
@@ -254,78 +248,61 @@ func (db *DB) matchChildren(ctx context.Context, a audit.Actor, q match.Query, f
 		return nil, err
 	}
 	pq := match.Parse(q)
-	keys := pq.Keys()
-	err = db.inTx(ctx, func(c conn) error {
-		cs = cs[:0]
-		conds, cargs := filterBranches(f, c.now)
-		if len(conds) > 0 {
-			seen := map[int64]bool{}
-			var found []MatchCandidate
-			fetch := func(exact []string, ranges []match.Range, limit int) error {
-				got, err := matchFetch(ctx, c, a.Principal, conds, cargs, exact, ranges, limit)
-				if err != nil {
-					return err
+	// The search reads through the read pool; its audit event, with the IDs
+	// it found, is committed before they are returned (through the group
+	// writer, so that concurrent searches share the commit).
+	c := db.reader()
+	if conds, cargs := filterBranches(f, c.now); len(conds) > 0 {
+		// Score every candidate from its names, date and school as it is
+		// found; read the full record (with the facts the policy decides
+		// on) of the best MatchLimit only.
+		seen := map[int64]bool{}
+		var scored, ranked []match.Candidate
+		fetch := func(exact []string, ranges []match.Range, limit int) error {
+			return matchFetch(ctx, c, conds, cargs, exact, ranges, limit, func(id int64, p match.Person) {
+				if seen[id] {
+					return
 				}
-				for _, r := range got {
-					if !seen[r.ID] {
-						seen[r.ID] = true
-						found = append(found, MatchCandidate{ChildRecord: r})
-					}
+				seen[id] = true
+				if res := match.Score(pq, match.NewRecord(p)); res.Score >= match.MinScore {
+					scored = append(scored, match.Candidate{ID: id, Result: res})
 				}
-				return nil
-			}
-			if err := fetch(keys.Exact, nil, 0); err != nil {
-				return err
-			}
-			if err := fetch(nil, keys.Broad, matchBroadLimit); err != nil {
-				return err
-			}
-			cs = rank(pq, found)
-			if len(keys.Fallback) > 0 && (len(cs) == 0 || cs[0].Level == match.Possible) {
-				if err := fetch(nil, keys.Fallback, 0); err != nil {
-					return err
-				}
-				cs = rank(pq, found)
-			}
+			})
 		}
-		ids := make([]int64, len(cs))
-		for i, m := range cs {
-			ids[i] = m.ID
+		best := func() match.Level {
+			if ranked = match.Best(scored, MatchLimit); len(ranked) == 0 {
+				return ""
+			}
+			return ranked[0].Level
 		}
-		e := a.Event("child.match", "child", 0)
-		e.Details = idsJSON(ids)
-		return appendAudit(ctx, c, e)
-	})
-	return cs, err
+		if err := pq.Search(fetch, best); err != nil {
+			return nil, err
+		}
+		best()
+		if cs, err = matchRecords(ctx, c, a.Principal, conds, cargs, ranked); err != nil {
+			return nil, err
+		}
+	}
+	ids := make([]int64, len(cs))
+	for i, m := range cs {
+		ids[i] = m.ID
+	}
+	e := a.Event("child.match", "child", 0)
+	e.Details = idsJSON(ids)
+	if err := db.inGroupTx(ctx, func(c conn) error { return appendAudit(ctx, c, e) }); err != nil {
+		return nil, err
+	}
+	return cs, nil
 }
 
-// rank scores the records and keeps the best MatchLimit.
-func rank(q match.ParsedQuery, found []MatchCandidate) []MatchCandidate {
-	ids := make([]int64, len(found))
-	recs := make([]match.Record, len(found))
-	byID := make(map[int64]ChildRecord, len(found))
-	for i, f := range found {
-		ids[i] = f.ID
-		recs[i] = match.NewRecord(match.Person{LastName: f.LastName, FirstName: f.FirstName, Patronymic: f.Patronymic,
-			BirthDate: f.BirthDate, School: f.School.Code})
-		byID[f.ID] = f.ChildRecord
-	}
-	ranked := match.Rank(q, ids, recs, MatchLimit)
-	out := make([]MatchCandidate, len(ranked))
-	for i, r := range ranked {
-		out[i] = MatchCandidate{ChildRecord: byID[r.ID], Result: r.Result}
-	}
-	return out
-}
-
-// matchFetch reads the children filed under the exact keys or within the
-// key ranges (each range at most limit children when limit > 0) whom p may
-// list. It takes two short queries rather than one join, so that both
-// engines plan them the same way at any size: index seeks into the keys,
-// then primary-key reads of the children, the policy's branches filtering.
-func matchFetch(ctx context.Context, c conn, p access.Principal, conds []string, cargs [][]any,
-	exact []string, ranges []match.Range, limit int) ([]ChildRecord, error) {
-	operator := !p.Authenticated() // MatchChildrenAsOperator: the whole registry
+// matchFetch calls add with each child filed under the exact keys or
+// within the key ranges (each range at most limit children when limit > 0)
+// whom the filter's branches let the caller list, with what scoring needs.
+// It takes two short queries rather than one join, so that both engines
+// plan them the same way at any size: index seeks into the keys, then
+// primary-key reads of the children, the policy's branches filtering.
+func matchFetch(ctx context.Context, c conn, conds []string, cargs [][]any,
+	exact []string, ranges []match.Range, limit int, add func(id int64, p match.Person)) error {
 	var parts []string
 	var args []any
 	if len(exact) > 0 {
@@ -344,61 +321,100 @@ func matchFetch(ctx context.Context, c conn, p access.Principal, conds []string,
 		args = append(args, r.From, r.To)
 	}
 	if len(parts) == 0 {
-		return nil, nil
+		return nil
 	}
 	rows, err := c.query(ctx, strings.Join(parts, ` UNION `), args...)
 	if err != nil {
-		return nil, fmt.Errorf("match keys: %w", err)
+		return fmt.Errorf("match keys: %w", err)
 	}
 	var ids []any
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
 			rows.Close()
-			return nil, err
+			return err
 		}
 		ids = append(ids, id)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("match keys: %w", err)
+		return fmt.Errorf("match keys: %w", err)
 	}
-	var rs []ChildRecord
 	const perQuery = 500
 	for start := 0; start < len(ids); start += perQuery {
 		part := ids[start:min(start+perQuery, len(ids))]
-		facts, fargs := factsColumns(p, c.now)
-		q := `SELECT ` + childRecordColumns + facts + childFromWhere + `WHERE c.id IN (` +
-			strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ") + `) AND c.merged_into IS NULL AND ((` + strings.Join(conds, `) OR (`) + `))`
-		// The placeholders come in the text's order: the facts, the IDs, the filter.
-		rows, err := c.query(ctx, q, append(append(append([]any{}, fargs...), part...), flatten(cargs)...)...)
+		q := `SELECT c.id, c.last_name, c.first_name, c.patronymic, c.birth_date, COALESCE(s.code, '')` + childFromWhere +
+			`WHERE c.id IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ") +
+			`) AND c.merged_into IS NULL AND ((` + strings.Join(conds, `) OR (`) + `))`
+		rows, err := c.query(ctx, q, append(append([]any{}, part...), flatten(cargs)...)...)
 		if err != nil {
-			return nil, fmt.Errorf("match children: %w", err)
+			return fmt.Errorf("match children: %w", err)
 		}
 		for rows.Next() {
-			var og, ug, bg bool
-			r, err := scanChildRecord(rows, &og, &ug, &bg)
-			if err != nil {
+			var id int64
+			var p match.Person
+			if err := rows.Scan(&id, &p.LastName, &p.FirstName, &p.Patronymic, date{&p.BirthDate}, &p.School); err != nil {
 				rows.Close()
-				return nil, err
+				return err
 			}
-			if operator {
-				r.Decision = access.Decision{Allowed: true, View: access.ViewFull}
-			} else {
-				decide(p, access.List, &r, og, ug, bg)
-			}
-			if !r.Decision.Allowed {
-				rows.Close()
-				return nil, fmt.Errorf("policy and filter disagree on child %d", r.ID)
-			}
-			rs = append(rs, r)
+			add(id, p)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, err
+			return fmt.Errorf("match children: %w", err)
 		}
 	}
-	return rs, nil
+	return nil
+}
+
+// matchRecords reads the ranked candidates' records, filtered and decided
+// by the policy as every read of a child is, in the ranking's order.
+func matchRecords(ctx context.Context, c conn, p access.Principal, conds []string, cargs [][]any,
+	ranked []match.Candidate) ([]MatchCandidate, error) {
+	if len(ranked) == 0 {
+		return nil, nil
+	}
+	operator := !p.Authenticated() // MatchChildrenAsOperator: the whole registry
+	ids := make([]any, len(ranked))
+	for i, r := range ranked {
+		ids[i] = r.ID
+	}
+	facts, fargs := factsColumns(p, c.now)
+	q := `SELECT ` + childRecordColumns + facts + childFromWhere + `WHERE c.id IN (` +
+		strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + `) AND c.merged_into IS NULL AND ((` + strings.Join(conds, `) OR (`) + `))`
+	// The placeholders come in the text's order: the facts, the IDs, the filter.
+	rows, err := c.query(ctx, q, append(append(append([]any{}, fargs...), ids...), flatten(cargs)...)...)
+	if err != nil {
+		return nil, fmt.Errorf("match children: %w", err)
+	}
+	defer rows.Close()
+	byID := make(map[int64]ChildRecord, len(ranked))
+	for rows.Next() {
+		var og, ug, bg bool
+		r, err := scanChildRecord(rows, &og, &ug, &bg)
+		if err != nil {
+			return nil, err
+		}
+		if operator {
+			r.Decision = access.Decision{Allowed: true, View: access.ViewFull}
+		} else {
+			decide(p, access.List, &r, og, ug, bg)
+		}
+		if !r.Decision.Allowed {
+			return nil, fmt.Errorf("policy and filter disagree on child %d", r.ID)
+		}
+		byID[r.ID] = r
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("match children: %w", err)
+	}
+	out := make([]MatchCandidate, 0, len(ranked))
+	for _, r := range ranked {
+		if rec, ok := byID[r.ID]; ok {
+			out = append(out, MatchCandidate{ChildRecord: rec, Result: r.Result})
+		}
+	}
+	return out, nil
 }
 
 func flatten(as [][]any) []any {
