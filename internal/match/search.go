@@ -3,12 +3,13 @@ package match
 const (
 	// BroadLimit bounds the children a broad key range (two names, no date)
 	// may bring: a name as common as Məmmədov Əli has thousands of
-	// namesakes, and without a date none of them is likelier than another.
-	BroadLimit = 1000
+	// namesakes, and without a date none of them is likelier than another
+	// (the school, when given, lifts the one in it among those read).
+	BroadLimit = 300
 	// BroadLimitDated bounds it when the query has a date that the exact
 	// keys did not find: namesakes born on other days score alike
-	// (possible at best), so a few are worth showing and a thousand are not.
-	BroadLimitDated = 100
+	// (possible at best), so a few are worth showing and a hundred are not.
+	BroadLimitDated = 40
 	// BroadLimitFound bounds it when the exact keys found a strong or exact
 	// candidate: a few namesakes born on other days show below it, for the
 	// person to tell them apart.

@@ -25,11 +25,11 @@ func TestSearchSteps(t *testing.T) {
 		{"dated, exact keys find an exact one", match.Query{Name: "Məmmədova Nərmin", BirthDate: date},
 			[]match.Level{match.Exact}, []string{"exact", "broad 20"}},
 		{"dated, only possibles: broad (few), then fallback", match.Query{Name: "Məmmədova Nərmin", BirthDate: date},
-			[]match.Level{match.Possible, match.Possible}, []string{"exact", "broad 100", "fallback"}},
+			[]match.Level{match.Possible, match.Possible}, []string{"exact", "broad 40", "fallback"}},
 		{"dated, broad finds a strong one: no fallback", match.Query{Name: "Məmmədova Nərmin", BirthDate: date},
-			[]match.Level{"", match.Strong}, []string{"exact", "broad 100"}},
+			[]match.Level{"", match.Strong}, []string{"exact", "broad 40"}},
 		{"no date: broad (many), no fallback", match.Query{Name: "Məmmədova Nərmin"},
-			[]match.Level{"", ""}, []string{"exact", "broad 1000"}},
+			[]match.Level{"", ""}, []string{"exact", "broad 300"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pq := match.Parse(tc.q)
