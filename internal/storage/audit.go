@@ -24,13 +24,17 @@ func (db *DB) RecordAudit(ctx context.Context, e audit.Event) (err error) {
 // event and the change it records commit or roll back together. It takes
 // Seq, At (the transaction's time) and PrevHash from the head, computes
 // Hash, inserts the event and moves the head: one SELECT, one INSERT, one
-// UPDATE.
+// UPDATE. In a group-commit batch (c.head set) the head is read once a
+// batch and written once before its commit (ADR 0015).
 //
 // On PostgreSQL the head row stays locked until c commits, so audited
 // transactions serialise there (SQLite's one writer serialises them
 // anyway). Call appendAudit as the last statement of a transaction: the
 // lock is then held for the shortest time, and a transaction never waits
-// for another row while holding it, so no deadlock can form around it.
+// for another row while holding it, so no deadlock can form around it. A
+// group-commit batch holds the lock across its later requests' statements,
+// which insert new rows (contacts, their parts, keys, notifications) and
+// lock no existing one.
 func appendAudit(ctx context.Context, c conn, e audit.Event) error {
 	if e.Action == "" {
 		return errors.New("storage: audit event without an action")

@@ -20,7 +20,7 @@ func InTxForTest(db *DB, ctx context.Context, fn func(add func(audit.Event) erro
 // InGroupTxForTest is InTxForTest through the group-commit writer: fn runs
 // in a savepoint of a shared transaction.
 func InGroupTxForTest(db *DB, ctx context.Context, fn func(add func(audit.Event) error) error) error {
-	return db.inGroupTx(ctx, func(c conn) error {
+	return db.inGroupTx(ctx, func(ctx context.Context, c conn) error {
 		return fn(func(e audit.Event) error { return appendAudit(ctx, c, e) })
 	})
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // authCacheTTL is how long a token or a principal read from the database
-// is used again without asking it. A change made through this process
+// is used again without asking it, counted from before the read. A change made through this process
 // (a token revoked, a user disabled, organisations imported) clears the
 // cache at once; a change made through another replica takes effect here
 // within this time (ADR 0015).
@@ -19,8 +19,22 @@ const authCacheTTL = time.Second
 // under load they were an eighth of a request's CPU time.
 type authCache struct {
 	mu         sync.Mutex
+	gen        uint64 // counts clears: a read begun before a clear is not cached after it
 	tokens     map[string]cached[APIToken]
 	principals map[int64]cached[access.Principal]
+}
+
+// stamp is taken before a lookup reads the database; put* caches the
+// result only if no clear happened since, and dates it from the stamp.
+type stamp struct {
+	gen uint64
+	at  time.Time
+}
+
+func (c *authCache) stamp() stamp {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return stamp{c.gen, time.Now()}
 }
 
 type cached[T any] struct {
@@ -38,13 +52,16 @@ func (c *authCache) token(hash string) (APIToken, bool) {
 	return e.v, true
 }
 
-func (c *authCache) putToken(hash string, t APIToken) {
+func (c *authCache) putToken(st stamp, hash string, t APIToken) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if st.gen != c.gen {
+		return
+	}
 	if c.tokens == nil || len(c.tokens) >= 4096 {
 		c.tokens = map[string]cached[APIToken]{}
 	}
-	c.tokens[hash] = cached[APIToken]{t, time.Now()}
+	c.tokens[hash] = cached[APIToken]{t, st.at}
 }
 
 func (c *authCache) principal(id int64) (access.Principal, bool) {
@@ -57,13 +74,16 @@ func (c *authCache) principal(id int64) (access.Principal, bool) {
 	return e.v, true
 }
 
-func (c *authCache) putPrincipal(id int64, p access.Principal) {
+func (c *authCache) putPrincipal(st stamp, id int64, p access.Principal) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if st.gen != c.gen {
+		return
+	}
 	if c.principals == nil || len(c.principals) >= 4096 {
 		c.principals = map[int64]cached[access.Principal]{}
 	}
-	c.principals[id] = cached[access.Principal]{p, time.Now()}
+	c.principals[id] = cached[access.Principal]{p, st.at}
 }
 
 // clear forgets everything: called after a change to users, tokens or
@@ -71,5 +91,6 @@ func (c *authCache) putPrincipal(id int64, p access.Principal) {
 func (c *authCache) clear() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.gen++
 	c.tokens, c.principals = nil, nil
 }

@@ -66,7 +66,7 @@ func (db *DB) CreateContact(ctx context.Context, a audit.Actor, in hotline.Conta
 		return StoredResponse{}, err
 	}
 	in.Normalize()
-	err = db.inGroupTx(ctx, func(c conn) error {
+	err = db.inGroupTx(ctx, func(ctx context.Context, c conn) error {
 		resp = StoredResponse{}
 		if cc.IdemKey != "" {
 			stored, found, err := idemLookup(ctx, c, a.UserID, cc.IdemKey, cc.Fingerprint)

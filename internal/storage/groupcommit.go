@@ -29,7 +29,7 @@ const maxBatch = 128
 // batchReq is one request for the group-commit writer.
 type batchReq struct {
 	ctx  context.Context
-	fn   func(c conn) error
+	fn   func(ctx context.Context, c conn) error
 	done chan error
 }
 
@@ -66,8 +66,10 @@ const errClosed = constError("storage: closed")
 // returns once that transaction has committed (nil, or fn's errCommit) or
 // fn's work was rolled back (its error). Like inTx, a failed fn changes
 // nothing; unlike inTx, fn must not keep state across calls that it
-// relies on after a failed commit.
-func (db *DB) inGroupTx(ctx context.Context, fn func(c conn) error) error {
+// relies on after a failed commit. fn runs its statements with the context
+// it is given, which the caller's cancellation does not reach: a statement
+// interrupted midway would abort the whole shared transaction.
+func (db *DB) inGroupTx(ctx context.Context, fn func(ctx context.Context, c conn) error) error {
 	b := db.groupWriter()
 	req := batchReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	select {
@@ -275,7 +277,7 @@ func (b *batcher) commit(batch []batchReq) {
 			fail(fmt.Errorf("storage: savepoint: %w", err))
 			return
 		}
-		err := r.fn(conn{q: q, engine: b.db.engine, now: b.db.Now(), head: head})
+		err := r.fn(context.WithoutCancel(r.ctx), conn{q: q, engine: b.db.engine, now: b.db.Now(), head: head})
 		var ec errCommit
 		if err == nil || errors.As(err, &ec) {
 			if _, rerr := tx.ExecContext(ctx, "RELEASE SAVEPOINT "+sp); rerr != nil {

@@ -251,7 +251,7 @@ func (db *DB) matchChildren(ctx context.Context, a audit.Actor, q match.Query, f
 	// The search reads through the read pool; its audit event, with the IDs
 	// it found, is committed before they are returned (through the group
 	// writer, so that concurrent searches share the commit).
-	c := db.reader()
+	c := db.adhocReader()
 	if conds, cargs := filterBranches(f, c.now); len(conds) > 0 {
 		// Score every candidate from its names, date and school as it is
 		// found; read the full record (with the facts the policy decides
@@ -279,7 +279,7 @@ func (db *DB) matchChildren(ctx context.Context, a audit.Actor, q match.Query, f
 			return nil, err
 		}
 		best()
-		if cs, err = matchRecords(ctx, c, a.Principal, conds, cargs, ranked); err != nil {
+		if cs, err = matchRecords(ctx, c, a.Principal, conds, cargs, pq, ranked); err != nil {
 			return nil, err
 		}
 	}
@@ -289,7 +289,7 @@ func (db *DB) matchChildren(ctx context.Context, a audit.Actor, q match.Query, f
 	}
 	e := a.Event("child.match", "child", 0)
 	e.Details = idsJSON(ids)
-	if err := db.inGroupTx(ctx, func(c conn) error { return appendAudit(ctx, c, e) }); err != nil {
+	if err := db.inGroupTx(ctx, func(ctx context.Context, c conn) error { return appendAudit(ctx, c, e) }); err != nil {
 		return nil, err
 	}
 	return cs, nil
@@ -313,12 +313,19 @@ func matchFetch(ctx context.Context, c conn, conds []string, cargs [][]any,
 		}
 	}
 	for i, r := range ranges {
-		q := `SELECT child_id FROM child_match_keys WHERE key >= ? AND key < ?`
-		if limit > 0 {
-			q = `SELECT child_id FROM (` + q + ` ORDER BY key LIMIT ` + strconv.Itoa(limit) + `) r` + strconv.Itoa(i)
+		if limit == 0 {
+			parts = append(parts, `SELECT child_id FROM child_match_keys WHERE key >= ? AND key < ?`)
+			args = append(args, r.From, r.To)
+			continue
 		}
-		parts = append(parts, q)
-		args = append(args, r.From, r.To)
+		// The limit counts children the caller may list: applied before the
+		// filter, records out of their reach would take the places (and
+		// betray that they exist).
+		parts = append(parts, `SELECT child_id FROM (SELECT k.child_id FROM child_match_keys k
+			JOIN children c ON c.id = k.child_id LEFT JOIN orgs s ON s.id = c.school_id
+			WHERE k.key >= ? AND k.key < ? AND c.merged_into IS NULL AND ((`+strings.Join(conds, `) OR (`)+`))
+			ORDER BY k.key LIMIT `+strconv.Itoa(limit)+`) r`+strconv.Itoa(i))
+		args = append(append(args, r.From, r.To), flatten(cargs)...)
 	}
 	if len(parts) == 0 {
 		return nil
@@ -368,9 +375,10 @@ func matchFetch(ctx context.Context, c conn, conds []string, cargs [][]any,
 }
 
 // matchRecords reads the ranked candidates' records, filtered and decided
-// by the policy as every read of a child is, in the ranking's order.
+// by the policy as every read of a child is, scores them again and returns
+// them best first.
 func matchRecords(ctx context.Context, c conn, p access.Principal, conds []string, cargs [][]any,
-	ranked []match.Candidate) ([]MatchCandidate, error) {
+	pq match.ParsedQuery, ranked []match.Candidate) ([]MatchCandidate, error) {
 	if len(ranked) == 0 {
 		return nil, nil
 	}
@@ -408,11 +416,24 @@ func matchRecords(ctx context.Context, c conn, p access.Principal, conds []strin
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("match children: %w", err)
 	}
-	out := make([]MatchCandidate, 0, len(ranked))
+	// Score again from the records read here: a child renamed or merged
+	// since the narrow read is shown for what it is now.
+	var again []match.Candidate
 	for _, r := range ranked {
-		if rec, ok := byID[r.ID]; ok {
-			out = append(out, MatchCandidate{ChildRecord: rec, Result: r.Result})
+		rec, ok := byID[r.ID]
+		if !ok {
+			continue
 		}
+		res := match.Score(pq, match.NewRecord(match.Person{LastName: rec.LastName, FirstName: rec.FirstName,
+			Patronymic: rec.Patronymic, BirthDate: rec.BirthDate, School: rec.School.Code}))
+		if res.Score >= match.MinScore {
+			again = append(again, match.Candidate{ID: r.ID, Result: res})
+		}
+	}
+	again = match.Best(again, len(again))
+	out := make([]MatchCandidate, len(again))
+	for i, r := range again {
+		out[i] = MatchCandidate{ChildRecord: byID[r.ID], Result: r.Result}
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -144,6 +145,53 @@ func TestMatchAfterRosterImport(t *testing.T) {
 			w.importCSV(t, audit.System(), strings.Replace(csv, "S-2,Quliyev,Tural,Rəşad oğlu,m,2014-11-20", "S-2,Cəfərov,Tural,Rəşad oğlu,m,2014-11-21", 1))
 			if got := find("Jafarov Tural", time.Date(2014, 11, 21, 0, 0, 0, 0, time.UTC)); !slices.Equal(got, []string{"S-2"}) {
 				t.Errorf("updated child: %v", got)
+			}
+		})
+	}
+}
+
+// TestMatchLimitCountsOnlyReachableChildren fills a broad key range with
+// namesakes in another district, sorted before the school head's own
+// pupil: the range's limit must count only children the head may list, so
+// the pupil is still found (and the others neither shown nor able to push
+// it out).
+func TestMatchLimitCountsOnlyReachableChildren(t *testing.T) {
+	for _, e := range storagetest.Engines() {
+		t.Run(string(e.Name), func(t *testing.T) {
+			ctx := context.Background()
+			f := newMatrixFixture(t, e.DSN(t))
+			db, head := f.db, f.users["school_head"]
+			schools, err := db.Orgs(ctx, storage.OrgFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := map[string]int64{}
+			for _, o := range schools {
+				ids[o.Code] = o.ID
+			}
+			var kids []child.Child
+			for i := range 3 * match.BroadLimitDated {
+				kids = append(kids, child.Child{StudentID: fmt.Sprint("FAR-", i), LastName: "Məmmədov", FirstName: "Əli",
+					Patronymic: "Ağa oğlu", Sex: child.Male, BirthDate: time.Date(2012, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i),
+					SchoolID: ids["BAK-07-001"], Grade: 6, Section: "A"})
+			}
+			kids = append(kids, child.Child{StudentID: "NEAR-1", LastName: "Məmmədov", FirstName: "Əli", Patronymic: "Zaur oğlu",
+				Sex: child.Male, BirthDate: time.Date(2013, 6, 15, 0, 0, 0, 0, time.UTC), SchoolID: ids["BAK-06-001"], Grade: 7, Section: "B"})
+			if err := db.InsertChildren(ctx, kids); err != nil {
+				t.Fatal(err)
+			}
+			near := kids[len(kids)-1].ID
+			// A date nobody has: the exact keys find nothing, the broad range is read.
+			cs, err := db.MatchChildren(ctx, head, match.Query{Name: "Mammadov Ali", BirthDate: time.Date(2011, 9, 9, 0, 0, 0, 0, time.UTC)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cs) != 1 || cs[0].ID != near {
+				var got []string
+				for _, c := range cs {
+					got = append(got, c.StudentID)
+				}
+				t.Errorf("found %v, want only NEAR-1", got)
 			}
 		})
 	}

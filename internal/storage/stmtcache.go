@@ -3,13 +3,20 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"sync"
 )
 
-// stmtCacheMax bounds the statements a stmtCache keeps. Dayaq's queries
-// are constants in the code, with a few shapes built from filters, so
-// the bound is never reached in practice; past it, queries run unprepared.
-const stmtCacheMax = 512
+// stmtCacheMax bounds the statements a stmtCache keeps; past it, new
+// queries run unprepared. Most read queries are constants in the code,
+// with a few shapes built from filters. Queries built per call with lists
+// of values (more than stmtCacheMaxArgs placeholders) are never cached, and
+// matching, whose queries vary with every search, reads around the cache
+// (DB.adhocReader), so the bound is not reached by the queries it is for.
+const (
+	stmtCacheMax     = 512
+	stmtCacheMaxArgs = 32
+)
 
 // stmtCache is a querier on a pool that prepares each query once and
 // reuses the statement (database/sql prepares it again on each connection
@@ -34,7 +41,7 @@ func (c *stmtCache) stmt(ctx context.Context, q string) *sql.Stmt {
 	st, ok := c.m[q]
 	full := len(c.m) >= stmtCacheMax
 	c.mu.RUnlock()
-	if ok || full {
+	if ok || full || strings.Count(q, "?") > stmtCacheMaxArgs {
 		return st
 	}
 	c.mu.Lock()

@@ -232,6 +232,10 @@ func (c conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row 
 	return c.q.QueryRowContext(ctx, rebind(c.engine, query), args...)
 }
 
+// adhocReader returns a conn on the read pool that prepares nothing, for
+// queries whose text varies with every call (see stmtCache).
+func (db *DB) adhocReader() conn { return conn{q: db.read, engine: db.engine, now: db.Now()} }
+
 // reader returns a conn on the read pool.
 func (db *DB) reader() conn {
 	if db.stmts != nil {

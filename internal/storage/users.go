@@ -256,6 +256,7 @@ func (db *DB) PrincipalForUser(ctx context.Context, id int64) (p access.Principa
 	if p, ok := db.auth.principal(id); ok {
 		return p.Clone(), nil
 	}
+	st := db.auth.stamp()
 	c := db.reader()
 	u, err := getUser(ctx, c, `u.id = ?`, id)
 	if apperr.CodeOf(err) == apperr.NotFound || err == nil && u.Disabled {
@@ -269,7 +270,7 @@ func (db *DB) PrincipalForUser(ctx context.Context, id int64) (p access.Principa
 		return access.Principal{}, err
 	}
 	p = u.Principal(district)
-	db.auth.putPrincipal(id, p.Clone())
+	db.auth.putPrincipal(st, id, p.Clone())
 	return p, nil
 }
 
@@ -709,6 +710,7 @@ func (db *DB) APITokenByHash(ctx context.Context, hash string) (t APIToken, err 
 		t.Scopes = slices.Clone(t.Scopes)
 		return t, nil
 	}
+	st := db.auth.stamp()
 	t, err = scanToken(db.reader().queryRow(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE token_hash = ?`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return APIToken{}, apperr.New(apperr.Unauthorized, "tokens.error.invalid")
@@ -730,7 +732,7 @@ func (db *DB) APITokenByHash(ctx context.Context, hash string) (t APIToken, err 
 		}
 		t.LastUsedAt = now
 	}
-	db.auth.putToken(hash, t)
+	db.auth.putToken(st, hash, t)
 	t.Scopes = slices.Clone(t.Scopes)
 	return t, nil
 }
