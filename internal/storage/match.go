@@ -251,7 +251,7 @@ func (db *DB) matchChildren(ctx context.Context, a audit.Actor, q match.Query, f
 	// The search reads through the read pool; its audit event, with the IDs
 	// it found, is committed before they are returned (through the group
 	// writer, so that concurrent searches share the commit).
-	c := db.adhocReader()
+	c := db.matchReader()
 	if conds, cargs := filterBranches(f, c.now); len(conds) > 0 {
 		// Score every candidate from its names, date and school as it is
 		// found; read the full record (with the facts the policy decides

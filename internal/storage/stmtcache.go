@@ -11,8 +11,9 @@ import (
 // queries run unprepared. Most read queries are constants in the code,
 // with a few shapes built from filters. Queries built per call with lists
 // of values (more than stmtCacheMaxArgs placeholders) are never cached, and
-// matching, whose queries vary with every search, reads around the cache
-// (DB.adhocReader), so the bound is not reached by the queries it is for.
+// matching, whose query texts vary with the number of keys and candidates,
+// has a cache of its own (DB.matchReader), so that the bound is not reached
+// at the expense of the queries every request makes.
 const (
 	stmtCacheMax     = 512
 	stmtCacheMaxArgs = 32

@@ -46,10 +46,12 @@ type DB struct {
 	engine Engine
 	read   *sql.DB    // the read pool
 	stmts  *stmtCache // SQLite: the read pool's prepared statements (nil on PostgreSQL)
-	auth   authCache  // tokens and principals, read again after authCacheTTL
-	write  *sql.DB    // one connection on SQLite; the same pool as read on PostgreSQL
-	now    func() time.Time
-	hot    hotlineState // the hotline's caches, keys and group-commit writer (hotline.go)
+	// matchStmts are matching's prepared statements (SQLite; see matchReader).
+	matchStmts *stmtCache
+	auth       authCache // tokens and principals, read again after authCacheTTL
+	write      *sql.DB   // one connection on SQLite; the same pool as read on PostgreSQL
+	now        func() time.Time
+	hot        hotlineState // the hotline's caches, keys and group-commit writer (hotline.go)
 	// deadlines are the deadlines per urgency the calendar counts (see Calendar).
 	deadlines calendar.Deadlines
 	cases     casework.Deadlines // the spans case deadlines are computed with (WithCaseDeadlines)
@@ -112,7 +114,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		n := max(4, runtime.NumCPU())
 		db.read.SetMaxOpenConns(n)
 		db.read.SetMaxIdleConns(n)
-		db.stmts = newStmtCache(db.read)
+		db.stmts, db.matchStmts = newStmtCache(db.read), newStmtCache(db.read)
 	}
 	if err := db.Ping(ctx); err != nil {
 		db.Close()
@@ -168,6 +170,7 @@ func (db *DB) Close() error {
 	db.stopGroupWriter()
 	if db.stmts != nil {
 		db.stmts.Close()
+		db.matchStmts.Close()
 	}
 	err := db.read.Close()
 	if db.write != db.read {
@@ -232,9 +235,15 @@ func (c conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row 
 	return c.q.QueryRowContext(ctx, rebind(c.engine, query), args...)
 }
 
-// adhocReader returns a conn on the read pool that prepares nothing, for
-// queries whose text varies with every call (see stmtCache).
-func (db *DB) adhocReader() conn { return conn{q: db.read, engine: db.engine, now: db.Now()} }
+// matchReader returns a conn on the read pool for matching, whose query
+// texts vary with the number of keys and candidates: on SQLite they have a
+// statement cache of their own, so that they never crowd out the others'.
+func (db *DB) matchReader() conn {
+	if db.matchStmts != nil {
+		return conn{q: db.matchStmts, engine: db.engine, now: db.Now()}
+	}
+	return conn{q: db.read, engine: db.engine, now: db.Now()}
+}
 
 // reader returns a conn on the read pool.
 func (db *DB) reader() conn {
