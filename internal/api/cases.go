@@ -366,11 +366,7 @@ func (a *API) createCase(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) getCase(w http.ResponseWriter, r *http.Request) error {
-	act, err := actor(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	act, id, err := actorAndID(r)
 	if err != nil {
 		return err
 	}
@@ -498,11 +494,7 @@ type caseEditInput struct {
 }
 
 func (a *API) updateCase(w http.ResponseWriter, r *http.Request) error {
-	act, err := actor(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	act, id, err := actorAndID(r)
 	if err != nil {
 		return err
 	}
@@ -567,11 +559,7 @@ func (in transitionInput) move(ctx context.Context, a *API) (casework.Move, []ap
 }
 
 func (a *API) transitionCase(w http.ResponseWriter, r *http.Request) error {
-	act, err := actor(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	act, id, err := actorAndID(r)
 	if err != nil {
 		return err
 	}
@@ -596,11 +584,7 @@ func (a *API) transitionCase(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) addCaseNote(w http.ResponseWriter, r *http.Request) error {
-	act, err := actor(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	act, id, err := actorAndID(r)
 	if err != nil {
 		return err
 	}
@@ -618,11 +602,7 @@ func (a *API) addCaseNote(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) addCaseTask(w http.ResponseWriter, r *http.Request) error {
-	act, err := actor(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	act, id, err := actorAndID(r)
 	if err != nil {
 		return err
 	}
@@ -651,11 +631,7 @@ func (a *API) addCaseTask(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) updateCaseTask(w http.ResponseWriter, r *http.Request) error {
-	act, err := actor(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	act, id, err := actorAndID(r)
 	if err != nil {
 		return err
 	}
@@ -755,11 +731,7 @@ func ServeAttachment(w http.ResponseWriter, at storage.Attachment, data []byte) 
 }
 
 func (a *API) addCaseAttachment(w http.ResponseWriter, r *http.Request) error {
-	act, err := actor(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	act, id, err := actorAndID(r)
 	if err != nil {
 		return err
 	}
@@ -789,11 +761,7 @@ func (a *API) addCaseAttachment(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) getCaseAttachment(w http.ResponseWriter, r *http.Request) error {
-	act, err := actor(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	act, id, err := actorAndID(r)
 	if err != nil {
 		return err
 	}

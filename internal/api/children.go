@@ -72,6 +72,16 @@ func decode(r *http.Request, v any) error {
 	return nil
 }
 
+// actorAndID is actor and pathID together: who asks, about which record.
+func actorAndID(r *http.Request) (audit.Actor, int64, error) {
+	act, err := actor(r)
+	if err != nil {
+		return act, 0, err
+	}
+	id, err := pathID(r)
+	return act, id, err
+}
+
 // pathID reads the {id} path value.
 func pathID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
@@ -233,11 +243,7 @@ func (a *API) createChild(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) getChild(w http.ResponseWriter, r *http.Request) error {
-	act, err := actor(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	act, id, err := actorAndID(r)
 	if err != nil {
 		return err
 	}
@@ -250,11 +256,7 @@ func (a *API) getChild(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) updateChild(w http.ResponseWriter, r *http.Request) error {
-	act, err := actor(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	act, id, err := actorAndID(r)
 	if err != nil {
 		return err
 	}
@@ -344,11 +346,7 @@ func toBreakGlassJSON(b storage.BreakGlass) breakGlassJSON {
 }
 
 func (a *API) openBreakGlass(w http.ResponseWriter, r *http.Request) error {
-	act, err := actor(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	act, id, err := actorAndID(r)
 	if err != nil {
 		return err
 	}
@@ -399,11 +397,7 @@ func (a *API) listBreakGlass(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) reviewBreakGlass(w http.ResponseWriter, r *http.Request) error {
-	act, err := actor(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	act, id, err := actorAndID(r)
 	if err != nil {
 		return err
 	}

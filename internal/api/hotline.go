@@ -205,11 +205,7 @@ func (a *API) createContact(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) getContact(w http.ResponseWriter, r *http.Request) error {
-	act, err := actor(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	act, id, err := actorAndID(r)
 	if err != nil {
 		return err
 	}
@@ -275,11 +271,7 @@ func (a *API) listContacts(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) takeContact(w http.ResponseWriter, r *http.Request) error {
-	act, err := actor(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	act, id, err := actorAndID(r)
 	if err != nil {
 		return err
 	}
@@ -294,11 +286,7 @@ func (a *API) takeContact(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) revealPhone(w http.ResponseWriter, r *http.Request) error {
-	act, err := actor(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	act, id, err := actorAndID(r)
 	if err != nil {
 		return err
 	}

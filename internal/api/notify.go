@@ -102,11 +102,7 @@ func (a *API) listNotifications(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) readNotification(w http.ResponseWriter, r *http.Request) error {
-	act, err := actor(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	act, id, err := actorAndID(r)
 	if err != nil {
 		return err
 	}
@@ -275,11 +271,7 @@ func (a *API) addCalendarDay(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) deleteCalendarDay(w http.ResponseWriter, r *http.Request) error {
-	act, err := actor(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	act, id, err := actorAndID(r)
 	if err != nil {
 		return err
 	}

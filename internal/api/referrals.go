@@ -193,11 +193,7 @@ func (a *API) sendReferral(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) getReferral(w http.ResponseWriter, r *http.Request) error {
-	act, err := actor(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	act, id, err := actorAndID(r)
 	if err != nil {
 		return err
 	}
@@ -210,11 +206,7 @@ func (a *API) getReferral(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) changeReferral(w http.ResponseWriter, r *http.Request) error {
-	act, err := actor(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	act, id, err := actorAndID(r)
 	if err != nil {
 		return err
 	}

@@ -77,11 +77,7 @@ type rejectJSON struct {
 }
 
 func (a *API) getImport(w http.ResponseWriter, r *http.Request) error {
-	act, err := actor(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	act, id, err := actorAndID(r)
 	if err != nil {
 		return err
 	}
@@ -209,11 +205,7 @@ func (a *API) mergeChildren(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) undoMerge(w http.ResponseWriter, r *http.Request) error {
-	act, err := actor(r)
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r)
+	act, id, err := actorAndID(r)
 	if err != nil {
 		return err
 	}
