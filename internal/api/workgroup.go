@@ -228,15 +228,11 @@ func (a *API) wgCreateMeeting(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) wgMeeting(w http.ResponseWriter, r *http.Request) error {
-	act, err := actor(r)
+	act, id, err := actorAndID(r)
 	if err != nil {
 		return err
 	}
 	s := a.store
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
 	rec, err := s.WGMeeting(r.Context(), act, id)
 	if err != nil {
 		return err
@@ -256,15 +252,11 @@ func (a *API) wgMeeting(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) wgUpdateMeeting(w http.ResponseWriter, r *http.Request) error {
-	act, err := actor(r)
+	act, id, err := actorAndID(r)
 	if err != nil {
 		return err
 	}
 	s := a.store
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
 	version, err := ifMatch(r)
 	if err != nil {
 		return err
@@ -286,15 +278,11 @@ func (a *API) wgUpdateMeeting(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) wgMinutes(w http.ResponseWriter, r *http.Request) error {
-	act, err := actor(r)
+	act, id, err := actorAndID(r)
 	if err != nil {
 		return err
 	}
 	s := a.store
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
 	rec, err := s.WGMeeting(r.Context(), act, id)
 	if err != nil {
 		return err
@@ -324,15 +312,11 @@ func (a *API) wgMinutes(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) wgAddAgenda(w http.ResponseWriter, r *http.Request) error {
-	act, err := actor(r)
+	act, id, err := actorAndID(r)
 	if err != nil {
 		return err
 	}
 	s := a.store
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
 	var in struct {
 		CaseID int64  `json:"case_id"`
 		Note   string `json:"note"`
@@ -348,15 +332,11 @@ func (a *API) wgAddAgenda(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) wgAddDecision(w http.ResponseWriter, r *http.Request) error {
-	act, err := actor(r)
+	act, id, err := actorAndID(r)
 	if err != nil {
 		return err
 	}
 	s := a.store
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
 	var in struct {
 		CaseID int64  `json:"case_id"`
 		Text   string `json:"text"`
@@ -372,15 +352,11 @@ func (a *API) wgAddDecision(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) wgCreateAction(w http.ResponseWriter, r *http.Request) error {
-	act, err := actor(r)
+	act, id, err := actorAndID(r)
 	if err != nil {
 		return err
 	}
 	s := a.store
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
 	var in struct {
 		Title       string `json:"title"`
 		OwnerUserID int64  `json:"owner_user_id"`
@@ -433,15 +409,11 @@ func (a *API) wgActions(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) wgUpdateAction(w http.ResponseWriter, r *http.Request) error {
-	act, err := actor(r)
+	act, id, err := actorAndID(r)
 	if err != nil {
 		return err
 	}
 	s := a.store
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
 	version, err := ifMatch(r)
 	if err != nil {
 		return err
@@ -500,15 +472,11 @@ func (a *API) wgCreateProposal(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) wgUpdateProposal(w http.ResponseWriter, r *http.Request) error {
-	act, err := actor(r)
+	act, id, err := actorAndID(r)
 	if err != nil {
 		return err
 	}
 	s := a.store
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
 	version, err := ifMatch(r)
 	if err != nil {
 		return err
