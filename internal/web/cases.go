@@ -249,12 +249,7 @@ func (w *Web) renderCaseForm(rw http.ResponseWriter, r *http.Request, status int
 		if e.Code == apperr.Internal || e.Code == apperr.Unavailable {
 			return err
 		}
-		f.Errors = map[string]string{}
-		for _, fe := range e.Fields {
-			if _, dup := f.Errors[fe.Field]; !dup {
-				f.Errors[fe.Field] = p.L.T(fe.Key, fe.Args...)
-			}
-		}
+		f.Errors = fieldMessages(p.L, e, nil)
 		if msg, ok := f.Errors["child_ids"]; ok {
 			f.Errors["children"] = msg
 		}
@@ -461,13 +456,7 @@ func (w *Web) formError(r *http.Request, err error) (alert string, fields map[st
 		return "", nil, false
 	}
 	l := w.cat.For(httpx.Lang(r.Context()))
-	fields = map[string]string{}
-	for _, f := range e.Fields {
-		if _, dup := fields[f.Field]; !dup {
-			fields[f.Field] = l.T(f.Key, f.Args...)
-		}
-	}
-	return l.T(e.Key, e.Args...), fields, true
+	return l.T(e.Key, e.Args...), fieldMessages(l, e, nil), true
 }
 
 func (w *Web) caseTransition(rw http.ResponseWriter, r *http.Request) error {

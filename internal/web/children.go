@@ -226,10 +226,7 @@ func (w *Web) renderForm(rw http.ResponseWriter, r *http.Request, status int, ti
 		if e.Code == apperr.Internal || e.Code == apperr.Unavailable {
 			return err
 		}
-		f.Errors = map[string]string{}
-		for _, fe := range e.Fields {
-			f.Errors[fe.Field] = p.L.T(fe.Key, fe.Args...)
-		}
+		f.Errors = fieldMessages(p.L, e, nil)
 		f.Alert = p.L.T(e.Key, e.Args...)
 	}
 	schools, serr := w.schoolsFor(r.Context(), p.User)

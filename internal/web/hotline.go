@@ -234,13 +234,7 @@ func (w *Web) renderContactForm(rw http.ResponseWriter, r *http.Request, status 
 		if e.Code == apperr.Internal || e.Code == apperr.Unavailable {
 			return err
 		}
-		f.Errors = map[string]string{}
-		for _, fe := range e.Fields {
-			k := formField(fe.Field)
-			if _, dup := f.Errors[k]; !dup {
-				f.Errors[k] = p.L.T(fe.Key, fe.Args...)
-			}
-		}
+		f.Errors = fieldMessages(p.L, e, formField)
 		f.Alert = p.L.T(e.Key, e.Args...)
 	}
 	tax, terr := w.store.Taxonomy(r.Context(), 0)

@@ -190,9 +190,7 @@ func (w *Web) prefsSave(rw http.ResponseWriter, r *http.Request) error {
 	d := prefsData{On: p.Channels, Phone: r.PostFormValue("notify_phone"), Lang: string(p.Lang), Version: version, Errors: map[string]string{}}
 	switch e.Code {
 	case apperr.Invalid:
-		for _, f := range e.Fields {
-			d.Errors["notify_"+f.Field] = l.T(f.Key, f.Args...)
-		}
+		d.Errors = fieldMessages(l, e, func(f string) string { return "notify_" + f })
 		return w.renderPrefs(rw, r, http.StatusUnprocessableEntity, d)
 	case apperr.Conflict:
 		cur, cerr := w.store.NotifyPrefsOf(r.Context(), authn.ActorFrom(r))

@@ -301,3 +301,21 @@ func (w *Web) home(rw http.ResponseWriter, r *http.Request) error {
 	}
 	return w.render(rw, http.StatusOK, "home", w.page(r, "home.title", nil))
 }
+
+// fieldMessages renders the messages of e's fields in l, keyed by field
+// (through rename, when given, to the name the form uses); the first
+// message of a field wins. Every form that shows errors by its fields
+// fills them from here.
+func fieldMessages(l i18n.Localizer, e *apperr.Error, rename func(string) string) map[string]string {
+	out := make(map[string]string, len(e.Fields))
+	for _, fe := range e.Fields {
+		k := fe.Field
+		if rename != nil {
+			k = rename(k)
+		}
+		if _, dup := out[k]; !dup {
+			out[k] = l.T(fe.Key, fe.Args...)
+		}
+	}
+	return out
+}

@@ -99,9 +99,7 @@ func (f *form) fail(p Page, err error) error {
 	if e.Code == apperr.Internal || e.Code == apperr.Unavailable || e.Code == apperr.NotFound {
 		return err
 	}
-	for _, fe := range e.Fields {
-		f.Errors[fe.Field] = p.L.T(fe.Key, fe.Args...)
-	}
+	f.Errors = fieldMessages(p.L, e, nil)
 	f.Alert = p.L.T(e.Key, e.Args...)
 	return nil
 }
