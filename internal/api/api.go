@@ -159,29 +159,9 @@ type ProblemField struct {
 	Detail string `json:"detail"`
 }
 
-// StatusOf maps an error code to its HTTP status.
-func StatusOf(e *apperr.Error) int {
-	switch e.Code {
-	case apperr.Invalid:
-		if len(e.Fields) > 0 {
-			return http.StatusUnprocessableEntity
-		}
-		return http.StatusBadRequest
-	case apperr.NotFound:
-		return http.StatusNotFound
-	case apperr.Conflict:
-		return http.StatusConflict
-	case apperr.PreconditionRequired:
-		return http.StatusPreconditionRequired
-	case apperr.Unauthorized:
-		return http.StatusUnauthorized
-	case apperr.Forbidden:
-		return http.StatusForbidden
-	case apperr.Unavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
+// StatusOf maps an error code to its HTTP status (httpx.Status, the one
+// table every surface shares).
+func StatusOf(e *apperr.Error) int { return httpx.Status(e) }
 
 // problem answers err as a problem document in the request's language.
 // Only internal errors are logged; their detail never reaches the client.
@@ -207,6 +187,7 @@ func (a *API) problem(w http.ResponseWriter, r *http.Request, err error) {
 	w.Header().Set("Content-Type", "application/problem+json; charset=utf-8")
 	w.Header().Set("Content-Language", string(l.Lang))
 	w.Header().Set("Cache-Control", "no-store")
+	httpx.ErrorHeaders(w.Header(), status)
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(p)
 }

@@ -268,21 +268,8 @@ type errorData struct {
 
 func (w *Web) renderError(rw http.ResponseWriter, r *http.Request, err error) {
 	e := apperr.As(err)
-	status := http.StatusInternalServerError
-	switch e.Code {
-	case apperr.NotFound:
-		status = http.StatusNotFound
-	case apperr.Invalid:
-		status = http.StatusBadRequest
-	case apperr.Forbidden:
-		status = http.StatusForbidden
-	case apperr.Unauthorized:
-		status = http.StatusUnauthorized
-	case apperr.Conflict:
-		status = http.StatusConflict
-	case apperr.Unavailable:
-		status = http.StatusServiceUnavailable
-	}
+	status := httpx.Status(e)
+	httpx.ErrorHeaders(rw.Header(), status)
 	if status >= 500 && !errors.Is(err, context.Canceled) {
 		w.log.ErrorContext(r.Context(), "page failed", "err", err, "request_id", httpx.RequestID(r.Context()), "route", r.Pattern)
 	}
