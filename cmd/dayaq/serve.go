@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"dayaq/internal/demo"
+	"dayaq/internal/rosterrun"
 	"dayaq/internal/server"
 	"dayaq/internal/storage"
 )
@@ -66,7 +67,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(db, m.cat, log, server.WithVault(vault))
+	srv, err := server.New(db, m.cat, log, server.WithVault(vault),
+		server.WithSpoolDir(rosterrun.SpoolDir(cases.dir(*dsn))))
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 	"dayaq/internal/i18n"
 	"dayaq/internal/match"
 	"dayaq/internal/org"
+	"dayaq/internal/rosterrun"
 	"dayaq/internal/storage"
 )
 
@@ -62,12 +63,27 @@ type API struct {
 	doc    []byte // the OpenAPI document, merged from its parts
 	docErr error
 	vault  *blob.Vault // attachments' encrypted bytes (WithVault)
+	// rosters runs roster imports (WithRosters; by default one of the
+	// API's own, spooling in the system temp directory).
+	rosters *rosterrun.Runner
 }
 
 // New returns the API over store.
 func New(store Store, cat *i18n.Catalog, log *slog.Logger) *API {
 	a := &API{store: store, cat: cat, log: log}
 	a.doc, a.docErr = buildOpenAPI(openAPIFS)
+	if store != nil {
+		a.rosters = rosterrun.NewRunner(store, log, "")
+	}
+	return a
+}
+
+// WithRosters makes the API start roster imports on rn, the server's
+// runner, whose lifecycle shutdown tracks.
+func (a *API) WithRosters(rn *rosterrun.Runner) *API {
+	if rn != nil {
+		a.rosters = rn
+	}
 	return a
 }
 

@@ -85,7 +85,7 @@ func (w *Web) importUpload(rw http.ResponseWriter, r *http.Request) error {
 		return w.importFormError(rw, r, apperr.Validation(key))
 	}
 	defer f.Close()
-	id, err := rosterrun.Start(r.Context(), w.rosterStore(), w.log, a, filepath.Base(hdr.Filename), f, nil)
+	id, err := w.rosters.Start(r.Context(), a, filepath.Base(hdr.Filename), f)
 	if err != nil {
 		return w.importFormError(rw, r, err)
 	}

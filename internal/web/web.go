@@ -28,6 +28,7 @@ import (
 	"dayaq/internal/blob"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
+	"dayaq/internal/rosterrun"
 	"dayaq/internal/storage"
 )
 
@@ -36,14 +37,15 @@ var files embed.FS
 
 // Web serves the UI.
 type Web struct {
-	cat    *i18n.Catalog
-	log    *slog.Logger
-	store  Store
-	audit  AuditStore
-	authn  *authn.Authn
-	vault  *blob.Vault
-	pages  map[string]*template.Template
-	assets map[string]string // file name → content hash, for cache-busting URLs
+	cat     *i18n.Catalog
+	log     *slog.Logger
+	store   Store
+	audit   AuditStore
+	authn   *authn.Authn
+	vault   *blob.Vault
+	rosters *rosterrun.Runner
+	pages   map[string]*template.Template
+	assets  map[string]string // file name → content hash, for cache-busting URLs
 }
 
 // Deps are what the UI's pages need from the rest of the platform.
@@ -52,11 +54,17 @@ type Deps struct {
 	Audit AuditStore
 	Authn *authn.Authn // signs people in; the account pages use it
 	Vault *blob.Vault  // case attachments' encrypted bytes; nil: attachments off
+	// Rosters runs roster imports in the server's lifecycle; nil: the UI's
+	// own runner, spooling in the system temp directory (tests).
+	Rosters *rosterrun.Runner
 }
 
 // New parses the templates and hashes the static files.
 func New(cat *i18n.Catalog, log *slog.Logger, deps Deps) (*Web, error) {
-	w := &Web{cat: cat, log: log, store: deps.Store, audit: deps.Audit, authn: deps.Authn, vault: deps.Vault, pages: map[string]*template.Template{}, assets: map[string]string{}}
+	w := &Web{cat: cat, log: log, store: deps.Store, audit: deps.Audit, authn: deps.Authn, vault: deps.Vault, rosters: deps.Rosters, pages: map[string]*template.Template{}, assets: map[string]string{}}
+	if w.rosters == nil && w.store != nil {
+		w.rosters = rosterrun.NewRunner(w.rosterStore(), log, "")
+	}
 	err := fs.WalkDir(files, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
