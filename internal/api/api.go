@@ -10,11 +10,14 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
+	"dayaq/internal/access"
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
+	"dayaq/internal/authn"
 	"dayaq/internal/blob"
 	"dayaq/internal/child"
 	"dayaq/internal/httpx"
@@ -41,10 +44,10 @@ type Store interface {
 	UpdateChild(ctx context.Context, a audit.Actor, ch child.Child, schoolCode string) (storage.ChildRecord, error)
 
 	OpenBreakGlass(ctx context.Context, a audit.Actor, childID int64, reason string) (storage.BreakGlass, error)
-	BreakGlassOpenings(ctx context.Context, f storage.BreakGlassFilter) ([]storage.BreakGlass, error)
+	BreakGlassOpeningsFor(ctx context.Context, a audit.Actor, f storage.BreakGlassFilter) ([]storage.BreakGlass, error)
 	ReviewBreakGlass(ctx context.Context, a audit.Actor, id int64, note string) error
 
-	AuditEvents(ctx context.Context, f storage.AuditFilter) ([]audit.Event, error)
+	AuditEventsFor(ctx context.Context, a audit.Actor, f storage.AuditFilter) ([]audit.Event, error)
 
 	HotlineStore
 	NotifyStore
@@ -118,11 +121,51 @@ func (a *API) Routes() []Route {
 	return rs
 }
 
-// Register adds the API's routes to mux, and a fallback that answers
-// unknown API paths with a problem document.
+// Public lists the routes anyone may call without signing in: the API's
+// own description and the directory of districts and organisations.
+// Every other route goes through gate.
+func Public(method, path string) bool {
+	switch method + " " + path {
+	case "GET " + Prefix + "/openapi.json", "GET " + Prefix + "/districts", "GET " + Prefix + "/organisations":
+		return true
+	}
+	return false
+}
+
+// gate is authentication and the read-only-token rule, once for the whole
+// route table (ADR 0016): nobody signed in is Unauthorized; a request that
+// changes something must carry the session's form token when a browser's
+// session cookie signs it (a bearer token needs none: browsers never send
+// one by themselves), and an API token must allow writing. Handlers then
+// only read the actor (actor) and ask the policy.
+func gate(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		a := authn.ActorFrom(r)
+		if !a.Authenticated() {
+			return apperr.New(apperr.Unauthorized, "error.unauthorized")
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			if err := authn.CheckCSRF(r); err != nil {
+				return err
+			}
+			if a.Scopes != nil && !slices.Contains(a.Scopes, access.ScopeWrite) {
+				return apperr.New(apperr.Forbidden, "tokens.error.read_only")
+			}
+		}
+		return h(w, r)
+	}
+}
+
+// Register adds the API's routes to mux, each but the public ones behind
+// the gate, and a fallback that answers unknown API paths with a problem
+// document.
 func (a *API) Register(mux *http.ServeMux) {
 	for _, rt := range a.Routes() {
-		mux.Handle(rt.Method+" "+rt.Path, a.wrap(rt.handle))
+		h := rt.handle
+		if !Public(rt.Method, rt.Path) {
+			h = gate(h)
+		}
+		mux.Handle(rt.Method+" "+rt.Path, a.wrap(h))
 	}
 	mux.Handle(Prefix+"/", a.wrap(func(http.ResponseWriter, *http.Request) error {
 		return apperr.New(apperr.NotFound, "error.not_found")

@@ -41,12 +41,6 @@ type Store interface {
 	ImportRoster(ctx context.Context, a audit.Actor, id int64, src storage.RosterSource, o storage.RosterImportOptions) (storage.RosterCounts, error)
 }
 
-// CanImport reports whether p may import rosters at all; storage decides
-// for each row's school.
-func CanImport(p access.Principal) bool {
-	return p.HasAny(access.CityAdmin, access.CitySpecialist, access.SchoolHead, access.SchoolPsychologist)
-}
-
 // Runner runs the imports of one server. Its zero value is not usable;
 // make one with NewRunner.
 type Runner struct {
@@ -97,7 +91,7 @@ func (rn *Runner) Wait() { rn.wg.Wait() }
 // Start takes the roster in body (at most MaxBytes) for a, and returns the
 // ID of the import, which goes on in the background.
 func (rn *Runner) Start(ctx context.Context, a audit.Actor, fileName string, body io.Reader) (int64, error) {
-	if !CanImport(a.Principal) {
+	if !access.CanAddChildren(a.Principal) {
 		return 0, apperr.New(apperr.Forbidden, "roster.error.role")
 	}
 	rn.mu.Lock()

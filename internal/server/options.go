@@ -6,9 +6,15 @@ import "dayaq/internal/blob"
 type Option func(*config)
 
 type config struct {
-	vault    *blob.Vault
-	spoolDir string
+	vault        *blob.Vault
+	spoolDir     string
+	metricsApart bool
 }
+
+// WithMetricsApart leaves /metrics off the main handler: the caller serves
+// MetricsHandler on a listener of its own (serve --metrics-addr), so the
+// metrics need not be public.
+func WithMetricsApart() Option { return func(c *config) { c.metricsApart = true } }
 
 // WithSpoolDir sets where roster uploads wait for their import (serve
 // gives the data directory's "spool"); without it, the system temp

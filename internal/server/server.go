@@ -36,6 +36,25 @@ type Server struct {
 	handler http.Handler
 	metrics *httpMetrics
 	rosters *rosterrun.Runner // roster imports: shutdown waits for them, then cancels them
+	// metricsHandler answers /metrics: on the main handler, or apart
+	// (WithMetricsApart) on a listener of its own.
+	metricsHandler http.Handler
+}
+
+// MetricsHandler returns the Prometheus handler, for a listener of its own.
+func (s *Server) MetricsHandler() http.Handler { return s.metricsHandler }
+
+// ServeMetrics answers GET /metrics alone on ln until ctx is cancelled.
+func (s *Server) ServeMetrics(ctx context.Context, ln net.Listener) error {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metricsHandler)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	stop := context.AfterFunc(ctx, func() { srv.Close() })
+	defer stop()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("server: metrics: %w", err)
+	}
+	return nil
 }
 
 // New wires the surfaces over db.
@@ -60,7 +79,10 @@ func New(db *storage.DB, cat *i18n.Catalog, log *slog.Logger, opts ...Option) (*
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	s.metricsHandler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	if !cfg.metricsApart {
+		mux.Handle("GET /metrics", s.metricsHandler)
+	}
 	api.New(db, cat, log).WithVault(cfg.vault).WithRosters(rosters).Register(mux)
 	ui.Register(mux)
 

@@ -341,7 +341,7 @@ func (db *DB) createCaseTx(ctx context.Context, c conn, a audit.Actor, n casewor
 	if err := n.Validate(c.now); err != nil {
 		return CaseRecord{}, err
 	}
-	hotline := p.HasAny(access.HotlineOperator, access.HotlineSupervisor)
+	hotline := access.ReportsAboutUnseenChildren(p)
 	// The children: they exist, and a may see each (unless a is the hotline).
 	var fs []apperr.FieldError
 	schoolID := n.SchoolID

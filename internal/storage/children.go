@@ -145,14 +145,15 @@ func scanChild(s interface{ Scan(...any) error }) (child.Child, error) {
 	return ch, err
 }
 
-// Child returns the child with the given ID.
-func (db *DB) Child(ctx context.Context, id int64) (child.Child, error) {
+// childByID returns the child with the given ID, with no policy and no
+// audit: for the store's own use only. Surfaces read a child with ChildFor.
+func (db *DB) childByID(ctx context.Context, id int64) (child.Child, error) {
 	ch, err := scanChild(db.reader().queryRow(ctx, `SELECT `+childColumns+` FROM children c WHERE c.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return child.Child{}, apperr.New(apperr.NotFound, "error.not_found")
 	}
 	if err != nil {
-		return child.Child{}, fmt.Errorf("storage.Child(%d): %w", id, err)
+		return child.Child{}, fmt.Errorf("storage.childByID(%d): %w", id, err)
 	}
 	return ch, nil
 }

@@ -264,10 +264,16 @@ func insertContactParts(ctx context.Context, c conn, ct *hotline.Contact) error 
 }
 
 // BaselineInsertContact inserts the rows of one contact (the contact, its
-// children and categories) straight into the database in a transaction of
-// its own, with no validation, access check, audit or group commit. It
-// exists only for "dayaq bench intake", whose baseline it is.
-func (db *DB) BaselineInsertContact(ctx context.Context, orgID, userID int64, ct hotline.Contact) error {
+// children and categories) for a, straight into the database in a
+// transaction of its own, with no validation, audit or group commit. It
+// exists only for "dayaq bench intake", whose baseline it is; it stays
+// exported for that command (ADR 0016) but behind the same policy
+// question as CreateContact, so it is no way around the gate.
+func (db *DB) BaselineInsertContact(ctx context.Context, a audit.Actor, ct hotline.Contact) error {
+	if !access.CanLogContact(a.Principal) {
+		return apperr.New(apperr.Forbidden, "hotline.error.cannot_log")
+	}
+	orgID, userID := a.OrgID, a.UserID
 	return db.inTx(ctx, func(c conn) error {
 		if err := c.queryRow(ctx, `INSERT INTO contacts (taxonomy_version, channel, call_type, received_at, caller_anonymous,
 			caller_name, caller_relation, urgency, suggested, narrative, outcome, org_id, created_by, created_at,

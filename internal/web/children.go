@@ -33,7 +33,7 @@ type Store interface {
 	UpdateChild(ctx context.Context, a audit.Actor, ch child.Child, schoolCode string) (storage.ChildRecord, error)
 
 	OpenBreakGlass(ctx context.Context, a audit.Actor, childID int64, reason string) (storage.BreakGlass, error)
-	BreakGlassOpenings(ctx context.Context, f storage.BreakGlassFilter) ([]storage.BreakGlass, error)
+	BreakGlassOpeningsFor(ctx context.Context, a audit.Actor, f storage.BreakGlassFilter) ([]storage.BreakGlass, error)
 	ReviewBreakGlass(ctx context.Context, a audit.Actor, id int64, note string) error
 
 	hotlineStore
@@ -96,7 +96,7 @@ type childListData struct {
 func (w *Web) childList(rw http.ResponseWriter, r *http.Request) error {
 	a := authn.ActorFrom(r)
 	q := storage.ChildQuery{Limit: 50}
-	d := childListData{School: strings.TrimSpace(r.URL.Query().Get("school")), CanAdd: canAddChildren(a.Principal)}
+	d := childListData{School: strings.TrimSpace(r.URL.Query().Get("school")), CanAdd: access.CanAddChildren(a.Principal)}
 	if s := r.URL.Query().Get("after"); s != "" {
 		q.After, _ = strconv.ParseInt(s, 10, 64)
 	}
@@ -120,12 +120,6 @@ func (w *Web) childList(rw http.ResponseWriter, r *http.Request) error {
 		d.Next = "/children?" + v.Encode()
 	}
 	return w.render(rw, http.StatusOK, "children", w.page(r, "section.children.title", d))
-}
-
-// canAddChildren reports whether p may add a child anywhere; storage
-// decides for the school they choose.
-func canAddChildren(p access.Principal) bool {
-	return p.HasAny(access.CityAdmin, access.CitySpecialist, access.SchoolHead, access.SchoolPsychologist)
 }
 
 // childForm is the add/edit form: what was typed, and what is wrong.
@@ -240,7 +234,7 @@ func (w *Web) renderForm(rw http.ResponseWriter, r *http.Request, status int, ti
 
 func (w *Web) childNew(rw http.ResponseWriter, r *http.Request) error {
 	p := authn.PrincipalFrom(r.Context())
-	if !canAddChildren(p) {
+	if !access.CanAddChildren(p) {
 		return apperr.New(apperr.Forbidden, "error.forbidden")
 	}
 	f := childForm{}
@@ -364,11 +358,11 @@ type breakGlassData struct {
 
 func (w *Web) breakGlassReview(rw http.ResponseWriter, r *http.Request) error {
 	p := authn.PrincipalFrom(r.Context())
-	if !p.HasAny(access.CityAdmin, access.SystemAdmin) {
+	if !access.CanBrowseAudit(p) {
 		return apperr.New(apperr.Forbidden, "error.forbidden")
 	}
 	all := r.URL.Query().Get("all") == "1"
-	bgs, err := w.store.BreakGlassOpenings(r.Context(), storage.BreakGlassFilter{UnreviewedOnly: !all, Limit: 100})
+	bgs, err := w.store.BreakGlassOpeningsFor(r.Context(), authn.ActorFrom(r), storage.BreakGlassFilter{UnreviewedOnly: !all, Limit: 100})
 	if err != nil {
 		return err
 	}

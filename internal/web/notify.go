@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"dayaq/internal/access"
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
 	"dayaq/internal/authn"
@@ -89,7 +90,7 @@ func (w *Web) notificationsPage(rw http.ResponseWriter, r *http.Request) error {
 		d.Items = append(d.Items, notificationRow{ID: n.ID, Text: notify.Text(p.L, n.Key, n.Args), Link: n.Link,
 			CreatedAt: n.CreatedAt, Unread: n.ReadAt.IsZero()})
 	}
-	if storage.CanEditCalendar(authn.PrincipalFrom(r.Context())) {
+	if access.CanEditCalendar(authn.PrincipalFrom(r.Context())) {
 		h, err := w.store.OutboxHealth(r.Context())
 		if err != nil {
 			return err
@@ -291,7 +292,7 @@ func (w *Web) renderCalendar(rw http.ResponseWriter, r *http.Request, status int
 		return err
 	}
 	d.DaysOff = cal.DaysOff(d.Year)
-	d.CanEdit = storage.CanEditCalendar(authn.PrincipalFrom(r.Context()))
+	d.CanEdit = access.CanEditCalendar(authn.PrincipalFrom(r.Context()))
 	d.Kinds = calendar.Kinds()
 	d.Urgencies = calendar.Urgencies()
 	if d.Urgency == "" {
