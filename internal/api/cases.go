@@ -311,8 +311,9 @@ func readBody(r *http.Request) ([]byte, error) {
 // Idempotently answers a create request: with an Idempotency-Key header, a
 // retry of the same request returns the first answer (marked
 // Idempotent-Replayed: true) and creates nothing; fn runs in the same
-// transaction that stores the answer, so a 201 means committed. Other
-// features' creates (contacts) use it the same way.
+// transaction that stores the answer, so a 201 means committed. Contacts
+// reach the same mechanism (storage.idempotentTx) inside their group
+// commit; every create reads its key with storage.IdempotencyKey.
 func (a *API) idempotently(w http.ResponseWriter, r *http.Request, act audit.Actor, body []byte,
 	fn func(ctx context.Context, tx storage.Tx) (storage.Response, error)) error {
 	key := r.Header.Get("Idempotency-Key")
