@@ -26,6 +26,7 @@ import (
 	"dayaq/internal/org"
 	"dayaq/internal/rosterrun"
 	"dayaq/internal/storage"
+	"dayaq/internal/surface"
 )
 
 // Prefix is where the API lives.
@@ -51,7 +52,7 @@ type Store interface {
 
 	HotlineStore
 	NotifyStore
-	CaseStore
+	surface.CaseStore
 	MatchChildren(ctx context.Context, a audit.Actor, q match.Query) ([]storage.MatchCandidate, error)
 	WorkgroupStore
 	ReferralStore

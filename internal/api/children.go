@@ -15,8 +15,8 @@ import (
 	"dayaq/internal/audit"
 	"dayaq/internal/authn"
 	"dayaq/internal/child"
-	"dayaq/internal/httpx"
 	"dayaq/internal/storage"
+	"dayaq/internal/surface"
 )
 
 // childRoutes are the children registry's routes and break-glass.
@@ -430,7 +430,7 @@ func (a *API) listAudit(w http.ResponseWriter, r *http.Request) error {
 	if !access.CanBrowseAudit(act.Principal) {
 		return apperr.New(apperr.Forbidden, "error.forbidden")
 	}
-	f, fs := httpx.ParseAuditFilter(r.URL.Query())
+	f, fs := surface.ParseAuditFilter(r.URL.Query())
 	limit, err := page(r, 100, 1000)
 	if err != nil {
 		fs = append(fs, apperr.As(err).Fields...)

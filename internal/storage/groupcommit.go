@@ -325,7 +325,7 @@ func (b *batcher) commit(batch []batchReq) {
 			return
 		}
 		err := b.run1(ctx, r, conn{q: q, engine: b.db.engine, now: b.db.Now(), head: head})
-		if ctx.Err() != nil { // the batch is past its deadline: the transaction is gone
+		if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) { // past the batch's deadline: the transaction is gone
 			_ = tx.Rollback()
 			fail(stalled(fmt.Errorf("storage: batch deadline: %w", ctx.Err())))
 			return
@@ -381,8 +381,14 @@ func (b *batcher) run1(batchCtx context.Context, r batchReq, c conn) (err error)
 				Err: fmt.Errorf("%w: %v\n%s", errPanicked, p, debug.Stack())}
 		}
 	}()
-	deadline, _ := batchCtx.Deadline()
-	ctx, cancel := context.WithDeadline(context.WithoutCancel(r.ctx), deadline)
-	defer cancel()
-	return r.fn(ctx, c)
+	return r.fn(requestValues{Context: batchCtx, values: r.ctx}, c)
 }
+
+// requestValues is the batch's context (its deadline, its cancellation)
+// carrying one request's values (its request ID, for the logs).
+type requestValues struct {
+	context.Context
+	values context.Context
+}
+
+func (c requestValues) Value(key any) any { return c.values.Value(key) }

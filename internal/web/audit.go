@@ -9,8 +9,8 @@ import (
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
 	"dayaq/internal/authn"
-	"dayaq/internal/httpx"
 	"dayaq/internal/storage"
+	"dayaq/internal/surface"
 )
 
 // AuditStore is what the audit pages need of storage.
@@ -37,7 +37,7 @@ func (w *Web) auditPage(rw http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	d := auditData{Actor: q.Get("actor"), Child: q.Get("child"), Action: q.Get("action"), From: q.Get("from"),
 		To: q.Get("to"), BreakGlass: q.Get("break_glass") == "1"}
-	f, fs := httpx.ParseAuditFilter(q)
+	f, fs := surface.ParseAuditFilter(q)
 	p := w.page(r, "audit.title", nil)
 	if len(fs) > 0 {
 		d.Errors = map[string]string{}
