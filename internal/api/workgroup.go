@@ -294,7 +294,7 @@ func (a *API) wgMinutes(w http.ResponseWriter, r *http.Request) error {
 	l := a.cat.For(httpx.Lang(r.Context()))
 	var agenda []string
 	for _, it := range rec.Agenda {
-		line := l.T("wg.case_ref", it.CaseID)
+		line := l.T("workgroup.case_ref", it.CaseID)
 		if it.Note != "" {
 			line += " — " + it.Note
 		}
