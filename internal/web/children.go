@@ -13,6 +13,7 @@ import (
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
 	"dayaq/internal/authn"
+	"dayaq/internal/httpx"
 	"dayaq/internal/child"
 	"dayaq/internal/match"
 	"dayaq/internal/org"
@@ -383,15 +384,10 @@ func (w *Web) breakGlassReviewed(rw http.ResponseWriter, r *http.Request) error 
 
 // statusOf is the HTTP status of an error shown on a form.
 func statusOf(err error) int {
-	switch apperr.CodeOf(err) {
-	case apperr.Invalid:
-		return http.StatusUnprocessableEntity
-	case apperr.Conflict:
-		return http.StatusConflict
-	case apperr.Forbidden:
-		return http.StatusForbidden
-	case apperr.NotFound:
-		return http.StatusNotFound
+	// httpx.Status is the one table; a form re-rendered with what was
+	// typed answers 422 even when no field is named.
+	if st := httpx.Status(apperr.As(err)); st != http.StatusBadRequest {
+		return st
 	}
-	return http.StatusInternalServerError
+	return http.StatusUnprocessableEntity
 }
