@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"dayaq/internal/access"
+	"dayaq/internal/api/openapitest"
 	"dayaq/internal/i18n"
 	"dayaq/internal/server"
 	"dayaq/internal/storage"
@@ -28,7 +29,7 @@ func TestStalledDatabaseAnswers503(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			h := s.Handler()
+			h := openapitest.Wrap(s.Handler())
 			op := hotlineToken(t, db, "op@example.az", "HOT-146", access.HotlineOperator, access.ScopeRead, access.ScopeWrite)
 			const contact = `{"channel":"phone","call_type":"child_self","caller":{"anonymous":true},
 				"children":[{"name":"Kamran","age":13,"district":"BAK-06"}],"categories":["mental.suicidal"],

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"dayaq/internal/access"
+	"dayaq/internal/api/openapitest"
 	"dayaq/internal/audit"
 	"dayaq/internal/auth"
 	"dayaq/internal/child"
@@ -144,7 +145,7 @@ func newWorld(t *testing.T, dsn string) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{db: db, h: s.Handler(), clock: clk, orgs: map[string]int64{}, kids: map[string]kid{}, users: map[string]member{}}
+	w := &world{db: db, h: openapitest.Wrap(s.Handler()), clock: clk, orgs: map[string]int64{}, kids: map[string]kid{}, users: map[string]member{}}
 	if _, err := db.ImportOrgs(ctx, worldOrgs); err != nil {
 		t.Fatal(err)
 	}
