@@ -25,7 +25,7 @@ const (
 func (m *Main) deadlines() (calendar.Deadlines, error) {
 	d, err := calendar.ParseDeadlines(m.Getenv("DAYAQ_DEADLINES"))
 	if err != nil {
-		return nil, m.badSetting(fmt.Sprintf("DAYAQ_DEADLINES: %v", err))
+		return nil, m.badSetting("DAYAQ_DEADLINES: " + describe(m.l, err))
 	}
 	return d, nil
 }

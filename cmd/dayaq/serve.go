@@ -38,7 +38,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts, err := cases.storageOptions()
+	opts, err := cases.storageOptions(m)
 	if err != nil {
 		return err
 	}
