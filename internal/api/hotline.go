@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,22 +11,15 @@ import (
 
 	"dayaq/internal/access"
 	"dayaq/internal/apperr"
-	"dayaq/internal/audit"
 	"dayaq/internal/hotline"
 	"dayaq/internal/storage"
+	"dayaq/internal/surface"
 	"dayaq/internal/taxonomy"
 )
 
-// HotlineStore is what the hotline's routes need of storage.
-type HotlineStore interface {
-	CreateContact(ctx context.Context, a audit.Actor, c hotline.Contact, cc storage.ContactCreate) (storage.StoredResponse, error)
-	ContactFor(ctx context.Context, a audit.Actor, id int64) (storage.ContactRecord, error)
-	ListContacts(ctx context.Context, a audit.Actor, q storage.ContactQuery) (storage.ContactPage, error)
-	TakeContact(ctx context.Context, a audit.Actor, id int64) error
-	RevealPhone(ctx context.Context, a audit.Actor, id int64) (string, error)
-	Taxonomy(ctx context.Context, version int) (taxonomy.Taxonomy, error)
-	PublishTaxonomy(ctx context.Context, a audit.Actor, next taxonomy.Taxonomy, basedOn int) (taxonomy.Taxonomy, error)
-}
+// HotlineStore is what the hotline's routes need of storage (shared with
+// the web UI).
+type HotlineStore = surface.HotlineStore
 
 // hotlineRoutes are the 146-2 hotline's routes: contacts and the taxonomy.
 func (a *API) hotlineRoutes() []Route {
