@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -557,24 +556,11 @@ func (a *API) addCaseAttachment(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, surface.MaxAttachment+1<<20)
-	f, hdr, err := r.FormFile("file")
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return apperr.Validation(apperr.Field("file", "case.error.file_too_big", surface.MaxAttachment>>20))
-		}
-		return apperr.Validation(apperr.Field("file", "error.required"))
-	}
-	defer f.Close()
-	data, tooBig, err := blob.ReadAllLimited(f, surface.MaxAttachment)
+	name, contentType, data, err := surface.ReadAttachmentUpload(w, r)
 	if err != nil {
 		return err
 	}
-	if tooBig {
-		return apperr.Validation(apperr.Field("file", "case.error.file_too_big", surface.MaxAttachment>>20))
-	}
-	at, err := surface.StoreAttachment(r.Context(), a.vault, a.store, act, id, hdr.Filename, hdr.Header.Get("Content-Type"), data)
+	at, err := surface.StoreAttachment(r.Context(), a.vault, a.store, act, id, name, contentType, data)
 	if err != nil {
 		return err
 	}

@@ -200,3 +200,26 @@ func ServeAttachment(w http.ResponseWriter, at storage.Attachment, data []byte) 
 	_, err := w.Write(data)
 	return err
 }
+
+// ReadAttachmentUpload reads the "file" field of a multipart upload of at
+// most MaxAttachment bytes, naming the field when it is missing or too big.
+func ReadAttachmentUpload(w http.ResponseWriter, r *http.Request) (name, contentType string, data []byte, err error) {
+	r.Body = http.MaxBytesReader(w, r.Body, MaxAttachment+1<<20)
+	f, hdr, err := r.FormFile("file")
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return "", "", nil, apperr.Validation(apperr.Field("file", "case.error.file_too_big", MaxAttachment>>20))
+		}
+		return "", "", nil, apperr.Validation(apperr.Field("file", "error.required"))
+	}
+	defer f.Close()
+	data, tooBig, err := blob.ReadAllLimited(f, MaxAttachment)
+	if err != nil {
+		return "", "", nil, err
+	}
+	if tooBig {
+		return "", "", nil, apperr.Validation(apperr.Field("file", "case.error.file_too_big", MaxAttachment>>20))
+	}
+	return hdr.Filename, hdr.Header.Get("Content-Type"), data, nil
+}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -15,7 +14,6 @@ import (
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
 	"dayaq/internal/authn"
-	"dayaq/internal/blob"
 	"dayaq/internal/casework"
 	"dayaq/internal/httpx"
 	"dayaq/internal/org"
@@ -656,25 +654,12 @@ func (w *Web) caseAttach(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a := authn.ActorFrom(r)
-	r.Body = http.MaxBytesReader(rw, r.Body, surface.MaxAttachment+1<<20)
 	err = func() error {
-		f, hdr, err := r.FormFile("file")
-		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return apperr.Validation(apperr.Field("file", "case.error.file_too_big", surface.MaxAttachment>>20))
-			}
-			return apperr.Validation(apperr.Field("file", "error.required"))
-		}
-		defer f.Close()
-		data, tooBig, err := blob.ReadAllLimited(f, surface.MaxAttachment)
+		name, contentType, data, err := surface.ReadAttachmentUpload(rw, r)
 		if err != nil {
 			return err
 		}
-		if tooBig {
-			return apperr.Validation(apperr.Field("file", "case.error.file_too_big", surface.MaxAttachment>>20))
-		}
-		_, err = surface.StoreAttachment(r.Context(), w.vault, w.store, a, id, hdr.Filename, hdr.Header.Get("Content-Type"), data)
+		_, err = surface.StoreAttachment(r.Context(), w.vault, w.store, a, id, name, contentType, data)
 		return err
 	}()
 	if err == nil {
