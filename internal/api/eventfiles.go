@@ -56,9 +56,6 @@ func ReadUpload(w http.ResponseWriter, r *http.Request) (*multipart.FileHeader, 
 // size, then the sealed blob is written and recorded; if recording fails
 // the blob is removed. A refused file leaves nothing stored.
 func StoreEventFile(ctx context.Context, v *blob.Vault, st EventFileStore, a audit.Actor, owner storage.FileOwner, name string, data []byte) (events.Material, error) {
-	if v == nil {
-		return events.Material{}, apperr.New(apperr.Unavailable, "case.error.attachments_off")
-	}
 	if err := st.CanAddEventFile(ctx, a, owner); err != nil {
 		return events.Material{}, err
 	}
@@ -68,6 +65,9 @@ func StoreEventFile(ctx context.Context, v *blob.Vault, st EventFileStore, a aud
 	}
 	if err := events.CheckFile(int64(len(data)), sniffed); err != nil {
 		return events.Material{}, err
+	}
+	if v == nil {
+		return events.Material{}, apperr.New(apperr.Unavailable, "case.error.attachments_off")
 	}
 	name = strings.TrimSpace(filepath.Base(strings.ReplaceAll(name, `\`, "/")))
 	if name == "" || name == "." || name == "/" {
