@@ -74,8 +74,8 @@ func eventFuncs() template.FuncMap {
 			}
 			return strconv.FormatFloat(v, 'f', 1, 64)
 		},
-		"hasID": func(ids []int64, id int64) bool { return slices.Contains(ids, id) },
-		"list5": func() []int { return []int{5, 4, 3, 2, 1} },
+		"hasID":  func(ids []int64, id int64) bool { return slices.Contains(ids, id) },
+		"list5":  func() []int { return []int{5, 4, 3, 2, 1} },
 		"hasStr": func(ss []string, s string) bool { return slices.Contains(ss, s) },
 		"orgName": func(p Page, o org.Org) string {
 			return o.Name(p.L.Lang.String())
