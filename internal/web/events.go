@@ -77,10 +77,19 @@ func eventFuncs() template.FuncMap {
 		"hasID":  func(ids []int64, id int64) bool { return slices.Contains(ids, id) },
 		"list5":  func() []int { return []int{5, 4, 3, 2, 1} },
 		"hasStr": func(ss []string, s string) bool { return slices.Contains(ss, s) },
+		"attended": func(p Page, items []storage.ChildEventAttendance) attendedData { return attendedData{P: p, Items: items} },
 		"orgName": func(p Page, o org.Org) string {
 			return o.Name(p.L.Lang.String())
 		},
 	}
+}
+
+// attendedData is the "events_attended" partial's data: the events a
+// pupil's parent attended, for the child's page, the register entry and
+// the recovery plan.
+type attendedData struct {
+	P     Page
+	Items []storage.ChildEventAttendance
 }
 
 // evInput builds a control of the form formName with its label from
