@@ -77,7 +77,9 @@ func eventFuncs() template.FuncMap {
 		"hasID":  func(ids []int64, id int64) bool { return slices.Contains(ids, id) },
 		"list5":  func() []int { return []int{5, 4, 3, 2, 1} },
 		"hasStr": func(ss []string, s string) bool { return slices.Contains(ss, s) },
-		"attended": func(p Page, items []storage.ChildEventAttendance) attendedData { return attendedData{P: p, Items: items} },
+		"attended": func(p Page, items []storage.ChildEventAttendance) attendedData {
+			return attendedData{P: p, Items: items}
+		},
 		"orgName": func(p Page, o org.Org) string {
 			return o.Name(p.L.Lang.String())
 		},
