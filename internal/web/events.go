@@ -282,7 +282,7 @@ func (d eventPageData) submitted() *form { return d.Form }
 // (for the QR code).
 func feedbackLink(r *http.Request, code string) string {
 	scheme := "http"
-	if r.TLS != nil {
+	if httpx.IsHTTPS(r) {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host + "/f/" + code
@@ -375,23 +375,39 @@ func (w *Web) eventAttendance(rw http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// eventStatus cancels an event or moves it back to planned, with the
-// version it was read at.
+// eventStatus reschedules an event (time, place) or cancels it, with the
+// version it was read at: a stale version is refused and the form shows
+// what changed.
 func (w *Web) eventStatus(rw http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
 	}
-	f := readForm(r, "status", "status", "version")
+	f := readForm(r, "reschedule", "status", "version", "starts_at", "place")
 	a := authn.ActorFrom(r)
 	rec, err := w.store.ParentEvent(r.Context(), a, id)
 	if err != nil {
 		return err
 	}
 	e := rec.Event
-	e.Status = events.Status(f.V("status"))
+	if s := f.V("status"); s != "" {
+		e.Status = events.Status(s)
+	}
+	if f.V("place") != "" {
+		e.Place = f.V("place")
+	}
 	e.Version, _ = strconv.Atoi(f.V("version"))
-	if _, err := w.store.UpdateParentEvent(r.Context(), a, e); err != nil {
+	if v := f.V("starts_at"); v != "" {
+		if t, ok := parseLocal(v); ok {
+			e.StartsAt = t
+		} else {
+			err = apperr.Validation(apperr.Field("starts_at", "events.error.time"))
+		}
+	}
+	if err == nil {
+		_, err = w.store.UpdateParentEvent(r.Context(), a, e)
+	}
+	if err != nil {
 		if ferr := f.fail(w.page(r, "", nil), err); ferr != nil {
 			return ferr
 		}
@@ -593,7 +609,7 @@ func (w *Web) feedbackSubmit(rw http.ResponseWriter, r *http.Request) error {
 		return w.renderFeedback(rw, r, statusOf(err), d)
 	}
 	http.SetCookie(rw, &http.Cookie{Name: feedbackCookie(code), Value: "1", Path: "/f/" + code, MaxAge: 400 * 24 * 3600,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+		HttpOnly: true, Secure: httpx.IsHTTPS(r), SameSite: http.SameSiteLaxMode})
 	d.Thanks = true
 	return w.renderFeedback(rw, r, http.StatusOK, d)
 }

@@ -354,3 +354,22 @@ func countFiles(t *testing.T, dir string) int {
 	}
 	return n
 }
+
+// Rescheduling carries the version read: a second change based on the
+// same version is refused with what changed, and the form keeps what was
+// typed.
+func TestEventRescheduleStale(t *testing.T) {
+	w := newEventsWorld(t)
+	evPath, _ := w.plan(t)
+	first := w.post(t, w.head, evPath+"/status", url.Values{"version": {"1"}, "starts_at": {"2026-11-21T18:00"}, "place": {"Kitabxana"}})
+	if first.Code != http.StatusSeeOther {
+		t.Fatalf("reschedule: %d\n%s", first.Code, first.Body)
+	}
+	stale := w.post(t, w.head, evPath+"/status?lang=en", url.Values{"version": {"1"}, "starts_at": {"2026-11-22T18:00"}, "place": {"İdman zalı"}})
+	if stale.Code != http.StatusConflict || !strings.Contains(stale.Body.String(), "starts_at") || !strings.Contains(stale.Body.String(), `value="İdman zalı"`) {
+		t.Fatalf("a stale reschedule: %d\n%s", stale.Code, stale.Body)
+	}
+	if page := w.get(t, w.head, evPath+"?lang=en").Body.String(); !strings.Contains(page, "Kitabxana") || !strings.Contains(page, "21.11.2026 18:00") {
+		t.Errorf("the first change is not the one kept")
+	}
+}
