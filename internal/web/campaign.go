@@ -26,6 +26,7 @@ type CampaignStore interface {
 	CreateCampaignMaterial(ctx context.Context, a audit.Actor, m events.CampaignMaterial) (events.CampaignMaterial, error)
 	Showings(ctx context.Context, a audit.Actor, from, to time.Time) ([]events.Showing, error)
 	CreateShowing(ctx context.Context, a audit.Actor, s events.Showing) (events.Showing, error)
+	UpdateShowing(ctx context.Context, a audit.Actor, s events.Showing) (events.Showing, error)
 	AddFigure(ctx context.Context, a audit.Actor, f events.Figure) (events.Figure, error)
 	Figures(ctx context.Context, a audit.Actor, from, to time.Time) ([]events.Figure, error)
 	CampaignReach(ctx context.Context, a audit.Actor, from, to time.Time, district string) (storage.Reach, error)
@@ -37,6 +38,7 @@ func (w *Web) campaignRoutes() []route {
 		{"GET /campaign", w.signedIn(w.campaignHome)},
 		{"POST /campaign/materials", w.signedIn(w.campaignAddMaterial)},
 		{"POST /campaign/showings", w.signedIn(w.campaignAddShowing)},
+		{"POST /campaign/showings/{id}", w.signedIn(w.campaignSaveShowing)},
 		{"GET /campaign/reach", w.signedIn(w.campaignReach)},
 		{"POST /campaign/figures", w.signedIn(w.campaignAddFigure)},
 	}
@@ -193,6 +195,57 @@ func (w *Web) campaignAddShowing(rw http.ResponseWriter, r *http.Request) error 
 		err = apperr.Validation(fields...)
 	} else {
 		_, err = w.store.CreateShowing(r.Context(), a, s)
+	}
+	if err != nil {
+		if ferr := f.fail(w.page(r, "", nil), err); ferr != nil {
+			return ferr
+		}
+		return w.renderCampaign(rw, r, statusOf(err), f)
+	}
+	http.Redirect(rw, r, "/campaign#showings", http.StatusSeeOther)
+	return nil
+}
+
+// campaignSaveShowing corrects a showing's counts and who showed it, with
+// the version it was read at.
+func (w *Web) campaignSaveShowing(rw http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	a := authn.ActorFrom(r)
+	f := readForm(r, fmt.Sprintf("showing-%d", id), "pupils", "parents", "shown_by", "version")
+	from, to := events.SchoolYear(w.store.Now())
+	ss, err := w.store.Showings(r.Context(), a, from, to)
+	if err != nil {
+		return err
+	}
+	var s *events.Showing
+	for i := range ss {
+		if ss[i].ID == id {
+			s = &ss[i]
+		}
+	}
+	if s == nil {
+		return apperr.New(apperr.NotFound, "error.not_found")
+	}
+	var fields []apperr.FieldError
+	for _, p := range []struct {
+		name string
+		dst  *int
+	}{{"pupils", &s.Pupils}, {"parents", &s.Parents}} {
+		n, err := strconv.Atoi(f.V(p.name))
+		if err != nil {
+			fields = append(fields, apperr.Field(p.name, "events.error.number"))
+		}
+		*p.dst = n
+	}
+	s.ShownBy = f.V("shown_by")
+	s.Version, _ = strconv.Atoi(f.V("version"))
+	if len(fields) > 0 {
+		err = apperr.Validation(fields...)
+	} else {
+		_, err = w.store.UpdateShowing(r.Context(), a, *s)
 	}
 	if err != nil {
 		if ferr := f.fail(w.page(r, "", nil), err); ferr != nil {

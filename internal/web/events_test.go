@@ -373,3 +373,30 @@ func TestEventRescheduleStale(t *testing.T) {
 		t.Errorf("the first change is not the one kept")
 	}
 }
+
+// A school records a showing and corrects its counts with the version it
+// read; a second correction on the same version is refused.
+func TestShowingCorrection(t *testing.T) {
+	w := newEventsWorld(t)
+	ctx := context.Background()
+	city := audit.Actor{Principal: must(w.db.PrincipalForUser(ctx, 2))}
+	m, err := w.db.CreateCampaignMaterial(ctx, city, events.CampaignMaterial{Kind: "video", Title: "Çarx", Languages: []string{"az"},
+		Audience: "parents", ExternalURL: "https://video.example.az/1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := w.post(t, w.head, "/campaign/showings", url.Values{"material": {fmt.Sprint(m.ID)}, "shown_at": {"2026-11-20T10:00"},
+		"classes": {"7A"}, "pupils": {"20"}, "parents": {"0"}, "shown_by": {"Psixoloq"}})
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("showing: %d\n%s", rec.Code, rec.Body)
+	}
+	if rec := w.post(t, w.head, "/campaign/showings/1", url.Values{"version": {"1"}, "pupils": {"22"}, "parents": {"3"}, "shown_by": {"Psixoloq"}}); rec.Code != http.StatusSeeOther {
+		t.Fatalf("correction: %d\n%s", rec.Code, rec.Body)
+	}
+	if rec := w.post(t, w.head, "/campaign/showings/1?lang=en", url.Values{"version": {"1"}, "pupils": {"25"}, "parents": {"3"}, "shown_by": {"Psixoloq"}}); rec.Code != http.StatusConflict {
+		t.Fatalf("a stale correction: %d", rec.Code)
+	}
+	if page := w.get(t, w.head, "/campaign?lang=en").Body.String(); !strings.Contains(page, "<td>22</td><td>3</td>") {
+		t.Errorf("the correction is not shown")
+	}
+}
