@@ -194,6 +194,7 @@ type eventJSON struct {
 	SchoolName    string             `json:"school_name"`
 	District      string             `json:"district"`
 	TopicIDs      []int64            `json:"topic_ids"`
+	FileIDs       []int64            `json:"file_ids"`
 	StartsAt      string             `json:"starts_at"`
 	Place         string             `json:"place"`
 	WholeSchool   bool               `json:"whole_school"`
@@ -226,6 +227,10 @@ func toEventJSON(e events.Event) eventJSON {
 		Attended: e.Attended, Version: e.Version}
 	if j.TopicIDs == nil {
 		j.TopicIDs = []int64{}
+	}
+	j.FileIDs = e.FileIDs
+	if j.FileIDs == nil {
+		j.FileIDs = []int64{}
 	}
 	if j.Classes == nil {
 		j.Classes = []string{}
@@ -279,6 +284,7 @@ func (a *API) listEvents(w http.ResponseWriter, r *http.Request) error {
 type eventInput struct {
 	School      string             `json:"school"`
 	TopicIDs    []int64            `json:"topic_ids"`
+	FileIDs     []int64            `json:"file_ids"`
 	StartsAt    string             `json:"starts_at"`
 	Place       string             `json:"place"`
 	WholeSchool bool               `json:"whole_school"`
@@ -290,7 +296,7 @@ type eventInput struct {
 }
 
 func (a *API) eventFrom(ctx context.Context, act audit.Actor, in eventInput) (events.Event, error) {
-	e := events.Event{TopicIDs: in.TopicIDs, Place: in.Place, WholeSchool: in.WholeSchool, SpeakerKind: in.SpeakerKind,
+	e := events.Event{TopicIDs: in.TopicIDs, FileIDs: in.FileIDs, Place: in.Place, WholeSchool: in.WholeSchool, SpeakerKind: in.SpeakerKind,
 		SpeakerBody: in.SpeakerBody, SpeakerName: in.SpeakerName, Status: in.Status}
 	t, err := parseTime("starts_at", in.StartsAt)
 	if err != nil {
@@ -373,6 +379,9 @@ func (a *API) updateEvent(w http.ResponseWriter, r *http.Request) error {
 	}
 	if e.Status == "" {
 		e.Status = cur.Status
+	}
+	if in.FileIDs == nil {
+		e.FileIDs = cur.FileIDs
 	}
 	e.ID, e.Version, e.HeadCount, e.Notes, e.MaterialsUsed = id, version, cur.HeadCount, cur.Notes, cur.MaterialsUsed
 	if e, err = a.store.UpdateParentEvent(r.Context(), act, e); err != nil {

@@ -166,6 +166,8 @@ type Event struct {
 	District    string
 	TopicIDs    []int64
 	Topics      []Topic
+	FileIDs     []int64    // the materials chosen for it
+	Files       []Material // (read) those materials
 	StartsAt    time.Time
 	Place       string
 	WholeSchool bool

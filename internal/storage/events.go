@@ -339,6 +339,10 @@ func eventTopics(ctx context.Context, c conn, es []events.Event) error {
 		}
 		at[eid] = append(at[eid], t)
 	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
 	for i := range es {
 		es[i].Topics = at[es[i].ID]
 		es[i].TopicIDs = nil
@@ -346,7 +350,34 @@ func eventTopics(ctx context.Context, c conn, es []events.Event) error {
 			es[i].TopicIDs = append(es[i].TopicIDs, t.ID)
 		}
 	}
-	return rows.Err()
+	files, err := eventFiles(ctx, c, `id IN (SELECT file_id FROM parent_event_files WHERE event_id IN (`+strings.Join(ids, ",")+`))`)
+	if err != nil {
+		return err
+	}
+	frows, err := c.query(ctx, `SELECT event_id, file_id FROM parent_event_files WHERE event_id IN (`+strings.Join(ids, ",")+`) ORDER BY file_id`)
+	if err != nil {
+		return err
+	}
+	defer frows.Close()
+	byID := map[int64]events.Material{}
+	for _, f := range files {
+		byID[f.ID] = f
+	}
+	pos := map[int64]int{}
+	for i, e := range es {
+		pos[e.ID] = i
+		es[i].FileIDs, es[i].Files = nil, nil
+	}
+	for frows.Next() {
+		var eid, fid int64
+		if err := frows.Scan(&eid, &fid); err != nil {
+			return err
+		}
+		i := pos[eid]
+		es[i].FileIDs = append(es[i].FileIDs, fid)
+		es[i].Files = append(es[i].Files, byID[fid])
+	}
+	return frows.Err()
 }
 
 // EventQuery selects events for a calendar.
@@ -499,6 +530,8 @@ func normalizeEvent(e *events.Event) {
 	e.Notes, e.MaterialsUsed = strings.TrimSpace(e.Notes), strings.TrimSpace(e.MaterialsUsed)
 	slices.Sort(e.TopicIDs)
 	e.TopicIDs = slices.Compact(e.TopicIDs)
+	slices.Sort(e.FileIDs)
+	e.FileIDs = slices.Compact(e.FileIDs)
 	if e.WholeSchool {
 		e.Classes = nil
 	}
@@ -517,6 +550,27 @@ func checkTopics(ctx context.Context, c conn, ids []int64, allowInactive []int64
 			return apperr.Validation(apperr.Field("topics", "events.error.topic_unknown"))
 		}
 		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setEventFiles replaces an event's chosen materials, refusing a file that
+// does not exist.
+func setEventFiles(ctx context.Context, c conn, eventID int64, ids []int64) error {
+	if _, err := c.exec(ctx, `DELETE FROM parent_event_files WHERE event_id = ?`, eventID); err != nil {
+		return err
+	}
+	for _, f := range ids {
+		var n int
+		if err := c.queryRow(ctx, `SELECT COUNT(*) FROM event_files WHERE id = ?`, f).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return apperr.Validation(apperr.Field("files", "events.error.file_unknown"))
+		}
+		if _, err := c.exec(ctx, `INSERT INTO parent_event_files (event_id, file_id) VALUES (?, ?)`, eventID, f); err != nil {
 			return err
 		}
 	}
@@ -569,6 +623,9 @@ func (db *DB) CreateParentEvent(ctx context.Context, a audit.Actor, e events.Eve
 		if err := setEventTopics(ctx, c, e.ID, e.TopicIDs); err != nil {
 			return err
 		}
+		if err := setEventFiles(ctx, c, e.ID, e.FileIDs); err != nil {
+			return err
+		}
 		e.Version = 1
 		return appendAudit(ctx, c, a.Event("events.event_create", "parent_event", e.ID))
 	})
@@ -611,6 +668,9 @@ func (db *DB) UpdateParentEvent(ctx context.Context, a audit.Actor, e events.Eve
 			return Stale(cur.Version, nil)
 		}
 		if err := setEventTopics(ctx, c, e.ID, e.TopicIDs); err != nil {
+			return err
+		}
+		if err := setEventFiles(ctx, c, e.ID, e.FileIDs); err != nil {
 			return err
 		}
 		e.Version++

@@ -44,6 +44,17 @@ func TestParentEvents(t *testing.T) {
 			starts := f.clock.t.Add(-24 * time.Hour)
 			plan := events.Event{TopicIDs: []int64{topics[6].ID, topics[5].ID}, StartsAt: starts, Place: "Akt zalı",
 				Classes: []string{"5A", "7"}, SpeakerKind: events.Invited, SpeakerBody: "police", SpeakerName: "Polis nümayəndəsi"}
+			leaflet, err := db.AddEventFile(ctx, city, storage.FileOwner{TopicID: topics[6].ID}, events.Material{Name: "bullinq.pdf",
+				ContentType: "application/pdf", Size: 10, SHA256: "00", BlobKey: "abcd0002"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			unknownFile := plan
+			unknownFile.FileIDs = []int64{leaflet.ID + 100}
+			if _, err := db.CreateParentEvent(ctx, head, unknownFile); apperr.CodeOf(err) != apperr.Invalid {
+				t.Fatalf("a material that does not exist: %v", err)
+			}
+			plan.FileIDs = []int64{leaflet.ID}
 			if _, err := db.CreateParentEvent(ctx, head, events.Event{StartsAt: starts}); apperr.CodeOf(err) != apperr.Invalid {
 				t.Fatalf("an empty plan: %v", err)
 			}
@@ -102,7 +113,8 @@ func TestParentEvents(t *testing.T) {
 				t.Fatalf("a teacher reads a pupil outside their class: %+v %v", got, err)
 			}
 			rec, err := db.ParentEvent(ctx, head, ev.ID)
-			if err != nil || len(rec.Attendees) != 1 || rec.Attendees[0].ChildID != own || !rec.CanWrite {
+			if err != nil || len(rec.Attendees) != 1 || rec.Attendees[0].ChildID != own || !rec.CanWrite ||
+				len(rec.Files) != 1 || rec.Files[0].Name != "bullinq.pdf" {
 				t.Fatalf("the event's record: %+v %v", rec, err)
 			}
 			ae, err := db.AuditEvents(ctx, storage.AuditFilter{ChildID: own})

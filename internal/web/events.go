@@ -179,7 +179,9 @@ func canPlanEvents(p access.Principal) bool {
 type eventFormData struct {
 	Form     *form
 	Topics   []events.Topic
+	Campaign []events.CampaignMaterial // the library's items with a file
 	Chosen   []int64
+	Files    []int64 // materials chosen
 	Kinds    []events.SpeakerKind
 	Bodies   []events.Body
 	AtSchool bool // the planner is a school: no school field
@@ -188,10 +190,10 @@ type eventFormData struct {
 func (d eventFormData) submitted() *form { return d.Form }
 
 func (w *Web) eventNew(rw http.ResponseWriter, r *http.Request) error {
-	return w.renderEventForm(rw, r, http.StatusOK, nil, nil)
+	return w.renderEventForm(rw, r, http.StatusOK, nil, nil, nil)
 }
 
-func (w *Web) renderEventForm(rw http.ResponseWriter, r *http.Request, status int, f *form, chosen []int64) error {
+func (w *Web) renderEventForm(rw http.ResponseWriter, r *http.Request, status int, f *form, chosen, files []int64) error {
 	a := authn.ActorFrom(r)
 	if !canPlanEvents(a.Principal) {
 		return apperr.New(apperr.NotFound, "error.page_not_found")
@@ -205,8 +207,17 @@ func (w *Web) renderEventForm(rw http.ResponseWriter, r *http.Request, status in
 			chosen = []int64{id}
 		}
 	}
-	d := eventFormData{Form: f, Topics: ts, Chosen: chosen, Kinds: events.SpeakerKinds(), Bodies: events.Bodies(),
+	d := eventFormData{Form: f, Topics: ts, Chosen: chosen, Files: files, Kinds: events.SpeakerKinds(), Bodies: events.Bodies(),
 		AtSchool: a.OrgType == org.School}
+	ms, err := w.store.CampaignMaterials(r.Context(), a)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if m.File != nil {
+			d.Campaign = append(d.Campaign, m)
+		}
+	}
 	return w.render(rw, status, "events_form", w.page(r, "events.plan.title", d))
 }
 
@@ -224,8 +235,8 @@ func formIDs(r *http.Request, name string) []int64 {
 func (w *Web) eventCreate(rw http.ResponseWriter, r *http.Request) error {
 	f := readForm(r, "plan", "starts_at", "place", "whole_school", "classes", "speaker_kind", "speaker_body", "speaker_name", "school")
 	a := authn.ActorFrom(r)
-	topics := formIDs(r, "topics")
-	e := events.Event{TopicIDs: topics, Place: f.V("place"), WholeSchool: f.V("whole_school") == "1",
+	topics, files := formIDs(r, "topics"), formIDs(r, "files")
+	e := events.Event{TopicIDs: topics, FileIDs: files, Place: f.V("place"), WholeSchool: f.V("whole_school") == "1",
 		SpeakerKind: events.SpeakerKind(f.V("speaker_kind")), SpeakerBody: events.Body(f.V("speaker_body")), SpeakerName: f.V("speaker_name")}
 	var fields []apperr.FieldError
 	if t, ok := parseLocal(f.V("starts_at")); ok {
@@ -259,7 +270,7 @@ func (w *Web) eventCreate(rw http.ResponseWriter, r *http.Request) error {
 		if ferr := f.fail(w.page(r, "", nil), err); ferr != nil {
 			return ferr
 		}
-		return w.renderEventForm(rw, r, statusOf(err), f, topics)
+		return w.renderEventForm(rw, r, statusOf(err), f, topics, files)
 	}
 	http.Redirect(rw, r, fmt.Sprintf("/events/%d", e.ID), http.StatusSeeOther)
 	return nil

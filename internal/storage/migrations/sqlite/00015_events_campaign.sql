@@ -63,6 +63,13 @@ CREATE TABLE parent_event_topics (
 );
 CREATE INDEX parent_event_topics_topic ON parent_event_topics (topic_id);
 
+-- The materials chosen for an event: a topic's or a campaign material's files.
+CREATE TABLE parent_event_files (
+    event_id  INTEGER NOT NULL REFERENCES parent_events (id) ON DELETE CASCADE,
+    file_id   INTEGER NOT NULL REFERENCES event_files (id),
+    PRIMARY KEY (event_id, file_id)
+);
+
 -- Which pupils' parents came: per child, so that the register and the
 -- recovery plans can show whether the parents of pupils at risk attend.
 CREATE TABLE parent_event_attendance (
@@ -152,6 +159,7 @@ DROP TABLE campaign_showings;
 DROP TABLE campaign_materials;
 DROP TABLE event_feedback;
 DROP TABLE parent_event_attendance;
+DROP TABLE parent_event_files;
 DROP TABLE parent_event_topics;
 DROP TABLE parent_events;
 DROP TABLE event_files;
