@@ -24,6 +24,7 @@ import (
 type CampaignStore interface {
 	CampaignMaterials(ctx context.Context, a audit.Actor) ([]events.CampaignMaterial, error)
 	CreateCampaignMaterial(ctx context.Context, a audit.Actor, m events.CampaignMaterial) (events.CampaignMaterial, error)
+	UpdateCampaignMaterial(ctx context.Context, a audit.Actor, m events.CampaignMaterial) (events.CampaignMaterial, error)
 	Showings(ctx context.Context, a audit.Actor, from, to time.Time) ([]events.Showing, error)
 	CreateShowing(ctx context.Context, a audit.Actor, s events.Showing) (events.Showing, error)
 	UpdateShowing(ctx context.Context, a audit.Actor, s events.Showing) (events.Showing, error)
@@ -37,6 +38,8 @@ func (w *Web) campaignRoutes() []route {
 	return []route{
 		{"GET /campaign", w.signedIn(w.campaignHome)},
 		{"POST /campaign/materials", w.signedIn(w.campaignAddMaterial)},
+		{"POST /campaign/materials/{id}/save", w.signedIn(w.campaignSaveMaterial)},
+		{"POST /campaign/materials/{id}/file", w.signedIn(w.campaignMaterialFile)},
 		{"POST /campaign/showings", w.signedIn(w.campaignAddShowing)},
 		{"POST /campaign/showings/{id}", w.signedIn(w.campaignSaveShowing)},
 		{"GET /campaign/reach", w.signedIn(w.campaignReach)},
@@ -144,6 +147,50 @@ func (w *Web) campaignAddMaterial(rw http.ResponseWriter, r *http.Request) error
 		return err
 	}()
 	if err != nil {
+		if ferr := f.fail(w.page(r, "", nil), err); ferr != nil {
+			return ferr
+		}
+		return w.renderCampaign(rw, r, statusOf(err), f)
+	}
+	http.Redirect(rw, r, "/campaign#library", http.StatusSeeOther)
+	return nil
+}
+
+// campaignSaveMaterial changes an item of the library (a new edition, a
+// link, its languages), with the version it was read at.
+func (w *Web) campaignSaveMaterial(rw http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	f := readForm(r, fmt.Sprintf("material-%d", id), "kind", "title", "edition", "audience", "external_url", "version")
+	m := events.CampaignMaterial{ID: id, Kind: events.Kind(f.V("kind")), Title: f.V("title"), Edition: f.V("edition"),
+		Audience: events.Audience(f.V("audience")), ExternalURL: f.V("external_url"), Languages: r.PostForm["languages"]}
+	m.Version, _ = strconv.Atoi(f.V("version"))
+	if _, err := w.store.UpdateCampaignMaterial(r.Context(), authn.ActorFrom(r), m); err != nil {
+		if ferr := f.fail(w.page(r, "", nil), err); ferr != nil {
+			return ferr
+		}
+		return w.renderCampaign(rw, r, statusOf(err), f)
+	}
+	http.Redirect(rw, r, "/campaign#library", http.StatusSeeOther)
+	return nil
+}
+
+// campaignMaterialFile adds a file to an item of the library; a wrong type
+// or size is refused on the field and nothing is stored.
+func (w *Web) campaignMaterialFile(rw http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	a := authn.ActorFrom(r)
+	hdr, data, err := api.ReadUpload(rw, r)
+	if err == nil {
+		_, err = api.StoreEventFile(r.Context(), w.vault, w.store, a, storage.FileOwner{CampaignID: id}, hdr.Filename, data)
+	}
+	if err != nil {
+		f := &form{Name: fmt.Sprintf("material-%d", id), Values: map[string]string{}}
 		if ferr := f.fail(w.page(r, "", nil), err); ferr != nil {
 			return ferr
 		}

@@ -400,3 +400,32 @@ func TestShowingCorrection(t *testing.T) {
 		t.Errorf("the correction is not shown")
 	}
 }
+
+// The city gives a library item a new edition with the version it read;
+// a stale edit is refused.
+func TestMaterialEdit(t *testing.T) {
+	w := newEventsWorld(t)
+	ctx := context.Background()
+	city := audit.Actor{Principal: must(w.db.PrincipalForUser(ctx, 2))}
+	m, err := w.db.CreateCampaignMaterial(ctx, city, events.CampaignMaterial{Kind: "poster", Title: "Plakat", Languages: []string{"az"},
+		Edition: "v1", Audience: "children", ExternalURL: "https://edu.example.az/p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit := url.Values{"version": {"1"}, "kind": {"poster"}, "audience": {"children"}, "title": {"Plakat"}, "edition": {"v2"},
+		"external_url": {"https://edu.example.az/p2"}, "languages": {"az", "ru"}}
+	if rec := w.post(t, w.city, fmt.Sprintf("/campaign/materials/%d/save", m.ID), edit); rec.Code != http.StatusSeeOther {
+		t.Fatalf("edit: %d\n%s", rec.Code, rec.Body)
+	}
+	edit.Set("edition", "v3")
+	if rec := w.post(t, w.city, fmt.Sprintf("/campaign/materials/%d/save?lang=en", m.ID), edit); rec.Code != http.StatusConflict {
+		t.Fatalf("a stale edit: %d", rec.Code)
+	}
+	if rec := w.post(t, w.head, fmt.Sprintf("/campaign/materials/%d/save", m.ID), edit); rec.Code != http.StatusForbidden {
+		t.Fatalf("a school edits the library: %d", rec.Code)
+	}
+	page := w.get(t, w.head, "/campaign?lang=en").Body.String()
+	if !strings.Contains(page, "<td>v2</td>") || !strings.Contains(page, "az, ru") {
+		t.Errorf("the new edition is not shown")
+	}
+}
