@@ -70,6 +70,22 @@ func TestParentEvents(t *testing.T) {
 			if ev.SchoolID != head.OrgID || len(ev.FeedbackCode) != 10 || ev.Status != events.Planned {
 				t.Fatalf("created %+v", ev)
 			}
+			// A district plans for its own schools only; the Public Council plans nothing.
+			school := func(code string) int64 {
+				o, err := db.OrgByCode(ctx, code)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return o.ID
+			}
+			inDistrict, elsewhere := plan, plan
+			inDistrict.SchoolID, elsewhere.SchoolID = school("BAK-06-002"), school("BAK-07-001")
+			if _, err := db.CreateParentEvent(ctx, u["district_specialist"], elsewhere); apperr.CodeOf(err) != apperr.Forbidden {
+				t.Fatalf("a district plans for another district's school: %v", err)
+			}
+			if _, err := db.CreateParentEvent(ctx, public, inDistrict); apperr.CodeOf(err) != apperr.Forbidden {
+				t.Fatalf("the Public Council plans an event: %v", err)
+			}
 			if _, err := db.CreateParentEvent(ctx, u["teacher"], plan); apperr.CodeOf(err) != apperr.Forbidden {
 				t.Fatalf("a teacher plans an event: %v", err)
 			}
