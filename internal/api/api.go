@@ -57,6 +57,7 @@ type Store interface {
 	WorkgroupStore
 	ReferralStore
 	RosterStore
+	EventsStore
 }
 
 // API serves /api/v1.
@@ -119,6 +120,8 @@ func (a *API) Routes() []Route {
 	rs = append(rs, a.workgroupRoutes()...)
 	rs = append(rs, a.referralRoutes()...)
 	rs = append(rs, a.rosterRoutes()...)
+	rs = append(rs, a.eventRoutes()...)
+	rs = append(rs, a.campaignRoutes()...)
 	return rs
 }
 

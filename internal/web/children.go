@@ -44,6 +44,7 @@ type Store interface {
 	WorkgroupStore
 	ReferralStore
 	RosterStore
+	EventsStore
 }
 
 func (w *Web) childRoutes() []route {
@@ -268,6 +269,8 @@ type childPageData struct {
 	ID         int64
 	Error      string
 	Reason     string
+	// ParentEvents are the awareness events the child's parent attended.
+	ParentEvents []storage.ChildEventAttendance
 }
 
 func (w *Web) childPage(rw http.ResponseWriter, r *http.Request) error {
@@ -284,7 +287,7 @@ func (w *Web) childPage(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return w.render(rw, http.StatusOK, "child", w.page(r, "child.title", childPageData{Rec: rec, ID: id,
-		Full: rec.Decision.View >= access.ViewShared}))
+		Full: rec.Decision.View >= access.ViewShared, ParentEvents: w.childEvents(r.Context(), a, id)}))
 }
 
 func (w *Web) childBreakGlass(rw http.ResponseWriter, r *http.Request) error {
