@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"dayaq/internal/access"
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
+	"dayaq/internal/escalate"
 	"dayaq/internal/screening"
 )
 
@@ -600,4 +602,31 @@ func (db *DB) RegisterHistory(ctx context.Context, a audit.Actor, id int64) (hs 
 		return appendAudit(ctx, c, ev)
 	})
 	return hs, err
+}
+
+// RegisterReviewsDue is the escalation provider of the register: every
+// active entry whose review falls due before before, its responsible
+// person assigned and the pupil's school answering for it.
+func (db *DB) RegisterReviewsDue(ctx context.Context, before time.Time) (items []escalate.Item, err error) {
+	defer apperr.Wrap(&err, "storage.RegisterReviewsDue")
+	rows, err := db.reader().query(ctx, `SELECT id, COALESCE(responsible_user_id, 0), school_id, child_id, updated_at, next_review_due
+		FROM register_entries WHERE status = 'active' AND next_review_due IS NOT NULL AND next_review_due < ?
+		ORDER BY next_review_due, id LIMIT 5000`, before.UTC())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		it := escalate.Item{SubjectKind: "register_review", What: "escalate.what.register_review"}
+		if err := rows.Scan(&it.SubjectID, &it.Assignee, &it.OrgID, &it.ChildID, &it.Start, &it.Due); err != nil {
+			return nil, err
+		}
+		it.Start, it.Due = it.Start.UTC(), it.Due.UTC()
+		if !it.Start.Before(it.Due) {
+			it.Start = it.Due.Add(-24 * time.Hour)
+		}
+		it.Link = "/screening/register/" + strconv.FormatInt(it.SubjectID, 10)
+		items = append(items, it)
+	}
+	return items, rows.Err()
 }
