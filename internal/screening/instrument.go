@@ -329,7 +329,7 @@ type ImpactAnswers struct {
 type Answers struct {
 	Informant Informant         `json:"informant"`
 	Age       int               `json:"age"`
-	Values    map[string]int    `json:"answers"`
+	Values    Values            `json:"answers"`
 	Details   map[string]Detail `json:"details,omitempty"`
 	Impact    *ImpactAnswers    `json:"impact,omitempty"`
 }
@@ -609,6 +609,27 @@ func (ia ImpactAnswers) MarshalJSON() ([]byte, error) {
 		m[k] = v
 	}
 	return json.Marshal(m)
+}
+
+// Values are the raw answers by item code.
+type Values map[string]int
+
+// UnmarshalJSON reads the answers, naming the item whose value is not a
+// whole number.
+func (v *Values) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return &FieldError{Field: "answers", Err: err}
+	}
+	*v = make(Values, len(raw))
+	for k, r := range raw {
+		var n int
+		if err := json.Unmarshal(r, &n); err != nil {
+			return &FieldError{Field: "answers." + k, Err: err}
+		}
+		(*v)[k] = n
+	}
+	return nil
 }
 
 // FieldError is a JSON value of the wrong type, with the field it was in.
