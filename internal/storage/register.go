@@ -630,3 +630,31 @@ func (db *DB) RegisterReviewsDue(ctx context.Context, before time.Time) (items [
 	}
 	return items, rows.Err()
 }
+
+// StaffMember is a user of a school, for choosing a responsible person.
+type StaffMember struct {
+	ID   int64
+	Name string
+}
+
+// SchoolStaff lists the active users of school schoolID, for those who may
+// decide on its register entries.
+func (db *DB) SchoolStaff(ctx context.Context, a audit.Actor, schoolID int64) (ss []StaffMember, err error) {
+	defer apperr.Wrap(&err, "storage.SchoolStaff(%d)", schoolID)
+	if !access.CanDecideRegister(a.Principal, schoolID) {
+		return nil, apperr.New(apperr.Forbidden, "screening.error.not_decider")
+	}
+	rows, err := db.reader().query(ctx, `SELECT id, name FROM users WHERE org_id = ? AND NOT disabled ORDER BY name, id LIMIT 500`, schoolID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s StaffMember
+		if err := rows.Scan(&s.ID, &s.Name); err != nil {
+			return nil, err
+		}
+		ss = append(ss, s)
+	}
+	return ss, rows.Err()
+}
