@@ -13,6 +13,7 @@ import (
 	"dayaq/internal/access"
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
+	"dayaq/internal/calendar"
 	"dayaq/internal/escalate"
 	"dayaq/internal/screening"
 )
@@ -424,7 +425,7 @@ func (db *DB) ConfirmRegister(ctx context.Context, a audit.Actor, d RegisterDeci
 	}
 	if d.FirstReview.IsZero() {
 		fs = append(fs, apperr.Field("first_review", "error.required"))
-	} else if d.FirstReview.Before(db.Now().Truncate(24 * time.Hour)) {
+	} else if now := db.Now().In(calendar.Baku()); d.FirstReview.Before(time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, calendar.Baku())) {
 		fs = append(fs, apperr.Field("first_review", "screening.error.review_past"))
 	}
 	if len(fs) > 0 {

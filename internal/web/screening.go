@@ -247,6 +247,7 @@ type gridData struct {
 	Class      string
 	Rows       []gridRow
 	Alert      string
+	Problems   []string // "pupil — item: what is wrong", for the alert
 	Saved      bool
 	CSRF       string
 }
@@ -391,6 +392,11 @@ func buildRows(p Page, d *gridData, v storage.RoundView, typed map[string]string
 				row.Extra = append(row.Extra, gridCell{Name: gridName(pu.ChildID, "impact."+c), Value: v,
 					Label: pu.Name + " — " + p.L.T("screening.impact."+c), Error: errs[gridName(pu.ChildID, "impact."+c)],
 					Kind: "number", Head: p.L.T("screening.impact." + c)})
+			}
+		}
+		for _, c := range append(slices.Clone(row.Cells), row.Extra...) {
+			if c.Error != "" {
+				d.Problems = append(d.Problems, c.Label+": "+c.Error)
 			}
 		}
 		d.Rows = append(d.Rows, row)
