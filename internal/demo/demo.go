@@ -9,8 +9,8 @@
 package demo
 
 import (
-	"errors"
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"math/bits"
