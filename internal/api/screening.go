@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"dayaq/internal/apperr"
@@ -326,7 +328,16 @@ func (a *API) getRound(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v, err := a.store.RoundFor(r.Context(), act, id, -1, "")
+	grade, section := -1, ""
+	if c := r.URL.Query().Get("class"); c != "" {
+		g, s, ok := strings.Cut(c, "-")
+		n, err := strconv.Atoi(g)
+		if !ok || err != nil || n < 0 || n > 12 || s == "" {
+			return apperr.Validation(apperr.Field("class", "screening.error.class"))
+		}
+		grade, section = n, strings.ToUpper(s)
+	}
+	v, err := a.store.RoundFor(r.Context(), act, id, grade, section)
 	if err != nil {
 		return err
 	}

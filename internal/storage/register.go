@@ -303,9 +303,20 @@ func proposeRegister(ctx context.Context, db *DB, c conn, a audit.Actor, n NewPr
 	if schoolID == 0 {
 		return RegisterEntry{}, apperr.Validation(apperr.Field("child_id", "screening.error.no_school"))
 	}
+	e, ev, err := writeProposal(ctx, c, a, n, schoolID)
+	if err != nil {
+		return e, err
+	}
+	return e, appendAudit(ctx, c, ev)
+}
+
+// writeProposal writes a proposal whose access has been checked and
+// returns the audit event to append.
+func writeProposal(ctx context.Context, c conn, a audit.Actor, n NewProposal, schoolID int64) (RegisterEntry, audit.Event, error) {
+	var none audit.Event
 	factors, err := json.Marshal(n.Factors)
 	if err != nil {
-		return RegisterEntry{}, err
+		return RegisterEntry{}, none, err
 	}
 	var id int64
 	var level screening.Level
@@ -316,35 +327,35 @@ func proposeRegister(ctx context.Context, db *DB, c conn, a audit.Actor, n NewPr
 			proposed_by, created_at, updated_at) VALUES (?, ?, ?, 'proposed', ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			n.ChildID, schoolID, n.Level, n.Source, n.SourceID, string(factors), strings.TrimSpace(n.Note), nullInt(a.UserID),
 			c.now, c.now).Scan(&id); err != nil {
-			return RegisterEntry{}, err
+			return RegisterEntry{}, none, err
 		}
 		e := RegisterEntry{ID: id, Status: screening.Proposed, Level: n.Level}
 		if err := addRegisterHistory(ctx, c, a, e, "proposed", "", string(n.Source)); err != nil {
-			return RegisterEntry{}, err
+			return RegisterEntry{}, none, err
 		}
 	case err != nil:
-		return RegisterEntry{}, err
+		return RegisterEntry{}, none, err
 	case n.Level.Rank() > level.Rank():
 		if _, err := c.exec(ctx, `UPDATE register_entries SET level = ?, factors = ?, version = version + 1, updated_at = ? WHERE id = ?`,
 			n.Level, string(factors), c.now, id); err != nil {
-			return RegisterEntry{}, err
+			return RegisterEntry{}, none, err
 		}
-		e, err := loadRegisterRaw(ctx, c, id)
-		if err != nil {
-			return RegisterEntry{}, err
+		var st screening.Status
+		if err := c.queryRow(ctx, `SELECT status FROM register_entries WHERE id = ?`, id).Scan(&st); err != nil {
+			return RegisterEntry{}, none, err
 		}
-		if err := addRegisterHistory(ctx, c, a, e, "level_changed", e.Status, string(n.Source)); err != nil {
-			return RegisterEntry{}, err
+		if err := addRegisterHistory(ctx, c, a, RegisterEntry{ID: id, Status: st, Level: n.Level}, "level_changed", st, string(n.Source)); err != nil {
+			return RegisterEntry{}, none, err
 		}
 	}
 	e, err := loadRegisterRaw(ctx, c, id)
 	if err != nil {
-		return e, err
+		return e, none, err
 	}
 	ev := a.Event("register.propose", "register_entry", id)
 	ev.ChildID = n.ChildID
 	ev.Details = detailsJSON(map[string]any{"level": n.Level, "source": n.Source})
-	return e, appendAudit(ctx, c, ev)
+	return e, ev, nil
 }
 
 // loadRegisterRaw reads an entry without a policy, for a write that has

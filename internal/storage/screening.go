@@ -488,26 +488,26 @@ func (db *DB) RoundFor(ctx context.Context, a audit.Actor, id int64, grade int, 
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		if len(v.Pupils) > 0 {
-			ic := instrumentCache{}
-			sets, err := answerSets(ctx, c, ic, `a.round_id = ?`, id)
+		ids := make([]int64, len(v.Pupils))
+		for i, p := range v.Pupils {
+			ids[i] = p.ChildID
+		}
+		ic := instrumentCache{}
+		if err := forChunks(ids, func(_ []int64, marks string, args []any) error {
+			sets, err := answerSets(ctx, c, ic, `a.round_id = ? AND a.child_id IN (`+marks+`)`, append([]any{id}, args...)...)
 			if err != nil {
 				return err
 			}
 			for _, s := range sets {
-				if i, ok := idx[s.ChildID]; ok {
-					v.Pupils[i].Sets[s.InstrumentCode] = s
-				}
+				v.Pupils[idx[s.ChildID]].Sets[s.InstrumentCode] = s
 			}
-			risks, err := riskResults(ctx, c, `r.round_id = ?`, id)
-			if err != nil {
-				return err
-			}
+			risks, err := riskResults(ctx, c, `r.round_id = ? AND r.child_id IN (`+marks+`)`, append([]any{id}, args...)...)
 			for _, rr := range risks {
-				if i, ok := idx[rr.ChildID]; ok {
-					v.Pupils[i].Risk = &rr
-				}
+				v.Pupils[idx[rr.ChildID]].Risk = &rr
 			}
+			return err
+		}); err != nil {
+			return err
 		}
 		pos := map[string]int{}
 		for _, p := range v.Pupils {
@@ -680,33 +680,77 @@ func saveAnswers(ctx context.Context, db *DB, c conn, a audit.Actor, roundID int
 	if len(fs) > 0 {
 		return nil, apperr.Validation(fs...)
 	}
+	// What the same informants entered before for these pupils is
+	// replaced; the rest is inserted many rows a statement.
+	type key struct {
+		child            int64
+		instrument, from string
+	}
+	existing := map[key]bool{}
+	if err := forChunks(ids, func(part []int64, marks string, args []any) error {
+		rows, err := c.query(ctx, `SELECT child_id, instrument_code, informant FROM screening_answers WHERE round_id = ? AND child_id IN (`+marks+`)`,
+			append([]any{roundID}, args...)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k key
+			if err := rows.Scan(&k.child, &k.instrument, &k.from); err != nil {
+				return err
+			}
+			existing[k] = true
+		}
+		return rows.Err()
+	}); err != nil {
+		return nil, err
+	}
+	var fresh []BulkAnswerSet
 	for _, s := range sets {
 		in, _ := ic.get(ctx, c, s.Instrument, 0)
 		js, err := json.Marshal(s.Answers)
 		if err != nil {
 			return nil, err
 		}
-		res, err := c.exec(ctx, `UPDATE screening_answers SET instrument_version = ?, age = ?, answers = ?, entered_by = ?, version = version + 1,
-			updated_at = ? WHERE round_id = ? AND child_id = ? AND instrument_code = ? AND informant = ?`,
-			in.Version, s.Answers.Age, string(js), nullInt(a.UserID), c.now, roundID, s.ChildID, s.Instrument, s.Answers.Informant)
-		if err != nil {
-			return nil, err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			if _, err := c.exec(ctx, `INSERT INTO screening_answers (round_id, child_id, school_id, instrument_code, instrument_version, informant,
-				age, answers, entered_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				roundID, s.ChildID, r.SchoolID, s.Instrument, in.Version, s.Answers.Informant, s.Answers.Age, string(js), nullInt(a.UserID),
-				c.now, c.now); err != nil {
+		if existing[key{s.ChildID, s.Instrument, string(s.Answers.Informant)}] {
+			if _, err := c.exec(ctx, `UPDATE screening_answers SET instrument_version = ?, age = ?, answers = ?, entered_by = ?, version = version + 1,
+				updated_at = ? WHERE round_id = ? AND child_id = ? AND instrument_code = ? AND informant = ?`,
+				in.Version, s.Answers.Age, string(js), nullInt(a.UserID), c.now, roundID, s.ChildID, s.Instrument, s.Answers.Informant); err != nil {
 				return nil, err
 			}
+			continue
 		}
+		existing[key{s.ChildID, s.Instrument, string(s.Answers.Informant)}] = true
+		fresh = append(fresh, BulkAnswerSet{RoundID: roundID, ChildID: s.ChildID, SchoolID: r.SchoolID, Instrument: s.Instrument,
+			Version: in.Version, Informant: s.Answers.Informant, Answers: string(js), age: s.Answers.Age})
 	}
-	var out []Saved
-	for _, id := range ids {
-		stored, err := answerSets(ctx, c, ic, `a.round_id = ? AND a.child_id = ?`, roundID, id)
-		if err != nil {
+	for start := 0; start < len(fresh); start += bulkRows {
+		part := fresh[start:min(start+bulkRows, len(fresh))]
+		args := make([]any, 0, len(part)*11)
+		for _, s := range part {
+			args = append(args, s.RoundID, s.ChildID, s.SchoolID, s.Instrument, s.Version, s.Informant, s.age, s.Answers, nullInt(a.UserID), c.now, c.now)
+		}
+		if _, err := c.exec(ctx, `INSERT INTO screening_answers (round_id, child_id, school_id, instrument_code, instrument_version, informant,
+			age, answers, entered_by, created_at, updated_at) VALUES `+strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", len(part)), ", "),
+			args...); err != nil {
 			return nil, err
 		}
+	}
+	// Every pupil touched is assessed afresh from all their sets in the round.
+	bySet := map[int64][]AnswerSet{}
+	if err := forChunks(ids, func(part []int64, marks string, args []any) error {
+		stored, err := answerSets(ctx, c, ic, `a.round_id = ? AND a.child_id IN (`+marks+`)`, append([]any{roundID}, args...)...)
+		for _, s := range stored {
+			bySet[s.ChildID] = append(bySet[s.ChildID], s)
+		}
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	var out []Saved
+	var events []audit.Event
+	for _, id := range ids {
+		stored := bySet[id]
 		scored := make([]screening.Scored, 0, len(stored))
 		for _, s := range stored {
 			in, err := ic.get(ctx, c, s.InstrumentCode, s.InstrumentVersion)
@@ -727,21 +771,50 @@ func saveAnswers(ctx context.Context, db *DB, c conn, a audit.Actor, roundID int
 		}
 		e := a.Event("screening.answers_save", "screening_round", roundID)
 		e.ChildID = id
-		e.Details = detailsJSON(map[string]any{"sets": len(stored)})
-		if err := appendAudit(ctx, c, e); err != nil {
-			return nil, err
-		}
+		e.Details = detailsJSON(map[string]any{"sets": len(stored), "level": as.Level})
+		events = append(events, e)
 		if as.Level.Proposes() {
-			entry, err := proposeRegister(ctx, db, c, a, NewProposal{ChildID: id, Level: as.Level, Source: screening.FromScreening,
-				SourceID: sv.Risk.ID, Factors: as.Factors})
+			entry, ev, err := writeProposal(ctx, c, a, NewProposal{ChildID: id, Level: as.Level, Source: screening.FromScreening,
+				SourceID: sv.Risk.ID, Factors: as.Factors}, r.SchoolID)
 			if err != nil {
 				return nil, err
 			}
 			sv.Entry = &entry
+			events = append(events, ev)
 		}
 		out = append(out, sv)
 	}
+	// The audit events come last, the head read and written once (ADR 0015's
+	// batch head): on PostgreSQL its lock is held only for these statements.
+	ac := c
+	ac.head = &batchHead{}
+	for _, e := range events {
+		if err := appendAudit(ctx, ac, e); err != nil {
+			return nil, err
+		}
+	}
+	if ac.head.dirty {
+		if _, err := c.exec(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, ac.head.Seq, ac.head.Hash); err != nil {
+			return nil, fmt.Errorf("storage: audit head: %w", err)
+		}
+	}
 	return out, nil
+}
+
+// forChunks calls fn for ids in parts of at most 500, with the parts'
+// placeholders and arguments.
+func forChunks(ids []int64, fn func(part []int64, marks string, args []any) error) error {
+	for start := 0; start < len(ids); start += 500 {
+		part := ids[start:min(start+500, len(ids))]
+		args := make([]any, len(part))
+		for i, id := range part {
+			args[i] = id
+		}
+		if err := fn(part, strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", "), args); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // screeningPupil is a pupil with what the screening policy lets p do.

@@ -65,6 +65,14 @@ func TestScreeningRound(t *testing.T) {
 				t.Fatalf("saved %+v", saved)
 			}
 
+			// The pupil's events went into the chain with the head written once: it still verifies.
+			if _, bad, reason, err := db.VerifyAudit(ctx); err != nil || bad != 0 {
+				t.Fatalf("the audit chain breaks after saving answers: %d %s %v", bad, reason, err)
+			}
+			if evs, _ := db.AuditEvents(ctx, storage.AuditFilter{ChildID: kid, Action: "screening.answers_save"}); len(evs) != 1 {
+				t.Fatalf("answers_save events %d", len(evs))
+			}
+
 			tv, err := db.RoundFor(ctx, teacher, r.ID, -1, "")
 			if err != nil {
 				t.Fatal(err)
