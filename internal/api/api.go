@@ -58,6 +58,7 @@ type Store interface {
 	ReferralStore
 	RosterStore
 	EventsStore
+	ScreeningStore
 }
 
 // API serves /api/v1.
@@ -122,6 +123,7 @@ func (a *API) Routes() []Route {
 	rs = append(rs, a.rosterRoutes()...)
 	rs = append(rs, a.eventRoutes()...)
 	rs = append(rs, a.campaignRoutes()...)
+	rs = append(rs, a.screeningRoutes()...)
 	return rs
 }
 
