@@ -22,7 +22,9 @@ func fields(err error) []string {
 	return out
 }
 
-func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 10, 0, 0, 0, calendar.Baku()) }
+func day(y int, m time.Month, d int) time.Time {
+	return time.Date(y, m, d, 10, 0, 0, 0, calendar.Baku())
+}
 
 func TestGoalValidate(t *testing.T) {
 	ok := Goal{Domain: Learning, Statement: "Attends 9 of 10 school days", Indicator: "attendance register",

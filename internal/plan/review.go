@@ -80,11 +80,11 @@ func NextReview(cal Calendar, c Cadence, l Level, from time.Time) (time.Time, er
 type Progress int
 
 const (
-	Worse      Progress = iota // worse than at the start
-	NoChange                   // no change
-	SomeGain                   // some progress
-	GoodGain                   // good progress
-	Achieved                   // the goal is met
+	Worse    Progress = iota // worse than at the start
+	NoChange                 // no change
+	SomeGain                 // some progress
+	GoodGain                 // good progress
+	Achieved                 // the goal is met
 )
 
 // ProgressScale lists the scale from the lowest.
