@@ -29,10 +29,11 @@ const (
 // codeAlphabet leaves out letters and digits people confuse (0 O 1 I L).
 const codeAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
-// NewLinkToken returns a new link token (256 random bits, base64url), a
+// NewLinkToken returns a new link token (256 random bits, lower-case
+// base32, so that it is a plain path segment in an SMS), a
 // short code for a printed letter, and the hashes storage keeps of each.
 func NewLinkToken() (token, code string, tokenHash, codeHash string) {
-	token = auth.NewSessionToken()
+	token = strings.TrimPrefix(auth.NewAPIToken(), auth.APITokenPrefix)
 	var b strings.Builder
 	for range codeLen {
 		n, _ := rand.Int(rand.Reader, big.NewInt(int64(len(codeAlphabet))))
