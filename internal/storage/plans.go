@@ -51,8 +51,8 @@ type PlanRecord struct {
 
 	Goals      []plan.Goal
 	Activities []PlanActivity
-	Sessions   []plan.Session  // full view, or the teacher's own activities'
-	Parents    []plan.Parent   // full view only
+	Sessions   []plan.Session   // full view, or the teacher's own activities'
+	Parents    []plan.Parent    // full view only
 	Agreements []plan.Agreement // full view only
 	Consents   []plan.Consent   // full view only
 	Standing   []plan.Standing  // full view only
