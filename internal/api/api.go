@@ -52,6 +52,7 @@ type Store interface {
 	WorkgroupStore
 	ReferralStore
 	RosterStore
+	PlanStore
 }
 
 // API serves /api/v1.
@@ -99,6 +100,7 @@ func (a *API) Routes() []Route {
 	rs = append(rs, a.workgroupRoutes()...)
 	rs = append(rs, a.referralRoutes()...)
 	rs = append(rs, a.rosterRoutes()...)
+	rs = append(rs, a.planRoutes()...)
 	return rs
 }
 
