@@ -114,7 +114,9 @@ func Lifetime(d time.Duration) (time.Duration, error) {
 // the count. It refuses a link that is not open.
 func CheckBirthDate(l Link, given, actual time.Time, now time.Time) (Link, bool, error) {
 	if s := l.State(now); s != LinkOpen {
-		return l, false, apperr.New(apperr.Forbidden, "plans.parent.link_"+string(s))
+		key := map[LinkState]string{LinkExpired: "plans.parent.link_expired", LinkRevoked: "plans.parent.link_revoked",
+			LinkLocked: "plans.parent.link_locked"}[s]
+		return l, false, apperr.New(apperr.Forbidden, key)
 	}
 	g, a := given.Format(time.DateOnly), actual.Format(time.DateOnly)
 	if !given.IsZero() && !actual.IsZero() && subtle.ConstantTimeCompare([]byte(g), []byte(a)) == 1 {

@@ -171,7 +171,9 @@ func (a Activity) Validate() error {
 	r := a.Responsible
 	switch {
 	case !slices.Contains(a.Kind.parties(), r.Kind):
-		fs = append(fs, apperr.Field("responsible", "plans.error.responsible_"+string(a.Kind.parties()[0])))
+		key := map[PartyKind]string{PartyStaff: "plans.error.responsible_staff", PartyBody: "plans.error.responsible_body",
+			PartyParent: "plans.error.responsible_parent"}[a.Kind.parties()[0]]
+		fs = append(fs, apperr.Field("responsible", key))
 	case r.Kind == PartyStaff && r.UserID == 0, r.Kind == PartyBody && r.OrgID == 0, r.Kind == PartyParent && r.ParentID == 0:
 		fs = append(fs, apperr.Field("responsible", "error.required"))
 	}

@@ -580,7 +580,7 @@ func (db *DB) SavePlanSettings(ctx context.Context, a audit.Actor, s PlanSetting
 			return err
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
-			return apperr.New(apperr.Conflict, "error.conflict")
+			return apperr.New(apperr.Conflict, "plans.error.settings_stale")
 		}
 		e := a.Event("plan_settings.save", "plan_settings", 1)
 		e.Details = detailsJSON(map[string]any{"cadence": strings.Join(parts, ","), "confirm_days": s.ConfirmDays})
