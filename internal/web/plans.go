@@ -50,12 +50,12 @@ func (w *Web) planRoutes() []route {
 
 // planListData is the Plans section's page.
 type planListData struct {
-	Plans     []storage.PlanSummary
-	Entries   []storage.RegisterEntry // active register entries without a live plan
-	CanOpen   bool
-	Overdue   bool
-	Now       time.Time
-	IsCity    bool
+	Plans   []storage.PlanSummary
+	Entries []storage.RegisterEntry // active register entries without a live plan
+	CanOpen bool
+	Overdue bool
+	Now     time.Time
+	IsCity  bool
 }
 
 func (d planListData) Clock() time.Time { return d.Now }
@@ -172,7 +172,7 @@ type planPageData struct {
 func (d planPageData) submitted() *form { return d.Form }
 
 // Full reports whether the reader sees the whole plan.
-func (d planPageData) Full() bool { return d.P.Decision.View == access.PlanFull }
+func (d planPageData) Full() bool       { return d.P.Decision.View == access.PlanFull }
 func (d planPageData) Clock() time.Time { return d.Now }
 
 // Standing reports the consent standing for purpose (and body org).
