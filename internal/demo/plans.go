@@ -21,12 +21,13 @@ func LoadPlans(ctx context.Context, db *storage.DB) error {
 		return fmt.Errorf("demo.LoadPlans: %w", err)
 	}
 	pupils, err := db.ListChildren(ctx, psych, storage.ChildQuery{SchoolID: psych.OrgID, Limit: 8})
-	if err != nil || len(pupils) < 8 {
+	if err != nil || len(pupils) < 3 {
 		return err
 	}
+	pupils = pupils[len(pupils)-3:] // the last ones: the demo cases are about the first
 	var entries []storage.RegisterEntry
 	for i, level := range []screening.Level{screening.High, screening.Medium, screening.High} {
-		p, err := db.ProposeRegister(ctx, psych, storage.NewProposal{ChildID: pupils[5+i].ID, Level: level, Source: screening.FromManual,
+		p, err := db.ProposeRegister(ctx, psych, storage.NewProposal{ChildID: pupils[i].ID, Level: level, Source: screening.FromManual,
 			Note: "Demo"})
 		if err != nil {
 			return fmt.Errorf("demo.LoadPlans: propose: %w", err)
