@@ -93,6 +93,7 @@ func (m *Main) background(db *storage.DB, log *slog.Logger, baseURL string) (*jo
 func registerProviders(esc *escalate.Escalator, db *storage.DB) {
 	esc.Register("referrals", escalate.ProviderFunc(db.ReferralsDue))
 	esc.Register("action_items", escalate.ProviderFunc(db.ActionItemsDue))
+	esc.Register("register_reviews", escalate.ProviderFunc(db.RegisterReviewsDue))
 	esc.Register("plan_reviews", escalate.ProviderFunc(db.PlanReviewsDue))
 	esc.Register("plan_consents", escalate.ProviderFunc(db.PlanConsentsDue))
 }

@@ -52,6 +52,7 @@ type Store interface {
 	WorkgroupStore
 	ReferralStore
 	RosterStore
+	ScreeningStore
 	PlanStore
 }
 
@@ -100,6 +101,7 @@ func (a *API) Routes() []Route {
 	rs = append(rs, a.workgroupRoutes()...)
 	rs = append(rs, a.referralRoutes()...)
 	rs = append(rs, a.rosterRoutes()...)
+	rs = append(rs, a.screeningRoutes()...)
 	rs = append(rs, a.planRoutes()...)
 	return rs
 }

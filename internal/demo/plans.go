@@ -32,6 +32,10 @@ func LoadPlans(ctx context.Context, db *storage.DB) error {
 		if err != nil {
 			return fmt.Errorf("demo.LoadPlans: propose: %w", err)
 		}
+		if p.Status == screening.Active { // the demo screening put them there already
+			entries = append(entries, p)
+			continue
+		}
 		e, err := db.ConfirmRegister(ctx, psych, storage.RegisterDecision{ID: p.ID, Version: p.Version, ResponsibleUserID: psych.UserID,
 			FirstReview: db.Now().AddDate(0, 0, 28)})
 		if err != nil {

@@ -12,7 +12,6 @@ import (
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
 	"dayaq/internal/escalate"
-	"dayaq/internal/org"
 	"dayaq/internal/plan"
 )
 
@@ -322,30 +321,3 @@ func (db *DB) SaveCatalogueGoal(ctx context.Context, a audit.Actor, g CatalogueG
 	})
 }
 
-// StaffMember is a colleague a plan's activity may be given to.
-type StaffMember struct {
-	ID   int64
-	Name string
-}
-
-// SchoolStaff lists the staff of a's own school, for the plan forms; only
-// a school's staff ask.
-func (db *DB) SchoolStaff(ctx context.Context, a audit.Actor) (ss []StaffMember, err error) {
-	defer apperr.Wrap(&err, "storage.SchoolStaff")
-	if a.OrgType != org.School || !a.Authenticated() {
-		return nil, nil
-	}
-	rows, err := db.reader().query(ctx, `SELECT id, name FROM users WHERE org_id = ? AND disabled = ? ORDER BY name, id LIMIT 500`, a.OrgID, false)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var s StaffMember
-		if err := rows.Scan(&s.ID, &s.Name); err != nil {
-			return nil, err
-		}
-		ss = append(ss, s)
-	}
-	return ss, rows.Err()
-}

@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"dayaq/internal/access"
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
+	"dayaq/internal/calendar"
+	"dayaq/internal/escalate"
 	"dayaq/internal/screening"
 )
 
@@ -300,9 +303,20 @@ func proposeRegister(ctx context.Context, db *DB, c conn, a audit.Actor, n NewPr
 	if schoolID == 0 {
 		return RegisterEntry{}, apperr.Validation(apperr.Field("child_id", "screening.error.no_school"))
 	}
+	e, ev, err := writeProposal(ctx, c, a, n, schoolID)
+	if err != nil {
+		return e, err
+	}
+	return e, appendAudit(ctx, c, ev)
+}
+
+// writeProposal writes a proposal whose access has been checked and
+// returns the audit event to append.
+func writeProposal(ctx context.Context, c conn, a audit.Actor, n NewProposal, schoolID int64) (RegisterEntry, audit.Event, error) {
+	var none audit.Event
 	factors, err := json.Marshal(n.Factors)
 	if err != nil {
-		return RegisterEntry{}, err
+		return RegisterEntry{}, none, err
 	}
 	var id int64
 	var level screening.Level
@@ -313,35 +327,35 @@ func proposeRegister(ctx context.Context, db *DB, c conn, a audit.Actor, n NewPr
 			proposed_by, created_at, updated_at) VALUES (?, ?, ?, 'proposed', ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			n.ChildID, schoolID, n.Level, n.Source, n.SourceID, string(factors), strings.TrimSpace(n.Note), nullInt(a.UserID),
 			c.now, c.now).Scan(&id); err != nil {
-			return RegisterEntry{}, err
+			return RegisterEntry{}, none, err
 		}
 		e := RegisterEntry{ID: id, Status: screening.Proposed, Level: n.Level}
 		if err := addRegisterHistory(ctx, c, a, e, "proposed", "", string(n.Source)); err != nil {
-			return RegisterEntry{}, err
+			return RegisterEntry{}, none, err
 		}
 	case err != nil:
-		return RegisterEntry{}, err
+		return RegisterEntry{}, none, err
 	case n.Level.Rank() > level.Rank():
 		if _, err := c.exec(ctx, `UPDATE register_entries SET level = ?, factors = ?, version = version + 1, updated_at = ? WHERE id = ?`,
 			n.Level, string(factors), c.now, id); err != nil {
-			return RegisterEntry{}, err
+			return RegisterEntry{}, none, err
 		}
-		e, err := loadRegisterRaw(ctx, c, id)
-		if err != nil {
-			return RegisterEntry{}, err
+		var st screening.Status
+		if err := c.queryRow(ctx, `SELECT status FROM register_entries WHERE id = ?`, id).Scan(&st); err != nil {
+			return RegisterEntry{}, none, err
 		}
-		if err := addRegisterHistory(ctx, c, a, e, "level_changed", e.Status, string(n.Source)); err != nil {
-			return RegisterEntry{}, err
+		if err := addRegisterHistory(ctx, c, a, RegisterEntry{ID: id, Status: st, Level: n.Level}, "level_changed", st, string(n.Source)); err != nil {
+			return RegisterEntry{}, none, err
 		}
 	}
 	e, err := loadRegisterRaw(ctx, c, id)
 	if err != nil {
-		return e, err
+		return e, none, err
 	}
 	ev := a.Event("register.propose", "register_entry", id)
 	ev.ChildID = n.ChildID
 	ev.Details = detailsJSON(map[string]any{"level": n.Level, "source": n.Source})
-	return e, appendAudit(ctx, c, ev)
+	return e, ev, nil
 }
 
 // loadRegisterRaw reads an entry without a policy, for a write that has
@@ -422,7 +436,7 @@ func (db *DB) ConfirmRegister(ctx context.Context, a audit.Actor, d RegisterDeci
 	}
 	if d.FirstReview.IsZero() {
 		fs = append(fs, apperr.Field("first_review", "error.required"))
-	} else if d.FirstReview.Before(db.Now().Truncate(24 * time.Hour)) {
+	} else if now := db.Now().In(calendar.Baku()); d.FirstReview.Before(time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, calendar.Baku())) {
 		fs = append(fs, apperr.Field("first_review", "screening.error.review_past"))
 	}
 	if len(fs) > 0 {
@@ -600,4 +614,59 @@ func (db *DB) RegisterHistory(ctx context.Context, a audit.Actor, id int64) (hs 
 		return appendAudit(ctx, c, ev)
 	})
 	return hs, err
+}
+
+// RegisterReviewsDue is the escalation provider of the register: every
+// active entry whose review falls due before before, its responsible
+// person assigned and the pupil's school answering for it.
+func (db *DB) RegisterReviewsDue(ctx context.Context, before time.Time) (items []escalate.Item, err error) {
+	defer apperr.Wrap(&err, "storage.RegisterReviewsDue")
+	rows, err := db.reader().query(ctx, `SELECT id, COALESCE(responsible_user_id, 0), school_id, child_id, updated_at, next_review_due
+		FROM register_entries WHERE status = 'active' AND next_review_due IS NOT NULL AND next_review_due < ?
+		ORDER BY next_review_due, id LIMIT 5000`, before.UTC())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		it := escalate.Item{SubjectKind: "register_review", What: "escalate.what.register_review"}
+		if err := rows.Scan(&it.SubjectID, &it.Assignee, &it.OrgID, &it.ChildID, &it.Start, &it.Due); err != nil {
+			return nil, err
+		}
+		it.Start, it.Due = it.Start.UTC(), it.Due.UTC()
+		if !it.Start.Before(it.Due) {
+			it.Start = it.Due.Add(-24 * time.Hour)
+		}
+		it.Link = "/screening/register/" + strconv.FormatInt(it.SubjectID, 10)
+		items = append(items, it)
+	}
+	return items, rows.Err()
+}
+
+// StaffMember is a user of a school, for choosing a responsible person.
+type StaffMember struct {
+	ID   int64
+	Name string
+}
+
+// SchoolStaff lists the active users of school schoolID, for those who may
+// decide on its register entries.
+func (db *DB) SchoolStaff(ctx context.Context, a audit.Actor, schoolID int64) (ss []StaffMember, err error) {
+	defer apperr.Wrap(&err, "storage.SchoolStaff(%d)", schoolID)
+	if !access.CanDecideRegister(a.Principal, schoolID) {
+		return nil, apperr.New(apperr.Forbidden, "screening.error.not_decider")
+	}
+	rows, err := db.reader().query(ctx, `SELECT id, name FROM users WHERE org_id = ? AND NOT disabled ORDER BY name, id LIMIT 500`, schoolID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s StaffMember
+		if err := rows.Scan(&s.ID, &s.Name); err != nil {
+			return nil, err
+		}
+		ss = append(ss, s)
+	}
+	return ss, rows.Err()
 }

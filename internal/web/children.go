@@ -43,6 +43,7 @@ type Store interface {
 	WorkgroupStore
 	ReferralStore
 	RosterStore
+	ScreeningStore
 	PlanStore
 }
 
@@ -274,6 +275,7 @@ type childPageData struct {
 	ID         int64
 	Error      string
 	Reason     string
+	Screening  *childScreening // register status and screening results, nil when the reader may not see them
 }
 
 func (w *Web) childPage(rw http.ResponseWriter, r *http.Request) error {
@@ -289,8 +291,9 @@ func (w *Web) childPage(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return w.render(rw, http.StatusOK, "child", w.page(r, "child.title", childPageData{Rec: rec, ID: id,
-		Full: rec.Decision.View >= access.ViewShared}))
+	p := w.page(r, "child.title", nil)
+	p.Data = childPageData{Rec: rec, ID: id, Full: rec.Decision.View >= access.ViewShared, Screening: w.childScreeningPart(p, r, id)}
+	return w.render(rw, http.StatusOK, "child", p)
 }
 
 func (w *Web) childBreakGlass(rw http.ResponseWriter, r *http.Request) error {

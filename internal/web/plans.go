@@ -27,7 +27,7 @@ type PlanStore interface {
 	api.PlanStore
 	RegisterEntry(ctx context.Context, a audit.Actor, id int64) (storage.RegisterEntry, error)
 	RegisterList(ctx context.Context, a audit.Actor, f storage.RegisterFilter) ([]storage.RegisterEntry, error)
-	SchoolStaff(ctx context.Context, a audit.Actor) ([]storage.StaffMember, error)
+	SchoolStaff(ctx context.Context, a audit.Actor, schoolID int64) ([]storage.StaffMember, error)
 	ParentView(ctx context.Context, token, session, ip, reqID string) (storage.ParentPage, error)
 	UnlockParentLink(ctx context.Context, token string, birth time.Time, ip, reqID string) (storage.ParentPage, string, error)
 	ParentAct(ctx context.Context, token, session, ip, reqID string, ans storage.ParentAnswer) (storage.ParentPage, error)
@@ -216,7 +216,7 @@ func (w *Web) renderPlan(rw http.ResponseWriter, r *http.Request, status int, f 
 		d.ParentByID[x.ID] = x.Name
 	}
 	if p.Decision.CanWrite {
-		if d.Staff, err = w.store.SchoolStaff(r.Context(), act); err != nil {
+		if d.Staff, err = w.store.SchoolStaff(r.Context(), act, p.SchoolID); err != nil {
 			return err
 		}
 		if d.Bodies, err = w.receivingBodies(r.Context()); err != nil {

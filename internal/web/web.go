@@ -76,6 +76,7 @@ func New(cat *i18n.Catalog, log *slog.Logger, deps Deps) (*Web, error) {
 		"inc": func(i int) int { return i + 1 }, "int64": func(i int) int64 { return int64(i) },
 		"pair": func(a, b storage.ChildRecord) []storage.ChildRecord { return []storage.ChildRecord{a, b} }}
 	maps.Copy(funcs, referralFuncs())
+	maps.Copy(funcs, screeningFuncs())
 	names, err := fs.Glob(files, "templates/pages/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: list templates: %w", err)
@@ -140,6 +141,7 @@ func (w *Web) routes() []route {
 	rs = append(rs, w.workgroupRoutes()...)
 	rs = append(rs, w.referralRoutes()...)
 	rs = append(rs, w.notifyRoutes()...)
+	rs = append(rs, w.screeningRoutes()...)
 	rs = append(rs, w.planRoutes()...)
 	for _, s := range Sections() {
 		if !slices.ContainsFunc(rs, func(r route) bool { return r.pattern == "GET /"+s.Slug }) {
