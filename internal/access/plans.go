@@ -80,7 +80,8 @@ func FilterPlans(p Principal) PlanFilter {
 		return PlanFilter{}
 	}
 	f := PlanFilter{Children: ScreeningFilter(p)}
-	if p.OrgType == org.School {
+	wholeSchool := f.Children.SchoolID == p.OrgID && len(f.Children.Classes) == 0
+	if p.OrgType == org.School && !wholeSchool { // the whole school's staff reach their activities' plans anyway
 		f.UserID = p.UserID
 	}
 	if orgGrantHolder(p) {
