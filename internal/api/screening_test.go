@@ -1,12 +1,16 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"dayaq/internal/access"
+	"dayaq/internal/child"
 	"dayaq/internal/i18n"
 	"dayaq/internal/server"
 	"dayaq/internal/storage/storagetest"
@@ -81,5 +85,87 @@ func TestScoreEndpoint(t *testing.T) {
 	}
 	if w := jsonCall(t, h, "POST", "/api/v1/register/1/confirm", `{}`, "Authorization", psych); w.Code != http.StatusPreconditionRequired {
 		t.Errorf("no If-Match: %d", w.Code)
+	}
+}
+
+func TestScreeningAPIFlow(t *testing.T) {
+	db := seeded(t, storagetest.Open(t, storagetest.SQLiteDSN(t)))
+	s, err := server.New(db, i18n.MustLoad(), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.Handler()
+	ctx := context.Background()
+	school, _ := db.OrgByCode(ctx, "BAK-06-001")
+	kids := []child.Child{{StudentID: "SCR-1", LastName: "Əliyeva", FirstName: "Aysel", Sex: child.Female,
+		BirthDate: time.Date(2015, 4, 1, 0, 0, 0, 0, time.UTC), SchoolID: school.ID, Grade: 5, Section: "A"}}
+	if err := db.InsertChildren(ctx, kids); err != nil {
+		t.Fatal(err)
+	}
+	psych := bearerFor(t, db, "psych@test.az", "BAK-06-001", access.SchoolPsychologist)
+	police := bearerFor(t, db, "police@test.az", "POL-BAK", access.AgencyOfficer)
+	auth := func(tok string, more ...string) []string { return append([]string{"Authorization", tok}, more...) }
+
+	w := jsonCall(t, h, "POST", "/api/v1/screening/rounds", `{"scope":"class","grade":5,"section":"A","instruments":["psc17","social_categories"],
+		"informants":["teacher"],"starts_on":"2026-12-01","ends_on":"2026-11-01"}`, auth(psych)...)
+	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), `"ends_on"`) {
+		t.Fatalf("a round ending before it starts: %d %s", w.Code, w.Body)
+	}
+	w = jsonCall(t, h, "POST", "/api/v1/screening/rounds", `{"scope":"class","grade":5,"section":"A","instruments":["psc17","social_categories"],
+		"informants":["teacher"],"starts_on":"2026-12-01","ends_on":"2026-12-20"}`, auth(psych)...)
+	if w.Code != http.StatusCreated {
+		t.Fatalf("create round: %d %s", w.Code, w.Body)
+	}
+	var round struct{ ID int64 }
+	_ = json.Unmarshal(w.Body.Bytes(), &round)
+	body := fmt.Sprintf(`{"sets":[{"child_id":%d,"instrument":"psc17","answers":{"informant":"teacher","age":11,"answers":{"1":2,"2":1,"3":1,"4":0,"5":1,
+		"6":1,"7":2,"8":0,"9":1,"10":1,"11":1,"12":0,"13":1,"14":1,"15":1,"16":0,"17":2}}},
+		{"child_id":%d,"instrument":"social_categories","answers":{"informant":"teacher","answers":{"orphan":1,"idp":1}}}]}`, kids[0].ID, kids[0].ID)
+	w = jsonCall(t, h, "POST", fmt.Sprintf("/api/v1/screening/rounds/%d/answers", round.ID), body, auth(psych, "Accept-Language", "en")...)
+	var saved struct {
+		Results []struct {
+			Risk struct {
+				Level       string
+				Explanation string
+			}
+			RegisterEntryID *int64 `json:"register_entry_id"`
+		}
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &saved); err != nil || w.Code != http.StatusOK || len(saved.Results) != 1 ||
+		saved.Results[0].Risk.Level != "high" || saved.Results[0].RegisterEntryID == nil ||
+		!strings.Contains(saved.Results[0].Risk.Explanation, "2 social categories: orphan, internally displaced") {
+		t.Fatalf("save answers: %d %s", w.Code, w.Body)
+	}
+	entry := *saved.Results[0].RegisterEntryID
+	if w := jsonCall(t, h, "GET", fmt.Sprintf("/api/v1/screening/rounds/%d?class=5-A", round.ID), "", auth(psych)...); w.Code != http.StatusOK ||
+		!strings.Contains(w.Body.String(), `"screened":true`) {
+		t.Fatalf("round: %d %s", w.Code, w.Body)
+	}
+	path := fmt.Sprintf("/api/v1/register/%d", entry)
+	w = jsonCall(t, h, "GET", path, "", auth(psych)...)
+	if w.Code != http.StatusOK || w.Header().Get("ETag") != `"1"` {
+		t.Fatalf("entry: %d %s %q", w.Code, w.Body, w.Header().Get("ETag"))
+	}
+	var me struct {
+		ID int64 `json:"user_id"`
+	}
+	_ = json.Unmarshal(jsonCall(t, h, "GET", "/api/v1/me", "", auth(psych)...).Body.Bytes(), &me)
+	confirm := fmt.Sprintf(`{"responsible_user_id":%d,"first_review":"%s"}`, me.ID, time.Now().AddDate(0, 0, 7).Format("2006-01-02"))
+	if w := jsonCall(t, h, "POST", path+"/confirm", confirm, auth(psych, "If-Match", `"9"`)...); w.Code != http.StatusConflict {
+		t.Fatalf("a stale confirmation: %d %s", w.Code, w.Body)
+	}
+	if w := jsonCall(t, h, "POST", path+"/confirm", confirm, auth(psych, "If-Match", `"1"`)...); w.Code != http.StatusOK ||
+		!strings.Contains(w.Body.String(), `"status":"active"`) || w.Header().Get("ETag") != `"2"` {
+		t.Fatalf("confirm: %d %s", w.Code, w.Body)
+	}
+	if w := jsonCall(t, h, "GET", path, "", auth(police)...); w.Code != http.StatusNotFound {
+		t.Fatalf("the police read the entry: %d", w.Code)
+	}
+	if w := jsonCall(t, h, "GET", "/api/v1/register", "", auth(police)...); w.Code != http.StatusOK || strings.Contains(w.Body.String(), "Aysel") {
+		t.Fatalf("the police's register: %d %s", w.Code, w.Body)
+	}
+	w = jsonCall(t, h, "GET", fmt.Sprintf("/api/v1/screening/children/%d", kids[0].ID), "", auth(psych)...)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"instrument_version":1`) {
+		t.Fatalf("child screening: %d %s", w.Code, w.Body)
 	}
 }

@@ -78,7 +78,27 @@ func SeedScreening(ctx context.Context, db *storage.DB, pupils, entries int, pro
 	})
 	n := (pupils + PupilsPerSchool - 1) / PupilsPerSchool
 	if n > len(schools) {
-		return 0, fmt.Errorf("bench: %d pupils need %d schools, the demo has %d", pupils, n, len(schools))
+		// More schools than the demo's, spread over the districts.
+		var extra []org.Org
+		for i := len(schools); i < n; i++ {
+			d := fmt.Sprintf("BAK-%02d", 1+i%12)
+			extra = append(extra, org.Org{Code: fmt.Sprintf("%s-B%03d", d, i), Type: org.School, NameAZ: fmt.Sprintf("Sintetik məktəb %d", i), DistrictCode: d})
+		}
+		if _, err := db.ImportOrgs(ctx, extra); err != nil {
+			return 0, err
+		}
+		if schools, err = allSchools(ctx, db); err != nil {
+			return 0, err
+		}
+		slices.SortStableFunc(schools, func(a, b org.Org) int {
+			switch {
+			case a.Code == "BAK-06-001":
+				return -1
+			case b.Code == "BAK-06-001":
+				return 1
+			}
+			return 0
+		})
 	}
 	start := time.Now()
 	cats, _ := json.Marshal(screening.Answers{Informant: screening.Teacher, Values: map[string]int{"idp": 1},

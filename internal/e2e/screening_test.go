@@ -29,6 +29,7 @@ func TestScreeningToRegister(t *testing.T) {
 	}
 	psych.submit("form[action='/screening/rounds']", map[string]string{"#round-scope": "class", "#screening-class": "5A",
 		"input[name=instrument][value=psc17]": "checked", "input[name=instrument][value=social_categories]": "checked",
+		"input[name=instrument][value=staff_signs]": "checked", "input[name=instrument][value=sdq]": "checked",
 		"#screening-starts_on": today, "#screening-ends_on": time.Now().In(baku).AddDate(0, 0, 14).Format("2006-01-02")})
 	round := psych.path()
 	if !regexp.MustCompile(`^/screening/rounds/\d+$`).MatchString(round) {
@@ -82,6 +83,13 @@ func TestScreeningToRegister(t *testing.T) {
 		fmt.Sprintf("input[name='a.%s._.evidence']", child): "Şəhadətnamə", fmt.Sprintf("input[name='a.%s._.date']", child): "2025-03-01"})
 	if !strings.Contains(teacher.text(), "Answers saved") || !strings.Contains(teacher.text(), "high") {
 		t.Fatalf("saving the categories:\n%s", teacher.text())
+	}
+
+	// The other grids: signs with how often and since when; the SDQ by item number with its impact columns.
+	for _, c := range []struct{ instrument, want string }{{"staff_signs", "Since"}, {"sdq", "wording is copyrighted"}} {
+		if s := teacher.open(round + "/grid?class=5-A&instrument=" + c.instrument + "&lang=en"); s != http.StatusOK || !strings.Contains(teacher.text(), c.want) {
+			t.Fatalf("the %s grid: %d\n%s", c.instrument, s, teacher.text())
+		}
 	}
 
 	// The psychologist sees the proposal with its reasons.
@@ -165,6 +173,7 @@ func TestScreeningToRegister(t *testing.T) {
 	}{
 		{psych, "/screening", []string{"az"}}, {psych, round, []string{"az"}}, {teacher, grid, []string{"az"}},
 		{teacher, round + "/grid?class=5-A&instrument=social_categories", []string{"az"}},
+		{teacher, round + "/grid?class=5-A&instrument=staff_signs", []string{"az"}}, {teacher, round + "/grid?class=5-A&instrument=sdq", []string{"az"}},
 		{psych, "/screening/register", []string{"az"}}, {psych, href, []string{"az", "ru", "en"}},
 		{psych, "/children/" + child, []string{"az"}}, {asDemo(t, browser, "city_admin"), "/screening/instruments", []string{"az"}},
 	}

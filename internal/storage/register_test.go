@@ -153,3 +153,40 @@ func TestRegister(t *testing.T) {
 		})
 	}
 }
+
+// TestRegisterFromCase: a special case proposes a pupil in it; who cannot
+// read the case cannot, and a pupil not in the case is refused.
+func TestRegisterFromCase(t *testing.T) {
+	for _, e := range storagetest.Engines() {
+		t.Run(string(e.Name), func(t *testing.T) {
+			ctx := context.Background()
+			f := newMatrixFixture(t, e.DSN(t))
+			db, head, city := f.db, f.users["school_head"], f.users["city_specialist"]
+			k, err := db.CreateCase(ctx, head, report(f, "ownSchool"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := storage.NewProposal{ChildID: f.children["ownSchool"], Level: screening.High, Source: screening.FromCase, SourceID: k.ID,
+				Factors: []screening.Factor{{Kind: "case", Code: "case", Text: "1"}}}
+			if _, err := db.ProposeRegister(ctx, f.users["police_officer"], n); apperr.CodeOf(err) != apperr.NotFound {
+				t.Fatalf("a body outside the case proposes from it: %v", err)
+			}
+			wrong := n
+			wrong.ChildID = f.children["ownClass"]
+			if _, err := db.ProposeRegister(ctx, city, wrong); apperr.CodeOf(err) != apperr.Invalid {
+				t.Fatalf("a pupil not in the case: %v", err)
+			}
+			got, err := db.ProposeRegister(ctx, city, n)
+			if err != nil || got.Source != screening.FromCase || got.SchoolID != head.OrgID || got.Status != screening.Proposed {
+				t.Fatalf("proposal from a case %+v %v", got, err)
+			}
+			// The school decides on it; the city specialist who proposed it cannot.
+			if _, err := db.DeclineRegister(ctx, city, storage.RegisterDecision{ID: got.ID, Version: got.Version, Reason: "x"}); apperr.CodeOf(err) != apperr.Forbidden {
+				t.Fatalf("the city declines: %v", err)
+			}
+			if _, err := db.DeclineRegister(ctx, head, storage.RegisterDecision{ID: got.ID, Version: got.Version, Reason: "Ailə dəstək alır"}); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

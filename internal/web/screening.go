@@ -26,6 +26,7 @@ type ScreeningStore interface {
 	Instrument(ctx context.Context, code string, v int) (screening.Instrument, error)
 	ImportInstrument(ctx context.Context, a audit.Actor, in screening.Instrument, licenceRef string) error
 	RiskRules(ctx context.Context) (screening.Rules, error)
+	SaveRiskRules(ctx context.Context, a audit.Actor, r screening.Rules) error
 	Rounds(ctx context.Context, a audit.Actor) ([]storage.Round, error)
 	CreateRound(ctx context.Context, a audit.Actor, r storage.Round) (storage.Round, error)
 	RoundFor(ctx context.Context, a audit.Actor, id int64, grade int, section string) (storage.RoundView, error)
@@ -53,6 +54,7 @@ func (w *Web) screeningRoutes() []route {
 		{"POST /screening/register/{id}/{action}", w.signedIn(w.registerAction)},
 		{"GET /screening/instruments", w.signedIn(w.instrumentsPage)},
 		{"POST /screening/instruments", w.signedIn(w.instrumentImport)},
+		{"POST /screening/rules", w.signedIn(w.rulesSave)},
 	}
 }
 
@@ -683,6 +685,8 @@ type instrumentsData struct {
 	CanManage   bool
 	Form        *form
 	JSON        map[string]string
+	Rules       screening.Rules
+	RulesJSON   string
 }
 
 func (w *Web) instrumentsPage(rw http.ResponseWriter, r *http.Request) error {
@@ -696,7 +700,12 @@ func (w *Web) renderInstruments(rw http.ResponseWriter, r *http.Request, status 
 		return err
 	}
 	d := instrumentsData{Instruments: ins, CanManage: access.CanManageInstruments(a.Principal), Form: f, JSON: map[string]string{}}
+	if d.Rules, err = w.store.RiskRules(r.Context()); err != nil {
+		return err
+	}
 	if d.CanManage {
+		b, _ := json.MarshalIndent(d.Rules, "", "  ")
+		d.RulesJSON = string(b)
 		for _, in := range ins {
 			b, _ := json.MarshalIndent(in, "", "  ")
 			d.JSON[in.Code] = string(b)
@@ -712,6 +721,25 @@ func (w *Web) instrumentImport(rw http.ResponseWriter, r *http.Request) error {
 	if jerr := json.Unmarshal([]byte(f.V("definition")), &in); jerr != nil {
 		err = apperr.Validation(apperr.Field("definition", "screening.error.json"))
 	} else if err = w.store.ImportInstrument(r.Context(), authn.ActorFrom(r), in, f.V("licence_ref")); err == nil {
+		http.Redirect(rw, r, "/screening/instruments", http.StatusSeeOther)
+		return nil
+	}
+	if e := apperr.As(err); e.Code == apperr.Forbidden {
+		return err
+	}
+	if ferr := f.fail(w.page(r, "", nil), err); ferr != nil {
+		return ferr
+	}
+	return w.renderInstruments(rw, r, http.StatusUnprocessableEntity, f)
+}
+
+func (w *Web) rulesSave(rw http.ResponseWriter, r *http.Request) error {
+	f := readForm(r, "rules", "rules")
+	var rules screening.Rules
+	var err error
+	if jerr := json.Unmarshal([]byte(f.V("rules")), &rules); jerr != nil {
+		err = apperr.Validation(apperr.Field("rules", "screening.error.json"))
+	} else if err = w.store.SaveRiskRules(r.Context(), authn.ActorFrom(r), rules); err == nil {
 		http.Redirect(rw, r, "/screening/instruments", http.StatusSeeOther)
 		return nil
 	}
