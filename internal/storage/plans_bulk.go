@@ -40,12 +40,15 @@ func (db *DB) SeedPlansBulk(ctx context.Context, leadUserID int64) (n int64, err
 				SELECT id, 'social', 'Bir dərnəyə qoşulur', 'dərnək siyahısı', ?, ?, 'open' FROM plans WHERE concerns = 'bench'`,
 				[]any{now, due}},
 			{`INSERT INTO plan_activities (plan_id, kind, title, resp_kind, resp_user_id, frequency, from_on, until_on, goal_ids)
-				SELECT p.id, 'counselling', 'Həftəlik söhbət', 'staff', ?, 'həftədə bir', ?, ?,
-				CAST((SELECT MIN(g.id) FROM plan_goals g WHERE g.plan_id = p.id) AS TEXT) FROM plans p WHERE p.concerns = 'bench'`,
+				SELECT p.id, 'counselling', 'Həftəlik söhbət', 'staff', ?, 'həftədə bir', ?, ?, CAST(g.first AS TEXT)
+				FROM plans p JOIN (SELECT plan_id, MIN(id) AS first FROM plan_goals GROUP BY plan_id) g ON g.plan_id = p.id
+				WHERE p.concerns = 'bench'`,
 				[]any{leadUserID, now, due}},
 			{`INSERT INTO plan_activities (plan_id, kind, title, resp_kind, resp_parent_id, frequency, from_on, until_on, goal_ids)
-				SELECT p.id, 'parent_commitment', 'Hər səhər məktəbə ötürür', 'parent', (SELECT MIN(x.id) FROM plan_parents x WHERE x.plan_id = p.id),
-				'hər gün', ?, ?, CAST((SELECT MAX(g.id) FROM plan_goals g WHERE g.plan_id = p.id) AS TEXT) FROM plans p WHERE p.concerns = 'bench'`,
+				SELECT p.id, 'parent_commitment', 'Hər səhər məktəbə ötürür', 'parent', x.parent, 'hər gün', ?, ?, CAST(g.last AS TEXT)
+				FROM plans p JOIN (SELECT plan_id, MAX(id) AS last FROM plan_goals GROUP BY plan_id) g ON g.plan_id = p.id
+				JOIN (SELECT plan_id, MIN(id) AS parent FROM plan_parents GROUP BY plan_id) x ON x.plan_id = p.id
+				WHERE p.concerns = 'bench'`,
 				[]any{now, due}},
 			{`INSERT INTO plan_sessions (plan_id, activity_id, at, kind, with_whom, attended, missed_reason, created_at)
 				SELECT a.plan_id, a.id, ?, a.kind, 'pupil', ?, '', ? FROM plan_activities a JOIN plans p ON p.id = a.plan_id
