@@ -59,6 +59,7 @@ type Store interface {
 	RosterStore
 	EventsStore
 	ScreeningStore
+	PlanStore
 }
 
 // API serves /api/v1.
@@ -124,6 +125,7 @@ func (a *API) Routes() []Route {
 	rs = append(rs, a.eventRoutes()...)
 	rs = append(rs, a.campaignRoutes()...)
 	rs = append(rs, a.screeningRoutes()...)
+	rs = append(rs, a.planRoutes()...)
 	return rs
 }
 

@@ -46,6 +46,7 @@ type Store interface {
 	RosterStore
 	EventsStore
 	ScreeningStore
+	PlanStore
 }
 
 func (w *Web) childRoutes() []route {
