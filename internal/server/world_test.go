@@ -137,10 +137,16 @@ var worldUsers = []struct {
 // returns it with the whole server's handler.
 func newWorld(t *testing.T, dsn string) *world {
 	t.Helper()
+	return newWorldLog(t, dsn, slog.New(slog.DiscardHandler))
+}
+
+// newWorldLog is newWorld with the server logging to log.
+func newWorldLog(t *testing.T, dsn string, log *slog.Logger) *world {
+	t.Helper()
 	ctx := context.Background()
 	clk := &clock{t: time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)}
 	db := storagetest.Open(t, dsn, storage.WithClock(clk.Now))
-	s, err := server.New(db, i18n.MustLoad(), slog.New(slog.DiscardHandler))
+	s, err := server.New(db, i18n.MustLoad(), log)
 	if err != nil {
 		t.Fatal(err)
 	}

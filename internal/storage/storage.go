@@ -55,6 +55,7 @@ type DB struct {
 	// deadlines are the deadlines per urgency the calendar counts (see Calendar).
 	deadlines calendar.Deadlines
 	cases     casework.Deadlines // the spans case deadlines are computed with (WithCaseDeadlines)
+	health    health             // what the last writes said about the disk (failure.go)
 }
 
 // Option configures Open.
@@ -258,6 +259,7 @@ func (db *DB) reader() conn {
 // exception is errCommit: a refusal whose audit event must be kept, so the
 // transaction commits and the refusal is returned.
 func (db *DB) inTx(ctx context.Context, fn func(c conn) error) (err error) {
+	defer func() { err = db.classify(err) }()
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("storage: begin: %w", err)

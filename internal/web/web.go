@@ -44,6 +44,7 @@ type Web struct {
 	vault  *blob.Vault
 	pages  map[string]*template.Template
 	assets map[string]string // file name → content hash, for cache-busting URLs
+	down   *httpx.Throttle   // the database-down warning, once a minute (ops.go)
 }
 
 // Deps are what the UI's pages need from the rest of the platform.
@@ -56,7 +57,8 @@ type Deps struct {
 
 // New parses the templates and hashes the static files.
 func New(cat *i18n.Catalog, log *slog.Logger, deps Deps) (*Web, error) {
-	w := &Web{cat: cat, log: log, store: deps.Store, audit: deps.Audit, authn: deps.Authn, vault: deps.Vault, pages: map[string]*template.Template{}, assets: map[string]string{}}
+	w := &Web{cat: cat, log: log, store: deps.Store, audit: deps.Audit, authn: deps.Authn, vault: deps.Vault, pages: map[string]*template.Template{}, assets: map[string]string{},
+		down: httpx.NewThrottle(time.Minute)}
 	err := fs.WalkDir(files, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -267,9 +269,12 @@ type errorData struct {
 }
 
 func (w *Web) renderError(rw http.ResponseWriter, r *http.Request, err error) {
+	err = storage.Classify(err)
 	e := apperr.As(err)
 	status := http.StatusInternalServerError
 	switch e.Code {
+	case apperr.InsufficientStorage:
+		status = http.StatusInsufficientStorage
 	case apperr.NotFound:
 		status = http.StatusNotFound
 	case apperr.Invalid:
@@ -283,7 +288,9 @@ func (w *Web) renderError(rw http.ResponseWriter, r *http.Request, err error) {
 	case apperr.Unavailable:
 		status = http.StatusServiceUnavailable
 	}
-	if status >= 500 && !errors.Is(err, context.Canceled) {
+	if w.transient(rw, r, e) {
+		// said once a minute, not once a request (ops.go)
+	} else if status >= 500 && !errors.Is(err, context.Canceled) {
 		w.log.ErrorContext(r.Context(), "page failed", "err", err, "request_id", httpx.RequestID(r.Context()), "route", r.Pattern)
 	}
 	p := w.page(r, "error.title", nil)
