@@ -56,6 +56,7 @@ type DB struct {
 	deadlines calendar.Deadlines
 	cases     casework.Deadlines // the spans case deadlines are computed with (WithCaseDeadlines)
 	health    health             // what the last writes said about the disk (failure.go)
+	path      string             // SQLite: the database file (backups open it apart)
 }
 
 // Option configures Open.
@@ -99,6 +100,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		db.read.SetConnMaxIdleTime(5 * time.Minute)
 		db.write = db.read
 	default:
+		db.path = dsn
 		if err := os.MkdirAll(filepath.Dir(dsn), 0o750); err != nil {
 			return nil, fmt.Errorf("storage.Open: create directory for %s: %w", dsn, err)
 		}
