@@ -36,7 +36,9 @@ func startServe(t *testing.T, args ...string) *liveServer {
 	var stdout syncBuffer
 	s := &liveServer{cancel: cancel, done: make(chan error, 1), stderr: &syncBuffer{}}
 	m := &Main{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: s.stderr, Getenv: func(k string) string { return english()[k] }}
-	go func() { s.done <- m.Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--log-level", "warn"}, args...)) }()
+	go func() {
+		s.done <- m.Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--log-level", "warn"}, args...))
+	}()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		if mm := listeningRE.FindStringSubmatch(stdout.String()); mm != nil {
