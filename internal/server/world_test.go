@@ -141,7 +141,7 @@ func newWorld(t *testing.T, dsn string) *world {
 }
 
 // newWorldLog is newWorld with the server logging to log.
-func newWorldLog(t *testing.T, dsn string, log *slog.Logger) *world {
+func newWorldLog(t testing.TB, dsn string, log *slog.Logger) *world {
 	t.Helper()
 	ctx := context.Background()
 	clk := &clock{t: time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)}
@@ -191,7 +191,7 @@ func newWorldLog(t *testing.T, dsn string, log *slog.Logger) *world {
 }
 
 // addMember creates a user with a signed-in session and an API token.
-func (w *world) addMember(t *testing.T, key, orgCode string, role access.Role, classes []access.Class) member {
+func (w *world) addMember(t testing.TB, key, orgCode string, role access.Role, classes []access.Class) member {
 	t.Helper()
 	ctx := context.Background()
 	u, err := w.db.CreateUser(ctx, audit.System(), storage.NewUser{Email: key + "@test.dayaq.az", Name: "Test " + key,
