@@ -52,16 +52,11 @@ func (cf caseFlags) storageOptions() ([]storage.Option, error) {
 	return []storage.Option{storage.WithCaseDeadlines(d)}, nil
 }
 
-// vault opens the attachment store: the configured key, or with --demo a
-// key generated once and kept in the data directory. Without either,
+// vaultDir opens the attachment store: the configured key, or with --demo
+// a key generated once and kept in the data directory. Without either,
 // attachments are off (nil) and the server says so when one is uploaded.
-func (cf caseFlags) vault(dsn string, demo bool, log *slog.Logger) (*blob.Vault, error) {
-	v, _, err := cf.vaultDir(dsn, demo, log)
-	return v, err
-}
-
-// vaultDir is vault with the directory store under it (nil when
-// attachments are off), for the orphan sweep.
+// The directory store under the vault is returned too, for the orphan
+// sweep.
 func (cf caseFlags) vaultDir(dsn string, demo bool, log *slog.Logger) (*blob.Vault, *blob.Dir, error) {
 	dir := cf.dir(dsn)
 	var key []byte
