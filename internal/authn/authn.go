@@ -218,7 +218,7 @@ func (a *Authn) fail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Retry-After", apperr.RetryAfter(e.Code))
+	httpx.ErrorHeaders(w.Header(), http.StatusServiceUnavailable)
 	http.Error(w, a.cfg.Catalog.T(httpx.Lang(r.Context()), e.Key), http.StatusServiceUnavailable)
 }
 
@@ -226,21 +226,16 @@ func (a *Authn) fail(w http.ResponseWriter, r *http.Request, err error) {
 // language, the shape the API answers with.
 func (a *Authn) Problem(w http.ResponseWriter, r *http.Request, err error) {
 	e := apperr.As(storage.Classify(err))
-	status := http.StatusInternalServerError
-	switch e.Code {
-	case apperr.Unauthorized:
-		status = http.StatusUnauthorized
+	status := httpx.Status(e)
+	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="dayaq"`)
-	case apperr.Forbidden:
-		status = http.StatusForbidden
-	case apperr.Unavailable, apperr.InsufficientStorage:
-		status = http.StatusServiceUnavailable
-		w.Header().Set("Retry-After", apperr.RetryAfter(e.Code))
+	}
+	httpx.ErrorHeaders(w.Header(), status)
+	if apperr.Transient(e.Code) {
 		if a.down.Allow(time.Now()) {
 			a.cfg.Log.WarnContext(r.Context(), "authn: database not available; answering requests with a retry (logged once a minute)", "err", err)
 		}
-	}
-	if status >= 500 && !apperr.Transient(e.Code) {
+	} else if status >= 500 {
 		a.cfg.Log.ErrorContext(r.Context(), "authn failed", "err", err, "request_id", httpx.RequestID(r.Context()))
 	}
 	lang := httpx.Lang(r.Context())

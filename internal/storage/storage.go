@@ -57,6 +57,8 @@ type DB struct {
 	cases     casework.Deadlines // the spans case deadlines are computed with (WithCaseDeadlines)
 	health    health             // what the last writes said about the disk (failure.go)
 	path      string             // SQLite: the database file (backups open it apart)
+	// batchTimeout bounds one group-commit batch (WithBatchTimeout).
+	batchTimeout time.Duration
 }
 
 // Option configures Open.
@@ -84,7 +86,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	if dsn == "" {
 		dsn = DefaultPath
 	}
-	db := &DB{engine: EngineOf(dsn), now: time.Now, cases: casework.DefaultDeadlines()}
+	db := &DB{engine: EngineOf(dsn), now: time.Now, cases: casework.DefaultDeadlines(), batchTimeout: defaultBatchTimeout}
 	for _, o := range opts {
 		o(db)
 	}
