@@ -89,10 +89,10 @@ func TopLevel(code string) string {
 	return top
 }
 
-// Build protects a public table over dims from its base groups. key maps a
+// BuildTable protects a public table over dims from its base groups. key maps a
 // group to its coordinates (one index per dimension), or ok false to leave
 // it out (a category outside the catalogue's, a month outside the period).
-func Build(id, title string, dims []Dimension, groups []Group, key func(Group) ([]int, bool), o disclosure.Options) (*Published, error) {
+func BuildTable(id, title string, dims []Dimension, groups []Group, key func(Group) ([]int, bool), o disclosure.Options) (*Published, error) {
 	var dd []disclosure.Dim
 	var all []int
 	for i, d := range dims {

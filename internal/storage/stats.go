@@ -9,6 +9,7 @@ import (
 	"dayaq/internal/access"
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
+	"dayaq/internal/stats"
 )
 
 // StatsQuery selects what a dashboard counts. Every field set narrows it.
@@ -22,43 +23,6 @@ type StatsQuery struct {
 	// be shown as it is); otherwise the whole scope is counted, for a view
 	// that the caller suppresses (access.StatsSuppressed).
 	Exact bool
-}
-
-// Count is one bar of a chart: a category's key and its count.
-type Count struct {
-	Key string
-	N   int
-}
-
-// DeadlineRow is a body's or a school's referrals against their deadlines:
-// acknowledged on time, late (or not yet and past due), still within time;
-// the same for completion.
-type DeadlineRow struct {
-	OrgID                         int64
-	Code                          string
-	NameAZ, NameRU, NameEN        string
-	AckMet, AckMissed, AckOpen    int
-	DoneMet, DoneMissed, DoneOpen int
-}
-
-// OwnerCount is one owner's overdue open cases.
-type OwnerCount struct {
-	UserID int64
-	Name   string
-	N      int
-}
-
-// DashboardCounts are a dashboard's figures, each straight from the base
-// tables.
-type DashboardCounts struct {
-	Cases                          int
-	ByType, BySeverity, ByStatus   []Count
-	NewByMonth, ClosedByMonth      []Count // months as YYYY-MM, Baku time
-	ByBody, BySchool               []DeadlineRow
-	OverdueByOwner                 []OwnerCount
-	Contacts                       int
-	ContactsByChannel, ByCategory  []Count
-	ContactsByHour, ContactsByWday []Count // hour 00..23; weekday 0 (Sunday)..6
 }
 
 // bucket is an engine's expression for the local (Baku) month, hour or
@@ -135,16 +99,16 @@ func caseScope(c conn, p access.Principal, q StatsQuery) (string, []any, bool) {
 	return strings.Join(where, ` AND `), args, true
 }
 
-func countsBy(ctx context.Context, c conn, query string, args ...any) ([]Count, int, error) {
+func countsBy(ctx context.Context, c conn, query string, args ...any) ([]stats.Count, int, error) {
 	rows, err := c.query(ctx, query, args...)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer rows.Close()
-	var out []Count
+	var out []stats.Count
 	total := 0
 	for rows.Next() {
-		var k Count
+		var k stats.Count
 		if err := rows.Scan(&k.Key, &k.N); err != nil {
 			return nil, 0, err
 		}
@@ -157,7 +121,7 @@ func countsBy(ctx context.Context, c conn, query string, args ...any) ([]Count, 
 // DashboardCounts counts a dashboard's figures for a under q. Counts carry
 // no child's data, so reading them is not audited; the lists behind them
 // are.
-func (db *DB) DashboardCounts(ctx context.Context, a audit.Actor, q StatsQuery) (d DashboardCounts, err error) {
+func (db *DB) DashboardCounts(ctx context.Context, a audit.Actor, q StatsQuery) (d stats.Figures, err error) {
 	defer apperr.Wrap(&err, "storage.DashboardCounts")
 	c := db.reader()
 	where, args, ok := caseScope(c, a.Principal, q)
@@ -214,7 +178,7 @@ func (db *DB) DashboardCounts(ctx context.Context, a audit.Actor, q StatsQuery) 
 
 // overdueByOwner counts the open cases past their running deadline now,
 // by owner (the unowned under user 0): the overdue queue's numbers.
-func overdueByOwner(ctx context.Context, c conn, p access.Principal, q StatsQuery) ([]OwnerCount, error) {
+func overdueByOwner(ctx context.Context, c conn, p access.Principal, q StatsQuery) ([]stats.OwnerCount, error) {
 	where, args, _ := caseScope(c, p, q)
 	args = append(args, closedOffset, c.now)
 	rows, err := c.query(ctx, `SELECT COALESCE(k.owner_id, 0), COALESCE(u.name, ''), COUNT(*) FROM cases k LEFT JOIN users u ON u.id = k.owner_id
@@ -223,9 +187,9 @@ func overdueByOwner(ctx context.Context, c conn, p access.Principal, q StatsQuer
 		return nil, fmt.Errorf("overdue by owner: %w", err)
 	}
 	defer rows.Close()
-	var out []OwnerCount
+	var out []stats.OwnerCount
 	for rows.Next() {
-		var o OwnerCount
+		var o stats.OwnerCount
 		if err := rows.Scan(&o.UserID, &o.Name, &o.N); err != nil {
 			return nil, err
 		}
@@ -237,7 +201,7 @@ func overdueByOwner(ctx context.Context, c conn, p access.Principal, q StatsQuer
 // deadlineRows counts referrals sent in the period, of the cases in scope,
 // by the organisation in column by (the body or the case's school), against
 // their acknowledgement and completion deadlines.
-func deadlineRows(ctx context.Context, c conn, p access.Principal, q StatsQuery, by string) ([]DeadlineRow, error) {
+func deadlineRows(ctx context.Context, c conn, p access.Principal, q StatsQuery, by string) ([]stats.DeadlineRow, error) {
 	cq := q
 	cq.From, cq.To, cq.BodyID = time.Time{}, time.Time{}, 0
 	where, args, _ := caseScope(c, p, cq)
@@ -269,9 +233,9 @@ func deadlineRows(ctx context.Context, c conn, p access.Principal, q StatsQuery,
 		return nil, fmt.Errorf("deadlines by %s: %w", by, err)
 	}
 	defer rows.Close()
-	var out []DeadlineRow
+	var out []stats.DeadlineRow
 	for rows.Next() {
-		var d DeadlineRow
+		var d stats.DeadlineRow
 		if err := rows.Scan(&d.OrgID, &d.Code, &d.NameAZ, &d.NameRU, &d.NameEN, &d.AckMet, &d.AckMissed, &d.AckOpen,
 			&d.DoneMet, &d.DoneMissed, &d.DoneOpen); err != nil {
 			return nil, err
@@ -284,7 +248,7 @@ func deadlineRows(ctx context.Context, c conn, p access.Principal, q StatsQuery,
 // contactCounts counts the hotline's contacts received in the period, by
 // channel, category, hour of day and weekday (Baku time). Contacts belong
 // to the city's hotline, so only the city dashboard shows them.
-func contactCounts(ctx context.Context, c conn, q StatsQuery, d *DashboardCounts) error {
+func contactCounts(ctx context.Context, c conn, q StatsQuery, d *stats.Figures) error {
 	where, args := `1 = 1`, []any{}
 	if !q.From.IsZero() {
 		where += ` AND t.received_at >= ?`

@@ -43,6 +43,7 @@ type Store interface {
 	WorkgroupStore
 	ReferralStore
 	RosterStore
+	StatsStore
 }
 
 func (w *Web) childRoutes() []route {

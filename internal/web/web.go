@@ -140,6 +140,7 @@ func (w *Web) routes() []route {
 	rs = append(rs, w.workgroupRoutes()...)
 	rs = append(rs, w.referralRoutes()...)
 	rs = append(rs, w.notifyRoutes()...)
+	rs = append(rs, w.statsRoutes()...)
 	for _, s := range Sections() {
 		if !slices.ContainsFunc(rs, func(r route) bool { return r.pattern == "GET /"+s.Slug }) {
 			rs = append(rs, route{"GET /" + s.Slug, w.section(s)})

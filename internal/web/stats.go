@@ -1,0 +1,689 @@
+package web
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"dayaq/internal/access"
+	"dayaq/internal/apperr"
+	"dayaq/internal/audit"
+	"dayaq/internal/authn"
+	"dayaq/internal/calendar"
+	"dayaq/internal/casework"
+	"dayaq/internal/disclosure"
+	"dayaq/internal/i18n"
+	"dayaq/internal/org"
+	"dayaq/internal/stats"
+	"dayaq/internal/storage"
+	"dayaq/internal/taxonomy"
+)
+
+// StatsStore is what the dashboards and the public statistics need of
+// storage.
+type StatsStore interface {
+	DashboardCounts(ctx context.Context, a audit.Actor, q storage.StatsQuery) (stats.Figures, error)
+	PublicCaseCounts(ctx context.Context, from, to time.Time) ([]storage.Triple, error)
+	PublicContactCounts(ctx context.Context, from, to time.Time) ([]storage.Triple, error)
+}
+
+func (w *Web) statsRoutes() []route {
+	return []route{
+		{"GET /statistics", w.signedIn(w.dashboard)},
+		{"GET /statistika", w.publicStats},
+	}
+}
+
+// StatsFilter is a dashboard's filter as typed, and as resolved.
+type StatsFilter struct {
+	From, To, District, School, Body, Type string
+}
+
+// Values is the filter as URL parameters.
+func (f StatsFilter) Values() url.Values {
+	v := url.Values{}
+	for k, s := range map[string]string{"from": f.From, "to": f.To, "district": f.District, "school": f.School, "body": f.Body, "type": f.Type} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	return v
+}
+
+// ParseStatsFilter reads and checks a dashboard's filter: the dates, and
+// the school and body codes (resolved by orgByCode). It returns the query
+// without Exact, the scope, and the fields at fault.
+func ParseStatsFilter(v url.Values, orgByCode func(code string) (org.Org, bool)) (StatsFilter, storage.StatsQuery, access.StatsScope, []apperr.FieldError) {
+	f := StatsFilter{From: strings.TrimSpace(v.Get("from")), To: strings.TrimSpace(v.Get("to")),
+		District: strings.ToUpper(strings.TrimSpace(v.Get("district"))), School: strings.ToUpper(strings.TrimSpace(v.Get("school"))),
+		Body: strings.ToUpper(strings.TrimSpace(v.Get("body"))), Type: strings.ToLower(strings.TrimSpace(v.Get("type")))}
+	var q storage.StatsQuery
+	var s access.StatsScope
+	var fs []apperr.FieldError
+	day := func(name, val string) time.Time {
+		if val == "" {
+			return time.Time{}
+		}
+		d, err := time.ParseInLocation(time.DateOnly, val, calendar.Baku())
+		if err != nil {
+			fs = append(fs, apperr.Field(name, "stats.error.date"))
+			return time.Time{}
+		}
+		return d.UTC()
+	}
+	q.From = day("from", f.From)
+	if t := day("to", f.To); !t.IsZero() {
+		q.To = t.AddDate(0, 0, 1)
+	}
+	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
+		fs = append(fs, apperr.Field("to", "stats.error.period"))
+	}
+	if f.District != "" {
+		known := false
+		for _, d := range org.BakuDistricts() {
+			known = known || d.Code == f.District
+		}
+		if !known {
+			fs = append(fs, apperr.Field("district", "stats.error.district"))
+		}
+		q.District, s.District = f.District, f.District
+	}
+	if f.School != "" {
+		o, ok := orgByCode(f.School)
+		if !ok || o.Type != org.School {
+			fs = append(fs, apperr.Field("school", "stats.error.school"))
+		} else {
+			q.SchoolID, s.SchoolID, s.SchoolDistrict = o.ID, o.ID, o.DistrictCode
+		}
+	}
+	if f.Body != "" {
+		o, ok := orgByCode(f.Body)
+		if !ok || o.Type == org.School {
+			fs = append(fs, apperr.Field("body", "stats.error.body"))
+		} else {
+			q.BodyID, s.BodyID = o.ID, o.ID
+		}
+	}
+	if f.Type != "" {
+		if !casework.ValidType(f.Type) {
+			fs = append(fs, apperr.Field("type", "stats.error.type"))
+		}
+		q.Type = f.Type
+	}
+	return f, q, s, fs
+}
+
+// statsLabels names the categories of a dashboard in l's language.
+func statsLabels(l i18n.Localizer, orgNames map[string]string) stats.Labels {
+	tax := map[string]taxonomy.Node{}
+	for _, n := range taxonomy.Seed().Nodes {
+		tax[n.Code] = n
+	}
+	lang := string(l.Lang)
+	return func(kind, key string) string {
+		switch kind {
+		case "type", "category":
+			if n, ok := tax[key]; ok {
+				return n.Label(lang)
+			}
+			return key
+		case "severity":
+			return l.T("case.severity." + key)
+		case "status":
+			return l.T("case.status." + key)
+		case "channel":
+			return l.T("hotline.channel." + key)
+		case "hour":
+			return key + ":00"
+		case "wday":
+			return l.T("stats.wday." + key)
+		case "owner":
+			return l.T("stats.unowned")
+		case "org":
+			if n, ok := orgNames[key]; ok {
+				return n
+			}
+		}
+		return key
+	}
+}
+
+// statsLinks gives the list behind each count of an exact dashboard: the
+// case list with the dashboard's filter and the bar's own condition; the
+// list applies the viewer's policy, so it shows exactly what was counted.
+func statsLinks(f StatsFilter) stats.Links {
+	return func(chart, key string) string {
+		v := url.Values{"queue": {"all"}}
+		for _, k := range []string{"from", "to", "district", "school", "type"} {
+			if s := f.Values().Get(k); s != "" {
+				v.Set(k, s)
+			}
+		}
+		if f.Body != "" {
+			v.Set("lead", f.Body)
+		}
+		switch chart {
+		case "cases_by_type":
+			if key != "" {
+				v.Set("type", key)
+			}
+		case "cases_by_severity":
+			if key != "" {
+				v.Set("severity", key)
+			}
+		case "cases_by_status":
+			if key != "" {
+				v.Set("status", key)
+			}
+		case "new_by_month":
+			if key == "" {
+				break
+			}
+			m, err := time.Parse("2006-01", key)
+			if err != nil {
+				return ""
+			}
+			v.Set("from", m.Format(time.DateOnly))
+			v.Set("to", m.AddDate(0, 1, -1).Format(time.DateOnly))
+		case "overdue_by_owner":
+			v = url.Values{"queue": {"overdue"}}
+			if f.District != "" {
+				v.Set("district", f.District)
+			}
+			switch key {
+			case "":
+				return "/cases?" + v.Encode()
+			case "0":
+				return "" // the list has no filter for "no owner"
+			}
+			v.Set("owner", key)
+		case "deadlines_by_body":
+			return "/referrals?to=" + url.QueryEscape(key)
+		default:
+			return "" // the contacts and the closings have no list filtered so
+		}
+		return "/cases?" + v.Encode()
+	}
+}
+
+// dashboardView is the dashboard page.
+type dashboardView struct {
+	Filter    StatsFilter
+	Errors    map[string]string
+	Board     stats.Board
+	SVG       map[string]template.HTML
+	Summary   map[string]string
+	Scope     string // the scope in words
+	Districts []org.DistrictInfo
+	Export    string // the filter as a query, for the export links
+	K         int
+}
+
+func (d dashboardView) FieldError(name string) string { return d.Errors[name] }
+
+// In is the filter's input called name, labelled from the stats catalogue.
+func (d dashboardView) In(l i18n.Localizer, name, value, typ string) Input {
+	return Input{Name: name, Label: l.T("stats.field." + name), Value: value, Type: typ, Error: d.Errors[name]}
+}
+
+// loadDashboard resolves the viewer's dashboard under the filter in v.
+func (w *Web) loadDashboard(r *http.Request, l i18n.Localizer) (dashboardView, error) {
+	a := authn.ActorFrom(r)
+	d := dashboardView{Errors: map[string]string{}, Districts: org.BakuDistricts(), K: disclosure.DefaultK}
+	v := r.URL.Query()
+	if v.Get("district") == "" && v.Get("school") == "" && v.Get("body") == "" {
+		// the viewer's own dashboard first
+		home := access.HomeScope(a.Principal)
+		if home.District != "" {
+			v.Set("district", home.District)
+		}
+		if home.SchoolID != 0 || home.BodyID != 0 {
+			o, err := w.orgByID(r.Context(), home.SchoolID+home.BodyID)
+			if err == nil && home.SchoolID != 0 {
+				v.Set("school", o.Code)
+			} else if err == nil {
+				v.Set("body", o.Code)
+			}
+		}
+	}
+	f, q, scope, fs := ParseStatsFilter(v, func(code string) (org.Org, bool) {
+		o, err := w.store.OrgByCode(r.Context(), code)
+		return o, err == nil
+	})
+	d.Filter = f
+	d.Export = f.Values().Encode()
+	for _, fe := range fs {
+		d.Errors[fe.Field] = l.T(fe.Key, fe.Args...)
+	}
+	if len(fs) > 0 {
+		return d, nil
+	}
+	view := access.DecideStats(a.Principal, scope)
+	if view == access.StatsNone {
+		return d, apperr.New(apperr.NotFound, "error.not_found")
+	}
+	q.Exact = view == access.StatsExact
+	fig, err := w.store.DashboardCounts(r.Context(), a, q)
+	if err != nil {
+		return d, err
+	}
+	names := map[string]string{}
+	for _, rows := range [][]stats.DeadlineRow{fig.ByBody, fig.BySchool} {
+		for _, o := range rows {
+			names[o.Code] = org.Org{NameAZ: o.NameAZ, NameRU: o.NameRU, NameEN: o.NameEN}.Name(string(l.Lang))
+		}
+	}
+	d.Board, err = stats.Build(fig, view == access.StatsSuppressed, disclosure.Options{}, statsLabels(l, names), statsLinks(f))
+	if err != nil {
+		return d, err
+	}
+	d.SVG, d.Summary = map[string]template.HTML{}, map[string]string{}
+	for _, c := range d.Board.Charts {
+		title := l.T(c.Title)
+		d.SVG[c.ID] = template.HTML(stats.SVG(c, title)) // stats.SVG escapes every text it draws
+		d.Summary[c.ID] = chartSummary(l, c)
+	}
+	switch {
+	case f.School != "":
+		d.Scope = l.T("stats.scope.school", f.School)
+	case f.Body != "":
+		d.Scope = l.T("stats.scope.body", f.Body)
+	case f.District != "":
+		d.Scope = l.T("stats.scope.district", districtName(f.District, string(l.Lang)))
+	default:
+		d.Scope = l.T("stats.scope.city")
+	}
+	return d, nil
+}
+
+func districtName(code, lang string) string {
+	for _, d := range org.BakuDistricts() {
+		if d.Code == code {
+			return org.Org{NameAZ: d.NameAZ, NameRU: d.NameRU, NameEN: d.NameEN}.Name(lang)
+		}
+	}
+	return code
+}
+
+// chartSummary says a chart in one line.
+func chartSummary(l i18n.Localizer, c stats.Chart) string {
+	if c.Total == 0 && !c.TotalSuppressed {
+		return l.T("stats.summary.none")
+	}
+	top, ok := c.Top()
+	switch {
+	case !ok:
+		return l.T("stats.summary.total", c.ShownTotal())
+	case c.TotalSuppressed:
+		return l.T("stats.summary.top_only", top.Label, l.Num(int64(top.Value)))
+	}
+	return l.T("stats.summary.top", l.Num(int64(c.Total)), top.Label, l.Num(int64(top.Value)), 100*top.Value/max(c.Total, 1))
+}
+
+func (w *Web) orgByID(ctx context.Context, id int64) (org.Org, error) {
+	os, err := w.store.Orgs(ctx, storage.OrgFilter{})
+	if err != nil {
+		return org.Org{}, err
+	}
+	for _, o := range os {
+		if o.ID == id {
+			return o, nil
+		}
+	}
+	return org.Org{}, apperr.New(apperr.NotFound, "error.not_found")
+}
+
+func (w *Web) dashboard(rw http.ResponseWriter, r *http.Request) error {
+	p := w.page(r, "section.statistics.title", nil)
+	d, err := w.loadDashboard(r, p.L)
+	if err != nil {
+		return err
+	}
+	switch r.URL.Query().Get("format") {
+	case "csv":
+		return writeBoardCSV(rw, p.L, d)
+	case "xlsx":
+		return writeBoardXLSX(rw, p.L, d)
+	}
+	p.Data = d
+	status := http.StatusOK
+	if len(d.Errors) > 0 {
+		status = http.StatusBadRequest
+	}
+	return w.render(rw, status, "stats_dashboard", p)
+}
+
+// boardRows lays a dashboard out as rows: chart, category, count (the
+// symbol where suppressed), for CSV and XLSX alike.
+func boardRows(l i18n.Localizer, d dashboardView) [][]string {
+	rows := [][]string{{l.T("stats.export.chart"), l.T("stats.export.category"), l.T("stats.export.count")}}
+	for _, c := range d.Board.Charts {
+		t := l.T(c.Title)
+		for _, b := range c.Bars {
+			rows = append(rows, []string{t, b.Label, b.Shown()})
+		}
+		rows = append(rows, []string{t, l.T("stats.total"), c.ShownTotal()})
+	}
+	for _, dt := range d.Board.Deadlines {
+		t := l.T("stats.chart." + dt.ID)
+		for _, r := range dt.Rows {
+			for i, k := range []string{"ack_met", "ack_missed", "ack_open", "done_met", "done_missed", "done_open"} {
+				rows = append(rows, []string{t, r.Label + " — " + l.T("stats.deadline."+k), r.Shown(i)})
+			}
+		}
+	}
+	if d.Board.Suppressed {
+		rows = append(rows, []string{l.T("stats.method.title"), l.T("stats.method.note", stats.Symbol, d.K), ""})
+	}
+	return rows
+}
+
+func exportName(base, ext string, now time.Time) string {
+	return fmt.Sprintf("attachment; filename=%q", base+"-"+now.Format("2006-01-02")+"."+ext)
+}
+
+// writeCSV streams rows as CSV, every text cell neutralised against
+// formula injection.
+func writeCSV(rw http.ResponseWriter, name string, rows [][]string) error {
+	h := rw.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", name)
+	h.Set("Cache-Control", "no-store")
+	cw := csv.NewWriter(rw)
+	for _, row := range rows {
+		out := make([]string, len(row))
+		for i, c := range row {
+			out[i] = stats.SafeCell(c)
+		}
+		if err := cw.Write(out); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// writeXLSX writes rows as a one-sheet workbook through excelize's
+// streaming writer; counts go in as numbers, text neutralised.
+func writeXLSX(rw http.ResponseWriter, name, sheet string, rows [][]string) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	if err := f.SetSheetName("Sheet1", sheet); err != nil {
+		return err
+	}
+	sw, err := f.NewStreamWriter(sheet)
+	if err != nil {
+		return err
+	}
+	for i, row := range rows {
+		vals := make([]any, len(row))
+		for j, c := range row {
+			if n, err := strconv.Atoi(c); err == nil && i > 0 {
+				vals[j] = n
+			} else {
+				vals[j] = stats.SafeCell(c)
+			}
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := sw.SetRow(cell, vals); err != nil {
+			return err
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		return err
+	}
+	h := rw.Header()
+	h.Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	h.Set("Content-Disposition", name)
+	h.Set("Cache-Control", "no-store")
+	return f.Write(rw)
+}
+
+func writeBoardCSV(rw http.ResponseWriter, l i18n.Localizer, d dashboardView) error {
+	return writeCSV(rw, exportName("dayaq-dashboard", "csv", time.Now()), boardRows(l, d))
+}
+
+func writeBoardXLSX(rw http.ResponseWriter, l i18n.Localizer, d dashboardView) error {
+	return writeXLSX(rw, exportName("dayaq-dashboard", "xlsx", time.Now()), "Dayaq", boardRows(l, d))
+}
+
+// PublicTables builds the public catalogue from base counts at now: cases
+// by district × type × quarter (the last four quarters), and the hotline's
+// contacts by category × month (the last twelve months).
+func PublicTables(now time.Time, cases, contacts []storage.Triple, lang string) ([]*stats.Published, error) {
+	tax := taxonomy.Seed()
+	var types, typeLabels, cats, catLabels []string
+	for _, n := range tax.Nodes {
+		if n.Parent == "" {
+			types = append(types, n.Code)
+			typeLabels = append(typeLabels, n.Label(lang))
+		}
+	}
+	cats, catLabels = types, typeLabels
+	var dcodes, dlabels []string
+	for _, d := range org.BakuDistricts() {
+		dcodes = append(dcodes, d.Code)
+		dlabels = append(dlabels, org.Org{NameAZ: d.NameAZ, NameRU: d.NameRU, NameEN: d.NameEN}.Name(lang))
+	}
+	local := now.In(calendar.Baku())
+	quarters := stats.Quarters(local, 4)
+	months := stats.Months(local, 12)
+	di, ti, qi, ci, mi := stats.Index(dcodes), stats.Index(types), stats.Index(quarters), stats.Index(cats), stats.Index(months)
+	var cg, kg []stats.Group
+	for _, t := range cases {
+		cg = append(cg, stats.Group{Keys: []string{t.A, stats.TopLevel(t.B), stats.QuarterOf(t.C)}, N: t.N})
+	}
+	for _, t := range contacts {
+		kg = append(kg, stats.Group{Keys: []string{stats.TopLevel(t.A), t.B}, N: t.N})
+	}
+	ct, err := stats.BuildTable("cases", "stats.public.cases", []stats.Dimension{
+		{Name: "stats.dim.district", Codes: dcodes, Labels: dlabels},
+		{Name: "stats.dim.type", Codes: types, Labels: typeLabels},
+		{Name: "stats.dim.quarter", Codes: quarters, Labels: quarters},
+	}, cg, func(g stats.Group) ([]int, bool) {
+		d, ok1 := di[g.Keys[0]]
+		t, ok2 := ti[g.Keys[1]]
+		if !ok2 {
+			t, ok2 = ti["other"] // a type outside the seed's tree counts as other
+		}
+		q, ok3 := qi[g.Keys[2]]
+		return []int{d, t, q}, ok1 && ok2 && ok3
+	}, disclosure.Options{})
+	if err != nil {
+		return nil, err
+	}
+	kt, err := stats.BuildTable("contacts", "stats.public.contacts", []stats.Dimension{
+		{Name: "stats.dim.category", Codes: cats, Labels: catLabels},
+		{Name: "stats.dim.month", Codes: months, Labels: months},
+	}, kg, func(g stats.Group) ([]int, bool) {
+		c, ok1 := ci[g.Keys[0]]
+		if !ok1 {
+			c, ok1 = ci["other"]
+		}
+		m, ok2 := mi[g.Keys[1]]
+		return []int{c, m}, ok1 && ok2
+	}, disclosure.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return []*stats.Published{ct, kt}, nil
+}
+
+// publicTables returns the catalogue, protected, in lang (the cache holds
+// the az build; labels are per language, the pattern is one).
+func (w *Web) publicTables(ctx context.Context, lang string) ([]*stats.Published, error) {
+	now := w.store.Now()
+	from := time.Date(now.Year()-1, now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
+	cases, err := w.store.PublicCaseCounts(ctx, from, now.Add(time.Second))
+	if err != nil {
+		return nil, err
+	}
+	contacts, err := w.store.PublicContactCounts(ctx, from, now.Add(time.Second))
+	if err != nil {
+		return nil, err
+	}
+	return PublicTables(now, cases, contacts, lang)
+}
+
+// PublicSlice is one two-way view of a public table as the page shows it:
+// rows by the first dimension, columns by the second, at a fixed position
+// (or the total) of the third.
+type PublicSlice struct {
+	Table  *stats.Published
+	Title  string
+	Rows   []PublicRow
+	Cols   []string
+	Slice  int // index into the third dimension, or disclosure.Total
+	Slices []SliceLink
+	SVG    template.HTML
+}
+
+// PublicRow is a row: its label, its cells and its margin.
+type PublicRow struct {
+	Label      string
+	Cells      []PublicCell
+	Total      PublicCell
+	IsTotalRow bool
+}
+
+// PublicCell is a cell as shown.
+type PublicCell struct {
+	Text       string
+	Suppressed bool
+}
+
+// SliceLink is one choice of the third dimension.
+type SliceLink struct {
+	Label, URL string
+	Current    bool
+}
+
+func sliceOf(l i18n.Localizer, t *stats.Published, slice int, base string) PublicSlice {
+	ps := PublicSlice{Table: t, Title: l.T(t.Title), Slice: slice}
+	rd, cd := t.Dims[0], t.Dims[1]
+	ps.Cols = cd.Labels
+	coords := func(i, j int) []int {
+		c := []int{i, j}
+		if len(t.Dims) == 3 {
+			c = append(c, slice)
+		}
+		return c
+	}
+	cell := func(i, j int) PublicCell {
+		s, sup := t.Cell(coords(i, j)...)
+		return PublicCell{Text: s, Suppressed: sup}
+	}
+	chart := stats.Chart{ID: t.ID, Title: t.Title}
+	for i := range rd.Codes {
+		row := PublicRow{Label: rd.Labels[i], Total: cell(i, disclosure.Total)}
+		for j := range cd.Codes {
+			row.Cells = append(row.Cells, cell(i, j))
+		}
+		ps.Rows = append(ps.Rows, row)
+		c, st, _ := t.Result.Lookup(coords(i, disclosure.Total)...)
+		chart.Bars = append(chart.Bars, stats.Bar{Key: rd.Codes[i], Label: rd.Labels[i], Value: c.Value, Suppressed: st.Suppressed()})
+	}
+	tot := PublicRow{Label: l.T("stats.total"), Total: cell(disclosure.Total, disclosure.Total), IsTotalRow: true}
+	for j := range cd.Codes {
+		tot.Cells = append(tot.Cells, cell(disclosure.Total, j))
+	}
+	ps.Rows = append(ps.Rows, tot)
+	ps.SVG = template.HTML(stats.SVG(chart, ps.Title+" — "+l.T(rd.Name)))
+	if len(t.Dims) == 3 {
+		ps.Slices = append(ps.Slices, SliceLink{Label: l.T("stats.all_periods"), URL: base, Current: slice == disclosure.Total})
+		for k, lab := range t.Dims[2].Labels {
+			ps.Slices = append(ps.Slices, SliceLink{Label: lab, URL: base + "&slice=" + strconv.Itoa(k), Current: slice == k})
+		}
+	}
+	return ps
+}
+
+// publicView is the public statistics page.
+type publicView struct {
+	Slices []PublicSlice
+	K      int
+	Symbol string
+	Table  string
+}
+
+func (w *Web) publicStats(rw http.ResponseWriter, r *http.Request) error {
+	p := w.page(r, "stats.public.title", nil)
+	tables, err := w.publicTables(r.Context(), string(p.L.Lang))
+	if err != nil {
+		return err
+	}
+	v := r.URL.Query()
+	slice := disclosure.Total
+	if s := v.Get("slice"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > 3 {
+			return apperr.Validation(apperr.Field("slice", "stats.error.slice"))
+		}
+		slice = n
+	}
+	d := publicView{K: disclosure.DefaultK, Symbol: stats.Symbol, Table: v.Get("table")}
+	for _, t := range tables {
+		s := disclosure.Total
+		if t.ID == d.Table {
+			s = slice
+		}
+		d.Slices = append(d.Slices, sliceOf(p.L, t, s, "/statistika?lang="+string(p.L.Lang)+"&table="+t.ID))
+	}
+	if f := v.Get("format"); f != "" {
+		var t *stats.Published
+		for _, x := range tables {
+			if x.ID == d.Table {
+				t = x
+			}
+		}
+		if t == nil {
+			return apperr.Validation(apperr.Field("table", "stats.error.table"))
+		}
+		rows := publicRows(p.L, t)
+		switch f {
+		case "csv":
+			return writeCSV(rw, exportName("dayaq-"+t.ID, "csv", w.store.Now()), rows)
+		case "xlsx":
+			return writeXLSX(rw, exportName("dayaq-"+t.ID, "xlsx", w.store.Now()), t.ID, rows)
+		}
+		return apperr.Validation(apperr.Field("format", "stats.error.format"))
+	}
+	p.Data = d
+	return w.render(rw, http.StatusOK, "stats_public", p)
+}
+
+// publicRows lays every cell of a public table out in long form: one row
+// per cell with its labels (the total's label for a margin) and its shown
+// value, then the methodology note.
+func publicRows(l i18n.Localizer, t *stats.Published) [][]string {
+	var head []string
+	for _, d := range t.Dims {
+		head = append(head, l.T(d.Name))
+	}
+	rows := [][]string{append(head, l.T("stats.export.count"))}
+	for i, c := range t.Result.Cells {
+		var row []string
+		for d, k := range c.Coords {
+			if k == disclosure.Total {
+				row = append(row, l.T("stats.total"))
+			} else {
+				row = append(row, t.Dims[d].Labels[k])
+			}
+		}
+		shown := strconv.Itoa(c.Value)
+		if t.Result.Status[i].Suppressed() {
+			shown = stats.Symbol
+		}
+		rows = append(rows, append(row, shown))
+	}
+	rows = append(rows, []string{l.T("stats.method.title"), l.T("stats.method.note", stats.Symbol, t.Result.Options.K)})
+	return rows
+}
