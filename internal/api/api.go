@@ -52,6 +52,7 @@ type Store interface {
 	WorkgroupStore
 	ReferralStore
 	RosterStore
+	StatsStore
 }
 
 // API serves /api/v1.
@@ -99,6 +100,7 @@ func (a *API) Routes() []Route {
 	rs = append(rs, a.workgroupRoutes()...)
 	rs = append(rs, a.referralRoutes()...)
 	rs = append(rs, a.rosterRoutes()...)
+	rs = append(rs, a.statsRoutes()...)
 	return rs
 }
 

@@ -5,7 +5,10 @@ import (
 	"strings"
 	"time"
 
+	"dayaq/internal/calendar"
 	"dayaq/internal/disclosure"
+	"dayaq/internal/org"
+	"dayaq/internal/taxonomy"
 )
 
 // Group is one base count of a public table: its keys (one per dimension
@@ -120,3 +123,66 @@ func Index(codes []string) map[string]int {
 	}
 	return m
 }
+
+// PublicTables builds the public catalogue from base counts at now: cases
+// by district × type × quarter (the last four quarters), and the hotline's
+// contacts by category × month (the last twelve months).
+func PublicTables(now time.Time, cases, contacts []Group, lang string) ([]*Published, error) {
+	tax := taxonomy.Seed()
+	var types, typeLabels, cats, catLabels []string
+	for _, n := range tax.Nodes {
+		if n.Parent == "" {
+			types = append(types, n.Code)
+			typeLabels = append(typeLabels, n.Label(lang))
+		}
+	}
+	cats, catLabels = types, typeLabels
+	var dcodes, dlabels []string
+	for _, d := range org.BakuDistricts() {
+		dcodes = append(dcodes, d.Code)
+		dlabels = append(dlabels, org.Org{NameAZ: d.NameAZ, NameRU: d.NameRU, NameEN: d.NameEN}.Name(lang))
+	}
+	local := now.In(calendar.Baku())
+	quarters := Quarters(local, 4)
+	months := Months(local, 12)
+	di, ti, qi, ci, mi := Index(dcodes), Index(types), Index(quarters), Index(cats), Index(months)
+	var cg, kg []Group
+	for _, g := range cases {
+		cg = append(cg, Group{Keys: []string{g.Keys[0], TopLevel(g.Keys[1]), QuarterOf(g.Keys[2])}, N: g.N})
+	}
+	for _, g := range contacts {
+		kg = append(kg, Group{Keys: []string{TopLevel(g.Keys[0]), g.Keys[1]}, N: g.N})
+	}
+	ct, err := BuildTable("cases", "stats.public.cases", []Dimension{
+		{Name: "stats.dim.district", Codes: dcodes, Labels: dlabels},
+		{Name: "stats.dim.type", Codes: types, Labels: typeLabels},
+		{Name: "stats.dim.quarter", Codes: quarters, Labels: quarters},
+	}, cg, func(g Group) ([]int, bool) {
+		d, ok1 := di[g.Keys[0]]
+		t, ok2 := ti[g.Keys[1]]
+		if !ok2 {
+			t, ok2 = ti["other"] // a type outside the seed's tree counts as other
+		}
+		q, ok3 := qi[g.Keys[2]]
+		return []int{d, t, q}, ok1 && ok2 && ok3
+	}, disclosure.Options{})
+	if err != nil {
+		return nil, err
+	}
+	kt, err := BuildTable("contacts", "stats.public.contacts", []Dimension{
+		{Name: "stats.dim.category", Codes: cats, Labels: catLabels},
+		{Name: "stats.dim.month", Codes: months, Labels: months},
+	}, kg, func(g Group) ([]int, bool) {
+		c, ok1 := ci[g.Keys[0]]
+		if !ok1 {
+			c, ok1 = ci["other"]
+		}
+		m, ok2 := mi[g.Keys[1]]
+		return []int{c, m}, ok1 && ok2
+	}, disclosure.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return []*Published{ct, kt}, nil
+}
+

@@ -275,17 +275,10 @@ func contactCounts(ctx context.Context, c conn, q StatsQuery, d *stats.Figures) 
 	return nil
 }
 
-// Triple is one group of a public table's base counts: up to three
-// category keys and the count.
-type Triple struct {
-	A, B, C string
-	N       int
-}
-
 // PublicCaseCounts counts every case created in [from, to) by district,
 // type and local month: the base of the public tables, which are then
 // suppressed (internal/disclosure) before anyone sees them.
-func (db *DB) PublicCaseCounts(ctx context.Context, from, to time.Time) (out []Triple, err error) {
+func (db *DB) PublicCaseCounts(ctx context.Context, from, to time.Time) (out []stats.Group, err error) {
 	defer apperr.Wrap(&err, "storage.PublicCaseCounts")
 	c := db.reader()
 	m := bucket(c.engine, `k.created_at`, "month")
@@ -296,18 +289,19 @@ func (db *DB) PublicCaseCounts(ctx context.Context, from, to time.Time) (out []T
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var t Triple
-		if err := rows.Scan(&t.A, &t.B, &t.C, &t.N); err != nil {
+		var d, ty, m string
+		var n int
+		if err := rows.Scan(&d, &ty, &m, &n); err != nil {
 			return nil, err
 		}
-		out = append(out, t)
+		out = append(out, stats.Group{Keys: []string{d, ty, m}, N: n})
 	}
 	return out, rows.Err()
 }
 
 // PublicContactCounts counts the hotline's contacts received in [from, to)
 // by category and local month.
-func (db *DB) PublicContactCounts(ctx context.Context, from, to time.Time) (out []Triple, err error) {
+func (db *DB) PublicContactCounts(ctx context.Context, from, to time.Time) (out []stats.Group, err error) {
 	defer apperr.Wrap(&err, "storage.PublicContactCounts")
 	c := db.reader()
 	m := bucket(c.engine, `t.received_at`, "month")
@@ -318,11 +312,12 @@ func (db *DB) PublicContactCounts(ctx context.Context, from, to time.Time) (out 
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var t Triple
-		if err := rows.Scan(&t.A, &t.B, &t.N); err != nil {
+		var c, m string
+		var n int
+		if err := rows.Scan(&c, &m, &n); err != nil {
 			return nil, err
 		}
-		out = append(out, t)
+		out = append(out, stats.Group{Keys: []string{c, m}, N: n})
 	}
 	return out, rows.Err()
 }

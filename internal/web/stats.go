@@ -8,17 +8,15 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/xuri/excelize/v2"
 
 	"dayaq/internal/access"
+	"dayaq/internal/api"
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
 	"dayaq/internal/authn"
-	"dayaq/internal/calendar"
-	"dayaq/internal/casework"
 	"dayaq/internal/disclosure"
 	"dayaq/internal/i18n"
 	"dayaq/internal/org"
@@ -31,8 +29,8 @@ import (
 // storage.
 type StatsStore interface {
 	DashboardCounts(ctx context.Context, a audit.Actor, q storage.StatsQuery) (stats.Figures, error)
-	PublicCaseCounts(ctx context.Context, from, to time.Time) ([]storage.Triple, error)
-	PublicContactCounts(ctx context.Context, from, to time.Time) ([]storage.Triple, error)
+	PublicCaseCounts(ctx context.Context, from, to time.Time) ([]stats.Group, error)
+	PublicContactCounts(ctx context.Context, from, to time.Time) ([]stats.Group, error)
 }
 
 func (w *Web) statsRoutes() []route {
@@ -40,85 +38,6 @@ func (w *Web) statsRoutes() []route {
 		{"GET /statistics", w.signedIn(w.dashboard)},
 		{"GET /statistika", w.publicStats},
 	}
-}
-
-// StatsFilter is a dashboard's filter as typed, and as resolved.
-type StatsFilter struct {
-	From, To, District, School, Body, Type string
-}
-
-// Values is the filter as URL parameters.
-func (f StatsFilter) Values() url.Values {
-	v := url.Values{}
-	for k, s := range map[string]string{"from": f.From, "to": f.To, "district": f.District, "school": f.School, "body": f.Body, "type": f.Type} {
-		if s != "" {
-			v.Set(k, s)
-		}
-	}
-	return v
-}
-
-// ParseStatsFilter reads and checks a dashboard's filter: the dates, and
-// the school and body codes (resolved by orgByCode). It returns the query
-// without Exact, the scope, and the fields at fault.
-func ParseStatsFilter(v url.Values, orgByCode func(code string) (org.Org, bool)) (StatsFilter, storage.StatsQuery, access.StatsScope, []apperr.FieldError) {
-	f := StatsFilter{From: strings.TrimSpace(v.Get("from")), To: strings.TrimSpace(v.Get("to")),
-		District: strings.ToUpper(strings.TrimSpace(v.Get("district"))), School: strings.ToUpper(strings.TrimSpace(v.Get("school"))),
-		Body: strings.ToUpper(strings.TrimSpace(v.Get("body"))), Type: strings.ToLower(strings.TrimSpace(v.Get("type")))}
-	var q storage.StatsQuery
-	var s access.StatsScope
-	var fs []apperr.FieldError
-	day := func(name, val string) time.Time {
-		if val == "" {
-			return time.Time{}
-		}
-		d, err := time.ParseInLocation(time.DateOnly, val, calendar.Baku())
-		if err != nil {
-			fs = append(fs, apperr.Field(name, "stats.error.date"))
-			return time.Time{}
-		}
-		return d.UTC()
-	}
-	q.From = day("from", f.From)
-	if t := day("to", f.To); !t.IsZero() {
-		q.To = t.AddDate(0, 0, 1)
-	}
-	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
-		fs = append(fs, apperr.Field("to", "stats.error.period"))
-	}
-	if f.District != "" {
-		known := false
-		for _, d := range org.BakuDistricts() {
-			known = known || d.Code == f.District
-		}
-		if !known {
-			fs = append(fs, apperr.Field("district", "stats.error.district"))
-		}
-		q.District, s.District = f.District, f.District
-	}
-	if f.School != "" {
-		o, ok := orgByCode(f.School)
-		if !ok || o.Type != org.School {
-			fs = append(fs, apperr.Field("school", "stats.error.school"))
-		} else {
-			q.SchoolID, s.SchoolID, s.SchoolDistrict = o.ID, o.ID, o.DistrictCode
-		}
-	}
-	if f.Body != "" {
-		o, ok := orgByCode(f.Body)
-		if !ok || o.Type == org.School {
-			fs = append(fs, apperr.Field("body", "stats.error.body"))
-		} else {
-			q.BodyID, s.BodyID = o.ID, o.ID
-		}
-	}
-	if f.Type != "" {
-		if !casework.ValidType(f.Type) {
-			fs = append(fs, apperr.Field("type", "stats.error.type"))
-		}
-		q.Type = f.Type
-	}
-	return f, q, s, fs
 }
 
 // statsLabels names the categories of a dashboard in l's language.
@@ -159,7 +78,7 @@ func statsLabels(l i18n.Localizer, orgNames map[string]string) stats.Labels {
 // statsLinks gives the list behind each count of an exact dashboard: the
 // case list with the dashboard's filter and the bar's own condition; the
 // list applies the viewer's policy, so it shows exactly what was counted.
-func statsLinks(f StatsFilter) stats.Links {
+func statsLinks(f api.StatsFilter) stats.Links {
 	return func(chart, key string) string {
 		v := url.Values{"queue": {"all"}}
 		for _, k := range []string{"from", "to", "district", "school", "type"} {
@@ -216,7 +135,7 @@ func statsLinks(f StatsFilter) stats.Links {
 
 // dashboardView is the dashboard page.
 type dashboardView struct {
-	Filter    StatsFilter
+	Filter    api.StatsFilter
 	Errors    map[string]string
 	Board     stats.Board
 	SVG       map[string]template.HTML
@@ -254,7 +173,7 @@ func (w *Web) loadDashboard(r *http.Request, l i18n.Localizer) (dashboardView, e
 			}
 		}
 	}
-	f, q, scope, fs := ParseStatsFilter(v, func(code string) (org.Org, bool) {
+	f, q, scope, fs := api.ParseStatsFilter(v, func(code string) (org.Org, bool) {
 		o, err := w.store.OrgByCode(r.Context(), code)
 		return o, err == nil
 	})
@@ -455,68 +374,6 @@ func writeBoardXLSX(rw http.ResponseWriter, l i18n.Localizer, d dashboardView) e
 	return writeXLSX(rw, exportName("dayaq-dashboard", "xlsx", time.Now()), "Dayaq", boardRows(l, d))
 }
 
-// PublicTables builds the public catalogue from base counts at now: cases
-// by district × type × quarter (the last four quarters), and the hotline's
-// contacts by category × month (the last twelve months).
-func PublicTables(now time.Time, cases, contacts []storage.Triple, lang string) ([]*stats.Published, error) {
-	tax := taxonomy.Seed()
-	var types, typeLabels, cats, catLabels []string
-	for _, n := range tax.Nodes {
-		if n.Parent == "" {
-			types = append(types, n.Code)
-			typeLabels = append(typeLabels, n.Label(lang))
-		}
-	}
-	cats, catLabels = types, typeLabels
-	var dcodes, dlabels []string
-	for _, d := range org.BakuDistricts() {
-		dcodes = append(dcodes, d.Code)
-		dlabels = append(dlabels, org.Org{NameAZ: d.NameAZ, NameRU: d.NameRU, NameEN: d.NameEN}.Name(lang))
-	}
-	local := now.In(calendar.Baku())
-	quarters := stats.Quarters(local, 4)
-	months := stats.Months(local, 12)
-	di, ti, qi, ci, mi := stats.Index(dcodes), stats.Index(types), stats.Index(quarters), stats.Index(cats), stats.Index(months)
-	var cg, kg []stats.Group
-	for _, t := range cases {
-		cg = append(cg, stats.Group{Keys: []string{t.A, stats.TopLevel(t.B), stats.QuarterOf(t.C)}, N: t.N})
-	}
-	for _, t := range contacts {
-		kg = append(kg, stats.Group{Keys: []string{stats.TopLevel(t.A), t.B}, N: t.N})
-	}
-	ct, err := stats.BuildTable("cases", "stats.public.cases", []stats.Dimension{
-		{Name: "stats.dim.district", Codes: dcodes, Labels: dlabels},
-		{Name: "stats.dim.type", Codes: types, Labels: typeLabels},
-		{Name: "stats.dim.quarter", Codes: quarters, Labels: quarters},
-	}, cg, func(g stats.Group) ([]int, bool) {
-		d, ok1 := di[g.Keys[0]]
-		t, ok2 := ti[g.Keys[1]]
-		if !ok2 {
-			t, ok2 = ti["other"] // a type outside the seed's tree counts as other
-		}
-		q, ok3 := qi[g.Keys[2]]
-		return []int{d, t, q}, ok1 && ok2 && ok3
-	}, disclosure.Options{})
-	if err != nil {
-		return nil, err
-	}
-	kt, err := stats.BuildTable("contacts", "stats.public.contacts", []stats.Dimension{
-		{Name: "stats.dim.category", Codes: cats, Labels: catLabels},
-		{Name: "stats.dim.month", Codes: months, Labels: months},
-	}, kg, func(g stats.Group) ([]int, bool) {
-		c, ok1 := ci[g.Keys[0]]
-		if !ok1 {
-			c, ok1 = ci["other"]
-		}
-		m, ok2 := mi[g.Keys[1]]
-		return []int{c, m}, ok1 && ok2
-	}, disclosure.Options{})
-	if err != nil {
-		return nil, err
-	}
-	return []*stats.Published{ct, kt}, nil
-}
-
 // publicTables returns the catalogue, protected, in lang (the cache holds
 // the az build; labels are per language, the pattern is one).
 func (w *Web) publicTables(ctx context.Context, lang string) ([]*stats.Published, error) {
@@ -530,7 +387,7 @@ func (w *Web) publicTables(ctx context.Context, lang string) ([]*stats.Published
 	if err != nil {
 		return nil, err
 	}
-	return PublicTables(now, cases, contacts, lang)
+	return stats.PublicTables(now, cases, contacts, lang)
 }
 
 // PublicSlice is one two-way view of a public table as the page shows it:
