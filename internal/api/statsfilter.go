@@ -91,4 +91,3 @@ func ParseStatsFilter(v url.Values, orgByCode func(code string) (org.Org, bool))
 	}
 	return f, q, s, fs
 }
-

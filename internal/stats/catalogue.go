@@ -185,4 +185,3 @@ func PublicTables(now time.Time, cases, contacts []Group, lang string) ([]*Publi
 	}
 	return []*Published{ct, kt}, nil
 }
-
