@@ -144,3 +144,7 @@ func Write(out io.Writer, d Doc) error {
 	}
 	return nil
 }
+
+// Font is the embedded DejaVu Sans, for other PDFs that need Azerbaijani
+// letters (the monthly report, internal/report).
+func Font() []byte { return dejaVuSans }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"fmt"
@@ -17,9 +18,11 @@ import (
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
 	"dayaq/internal/authn"
+	"dayaq/internal/calendar"
 	"dayaq/internal/disclosure"
 	"dayaq/internal/i18n"
 	"dayaq/internal/org"
+	"dayaq/internal/report"
 	"dayaq/internal/stats"
 	"dayaq/internal/storage"
 	"dayaq/internal/taxonomy"
@@ -36,6 +39,7 @@ type StatsStore interface {
 func (w *Web) statsRoutes() []route {
 	return []route{
 		{"GET /statistics", w.signedIn(w.dashboard)},
+		{"GET /statistics/monthly", w.signedIn(w.monthlyReport)},
 		{"GET /statistika", w.publicStats},
 	}
 }
@@ -543,4 +547,46 @@ func publicRows(l i18n.Localizer, t *stats.Published) [][]string {
 	}
 	rows = append(rows, []string{l.T("stats.method.title"), l.T("stats.method.note", stats.Symbol, t.Result.Options.K)})
 	return rows
+}
+
+// monthlyReport is the month's report for the Ministry as a PDF, in the
+// reader's language: the viewer's dashboard for that month (?month=YYYY-MM,
+// the last full month by default).
+func (w *Web) monthlyReport(rw http.ResponseWriter, r *http.Request) error {
+	p := w.page(r, "section.statistics.title", nil)
+	month := r.URL.Query().Get("month")
+	if month == "" {
+		month = w.store.Now().In(calendar.Baku()).AddDate(0, -1, 0).Format("2006-01")
+	}
+	m, err := time.Parse("2006-01", month)
+	if err != nil {
+		return apperr.Validation(apperr.Field("month", "stats.error.month"))
+	}
+	v := r.URL.Query()
+	v.Set("from", m.Format(time.DateOnly))
+	v.Set("to", m.AddDate(0, 1, -1).Format(time.DateOnly))
+	r2 := r.Clone(r.Context())
+	r2.URL.RawQuery = v.Encode()
+	d, err := w.loadDashboard(r2, p.L)
+	if err != nil {
+		return err
+	}
+	if len(d.Errors) > 0 {
+		var fs []apperr.FieldError
+		for k := range d.Errors {
+			fs = append(fs, apperr.Field(k, "stats.error.filter"))
+		}
+		return apperr.Validation(fs...)
+	}
+	var buf bytes.Buffer
+	if err := report.Write(&buf, report.Doc{Title: p.L.T("stats.report.title"), Period: month, Scope: d.Scope,
+		Board: d.Board, T: p.L.T, K: d.K}); err != nil {
+		return err
+	}
+	h := rw.Header()
+	h.Set("Content-Type", "application/pdf")
+	h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", "dayaq-monthly-"+month+"-"+string(p.L.Lang)+".pdf"))
+	h.Set("Cache-Control", "no-store")
+	_, err = buf.WriteTo(rw)
+	return err
 }
