@@ -428,7 +428,7 @@ type SliceLink struct {
 }
 
 func sliceOf(l i18n.Localizer, t *stats.Published, slice int, base string) PublicSlice {
-	ps := PublicSlice{Table: t, Title: l.T(t.Title), Slice: slice}
+	ps := PublicSlice{Table: t, Title: l.T(t.Title, t.Arg), Slice: slice}
 	rd, cd := t.Dims[0], t.Dims[1]
 	ps.Cols = cd.Labels
 	coords := func(i, j int) []int {
