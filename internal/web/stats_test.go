@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -28,6 +29,7 @@ import (
 )
 
 type statsFixture struct {
+	db                *storage.DB
 	h                 http.Handler
 	city, head, teach webSession
 	police            webSession
@@ -51,7 +53,7 @@ func newStatsFixture(t *testing.T) statsFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := statsFixture{h: s.Handler()}
+	f := statsFixture{db: db, h: s.Handler()}
 	f.city = sessionFor(t, db, "=2+3@test.az", "BSTI", access.CitySpecialist)
 	actor := func(email string) audit.Actor {
 		u, _ := db.UserByEmail(ctx, email)
@@ -254,5 +256,42 @@ func TestPublicStatistics(t *testing.T) {
 	f.h.ServeHTTP(w, r)
 	if _, err := excelize.OpenReader(bytes.NewReader(w.Body.Bytes())); w.Code != http.StatusOK || err != nil {
 		t.Errorf("public xlsx: %d %v", w.Code, err)
+	}
+}
+
+// A personal-data export needs the role and a purpose, and is audited with
+// both; it carries the children's names; a teacher gets nothing.
+func TestCaseExportNeedsRoleAndPurpose(t *testing.T) {
+	f := newStatsFixture(t)
+	code, b := f.city.get(t, f.h, "/cases/export?format=csv&queue=all&district=BAK-07")
+	if code != http.StatusOK || !strings.Contains(b, `name="purpose"`) || !strings.Contains(b, `value="BAK-07"`) {
+		t.Fatalf("purpose form: %d", code)
+	}
+	if code, _ = f.city.get(t, f.h, "/cases/export?format=csv&queue=all&purpose=x"); code != http.StatusBadRequest {
+		t.Errorf("short purpose: %d", code)
+	}
+	code, b = f.city.get(t, f.h, "/cases/export?format=csv&queue=all&district=BAK-07&purpose="+url.QueryEscape("Komissiyaya hesabat"))
+	if code != http.StatusOK {
+		t.Fatalf("export: %d %s", code, b)
+	}
+	recs, err := csv.NewReader(strings.NewReader(b)).ReadAll()
+	if err != nil || len(recs) != 5 || !strings.Contains(b, "Quliyev Ömər") {
+		t.Fatalf("export rows %d (%v):\n%s", len(recs), err, b)
+	}
+	es, err := f.db.AuditEvents(context.Background(), storage.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range es {
+		if e.Action == "case.export" && e.Reason == "Komissiyaya hesabat" && strings.Contains(e.Details, "BAK-07") {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("the export is not audited with its purpose and filter")
+	}
+	if code, _ = f.teach.get(t, f.h, "/cases/export?format=csv&purpose="+url.QueryEscape("Komissiyaya hesabat")); code != http.StatusNotFound {
+		t.Errorf("teacher exports: %d", code)
 	}
 }
