@@ -6,6 +6,9 @@
 package stats
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"html"
 	"strings"
@@ -176,4 +179,15 @@ func SafeCell(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// Pseudonym is the stable pseudonymous ID of a record of kind ("case",
+// "child") in an export project: the first 16 hex digits of
+// HMAC-SHA-256(key, kind:id). The same project's key gives the same ID in
+// every export; another project's key, an unrelated one; without the key
+// the registry's ID cannot be recovered.
+func Pseudonym(key []byte, kind string, id int64) string {
+	m := hmac.New(sha256.New, key)
+	fmt.Fprintf(m, "%s:%d", kind, id)
+	return hex.EncodeToString(m.Sum(nil))[:16]
 }

@@ -36,6 +36,7 @@ type StatsStore interface {
 	PublicCaseCounts(ctx context.Context, from, to time.Time) ([]stats.Group, error)
 	PublicContactCounts(ctx context.Context, from, to time.Time) ([]stats.Group, error)
 	RecordAudit(ctx context.Context, e audit.Event) error
+	DeidentifiedCases(ctx context.Context, a audit.Actor, project, filter string, q storage.StatsQuery) ([]storage.DeidentifiedRow, error)
 }
 
 func (w *Web) statsRoutes() []route {
@@ -43,6 +44,7 @@ func (w *Web) statsRoutes() []route {
 		{"GET /statistics", w.signedIn(w.dashboard)},
 		{"GET /statistics/monthly", w.signedIn(w.monthlyReport)},
 		{"GET /cases/export", w.signedIn(w.caseExport)},
+		{"GET /statistics/export", w.signedIn(w.deidentifiedExport)},
 		{"GET /statistika", w.publicStats},
 	}
 }
@@ -679,6 +681,48 @@ func (w *Web) caseExport(rw http.ResponseWriter, r *http.Request) error {
 		q.After = pg.Next
 	}
 	name := exportName("dayaq-cases", format, w.store.Now())
+	if format == "csv" {
+		return writeCSV(rw, name, rows)
+	}
+	return writeXLSX(rw, name, "Dayaq", rows)
+}
+
+// deidentifiedExport is the analysts' record-level export: the cases under
+// the dashboard's filter, de-identified with the project's key (storage
+// checks the role and audits it).
+func (w *Web) deidentifiedExport(rw http.ResponseWriter, r *http.Request) error {
+	a := authn.ActorFrom(r)
+	p := w.page(r, "stats.export.title", nil)
+	v := r.URL.Query()
+	_, q, _, fs := api.ParseStatsFilter(v, func(code string) (org.Org, bool) {
+		o, err := w.store.OrgByCode(r.Context(), code)
+		return o, err == nil
+	})
+	format := v.Get("format")
+	if format != "csv" && format != "xlsx" {
+		fs = append(fs, apperr.Field("format", "stats.error.format"))
+	}
+	if len(fs) > 0 {
+		return apperr.Validation(fs...)
+	}
+	project := strings.TrimSpace(v.Get("project"))
+	filter := url.Values{}
+	for k, vs := range v {
+		if k != "format" {
+			filter[k] = vs
+		}
+	}
+	got, err := w.store.DeidentifiedCases(r.Context(), a, project, filter.Encode(), q)
+	if err != nil {
+		return err
+	}
+	rows := [][]string{{p.L.T("stats.export.case"), p.L.T("stats.export.child"), p.L.T("stats.dim.type"), p.L.T("stats.export.severity"),
+		p.L.T("stats.export.status"), p.L.T("stats.dim.district"), p.L.T("stats.export.created"), p.L.T("stats.export.closed"),
+		p.L.T("stats.export.birth_month"), p.L.T("stats.export.sex")}}
+	for _, d := range got {
+		rows = append(rows, []string{d.Case, d.Child, d.Type, d.Severity, d.Status, d.District, d.Created, d.Closed, d.BirthMonth, d.Sex})
+	}
+	name := exportName("dayaq-deidentified-"+project, format, w.store.Now())
 	if format == "csv" {
 		return writeCSV(rw, name, rows)
 	}

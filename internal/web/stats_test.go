@@ -295,3 +295,16 @@ func TestCaseExportNeedsRoleAndPurpose(t *testing.T) {
 		t.Errorf("teacher exports: %d", code)
 	}
 }
+
+// The analyst's export is de-identified: pseudonyms, no names.
+func TestDeidentifiedExportPage(t *testing.T) {
+	f := newStatsFixture(t)
+	an := sessionFor(t, f.db, "analyst@test.az", "BSTI", access.Analyst)
+	code, b := an.get(t, f.h, "/statistics/export?project=p1&format=csv")
+	if code != http.StatusOK || strings.Contains(b, "Quliyev") || strings.Count(b, "\n") != 8 {
+		t.Fatalf("analyst export: %d\n%s", code, b)
+	}
+	if code, _ = f.city.get(t, f.h, "/statistics/export?project=p1&format=csv"); code != http.StatusNotFound {
+		t.Errorf("city specialist de-identified export: %d", code)
+	}
+}

@@ -1,0 +1,14 @@
+-- Export projects of the analysts' de-identified exports (issue 15, ADR
+-- 0026): each project has its own key for the pseudonymous IDs, so that
+-- records link across the exports of one project and to nothing else.
+
+-- +goose Up
+CREATE TABLE export_projects (
+    name        TEXT PRIMARY KEY,
+    hash_key    TEXT NOT NULL,           -- hex, 32 random bytes; never shown
+    created_by  BIGINT REFERENCES users (id),
+    created_at  TIMESTAMPTZ NOT NULL
+);
+
+-- +goose Down
+DROP TABLE export_projects;
