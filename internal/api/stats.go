@@ -100,6 +100,7 @@ func (a *API) getDashboard(w http.ResponseWriter, r *http.Request) error {
 		return apperr.New(apperr.NotFound, "error.not_found")
 	}
 	q.Exact = view == access.StatsExact
+	q.Scoped = q.Exact
 	fig, err := a.store.DashboardCounts(r.Context(), act, q)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,6 +24,12 @@ type StatsQuery struct {
 	// be shown as it is); otherwise the whole scope is counted, for a view
 	// that the caller suppresses (access.StatsSuppressed).
 	Exact bool
+	// Scoped: with Exact, the district, school or body filter lies inside
+	// the viewer's jurisdiction (access.DecideStats said StatsExact for
+	// it), so every case it selects is one the policy lets the viewer list
+	// (a case's school and district are among its places; a body's led
+	// cases are its own) and the policy's branches can be left out.
+	Scoped bool
 }
 
 // bucket is an engine's expression for the local (Baku) month, hour or
@@ -55,7 +62,7 @@ func bucket(e Engine, col, unit string) string {
 func caseScope(c conn, p access.Principal, q StatsQuery) (string, []any, bool) {
 	var where []string
 	var args []any
-	if q.Exact {
+	if q.Exact && !(q.Scoped && (q.District != "" || q.SchoolID != 0 || q.BodyID != 0)) {
 		branches := caseBranches(access.FilterCases(p, access.List), c.now)
 		if len(branches) == 0 {
 			return "", nil, false
@@ -99,6 +106,16 @@ func caseScope(c conn, p access.Principal, q StatsQuery) (string, []any, bool) {
 	return strings.Join(where, ` AND `), args, true
 }
 
+// sortedCounts turns a tally into counts ordered by key.
+func sortedCounts(m map[string]int) []stats.Count {
+	out := make([]stats.Count, 0, len(m))
+	for k, n := range m {
+		out = append(out, stats.Count{Key: k, N: n})
+	}
+	slices.SortFunc(out, func(a, b stats.Count) int { return strings.Compare(a.Key, b.Key) })
+	return out
+}
+
 func countsBy(ctx context.Context, c conn, query string, args ...any) ([]stats.Count, int, error) {
 	rows, err := c.query(ctx, query, args...)
 	if err != nil {
@@ -128,20 +145,33 @@ func (db *DB) DashboardCounts(ctx context.Context, a audit.Actor, q StatsQuery) 
 	if !ok {
 		return d, nil
 	}
-	from := ` FROM cases k WHERE ` + where
-	if d.ByType, d.Cases, err = countsBy(ctx, c, `SELECT k.type_code, COUNT(*)`+from+` GROUP BY k.type_code ORDER BY 1`, args...); err != nil {
-		return d, fmt.Errorf("by type: %w", err)
-	}
-	if d.BySeverity, _, err = countsBy(ctx, c, `SELECT k.severity, COUNT(*)`+from+` GROUP BY k.severity ORDER BY 1`, args...); err != nil {
-		return d, fmt.Errorf("by severity: %w", err)
-	}
-	if d.ByStatus, _, err = countsBy(ctx, c, `SELECT k.status, COUNT(*)`+from+` GROUP BY k.status ORDER BY 1`, args...); err != nil {
-		return d, fmt.Errorf("by status: %w", err)
-	}
+	// One scan gives the three breakdowns and the months: counted by
+	// (type, severity, status, month) and summed up here.
 	m := bucket(c.engine, `k.created_at`, "month")
-	if d.NewByMonth, _, err = countsBy(ctx, c, `SELECT `+m+`, COUNT(*)`+from+` GROUP BY 1 ORDER BY 1`, args...); err != nil {
-		return d, fmt.Errorf("new by month: %w", err)
+	rows, err := c.query(ctx, `SELECT k.type_code, k.severity, k.status, `+m+`, COUNT(*) FROM cases k WHERE `+where+
+		` GROUP BY k.type_code, k.severity, k.status, `+m, args...)
+	if err != nil {
+		return d, fmt.Errorf("case counts: %w", err)
 	}
+	byType, bySev, byStatus, byMonth := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
+	for rows.Next() {
+		var ty, sev, st, mo string
+		var n int
+		if err := rows.Scan(&ty, &sev, &st, &mo, &n); err != nil {
+			rows.Close()
+			return d, err
+		}
+		byType[ty] += n
+		bySev[sev] += n
+		byStatus[st] += n
+		byMonth[mo] += n
+		d.Cases += n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return d, err
+	}
+	d.ByType, d.BySeverity, d.ByStatus, d.NewByMonth = sortedCounts(byType), sortedCounts(bySev), sortedCounts(byStatus), sortedCounts(byMonth)
 	// closed in the period: the period applies to closed_at here
 	cq := q
 	cq.From, cq.To = time.Time{}, time.Time{}

@@ -109,6 +109,20 @@ func TestDashboardNumbersMatchTheLists(t *testing.T) {
 					}
 				}
 			}
+			// inside the jurisdiction, the scope alone gives the same numbers
+			for who, q := range map[string]storage.StatsQuery{
+				"school_head":         {SchoolID: orgID(t, f.db, "BAK-06-001")},
+				"district_specialist": {District: "BAK-06"},
+				"city_specialist":     {District: "BAK-07"},
+			} {
+				q.Exact = true
+				withPolicy, _ := f.db.DashboardCounts(ctx, f.users[who], q)
+				q.Scoped = true
+				scoped, _ := f.db.DashboardCounts(ctx, f.users[who], q)
+				if withPolicy.Cases != scoped.Cases || len(withPolicy.ByType) != len(scoped.ByType) || withPolicy.Cases == 0 {
+					t.Errorf("%s: %d cases under the policy, %d by the scope alone", who, withPolicy.Cases, scoped.Cases)
+				}
+			}
 			// the city specialist sees all six; the school head the three of the school
 			d, _ := f.db.DashboardCounts(ctx, spec, storage.StatsQuery{Exact: true})
 			if d.Cases != 6 || len(d.OverdueByOwner) == 0 {

@@ -199,6 +199,7 @@ func (w *Web) loadDashboard(r *http.Request, l i18n.Localizer) (dashboardView, e
 		return d, apperr.New(apperr.NotFound, "error.not_found")
 	}
 	q.Exact = view == access.StatsExact
+	q.Scoped = q.Exact
 	fig, err := w.store.DashboardCounts(r.Context(), a, q)
 	if err != nil {
 		return d, err

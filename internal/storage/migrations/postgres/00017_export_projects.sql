@@ -10,5 +10,11 @@ CREATE TABLE export_projects (
     created_at  TIMESTAMPTZ NOT NULL
 );
 
+-- The dashboards' period filters and closings by month (issue 15).
+CREATE INDEX cases_created ON cases (created_at, id);
+CREATE INDEX cases_closed ON cases (closed_at, id) WHERE closed_at IS NOT NULL;
+
 -- +goose Down
+DROP INDEX cases_closed;
+DROP INDEX cases_created;
 DROP TABLE export_projects;
