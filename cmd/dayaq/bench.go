@@ -22,7 +22,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	case len(args) > 0 && args[0] == "dashboard":
 		return m.benchDashboard(ctx, args[1:])
 	}
-	fmt.Fprintln(m.Stderr, "Usage: dayaq bench cases|intake|match|dashboard [flags]")
+	fmt.Fprintln(m.Stderr, m.l.T("cli.usage_line", "bench cases|intake|match|dashboard [flags]"))
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 		return nil
 	}

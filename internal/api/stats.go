@@ -12,6 +12,7 @@ import (
 	"dayaq/internal/org"
 	"dayaq/internal/stats"
 	"dayaq/internal/storage"
+	"dayaq/internal/surface"
 )
 
 // StatsStore is what the statistics routes need of storage.
@@ -88,7 +89,7 @@ func (a *API) getDashboard(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
-	_, q, scope, fs := ParseStatsFilter(v, func(code string) (org.Org, bool) {
+	_, q, scope, fs := surface.ParseStatsFilter(v, func(code string) (org.Org, bool) {
 		o, err := a.store.OrgByCode(r.Context(), code)
 		return o, err == nil
 	})

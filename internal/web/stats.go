@@ -15,7 +15,6 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"dayaq/internal/access"
-	"dayaq/internal/api"
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
 	"dayaq/internal/authn"
@@ -26,6 +25,7 @@ import (
 	"dayaq/internal/report"
 	"dayaq/internal/stats"
 	"dayaq/internal/storage"
+	"dayaq/internal/surface"
 	"dayaq/internal/taxonomy"
 )
 
@@ -87,7 +87,7 @@ func statsLabels(l i18n.Localizer, orgNames map[string]string) stats.Labels {
 // statsLinks gives the list behind each count of an exact dashboard: the
 // case list with the dashboard's filter and the bar's own condition; the
 // list applies the viewer's policy, so it shows exactly what was counted.
-func statsLinks(f api.StatsFilter) stats.Links {
+func statsLinks(f surface.StatsFilter) stats.Links {
 	return func(chart, key string) string {
 		v := url.Values{"queue": {"all"}}
 		for _, k := range []string{"from", "to", "district", "school", "type"} {
@@ -144,7 +144,7 @@ func statsLinks(f api.StatsFilter) stats.Links {
 
 // dashboardView is the dashboard page.
 type dashboardView struct {
-	Filter    api.StatsFilter
+	Filter    surface.StatsFilter
 	Errors    map[string]string
 	Board     stats.Board
 	SVG       map[string]template.HTML
@@ -182,7 +182,7 @@ func (w *Web) loadDashboard(r *http.Request, l i18n.Localizer) (dashboardView, e
 			}
 		}
 	}
-	f, q, scope, fs := api.ParseStatsFilter(v, func(code string) (org.Org, bool) {
+	f, q, scope, fs := surface.ParseStatsFilter(v, func(code string) (org.Org, bool) {
 		o, err := w.store.OrgByCode(r.Context(), code)
 		return o, err == nil
 	})
@@ -640,7 +640,7 @@ func (w *Web) caseExport(rw http.ResponseWriter, r *http.Request) error {
 		p.Data = d
 		return w.render(rw, status, "stats_export", p)
 	}
-	q, fs := api.CaseQueryFrom(v, a.UserID, func(code string) (int64, bool) {
+	q, fs := surface.CaseQueryFrom(v, a.UserID, func(code string) (int64, bool) {
 		o, err := w.store.OrgByCode(r.Context(), strings.ToUpper(code))
 		return o.ID, err == nil
 	})
@@ -695,7 +695,7 @@ func (w *Web) deidentifiedExport(rw http.ResponseWriter, r *http.Request) error 
 	a := authn.ActorFrom(r)
 	p := w.page(r, "stats.export.title", nil)
 	v := r.URL.Query()
-	_, q, _, fs := api.ParseStatsFilter(v, func(code string) (org.Org, bool) {
+	_, q, _, fs := surface.ParseStatsFilter(v, func(code string) (org.Org, bool) {
 		o, err := w.store.OrgByCode(r.Context(), code)
 		return o, err == nil
 	})

@@ -1,4 +1,4 @@
-package api
+package surface
 
 import (
 	"net/url"
