@@ -17,6 +17,7 @@ import (
 	"dayaq/internal/audit"
 	"dayaq/internal/blob"
 	"dayaq/internal/child"
+	"dayaq/internal/danis"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
 	"dayaq/internal/match"
@@ -52,6 +53,7 @@ type Store interface {
 	WorkgroupStore
 	ReferralStore
 	RosterStore
+	DanisStore
 }
 
 // API serves /api/v1.
@@ -62,11 +64,12 @@ type API struct {
 	doc    []byte // the OpenAPI document, merged from its parts
 	docErr error
 	vault  *blob.Vault // attachments' encrypted bytes (WithVault)
+	gate   *danis.Gate // the children's channel's limits (WithDanisGate)
 }
 
 // New returns the API over store.
 func New(store Store, cat *i18n.Catalog, log *slog.Logger) *API {
-	a := &API{store: store, cat: cat, log: log}
+	a := &API{store: store, cat: cat, log: log, gate: danis.NewGate(danis.DefaultLimit, 0, danis.DefaultWrongLimit)}
 	a.doc, a.docErr = buildOpenAPI(openAPIFS)
 	return a
 }
@@ -99,6 +102,7 @@ func (a *API) Routes() []Route {
 	rs = append(rs, a.workgroupRoutes()...)
 	rs = append(rs, a.referralRoutes()...)
 	rs = append(rs, a.rosterRoutes()...)
+	rs = append(rs, a.danisRoutes()...)
 	return rs
 }
 

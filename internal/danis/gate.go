@@ -29,6 +29,13 @@ type Gate struct {
 	key    []byte // signs questions; new at each start of the process
 }
 
+// The gate's limits unless configured: 30 new conversations a minute for
+// the whole city (the question from 23 on), 60 codes for unknown IDs.
+const (
+	DefaultLimit      = 30
+	DefaultWrongLimit = 60
+)
+
 // NewGate returns a gate with these limits; near ≤ 0 means 3/4 of limit.
 func NewGate(limit, near, wrongLimit int) *Gate {
 	if near <= 0 {

@@ -22,6 +22,7 @@ import (
 	"dayaq/internal/api"
 	"dayaq/internal/apperr"
 	"dayaq/internal/authn"
+	"dayaq/internal/danis"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
 	"dayaq/internal/storage"
@@ -43,7 +44,8 @@ func New(db *storage.DB, cat *i18n.Catalog, log *slog.Logger, opts ...Option) (*
 		o(&cfg)
 	}
 	an := authn.New(db, db.Now, authn.Config{Catalog: cat, Log: log})
-	ui, err := web.New(cat, log, web.Deps{Store: db, Audit: db, Authn: an, Vault: cfg.vault})
+	gate := danis.NewGate(danis.DefaultLimit, 0, danis.DefaultWrongLimit) // one per process, shared by the page and the API
+	ui, err := web.New(cat, log, web.Deps{Store: db, Audit: db, Authn: an, Vault: cfg.vault, Gate: gate})
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +60,7 @@ func New(db *storage.DB, cat *i18n.Catalog, log *slog.Logger, opts ...Option) (*
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	api.New(db, cat, log).WithVault(cfg.vault).Register(mux)
+	api.New(db, cat, log).WithVault(cfg.vault).WithDanisGate(gate).Register(mux)
 	ui.Register(mux)
 
 	// Cross-origin protection rejects a state-changing request that a
@@ -217,6 +219,13 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		level := slog.LevelInfo
 		if sw.status >= 500 {
 			level = slog.LevelError
+		}
+		if httpx.Anonymous(r.URL.Path) {
+			// The children's channel: the route and the status, nothing
+			// that could tie a line to a client or a request (ADR 0024).
+			s.log.LogAttrs(context.Background(), level, "request",
+				slog.String("route", route), slog.Int("status", sw.status))
+			return
 		}
 		s.log.LogAttrs(r.Context(), level, "request",
 			slog.String("request_id", httpx.RequestID(r.Context())),

@@ -67,6 +67,7 @@ type DanisConversation struct {
 type DanisStarted struct {
 	Code         danis.Code
 	Token        string
+	Urgent       bool // the message raised an alert
 	Conversation DanisConversation
 }
 
@@ -241,7 +242,7 @@ func (db *DB) startDanis(ctx context.Context, m danis.Message, lang string, code
 		if err := appendAudit(ctx, c, e); err != nil {
 			return err
 		}
-		st = DanisStarted{Code: code, Token: tok}
+		st = DanisStarted{Code: code, Token: tok, Urgent: ct.AlertOpen}
 		st.Conversation, err = childThread(ctx, c, convID)
 		return err
 	})

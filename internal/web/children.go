@@ -43,6 +43,7 @@ type Store interface {
 	WorkgroupStore
 	ReferralStore
 	RosterStore
+	DanisStore
 }
 
 func (w *Web) childRoutes() []route {

@@ -26,6 +26,7 @@ import (
 	"dayaq/internal/apperr"
 	"dayaq/internal/authn"
 	"dayaq/internal/blob"
+	"dayaq/internal/danis"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
 	"dayaq/internal/storage"
@@ -42,6 +43,7 @@ type Web struct {
 	audit  AuditStore
 	authn  *authn.Authn
 	vault  *blob.Vault
+	gate   *danis.Gate // "Mənimlə danış": the global limit on new conversations
 	pages  map[string]*template.Template
 	assets map[string]string // file name → content hash, for cache-busting URLs
 }
@@ -52,11 +54,15 @@ type Deps struct {
 	Audit AuditStore
 	Authn *authn.Authn // signs people in; the account pages use it
 	Vault *blob.Vault  // case attachments' encrypted bytes; nil: attachments off
+	Gate  *danis.Gate  // the children's channel's limits, shared with the API; nil: a gate of its own
 }
 
 // New parses the templates and hashes the static files.
 func New(cat *i18n.Catalog, log *slog.Logger, deps Deps) (*Web, error) {
-	w := &Web{cat: cat, log: log, store: deps.Store, audit: deps.Audit, authn: deps.Authn, vault: deps.Vault, pages: map[string]*template.Template{}, assets: map[string]string{}}
+	w := &Web{cat: cat, log: log, store: deps.Store, audit: deps.Audit, authn: deps.Authn, vault: deps.Vault, gate: deps.Gate, pages: map[string]*template.Template{}, assets: map[string]string{}}
+	if w.gate == nil {
+		w.gate = danis.NewGate(danis.DefaultLimit, 0, danis.DefaultWrongLimit)
+	}
 	err := fs.WalkDir(files, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -140,6 +146,7 @@ func (w *Web) routes() []route {
 	rs = append(rs, w.workgroupRoutes()...)
 	rs = append(rs, w.referralRoutes()...)
 	rs = append(rs, w.notifyRoutes()...)
+	rs = append(rs, w.danisRoutes()...)
 	for _, s := range Sections() {
 		if !slices.ContainsFunc(rs, func(r route) bool { return r.pattern == "GET /"+s.Slug }) {
 			rs = append(rs, route{"GET /" + s.Slug, w.section(s)})
