@@ -84,6 +84,12 @@ func (m *Main) background(db *storage.DB, log *slog.Logger, baseURL string) (*jo
 			_, _, err := db.PruneNotifications(ctx)
 			return err
 		}},
+		// "Mənimlə danış": conversations past the city's retention period go;
+		// their contacts and classification stay.
+		jobs.Job{Name: "prune_danis", Every: pruneEvery, Run: func(ctx context.Context, _ time.Time) error {
+			_, err := db.PruneDanis(ctx)
+			return err
+		}},
 	), nil
 }
 

@@ -394,7 +394,10 @@ func Load(ctx context.Context, db *storage.DB, children int, progress func(done 
 			return sum, err
 		}
 	}
-	return sum, LoadCases(ctx, db)
+	if err := LoadCases(ctx, db); err != nil {
+		return sum, err
+	}
+	return sum, LoadDanis(ctx, db)
 }
 
 // allSchools reads every school, page by page, ordered by code.
