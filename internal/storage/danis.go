@@ -60,6 +60,15 @@ type DanisConversation struct {
 	UrgentHits             []string
 	ChildMessages, Answers int
 	FirstWords             string // the start of the first message, for the operators' list
+
+	// The contact's classification, for the operator's form (DanisFor).
+	ContactVersion int
+	Categories     []string
+	Outcome        hotline.Outcome
+	OutcomeReason  string
+	CaseID         int64
+	ChildID        int64
+	ReferredTo     string
 }
 
 // DanisStarted is a new conversation: its code (shown once, then only its
@@ -653,6 +662,29 @@ func (db *DB) DanisFor(ctx context.Context, a audit.Actor, contactID int64) (d D
 		if d.Messages, err = danisMessages(ctx, c, d.ID); err != nil {
 			return err
 		}
+		if err := c.queryRow(ctx, `SELECT version, outcome, outcome_reason, COALESCE(case_id, 0), referred_to,
+			COALESCE((SELECT x.child_id FROM contact_children x WHERE x.contact_id = k.id AND x.ord = 0), 0)
+			FROM contacts k WHERE id = ?`, contactID).Scan(&d.ContactVersion, &d.Outcome, &d.OutcomeReason, &d.CaseID,
+			&d.ReferredTo, &d.ChildID); err != nil {
+			return err
+		}
+		if err := func() error {
+			rows, err := c.query(ctx, `SELECT code FROM contact_categories WHERE contact_id = ? ORDER BY code`, contactID)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var code string
+				if err := rows.Scan(&code); err != nil {
+					return err
+				}
+				d.Categories = append(d.Categories, code)
+			}
+			return rows.Err()
+		}(); err != nil {
+			return err
+		}
 		settings, err := danisSettings(ctx, c)
 		if err != nil {
 			return err
@@ -769,4 +801,124 @@ func (db *DB) PruneDanis(ctx context.Context) (n int64, err error) {
 		return appendAudit(ctx, c, e)
 	})
 	return n, err
+}
+
+// WebClassification is how an operator classifies a web contact after
+// reading its conversation, like any contact: the taxonomy's categories,
+// the urgency they decide, the outcome, and the registry child and the
+// case when the child has said enough.
+type WebClassification struct {
+	Categories    []string
+	Urgency       hotline.Urgency
+	Outcome       hotline.Outcome
+	OutcomeReason string
+	CaseID        int64  // the case it is attached to (outcome case_attached)
+	ReferredTo    string // the organisation's code (outcome referred)
+	ChildID       int64  // a registry child the operator found by matching; 0: none
+}
+
+// ClassifyWebContact classifies the web contact contactID for a, based on
+// the version a read (another is a Conflict). It is checked by the
+// hotline's rules against the taxonomy in force, opens or attaches a case
+// as the outcome says, and is audited, in one transaction. Only web
+// contacts are classified after the fact; a call is classified as it is
+// logged.
+func (db *DB) ClassifyWebContact(ctx context.Context, a audit.Actor, contactID int64, in WebClassification, version int) (err error) {
+	defer apperr.Wrap(&err, "storage.ClassifyWebContact(%d)", contactID)
+	return db.inTx(ctx, func(c conn) error {
+		r, err := loadContact(ctx, c, a.Principal, contactID)
+		if err != nil {
+			return err
+		}
+		if !access.DecideContact(a.Principal, access.Write, contactFacts(r)) {
+			return apperr.New(apperr.Forbidden, "danis.error.cannot_answer")
+		}
+		if r.Channel != hotline.Web {
+			return apperr.New(apperr.Invalid, "danis.error.not_web")
+		}
+		var cur int
+		if err := c.queryRow(ctx, `SELECT version FROM contacts WHERE id = ?`, contactID).Scan(&cur); err != nil {
+			return err
+		}
+		if cur != version {
+			return apperr.New(apperr.Conflict, "danis.error.stale_contact")
+		}
+		one := []ContactRecord{r}
+		if err := loadContactParts(ctx, c, one); err != nil {
+			return err
+		}
+		ct := one[0].Contact
+		ct.Categories, ct.Urgency, ct.Outcome = in.Categories, in.Urgency, in.Outcome
+		ct.OutcomeReason, ct.CaseID, ct.ReferredTo = in.OutcomeReason, in.CaseID, in.ReferredTo
+		if len(ct.Children) == 0 && in.ChildID > 0 {
+			ct.Children = []hotline.ChildRef{{}}
+		}
+		if len(ct.Children) > 0 {
+			ct.Children[0].ChildID = in.ChildID
+		}
+		ct.Normalize()
+		tax, err := db.taxonomyOn(ctx, c, 0)
+		if err != nil {
+			return err
+		}
+		var fs []apperr.FieldError
+		if verr := ct.Validate(ct.ReceivedAt, tax); verr != nil {
+			for _, f := range apperr.As(verr).Fields {
+				if f.Field == "children[0].child_id" {
+					f.Field = "child_id"
+				}
+				fs = append(fs, f)
+			}
+		}
+		if in.ChildID > 0 {
+			var n int
+			if err := c.queryRow(ctx, `SELECT COUNT(*) FROM children WHERE id = ?`, in.ChildID).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				fs = append(fs, apperr.Field("child_id", "hotline.error.child_unknown"))
+			}
+		}
+		if ct.Outcome == hotline.Referred && ct.ReferredTo != "" {
+			if _, err := getOrgByCode(ctx, c, ct.ReferredTo); apperr.CodeOf(err) == apperr.NotFound {
+				fs = append(fs, apperr.Field("referred_to", "hotline.error.org_unknown", ct.ReferredTo))
+			} else if err != nil {
+				return err
+			}
+		}
+		if len(fs) > 0 {
+			return apperr.Validation(fs...)
+		}
+		ct.TaxonomyVersion = tax.Version
+		ct.AlertOpen = r.AlertOpen
+		var caseID sql.NullInt64
+		if ct.CaseID > 0 && ct.Outcome == hotline.Attached {
+			caseID = sql.NullInt64{Int64: ct.CaseID, Valid: true}
+		}
+		if _, err := c.exec(ctx, `UPDATE contacts SET taxonomy_version = ?, urgency = ?, outcome = ?, outcome_reason = ?,
+			referred_to = ?, case_id = ?, children_n = ?, categories_n = ?, version = version + 1 WHERE id = ?`,
+			ct.TaxonomyVersion, ct.Urgency, ct.Outcome, ct.OutcomeReason, ct.ReferredTo, caseID, len(ct.Children),
+			len(ct.Categories), contactID); err != nil {
+			return fmt.Errorf("classify contact: %w", err)
+		}
+		if _, err := c.exec(ctx, `DELETE FROM contact_children WHERE contact_id = ?`, contactID); err != nil {
+			return err
+		}
+		if _, err := c.exec(ctx, `DELETE FROM contact_categories WHERE contact_id = ?`, contactID); err != nil {
+			return err
+		}
+		if err := insertContactParts(ctx, c, &ct); err != nil {
+			return err
+		}
+		if ct.Outcome == hotline.CaseOpened && r.CaseID == 0 || ct.Outcome == hotline.Attached && r.CaseID != ct.CaseID {
+			if err := caseForContact(ctx, c, db, a, tax, &ct); err != nil {
+				return err
+			}
+		}
+		e := a.Event("contact.classify", "contact", contactID)
+		e.ChildID = in.ChildID
+		e.Details = detailsJSON(map[string]any{"urgency": ct.Urgency, "categories": ct.Categories, "outcome": ct.Outcome,
+			"case": ct.CaseID})
+		return appendAudit(ctx, c, e)
+	})
 }

@@ -102,6 +102,29 @@ func TestDanisConversation(t *testing.T) {
 				}
 			}
 
+			// The operator classifies the web contact like any contact.
+			cl := storage.WebClassification{Categories: []string{"mental.suicidal"}, Urgency: hotline.Critical,
+				Outcome: hotline.Advice, ChildID: f.children["ownClass"]}
+			if err := db.ClassifyWebContact(ctx, op, cid, cl, d.ContactVersion+1); apperr.CodeOf(err) != apperr.Conflict {
+				t.Fatalf("classify on a stale version: %v, want conflict", err)
+			}
+			bad := cl
+			bad.Categories = []string{"no.such.code"}
+			if err := db.ClassifyWebContact(ctx, op, cid, bad, d.ContactVersion); apperr.CodeOf(err) != apperr.Invalid {
+				t.Fatalf("classify with an unknown category: %v, want invalid", err)
+			}
+			if err := db.ClassifyWebContact(ctx, other, cid, cl, d.ContactVersion); apperr.CodeOf(err) != apperr.NotFound {
+				t.Fatalf("another operator classifies: %v, want not found", err)
+			}
+			if err := db.ClassifyWebContact(ctx, op, cid, cl, d.ContactVersion); err != nil {
+				t.Fatal(err)
+			}
+			k, err = db.ContactFor(ctx, sup, cid)
+			if err != nil || len(k.Categories) != 1 || k.Categories[0] != "mental.suicidal" || len(k.Children) != 1 ||
+				k.Children[0].ChildID != f.children["ownClass"] || k.Children[0].Age != 14 {
+				t.Fatalf("classified contact %+v %v", k.Contact, err)
+			}
+
 			// The child comes back with the code.
 			f.clock.t = f.clock.t.Add(time.Hour)
 			tok, conv, err := db.OpenDanis(ctx, strings.ToLower(st.Code.String()))
@@ -183,7 +206,7 @@ func TestDanisConversation(t *testing.T) {
 			if _, err := db.DanisFor(ctx, sup, cid); apperr.CodeOf(err) != apperr.NotFound {
 				t.Fatalf("a pruned conversation: %v, want not found", err)
 			}
-			if k, err := db.ContactFor(ctx, sup, cid); err != nil || k.Urgency != hotline.Critical {
+			if k, err := db.ContactFor(ctx, sup, cid); err != nil || k.Urgency != hotline.Critical || len(k.Categories) != 1 {
 				t.Fatalf("the contact after pruning: %+v %v", k.Contact, err)
 			}
 		})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"dayaq/internal/audit"
 	"dayaq/internal/authn"
 	"dayaq/internal/danis"
+	"dayaq/internal/hotline"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
 	"dayaq/internal/org"
@@ -32,6 +34,7 @@ type DanisStore interface {
 	AnswerDanis(ctx context.Context, a audit.Actor, contactID int64, text string) error
 	DanisSettingsNow(ctx context.Context) (storage.DanisSettings, error)
 	SaveDanisSettings(ctx context.Context, a audit.Actor, s storage.DanisSettings, basedOn int) (storage.DanisSettings, error)
+	ClassifyWebContact(ctx context.Context, a audit.Actor, contactID int64, in storage.WebClassification, version int) error
 }
 
 // DanisCookie holds the token of the child's open conversation page: the
@@ -56,6 +59,7 @@ func (w *Web) danisRoutes() []route {
 		{"GET /hotline/danis/{id}", w.signedIn(w.danisStaffThread)},
 		{"POST /hotline/danis/{id}/take", w.signedIn(w.danisTake)},
 		{"POST /hotline/danis/{id}/answer", w.signedIn(w.danisAnswer)},
+		{"POST /hotline/danis/{id}/classify", w.signedIn(w.danisClassify)},
 	}
 }
 
@@ -402,13 +406,31 @@ type danisStaffData struct {
 	Canned       []string
 	Message      string
 	Error        string
+	Class        danisClassForm
+	Groups       []catGroup
+	Urgencies    []hotline.Urgency
+	Outcomes     []hotline.Outcome
 }
+
+// danisClassForm is the classification form: what was chosen, and what is
+// wrong with it.
+type danisClassForm struct {
+	Version                                 int
+	Categories                              []string
+	Urgency, Outcome, OutcomeReason, CaseID string
+	ReferredTo, ChildID                     string
+	Errors                                  map[string]string
+	Saved                                   bool
+}
+
+// Has reports whether the category code is chosen.
+func (f danisClassForm) Has(code string) bool { return slices.Contains(f.Categories, code) }
 
 func (w *Web) danisStaffThread(rw http.ResponseWriter, r *http.Request) error {
-	return w.renderStaffThread(rw, r, http.StatusOK, "", "")
+	return w.renderStaffThread(rw, r, http.StatusOK, "", "", nil)
 }
 
-func (w *Web) renderStaffThread(rw http.ResponseWriter, r *http.Request, status int, message, errMsg string) error {
+func (w *Web) renderStaffThread(rw http.ResponseWriter, r *http.Request, status int, message, errMsg string, class *danisClassForm) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
@@ -425,8 +447,74 @@ func (w *Web) renderStaffThread(rw http.ResponseWriter, r *http.Request, status 
 	if len(canned) == 0 {
 		canned = s.Canned[string(i18n.Default)]
 	}
-	return w.render(rw, status, "danis_staff", w.page(r, "danis.staff.title",
-		danisStaffData{Conversation: d, Canned: canned, Message: message, Error: errMsg}))
+	tax, err := w.store.Taxonomy(r.Context(), 0)
+	if err != nil {
+		return err
+	}
+	data := danisStaffData{Conversation: d, Canned: canned, Message: message, Error: errMsg, Groups: groups(tax),
+		Urgencies: hotline.Urgencies(), Outcomes: hotline.Outcomes()}
+	if class != nil {
+		data.Class = *class
+	} else {
+		data.Class = danisClassForm{Version: d.ContactVersion, Categories: d.Categories, Urgency: string(d.Urgency),
+			Outcome: string(d.Outcome), OutcomeReason: d.OutcomeReason, ReferredTo: d.ReferredTo,
+			Saved: r.URL.Query().Get("classified") == "1"}
+		if d.CaseID > 0 {
+			data.Class.CaseID = strconv.FormatInt(d.CaseID, 10)
+		}
+		if d.ChildID > 0 {
+			data.Class.ChildID = strconv.FormatInt(d.ChildID, 10)
+		}
+	}
+	return w.render(rw, status, "danis_staff", w.page(r, "danis.staff.title", data))
+}
+
+func (w *Web) danisClassify(rw http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return apperr.New(apperr.Invalid, "error.validation")
+	}
+	f := danisClassForm{Categories: r.PostForm["categories"], Urgency: r.PostFormValue("urgency"),
+		Outcome: r.PostFormValue("outcome"), OutcomeReason: r.PostFormValue("outcome_reason"),
+		CaseID: strings.TrimSpace(r.PostFormValue("case_id")), ReferredTo: r.PostFormValue("referred_to"),
+		ChildID: strings.TrimSpace(r.PostFormValue("child_id")), Errors: map[string]string{}}
+	f.Version, _ = strconv.Atoi(r.PostFormValue("version"))
+	l := w.cat.For(httpx.Lang(r.Context()))
+	in := storage.WebClassification{Categories: f.Categories, Urgency: hotline.Urgency(f.Urgency),
+		Outcome: hotline.Outcome(f.Outcome), OutcomeReason: f.OutcomeReason, ReferredTo: f.ReferredTo}
+	if f.CaseID != "" {
+		if in.CaseID, err = strconv.ParseInt(f.CaseID, 10, 64); err != nil {
+			f.Errors["case_id"] = l.T("hotline.error.case_unknown")
+		}
+	}
+	if f.ChildID != "" {
+		if in.ChildID, err = strconv.ParseInt(f.ChildID, 10, 64); err != nil {
+			f.Errors["child_id"] = l.T("hotline.error.child_unknown")
+		}
+	}
+	if len(f.Errors) == 0 {
+		err = w.store.ClassifyWebContact(r.Context(), authn.ActorFrom(r), id, in, f.Version)
+		if err == nil {
+			http.Redirect(rw, r, "/hotline/danis/"+strconv.FormatInt(id, 10)+"?classified=1", http.StatusSeeOther)
+			return nil
+		}
+		e := apperr.As(err)
+		switch e.Code {
+		case apperr.Invalid:
+			f.Errors = fieldMessages(l, e, nil)
+			if len(e.Fields) == 0 {
+				f.Errors["categories"] = l.T(e.Key, e.Args...)
+			}
+		case apperr.Conflict:
+			return w.renderStaffThread(rw, r, http.StatusConflict, "", l.T(e.Key, e.Args...), nil)
+		default:
+			return err
+		}
+	}
+	return w.renderStaffThread(rw, r, http.StatusUnprocessableEntity, "", "", &f)
 }
 
 func (w *Web) danisTake(rw http.ResponseWriter, r *http.Request) error {
@@ -437,7 +525,7 @@ func (w *Web) danisTake(rw http.ResponseWriter, r *http.Request) error {
 	if err := w.store.TakeDanis(r.Context(), authn.ActorFrom(r), id); err != nil {
 		if apperr.CodeOf(err) == apperr.Conflict || apperr.CodeOf(err) == apperr.Forbidden {
 			e := apperr.As(err)
-			return w.renderStaffThread(rw, r, http.StatusConflict, "", w.cat.For(httpx.Lang(r.Context())).T(e.Key, e.Args...))
+			return w.renderStaffThread(rw, r, http.StatusConflict, "", w.cat.For(httpx.Lang(r.Context())).T(e.Key, e.Args...), nil)
 		}
 		return err
 	}
@@ -463,7 +551,7 @@ func (w *Web) danisAnswer(rw http.ResponseWriter, r *http.Request) error {
 			if len(e.Fields) > 0 {
 				msg = l.T(e.Fields[0].Key, e.Fields[0].Args...)
 			}
-			return w.renderStaffThread(rw, r, http.StatusUnprocessableEntity, r.PostFormValue("message"), msg)
+			return w.renderStaffThread(rw, r, http.StatusUnprocessableEntity, r.PostFormValue("message"), msg, nil)
 		}
 		return err
 	}
