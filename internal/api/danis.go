@@ -13,6 +13,7 @@ import (
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
 	"dayaq/internal/danis"
+	"dayaq/internal/hotline"
 	"dayaq/internal/httpx"
 	"dayaq/internal/storage"
 )
@@ -27,6 +28,7 @@ type DanisStore interface {
 	DanisFor(ctx context.Context, a audit.Actor, contactID int64) (storage.DanisConversation, error)
 	TakeDanis(ctx context.Context, a audit.Actor, contactID int64) error
 	AnswerDanis(ctx context.Context, a audit.Actor, contactID int64, text string) error
+	ClassifyWebContact(ctx context.Context, a audit.Actor, contactID int64, in storage.WebClassification, version int) error
 }
 
 // danisRoutes are the children's anonymous channel: the public routes
@@ -42,6 +44,7 @@ func (a *API) danisRoutes() []Route {
 		{"GET", Prefix + "/danis/conversations/{id}", a.getDanis},
 		{"POST", Prefix + "/danis/conversations/{id}/take", a.takeDanis},
 		{"POST", Prefix + "/danis/conversations/{id}/answers", a.answerDanis},
+		{"PUT", Prefix + "/danis/conversations/{id}/classification", a.classifyDanis},
 	}
 }
 
@@ -274,6 +277,14 @@ type DanisStaffView struct {
 	District   string              `json:"district,omitempty"`
 	UrgentHits []string            `json:"urgent_words"`
 	Messages   []DanisStaffMessage `json:"messages"`
+	// The contact's classification and the version to send back with a change.
+	Version       int      `json:"version"`
+	Categories    []string `json:"categories"`
+	Outcome       string   `json:"outcome"`
+	OutcomeReason string   `json:"outcome_reason,omitempty"`
+	CaseID        int64    `json:"case_id,omitempty"`
+	ReferredTo    string   `json:"referred_to,omitempty"`
+	ChildID       int64    `json:"child_id,omitempty"`
 }
 
 func danisSummary(d storage.DanisConversation) DanisSummary {
@@ -289,7 +300,9 @@ func danisSummary(d storage.DanisConversation) DanisSummary {
 
 func staffView(d storage.DanisConversation) DanisStaffView {
 	v := DanisStaffView{DanisSummary: danisSummary(d), Age: d.Age, Place: d.Place, District: d.District,
-		UrgentHits: append([]string{}, d.UrgentHits...), Messages: []DanisStaffMessage{}}
+		UrgentHits: append([]string{}, d.UrgentHits...), Messages: []DanisStaffMessage{}, Version: d.ContactVersion,
+		Categories: append([]string{}, d.Categories...), Outcome: string(d.Outcome), OutcomeReason: d.OutcomeReason,
+		CaseID: d.CaseID, ReferredTo: d.ReferredTo, ChildID: d.ChildID}
 	for _, m := range d.Messages {
 		v.Messages = append(v.Messages, DanisStaffMessage{Author: m.Author, UserName: m.UserName, Body: m.Body, At: m.At})
 	}
@@ -368,4 +381,41 @@ func (a *API) answerDanis(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusCreated, staffView(d))
+}
+
+// DanisClassificationInput classifies a web contact; Version is the
+// contact's version the client read.
+type DanisClassificationInput struct {
+	Version       int      `json:"version"`
+	Categories    []string `json:"categories"`
+	Urgency       string   `json:"urgency"`
+	Outcome       string   `json:"outcome"`
+	OutcomeReason string   `json:"outcome_reason,omitempty"`
+	CaseID        int64    `json:"case_id,omitempty"`
+	ReferredTo    string   `json:"referred_to,omitempty"`
+	ChildID       int64    `json:"child_id,omitempty"`
+}
+
+func (a *API) classifyDanis(w http.ResponseWriter, r *http.Request) error {
+	act, id, err := actorAndID(r)
+	if err != nil {
+		return err
+	}
+	var in DanisClassificationInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if in.Version < 1 {
+		return apperr.Validation(apperr.Field("version", "error.required"))
+	}
+	if err := a.store.ClassifyWebContact(r.Context(), act, id, storage.WebClassification{Categories: in.Categories,
+		Urgency: hotline.Urgency(in.Urgency), Outcome: hotline.Outcome(in.Outcome), OutcomeReason: in.OutcomeReason,
+		CaseID: in.CaseID, ReferredTo: in.ReferredTo, ChildID: in.ChildID}, in.Version); err != nil {
+		return err
+	}
+	d, err := a.store.DanisFor(r.Context(), act, id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, staffView(d))
 }

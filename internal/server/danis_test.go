@@ -148,6 +148,19 @@ func TestDanisKeepsNoClientIdentifier(t *testing.T) {
 				t.Fatalf("answer: %d %s", r.Status, r.Body)
 			}
 
+			var view struct{ Version int }
+			rv := operatorAPI(h, op, "GET", "/api/v1/danis/conversations/"+id, "")
+			if rv.Status != http.StatusOK || json.Unmarshal([]byte(rv.Body), &view) != nil || view.Version < 1 {
+				t.Fatalf("read: %d %s", rv.Status, rv.Body)
+			}
+			cls := fmt.Sprintf(`{"version":%d,"categories":["mental.suicidal"],"urgency":"critical","outcome":"advice"}`, view.Version)
+			if r := operatorAPI(h, op, "PUT", "/api/v1/danis/conversations/"+id+"/classification", cls); r.Status != http.StatusOK {
+				t.Fatalf("classify: %d %s", r.Status, r.Body)
+			}
+			if r := operatorAPI(h, op, "PUT", "/api/v1/danis/conversations/"+id+"/classification", cls); r.Status != http.StatusConflict {
+				t.Fatalf("classify on the old version: %d %s, want 409", r.Status, r.Body)
+			}
+
 			// The child comes back and reads the answer.
 			body, hdr = form("code", strings.ToLower(code))
 			r = childRequest(h, "POST", "/danis/open?lang=az", body, hdr...)

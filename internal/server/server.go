@@ -44,7 +44,10 @@ func New(db *storage.DB, cat *i18n.Catalog, log *slog.Logger, opts ...Option) (*
 		o(&cfg)
 	}
 	an := authn.New(db, db.Now, authn.Config{Catalog: cat, Log: log})
-	gate := danis.NewGate(danis.DefaultLimit, 0, danis.DefaultWrongLimit) // one per process, shared by the page and the API
+	gate := cfg.gate // one per process, shared by the page and the API
+	if gate == nil {
+		gate = danis.NewGate(danis.DefaultLimit, 0, danis.DefaultWrongLimit)
+	}
 	ui, err := web.New(cat, log, web.Deps{Store: db, Audit: db, Authn: an, Vault: cfg.vault, Gate: gate})
 	if err != nil {
 		return nil, err
