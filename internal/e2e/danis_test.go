@@ -76,6 +76,9 @@ func TestDanisChildWritesAndComesBack(t *testing.T) {
 		}
 	}
 	axeHere(t, childCtx, axeSrc, "/danis")
+	for _, lang := range []string{"az", "ru"} {
+		checkPage(t, browser, axeSrc, baseURL+"/danis?lang="+lang, lang, phone)
+	}
 	if n, _ := chromedp.Run(childCtx, chromedp.Evaluate[int](`document.cookie.length`)); n != 0 {
 		t.Errorf("the first page set a cookie readable by script")
 	}
@@ -128,6 +131,8 @@ func TestDanisChildWritesAndComesBack(t *testing.T) {
 		t.Fatalf("the answer is not in the conversation:\n%s", op.text())
 	}
 	checkPage(t, op.ctx, axeSrc, baseURL+"/hotline/danis/"+id+"?lang=en", "en", viewports[0])
+	checkPage(t, op.ctx, axeSrc, baseURL+"/hotline/danis?lang=az", "az", viewports[0])
+	checkPage(t, sup.ctx, axeSrc, baseURL+"/hotline/danis/settings?lang=ru", "ru", viewports[0])
 
 	// The child comes back with the code (typed with spaces, in lower case) and reads it.
 	child.open("/danis?lang=en")

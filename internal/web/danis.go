@@ -77,8 +77,12 @@ type danisPage struct {
 func (w *Web) danisPage(r *http.Request, title string, data any) danisPage {
 	l := w.cat.For(httpx.Lang(r.Context()))
 	p := danisPage{L: l, Title: title, Q: "?lang=" + string(l.Lang), Data: data, Exit: "/danis/exit?lang=" + string(l.Lang)}
+	here := "/danis" // a form's answer cannot be fetched again: its language links lead to the first page
+	if r.Method == http.MethodGet && r.URL.Path == "/danis/c" {
+		here = r.URL.Path
+	}
 	for _, lang := range i18n.Langs() {
-		p.Langs = append(p.Langs, LangLink{Lang: lang, Name: w.cat.T(lang, "lang.self"), URL: "/danis?lang=" + string(lang),
+		p.Langs = append(p.Langs, LangLink{Lang: lang, Name: w.cat.T(lang, "lang.self"), URL: here + "?lang=" + string(lang),
 			Current: lang == l.Lang})
 	}
 	return p
