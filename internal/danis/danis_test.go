@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"dayaq/internal/apperr"
+	"dayaq/internal/auth"
 	"dayaq/internal/hotline"
 )
 
@@ -153,3 +154,27 @@ func TestGate(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// BenchmarkMatch is the urgent-word check on a message of the largest
+// size against the default lists of the three languages.
+func BenchmarkMatch(b *testing.B) {
+	w := DefaultWords()
+	text := strings.Repeat("Mən bilmirəm nə edim, hər gün məktəbdə mənə gülürlər. ", MaxMessage/56)
+	for b.Loop() {
+		w.Match(text)
+	}
+}
+
+// BenchmarkCode is drawing a code and hashing its secret, as a new
+// conversation does.
+func BenchmarkCode(b *testing.B) {
+	for b.Loop() {
+		c, err := NewCode()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := auth.HashPassword(c.Secret); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
