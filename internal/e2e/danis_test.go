@@ -99,6 +99,10 @@ func TestDanisChildWritesAndComesBack(t *testing.T) {
 
 	// An operator finds it waiting, first: it is critical.
 	op := asDemo(t, browser, "hotline_operator")
+	op.open("/hotline?lang=en")
+	if ok, err := chromedp.Run(op.ctx, chromedp.Evaluate[bool](`!!document.querySelector('a[href="/hotline/danis?view=waiting"]')`)); err != nil || !ok {
+		t.Fatalf("the hotline queue does not say that a conversation waits:\n%s", op.text())
+	}
 	op.open("/hotline/danis?view=waiting&lang=en")
 	idJS := fmt.Sprintf(`(() => { for (const tr of document.querySelectorAll("tbody tr")) {
 		if (tr.textContent.includes(%q)) return tr.querySelector("a").textContent.trim(); } return ""; })()`, "E2E "+stamp)

@@ -922,3 +922,17 @@ func (db *DB) ClassifyWebContact(ctx context.Context, a audit.Actor, contactID i
 		return appendAudit(ctx, c, e)
 	})
 }
+
+// DanisWaiting counts the conversations a could take now (none has taken
+// them yet), for a notice in the hotline queue; it reads no child's words,
+// so it is not audited.
+func (db *DB) DanisWaiting(ctx context.Context, a audit.Actor) (n int, err error) {
+	defer apperr.Wrap(&err, "storage.DanisWaiting")
+	f := access.DanisFilterFor(a.Principal)
+	if f.Empty() {
+		return 0, nil
+	}
+	where, args := danisWhere(f)
+	err = db.reader().queryRow(ctx, `SELECT COUNT(*)`+danisFrom+`WHERE k.assigned_to IS NULL AND `+where, args...).Scan(&n)
+	return n, err
+}

@@ -71,8 +71,17 @@ func TestDanisConversation(t *testing.T) {
 			if err := db.AnswerDanis(ctx, op, cid, "Salam"); apperr.CodeOf(err) != apperr.Forbidden {
 				t.Fatalf("answering before taking: %v, want forbidden", err)
 			}
+			if n, err := db.DanisWaiting(ctx, other); err != nil || n != 2 {
+				t.Fatalf("waiting for an operator: %d %v, want 2", n, err)
+			}
+			if n, err := db.DanisWaiting(ctx, f.users["school_head"]); err != nil || n != 0 {
+				t.Fatalf("waiting for a school head: %d %v, want 0", n, err)
+			}
 			if err := db.TakeDanis(ctx, op, cid); err != nil {
 				t.Fatal(err)
+			}
+			if n, err := db.DanisWaiting(ctx, other); err != nil || n != 1 {
+				t.Fatalf("waiting after one was taken: %d %v, want 1", n, err)
 			}
 			if err := db.TakeDanis(ctx, other, cid); apperr.CodeOf(err) != apperr.NotFound {
 				t.Fatalf("another operator takes it: %v, want not found (no longer theirs to see)", err)

@@ -35,6 +35,7 @@ type DanisStore interface {
 	DanisSettingsNow(ctx context.Context) (storage.DanisSettings, error)
 	SaveDanisSettings(ctx context.Context, a audit.Actor, s storage.DanisSettings, basedOn int) (storage.DanisSettings, error)
 	ClassifyWebContact(ctx context.Context, a audit.Actor, contactID int64, in storage.WebClassification, version int) error
+	DanisWaiting(ctx context.Context, a audit.Actor) (int, error)
 }
 
 // DanisCookie holds the token of the child's open conversation page: the
