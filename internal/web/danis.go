@@ -164,9 +164,13 @@ func (w *Web) danisStart(rw http.ResponseWriter, r *http.Request) error {
 	f := w.newDanisForm(r)
 	p := w.danisPage(r, "danis.title", nil)
 	again := func(status int, err error) error {
-		if e := apperr.As(err); e.Code == apperr.Invalid {
+		switch e := apperr.As(err); {
+		case err == nil:
+		case e.Code == apperr.Invalid:
 			f.Errors = fieldMessages(p.L, e, nil)
-		} else if err != nil {
+		case e.Code == apperr.Unavailable: // the channel has no hotline to receive it
+			f.Errors["message"], status = p.L.T(e.Key, e.Args...), http.StatusServiceUnavailable
+		default:
 			return err
 		}
 		p.Data = f

@@ -125,3 +125,19 @@ func mustAtoi(t *testing.T, s string) int {
 	}
 	return n
 }
+
+// Without a hotline to receive it, the channel says so plainly on its own
+// page and keeps what was typed.
+func TestDanisWithoutHotline(t *testing.T) {
+	db := storagetest.Open(t, storagetest.SQLiteDSN(t))
+	s, err := server.New(db, i18n.MustLoad(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := danisPost(s.Handler(), "/danis?lang=en", url.Values{"message": {"Kömək edin"}})
+	b := html.UnescapeString(w.Body.String())
+	if w.Code != http.StatusServiceUnavailable || !strings.Contains(b, i18n.MustLoad().T(i18n.EN, "danis.error.closed")) ||
+		!strings.Contains(b, "Kömək edin") || !strings.Contains(b, `id="quick-exit"`) {
+		t.Errorf("no hotline: %d\n%s", w.Code, b)
+	}
+}
