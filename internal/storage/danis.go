@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
+	"slices"
 	"time"
 
 	"dayaq/internal/access"
@@ -693,7 +693,7 @@ func (db *DB) DanisFor(ctx context.Context, a audit.Actor, contactID int64) (d D
 			if m.Author == "child" {
 				d.ChildMessages++
 				for _, h := range settings.Words.Match(m.Body) {
-					if !strings.Contains(strings.Join(d.UrgentHits, "\x00"), h) {
+					if !slices.Contains(d.UrgentHits, h) {
 						d.UrgentHits = append(d.UrgentHits, h)
 					}
 				}
@@ -892,8 +892,12 @@ func (db *DB) ClassifyWebContact(ctx context.Context, a audit.Actor, contactID i
 		ct.TaxonomyVersion = tax.Version
 		ct.AlertOpen = r.AlertOpen
 		var caseID sql.NullInt64
-		if ct.CaseID > 0 && ct.Outcome == hotline.Attached {
+		switch {
+		case ct.Outcome == hotline.Attached && ct.CaseID > 0:
 			caseID = sql.NullInt64{Int64: ct.CaseID, Valid: true}
+		case ct.Outcome == hotline.CaseOpened && r.CaseID > 0: // classified again: the case it opened stays
+			caseID = sql.NullInt64{Int64: r.CaseID, Valid: true}
+			ct.CaseID = r.CaseID
 		}
 		if _, err := c.exec(ctx, `UPDATE contacts SET taxonomy_version = ?, urgency = ?, outcome = ?, outcome_reason = ?,
 			referred_to = ?, case_id = ?, children_n = ?, categories_n = ?, version = version + 1 WHERE id = ?`,

@@ -134,6 +134,26 @@ func TestDanisConversation(t *testing.T) {
 				t.Fatalf("classified contact %+v %v", k.Contact, err)
 			}
 
+			// It opens a case; classified again, it keeps the same case.
+			cl.Outcome = hotline.CaseOpened
+			for range 2 {
+				k, err = db.ContactFor(ctx, sup, cid)
+				if err != nil {
+					t.Fatal(err)
+				}
+				d, err := db.DanisFor(ctx, op, cid)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := db.ClassifyWebContact(ctx, op, cid, cl, d.ContactVersion); err != nil {
+					t.Fatal(err)
+				}
+			}
+			k2, err := db.ContactFor(ctx, sup, cid)
+			if err != nil || k2.CaseID == 0 || k2.Outcome != hotline.CaseOpened || (k.CaseID != 0 && k.CaseID != k2.CaseID) {
+				t.Fatalf("the case of the classified contact: before %d, after %d (%v)", k.CaseID, k2.CaseID, err)
+			}
+
 			// The child comes back with the code.
 			f.clock.t = f.clock.t.Add(time.Hour)
 			tok, conv, err := db.OpenDanis(ctx, strings.ToLower(st.Code.String()))
