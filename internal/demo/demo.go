@@ -397,6 +397,9 @@ func Load(ctx context.Context, db *storage.DB, children int, progress func(done 
 	if err := LoadCases(ctx, db); err != nil {
 		return sum, err
 	}
+	if err := LoadEvents(ctx, db); err != nil {
+		return sum, err
+	}
 	return sum, LoadDanis(ctx, db)
 }
 

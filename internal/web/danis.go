@@ -65,19 +65,20 @@ func (w *Web) danisRoutes() []route {
 }
 
 // danisPage is what the child's pages get: no navigation, no user, the
-// language carried in every link and form instead of a cookie.
+// language carried in every link and form (?lang= from L) instead of a
+// cookie. Its templates name only L and Data, so that the template check
+// can render them with a Page too.
 type danisPage struct {
 	L     i18n.Localizer
 	Title string
-	Q     string // "?lang=az": every link and form of the channel carries it
+	Q     string // "?lang=az", for redirects
 	Langs []LangLink
-	Exit  string // the quick exit's link
 	Data  any
 }
 
 func (w *Web) danisPage(r *http.Request, title string, data any) danisPage {
 	l := w.cat.For(httpx.Lang(r.Context()))
-	p := danisPage{L: l, Title: title, Q: "?lang=" + string(l.Lang), Data: data, Exit: "/danis/exit?lang=" + string(l.Lang)}
+	p := danisPage{L: l, Title: title, Q: "?lang=" + string(l.Lang), Data: data}
 	here := "/danis" // a form's answer cannot be fetched again: its language links lead to the first page
 	if r.Method == http.MethodGet && r.URL.Path == "/danis/c" {
 		here = r.URL.Path
