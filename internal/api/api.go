@@ -130,11 +130,17 @@ func (a *API) Routes() []Route {
 }
 
 // Public lists the routes anyone may call without signing in: the API's
-// own description and the directory of districts and organisations.
+// own description, the directory of districts and organisations, and the
+// children's anonymous channel.
 // Every other route goes through gate.
 func Public(method, path string) bool {
 	switch method + " " + path {
 	case "GET " + Prefix + "/openapi.json", "GET " + Prefix + "/districts", "GET " + Prefix + "/organisations":
+		return true
+	// "Mənimlə danış": a child writes without an account; the follow-up
+	// code in the body is the key (ADR 0024).
+	case "GET " + Prefix + "/danis/question", "POST " + Prefix + "/danis/start", "POST " + Prefix + "/danis/read",
+		"POST " + Prefix + "/danis/write":
 		return true
 	}
 	return false
