@@ -401,7 +401,10 @@ func Load(ctx context.Context, db *storage.DB, children int, progress func(done 
 	if err := LoadPlans(ctx, db); err != nil {
 		return sum, err
 	}
-	return sum, LoadStats(ctx, db)
+	if err := LoadStats(ctx, db); err != nil {
+		return sum, err
+	}
+	return sum, LoadDanis(ctx, db)
 }
 
 // allSchools reads every school, page by page, ordered by code.

@@ -44,6 +44,7 @@ type Store interface {
 	WorkgroupStore
 	ReferralStore
 	RosterStore
+	DanisStore
 	EventsStore
 	ScreeningStore
 	PlanStore

@@ -28,6 +28,8 @@ func pageData() map[string]any {
 		"referral_services": servicesData{}, "roster_import": importFormData{}, "roster_import_status": importView{},
 		"duplicates": duplicatesView{}, "section": Section{}, "error": errorData{}, "home": nil,
 		"workgroup": wgHomeData{}, "workgroup_meeting": wgMeetingData{},
+		"danis_home": danisForm{}, "danis_code": danisCodeData{}, "danis_closed": nil, "danis_thread": danisThreadData{},
+		"danis_queue": danisQueueData{}, "danis_staff": danisStaffData{}, "danis_settings": danisSettingsData{},
 	}
 }
 
