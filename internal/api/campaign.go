@@ -11,6 +11,7 @@ import (
 	"dayaq/internal/audit"
 	"dayaq/internal/events"
 	"dayaq/internal/storage"
+	"dayaq/internal/surface"
 )
 
 // CampaignStore is what the campaign's API needs of storage.
@@ -146,11 +147,11 @@ func (a *API) addCampaignFile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	hdr, data, err := ReadUpload(w, r)
+	hdr, data, err := surface.ReadEventUpload(w, r)
 	if err != nil {
 		return err
 	}
-	m, err := StoreEventFile(r.Context(), a.vault, a.store, act, storage.FileOwner{CampaignID: id}, hdr.Filename, data)
+	m, err := surface.StoreEventFile(r.Context(), a.vault, a.store, act, storage.FileOwner{CampaignID: id}, hdr.Filename, data)
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ import (
 // EventsStore is what the parent awareness events' and the campaign's API
 // needs of storage.
 type EventsStore interface {
-	EventFileStore
+	surface.EventFileStore
 	EventTopics(ctx context.Context, a audit.Actor, all bool) ([]events.Topic, error)
 	EventTopic(ctx context.Context, a audit.Actor, id int64) (events.Topic, error)
 	CreateEventTopic(ctx context.Context, a audit.Actor, t events.Topic) (events.Topic, error)
@@ -165,11 +165,11 @@ func (a *API) addTopicMaterial(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	hdr, data, err := ReadUpload(w, r)
+	hdr, data, err := surface.ReadEventUpload(w, r)
 	if err != nil {
 		return err
 	}
-	m, err := StoreEventFile(r.Context(), a.vault, a.store, act, storage.FileOwner{TopicID: id}, hdr.Filename, data)
+	m, err := surface.StoreEventFile(r.Context(), a.vault, a.store, act, storage.FileOwner{TopicID: id}, hdr.Filename, data)
 	if err != nil {
 		return err
 	}
@@ -182,7 +182,7 @@ func (a *API) getEventFile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	at, data, err := LoadEventFile(r.Context(), a.vault, a.store, act, id)
+	at, data, err := surface.LoadEventFile(r.Context(), a.vault, a.store, act, id)
 	if err != nil {
 		return err
 	}

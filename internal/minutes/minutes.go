@@ -145,6 +145,7 @@ func Write(out io.Writer, d Doc) error {
 	return nil
 }
 
-// Font is the embedded DejaVu Sans, for other PDFs that need Azerbaijani
-// letters (the monthly report, internal/report).
+// Font returns the embedded DejaVu Sans, for other documents that print
+// Azerbaijani and Cyrillic text the same way (the recovery plan's PDF, the
+// monthly report).
 func Font() []byte { return dejaVuSans }

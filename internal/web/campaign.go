@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"dayaq/internal/access"
-	"dayaq/internal/api"
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
 	"dayaq/internal/authn"
@@ -18,6 +17,7 @@ import (
 	"dayaq/internal/events"
 	"dayaq/internal/org"
 	"dayaq/internal/storage"
+	"dayaq/internal/surface"
 )
 
 // CampaignStore is what the campaign's pages need of storage.
@@ -143,7 +143,7 @@ func (w *Web) campaignAddMaterial(rw http.ResponseWriter, r *http.Request) error
 		if err != nil || !upload {
 			return err
 		}
-		_, err = api.StoreEventFile(r.Context(), w.vault, w.store, a, storage.FileOwner{CampaignID: saved.ID}, name, data)
+		_, err = surface.StoreEventFile(r.Context(), w.vault, w.store, a, storage.FileOwner{CampaignID: saved.ID}, name, data)
 		return err
 	}()
 	if err != nil {
@@ -185,9 +185,9 @@ func (w *Web) campaignMaterialFile(rw http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	a := authn.ActorFrom(r)
-	hdr, data, err := api.ReadUpload(rw, r)
+	hdr, data, err := surface.ReadEventUpload(rw, r)
 	if err == nil {
-		_, err = api.StoreEventFile(r.Context(), w.vault, w.store, a, storage.FileOwner{CampaignID: id}, hdr.Filename, data)
+		_, err = surface.StoreEventFile(r.Context(), w.vault, w.store, a, storage.FileOwner{CampaignID: id}, hdr.Filename, data)
 	}
 	if err != nil {
 		f := &form{Name: fmt.Sprintf("material-%d", id), Values: map[string]string{}}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"dayaq/internal/access"
-	"dayaq/internal/api"
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
 	"dayaq/internal/authn"
@@ -25,7 +24,7 @@ import (
 // EventsStore is what the parent awareness events' and the campaign's
 // pages need of storage.
 type EventsStore interface {
-	api.EventFileStore
+	surface.EventFileStore
 	EventTopics(ctx context.Context, a audit.Actor, all bool) ([]events.Topic, error)
 	CreateEventTopic(ctx context.Context, a audit.Actor, t events.Topic) (events.Topic, error)
 	UpdateEventTopic(ctx context.Context, a audit.Actor, t events.Topic) (events.Topic, error)
@@ -538,9 +537,9 @@ func (w *Web) eventTopicFile(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a := authn.ActorFrom(r)
-	hdr, data, err := api.ReadUpload(rw, r)
+	hdr, data, err := surface.ReadEventUpload(rw, r)
 	if err == nil {
-		_, err = api.StoreEventFile(r.Context(), w.vault, w.store, a, storage.FileOwner{TopicID: id}, hdr.Filename, data)
+		_, err = surface.StoreEventFile(r.Context(), w.vault, w.store, a, storage.FileOwner{TopicID: id}, hdr.Filename, data)
 	}
 	if err != nil {
 		f := &form{Name: fmt.Sprintf("file-%d", id), Values: map[string]string{}}
@@ -558,7 +557,7 @@ func (w *Web) eventFileDownload(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	at, data, err := api.LoadEventFile(r.Context(), w.vault, w.store, authn.ActorFrom(r), id)
+	at, data, err := surface.LoadEventFile(r.Context(), w.vault, w.store, authn.ActorFrom(r), id)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package api
+package surface
 
 import (
 	"context"
@@ -27,10 +27,10 @@ type EventFileStore interface {
 	EventFile(ctx context.Context, a audit.Actor, id int64) (events.Material, error)
 }
 
-// ReadUpload reads the multipart field "file" of at most
+// ReadEventUpload reads the multipart field "file" of at most
 // events.MaxMaterialSize bytes, refusing a larger one with a field message
 // before anything is stored. The web UI uses it too.
-func ReadUpload(w http.ResponseWriter, r *http.Request) (*multipart.FileHeader, []byte, error) {
+func ReadEventUpload(w http.ResponseWriter, r *http.Request) (*multipart.FileHeader, []byte, error) {
 	r.Body = http.MaxBytesReader(w, r.Body, events.MaxMaterialSize+1<<20)
 	f, hdr, err := r.FormFile("file")
 	if err != nil {
