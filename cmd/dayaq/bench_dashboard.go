@@ -25,7 +25,7 @@ func (m *Main) benchDashboard(ctx context.Context, args []string) error {
 	}
 	for _, e := range strings.Split(*engines, ",") {
 		var dsn string
-		cleanup := func() {}
+		var cleanup func()
 		switch strings.TrimSpace(e) {
 		case "sqlite":
 			dir, err := os.MkdirTemp("", "dayaq-bench-")

@@ -19,13 +19,6 @@ func addmod(a, b uint64) uint64 {
 	return s
 }
 
-func submod(a, b uint64) uint64 {
-	if a >= b {
-		return a - b
-	}
-	return a + prime - b
-}
-
 func mulmod(a, b uint64) uint64 {
 	hi, lo := bits.Mul64(a, b)
 	// a·b = hi·2⁶⁴ + lo; 2⁶¹ ≡ 1, so 2⁶⁴ ≡ 8

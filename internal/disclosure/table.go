@@ -77,17 +77,6 @@ func (f *Frame) index(coords []int) int {
 	return i
 }
 
-// coords is the inverse of index.
-func (f *Frame) coords(i int) []int {
-	out := make([]int, len(f.Dims))
-	for d := len(f.Dims) - 1; d >= 0; d-- {
-		n := len(f.Dims[d].Codes)
-		out[d] = i % n
-		i /= n
-	}
-	return out
-}
-
 // Add counts one more (or n more) in the inner cell at coords.
 func (f *Frame) Add(n int, coords ...int) {
 	f.Counts[f.index(coords)] += n
