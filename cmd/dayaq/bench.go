@@ -28,7 +28,8 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 }
 
 // benchCases seeds cases in bulk (unless the database already has them)
-// and times GET /api/v1/cases through the whole HTTP stack.
+// and times GET /api/v1/cases, the web case list and a child's page
+// through the whole HTTP stack.
 func (m *Main) benchCases(ctx context.Context, args []string) error {
 	fs := m.flags("bench cases", "bench cases [--db DB] [--cases 1000000] [--children 20000] [--requests 200]")
 	dsn := fs.String("db", "", "database to seed and measure: an empty one, or one a previous run seeded; default a new SQLite file in a temporary directory")
@@ -80,7 +81,7 @@ func (m *Main) benchCases(ctx context.Context, args []string) error {
 		return err
 	}
 	var rs []bench.Result
-	for _, s := range bench.Scenarios() {
+	for _, s := range append(bench.Scenarios(), bench.WebScenarios()...) {
 		r, err := w.Measure(s, *requests)
 		if err != nil {
 			return err
