@@ -123,13 +123,19 @@ type server struct {
 // startServer runs "dayaq serve --demo" on a free port with its database in
 // dir, and waits until it prints the address it listens on.
 func startServer(bin, dir string) (*server, error) {
+	return startServerOn(bin, filepath.Join(dir, "dayaq.db"))
+}
+
+// startServerOn is startServer on the database dsn (a SQLite file or a
+// postgres:// URL).
+func startServerOn(bin, dsn string) (*server, error) {
 	s := &server{
 		stdout: newSyncBuffer(urlRE),
 		stderr: newSyncBuffer(nil),
 		exited: make(chan struct{}),
 	}
 	s.cmd = exec.Command(bin, "serve", "--demo", "--demo-children", demoChildren,
-		"--addr", "127.0.0.1:0", "--db", filepath.Join(dir, "dayaq.db"))
+		"--addr", "127.0.0.1:0", "--db", dsn)
 	s.cmd.Env = append(os.Environ(), "DAYAQ_LANG=en")
 	s.cmd.Stdout = s.stdout
 	s.cmd.Stderr = s.stderr

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"dayaq/internal/access"
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
@@ -66,6 +68,25 @@ func (db *DB) CreateContact(ctx context.Context, a audit.Actor, in hotline.Conta
 		return StoredResponse{}, err
 	}
 	in.Normalize()
+	for attempt := 0; ; attempt++ {
+		resp, err = db.createContact(ctx, a, in, cc, keys)
+		// Two writers' batches may carry the same Idempotency-Key at once
+		// (a retry while the first try is still in flight, PostgreSQL's
+		// writers run side by side): the second waits for the first's
+		// commit and fails on the key; tried again, it finds the answer.
+		if attempt > 0 || cc.IdemKey == "" || !isUniqueViolation(err) {
+			return resp, err
+		}
+	}
+}
+
+// isUniqueViolation reports a PostgreSQL unique constraint violation.
+func isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+func (db *DB) createContact(ctx context.Context, a audit.Actor, in hotline.Contact, cc ContactCreate, keys *phoneKeys) (resp StoredResponse, err error) {
 	err = db.inGroupTx(ctx, func(ctx context.Context, c conn) error {
 		resp = StoredResponse{}
 		if cc.IdemKey != "" {
@@ -111,7 +132,7 @@ func idemLookup(ctx context.Context, c conn, userID int64, key, fingerprint stri
 }
 
 func idemStore(ctx context.Context, c conn, userID int64, key, fingerprint string, r StoredResponse) error {
-	_, err := c.exec(ctx, `INSERT INTO idempotency_keys (user_id, idem_key, fingerprint, status, location, body, created_at)
+	err := c.execLater(ctx, `INSERT INTO idempotency_keys (user_id, idem_key, fingerprint, status, location, body, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, userID, key, fingerprint, r.Status, r.Location, string(r.Body), c.now)
 	if err != nil {
 		return fmt.Errorf("idempotency key: %w", err)
@@ -245,7 +266,7 @@ func insertContactParts(ctx context.Context, c conn, ct *hotline.Contact) error 
 			}
 			args = append(args, ct.ID, i, childID, r.Name, r.Age, r.School, r.District)
 		}
-		if _, err := c.exec(ctx, `INSERT INTO contact_children (contact_id, ord, child_id, name, age, school, district) VALUES `+
+		if err := c.execLater(ctx, `INSERT INTO contact_children (contact_id, ord, child_id, name, age, school, district) VALUES `+
 			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?), ", n), ", "), args...); err != nil {
 			return fmt.Errorf("insert contact children: %w", err)
 		}
@@ -255,7 +276,7 @@ func insertContactParts(ctx context.Context, c conn, ct *hotline.Contact) error 
 		for _, code := range ct.Categories {
 			args = append(args, ct.ID, code)
 		}
-		if _, err := c.exec(ctx, `INSERT INTO contact_categories (contact_id, code) VALUES `+
+		if err := c.execLater(ctx, `INSERT INTO contact_categories (contact_id, code) VALUES `+
 			strings.TrimSuffix(strings.Repeat("(?, ?), ", n), ", "), args...); err != nil {
 			return fmt.Errorf("insert contact categories: %w", err)
 		}
