@@ -10,7 +10,7 @@ import (
 	"dayaq/internal/bench"
 )
 
-// bench runs a benchmark: "bench cases", "bench intake" or "bench match".
+// bench runs a benchmark: "bench cases", "bench intake", "bench match" or "bench roster".
 func (m *Main) bench(ctx context.Context, args []string) error {
 	switch {
 	case len(args) > 0 && args[0] == "cases":
@@ -19,12 +19,14 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		return m.benchIntakeCmd(ctx, args[1:])
 	case len(args) > 0 && args[0] == "match":
 		return m.benchMatch(ctx, args[1:])
+	case len(args) > 0 && args[0] == "roster":
+		return m.benchRoster(ctx, args[1:])
 	}
-	fmt.Fprintln(m.Stderr, "Usage: dayaq bench cases|intake|match [flags]")
+	fmt.Fprintln(m.Stderr, "Usage: dayaq bench cases|intake|match|roster [flags]")
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 		return nil
 	}
-	return usageError{"bench: want a benchmark name: cases, intake or match"}
+	return usageError{"bench: want a benchmark name: cases, intake, match or roster"}
 }
 
 // benchCases seeds cases in bulk (unless the database already has them)

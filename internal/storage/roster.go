@@ -221,6 +221,11 @@ func (db *DB) ImportRoster(ctx context.Context, a audit.Actor, id int64, src Ros
 		return n, errors.New("operator imports are audited as the system")
 	}
 	im := &rosterImporter{db: db, a: a, id: id, o: o, schools: map[string]*org.Org{}, seen: map[string]int32{}}
+	if o.Operator { // the nightly re-sync: unchanged rows are told apart before the upsert (roster_resync.go)
+		if im.snap, err = db.loadRosterSnapshot(ctx); err != nil {
+			return n, err
+		}
+	}
 	defer func() {
 		n = im.n
 		if err != nil {
@@ -273,6 +278,8 @@ type rosterImporter struct {
 	schools map[string]*org.Org // by code; nil when there is no such school
 	seen    map[string]int32    // student_id → line, to refuse a repeat
 	pending []roster.Record     // rejects not yet stored
+	snap    *rosterSnapshot     // operator imports: the registry as the import began
+	keyBuf  []byte
 	kept    int
 	batches int
 }
@@ -352,8 +359,18 @@ func (im *rosterImporter) flush(ctx context.Context, batch []roster.Record, last
 				rejected = append(rejected, r)
 			}
 		}
+		write := good
+		if im.snap != nil {
+			write = make([]roster.Record, 0, len(good))
+			for i := range good {
+				var same bool
+				if im.keyBuf, same = im.snap.unchanged(&good[i], im.keyBuf); !same {
+					write = append(write, good[i])
+				}
+			}
+		}
 		var err error
-		if inserted, updated, err = upsertRows(ctx, c, good); err != nil {
+		if inserted, updated, err = upsertRows(ctx, c, write); err != nil {
 			return err
 		}
 		n.Inserted += len(inserted)
