@@ -299,7 +299,7 @@ func (b *batcher) commit(batch []batchReq) {
 		err := r.fn(context.WithoutCancel(r.ctx), conn{q: q, engine: b.db.engine, now: b.db.Now(), head: head})
 		var ec errCommit
 		if pipe != nil {
-			err, opened = pipe.finish(ctx, err, sp, i+1 < len(batch), "g"+strconv.Itoa(i+1))
+			opened, err = pipe.finish(ctx, err, sp, i+1 < len(batch), "g"+strconv.Itoa(i+1))
 		}
 		if pipe != nil && (err == nil || errors.As(err, &ec)) {
 			errs[i], ok[i] = err, true // released by finish
@@ -330,10 +330,12 @@ func (b *batcher) commit(batch []batchReq) {
 			return
 		}
 	}
-	if pipe != nil {
-		if err := pipe.appendEvents(ctx, head); err == nil {
+	if pipe != nil { // the batch's audit events, then everything pending
+		err := pipe.appendEvents(ctx, head)
+		if err == nil {
 			err = pipe.flush(ctx)
-		} else {
+		}
+		if err != nil {
 			_ = tx.Rollback()
 			fail(err)
 			return

@@ -127,9 +127,9 @@ func (p *pgPipe) flush(ctx context.Context) error {
 // nil or an errCommit) its pending statements, the release of its
 // savepoint sp and, when another request follows, the next one's savepoint
 // go in one round trip; a failure there is this request's error, its work
-// is then rolled back by the caller. It returns the request's outcome and
-// the savepoint now open for the next request ("" if none).
-func (p *pgPipe) finish(ctx context.Context, err error, sp string, more bool, next string) (error, string) {
+// is then rolled back by the caller. It returns the savepoint now open for
+// the next request ("" if none) and the request's outcome.
+func (p *pgPipe) finish(ctx context.Context, err error, sp string, more bool, next string) (string, error) {
 	var ec errCommit
 	if err != nil && !errors.As(err, &ec) {
 		if p.failed != nil { // the statement that failed was a pending one
@@ -141,7 +141,7 @@ func (p *pgPipe) finish(ctx context.Context, err error, sp string, more bool, ne
 		// rolled back with it.
 		_ = p.flush(ctx)
 		p.failed = nil
-		return err, ""
+		return "", err
 	}
 	p.later("RELEASE SAVEPOINT " + sp)
 	opened := ""
@@ -151,9 +151,9 @@ func (p *pgPipe) finish(ctx context.Context, err error, sp string, more bool, ne
 	}
 	if ferr := p.flush(ctx); ferr != nil {
 		p.failed = nil
-		return ferr, ""
+		return "", ferr
 	}
-	return err, opened
+	return opened, err
 }
 
 func (p *pgPipe) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
