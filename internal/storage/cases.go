@@ -909,7 +909,11 @@ func caseIDsSQL(c conn, p access.Principal, q CaseQuery, count bool) (string, []
 		}
 		from := b.from
 		if b.index != "" && c.engine == SQLite {
-			from = ` FROM cases k INDEXED BY ` + b.index + ` `
+			index := b.index
+			if len(q.Statuses) > 0 { // the same column with the status (migration 00018)
+				index = strings.TrimSuffix(index, "_queue") + "_status"
+			}
+			from = ` FROM cases k INDEXED BY ` + index + ` `
 		}
 		if count {
 			// Any Limit of each branch will do: their union has Limit
