@@ -46,8 +46,12 @@ type pgPipe struct {
 
 // pgWriters is how many group-commit writers run on PostgreSQL, each its
 // own connection and transaction: while one batch waits for its commit,
-// others run their statements. (SQLite has one writer connection.)
-const pgWriters = 4
+// others run their statements. (SQLite has one writer connection.) Two, not
+// more: each batch pays about six round trips of its own (begin, first
+// savepoint, taxonomy, audit head, audit insert, commit), and with eight
+// clients more writers made batches of one or two. Not tuned on a quiet
+// machine (ADR 0027).
+const pgWriters = 2
 
 // begin marks the start of a request's work in the batch.
 func (p *pgPipe) begin() { p.mark = len(p.events) }
