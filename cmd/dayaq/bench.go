@@ -10,7 +10,7 @@ import (
 	"dayaq/internal/bench"
 )
 
-// bench runs a benchmark: "bench cases", "bench intake", "bench match" or "bench roster".
+// bench runs a benchmark: "bench cases", "bench intake", "bench match", "bench roster" or "bench screening".
 func (m *Main) bench(ctx context.Context, args []string) error {
 	switch {
 	case len(args) > 0 && args[0] == "cases":
@@ -21,12 +21,14 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		return m.benchMatch(ctx, args[1:])
 	case len(args) > 0 && args[0] == "roster":
 		return m.benchRoster(ctx, args[1:])
+	case len(args) > 0 && args[0] == "screening":
+		return m.benchScreening(ctx, args[1:])
 	}
-	fmt.Fprintln(m.Stderr, "Usage: dayaq bench cases|intake|match|roster [flags]")
+	fmt.Fprintln(m.Stderr, m.l.T("cli.usage_line", "bench cases|intake|match|roster|screening [flags]"))
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 		return nil
 	}
-	return usageError{"bench: want a benchmark name: cases, intake, match or roster"}
+	return usageError{"bench: want a benchmark name: cases, intake, match, roster or screening"}
 }
 
 // benchCases seeds cases in bulk (unless the database already has them)
