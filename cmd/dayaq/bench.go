@@ -10,7 +10,7 @@ import (
 	"dayaq/internal/bench"
 )
 
-// bench runs a benchmark: "bench cases", "bench intake", "bench match", "bench screening" or "bench plans".
+// bench runs a benchmark: "bench cases", "bench intake", "bench match", "bench roster", "bench screening", "bench plans" or "bench dashboard".
 func (m *Main) bench(ctx context.Context, args []string) error {
 	switch {
 	case len(args) > 0 && args[0] == "cases":
@@ -19,6 +19,8 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		return m.benchIntakeCmd(ctx, args[1:])
 	case len(args) > 0 && args[0] == "match":
 		return m.benchMatch(ctx, args[1:])
+	case len(args) > 0 && args[0] == "roster":
+		return m.benchRoster(ctx, args[1:])
 	case len(args) > 0 && args[0] == "screening":
 		return m.benchScreening(ctx, args[1:])
 	case len(args) > 0 && args[0] == "plans":
@@ -26,15 +28,16 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	case len(args) > 0 && args[0] == "dashboard":
 		return m.benchDashboard(ctx, args[1:])
 	}
-	fmt.Fprintln(m.Stderr, m.l.T("cli.usage_line", "bench cases|intake|match|screening|plans|dashboard [flags]"))
+	fmt.Fprintln(m.Stderr, m.l.T("cli.usage_line", "bench cases|intake|match|roster|screening|plans|dashboard [flags]"))
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 		return nil
 	}
-	return usageError{"bench: want a benchmark name: cases, intake, match, screening, plans or dashboard"}
+	return usageError{"bench: want a benchmark name: cases, intake, match, roster, screening, plans or dashboard"}
 }
 
 // benchCases seeds cases in bulk (unless the database already has them)
-// and times GET /api/v1/cases through the whole HTTP stack.
+// and times GET /api/v1/cases, the web case list and a child's page
+// through the whole HTTP stack.
 func (m *Main) benchCases(ctx context.Context, args []string) error {
 	fs := m.flags("bench cases", "bench cases [--db DB] [--cases 1000000] [--children 20000] [--requests 200]")
 	dsn := fs.String("db", "", "database to seed and measure: an empty one, or one a previous run seeded; default a new SQLite file in a temporary directory")
@@ -86,7 +89,7 @@ func (m *Main) benchCases(ctx context.Context, args []string) error {
 		return err
 	}
 	var rs []bench.Result
-	for _, s := range bench.Scenarios() {
+	for _, s := range append(bench.Scenarios(), bench.WebScenarios()...) {
 		r, err := w.Measure(s, *requests)
 		if err != nil {
 			return err

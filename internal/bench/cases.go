@@ -12,12 +12,14 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"dayaq/internal/access"
 	"dayaq/internal/audit"
 	"dayaq/internal/auth"
+	"dayaq/internal/authn"
 	"dayaq/internal/casework"
 	"dayaq/internal/demo"
 	"dayaq/internal/i18n"
@@ -32,6 +34,8 @@ type CaseWorld struct {
 	DB      *storage.DB
 	Cases   int
 	Tokens  map[string]string // user key → API token
+	Cookies map[string]string // user key → signed-in session cookie (the web pages)
+	Kids    map[string]int64  // user key → a child the user may see (the child's page)
 	Handler http.Handler
 	Seeded  time.Duration // how long the bulk insert of cases took
 }
@@ -192,7 +196,7 @@ func ownersByOrg(ctx context.Context, db *storage.DB) (map[int64][]int64, error)
 // OpenWorld makes API tokens for the demo users the list is measured for
 // and the server's handler over db.
 func OpenWorld(ctx context.Context, db *storage.DB, cases int) (*CaseWorld, error) {
-	w := &CaseWorld{DB: db, Cases: cases, Tokens: map[string]string{}}
+	w := &CaseWorld{DB: db, Cases: cases, Tokens: map[string]string{}, Cookies: map[string]string{}, Kids: map[string]int64{}}
 	for _, s := range demo.SignIns() {
 		switch s.Role {
 		case access.CitySpecialist, access.SchoolHead, access.HotlineOperator, access.AgencyOfficer:
@@ -213,6 +217,24 @@ func OpenWorld(ctx context.Context, db *storage.DB, cases int) (*CaseWorld, erro
 			return nil, err
 		}
 		w.Tokens[key] = tok
+		cookie := auth.NewSessionToken()
+		if _, err := db.CreateSession(ctx, storage.NewSession{UserID: u.ID, TokenHash: auth.HashToken(cookie),
+			CSRFToken: auth.NewCSRFToken(), MFADone: true}); err != nil {
+			return nil, err
+		}
+		w.Cookies[key] = authn.CookieName + "=" + cookie
+		p, err := db.PrincipalForUser(ctx, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		// A child the user sees: one of the first case in the user's list.
+		pg, err := db.ListCases(ctx, audit.Actor{Principal: p}, storage.CaseQuery{Limit: 1})
+		if err != nil {
+			return nil, err
+		}
+		if len(pg.Cases) > 0 && len(pg.Cases[0].Children) > 0 {
+			w.Kids[key] = pg.Cases[0].Children[0].ID
+		}
 	}
 	cat, err := i18n.Load()
 	if err != nil {
@@ -232,6 +254,23 @@ type Scenario struct {
 	User  string // key of CaseWorld.Tokens
 	Query string // the query string of GET /api/v1/cases
 	Walk  int    // follow the cursor this many pages deep before measuring (0: first page)
+	// Page, when set, is a web page fetched instead with the user's session
+	// cookie: "/cases?…" or "child" (the page of a child the user may see).
+	Page string
+}
+
+// WebScenarios are the web pages every user opens, through the whole
+// stack (session cookie, the navigation's counts, the policy, audit): the
+// case list and a child's page.
+func WebScenarios() []Scenario {
+	return []Scenario{
+		{Name: "web city: case list", User: "city_specialist", Page: "/cases"},
+		{Name: "web city: overdue tab", User: "city_specialist", Page: "/cases?queue=overdue"},
+		{Name: "web school head: case list", User: "school_head", Page: "/cases"},
+		{Name: "web hotline operator: case list", User: "hotline_operator", Page: "/cases"},
+		{Name: "web city: a child's page", User: "city_specialist", Page: "child"},
+		{Name: "web school head: a child's page", User: "school_head", Page: "child"},
+	}
 }
 
 // Scenarios are the list requests the benchmark times: the city's queue
@@ -239,18 +278,18 @@ type Scenario struct {
 // hotline and a partner body.
 func Scenarios() []Scenario {
 	return []Scenario{
-		{"city: first page", "city_specialist", "limit=20", 0},
-		{"city: page 50 (cursor)", "city_specialist", "limit=20", 50},
-		{"city: open", "city_specialist", "limit=20&status=open", 0},
-		{"city: new", "city_specialist", "limit=20&status=new", 0},
-		{"city: critical violence", "city_specialist", "limit=20&severity=critical&type=violence", 0},
-		{"city: district BAK-06", "city_specialist", "limit=20&district=BAK-06", 0},
-		{"city: school BAK-06-001", "city_specialist", "limit=20&school=BAK-06-001", 0},
-		{"city: overdue", "city_specialist", "limit=20&overdue=true", 0},
-		{"school head: own school", "school_head", "limit=20", 0},
-		{"school head: open", "school_head", "limit=20&status=open", 0},
-		{"hotline operator: own", "hotline_operator", "limit=20", 0},
-		{"police officer: led", "agency_officer", "limit=20", 0},
+		{"city: first page", "city_specialist", "limit=20", 0, ""},
+		{"city: page 50 (cursor)", "city_specialist", "limit=20", 50, ""},
+		{"city: open", "city_specialist", "limit=20&status=open", 0, ""},
+		{"city: new", "city_specialist", "limit=20&status=new", 0, ""},
+		{"city: critical violence", "city_specialist", "limit=20&severity=critical&type=violence", 0, ""},
+		{"city: district BAK-06", "city_specialist", "limit=20&district=BAK-06", 0, ""},
+		{"city: school BAK-06-001", "city_specialist", "limit=20&school=BAK-06-001", 0, ""},
+		{"city: overdue", "city_specialist", "limit=20&overdue=true", 0, ""},
+		{"school head: own school", "school_head", "limit=20", 0, ""},
+		{"school head: open", "school_head", "limit=20&status=open", 0, ""},
+		{"hotline operator: own", "hotline_operator", "limit=20", 0, ""},
+		{"police officer: led", "agency_officer", "limit=20", 0, ""},
 	}
 }
 
@@ -260,6 +299,23 @@ type Result struct {
 	Items         int
 	P50, P95, P99 time.Duration
 	Mean          time.Duration
+}
+
+// getPage fetches a web page as user, signed in by session cookie.
+func (w *CaseWorld) getPage(user, page string) (status int, body string, err error) {
+	if page == "child" {
+		id, ok := w.Kids[user]
+		if !ok {
+			return 0, "", fmt.Errorf("bench: %s sees no child", user)
+		}
+		page = "/children/" + strconv.FormatInt(id, 10)
+	}
+	r := httptest.NewRequest(http.MethodGet, page, nil)
+	r.Header.Set("Cookie", w.Cookies[user])
+	rec := httptest.NewRecorder()
+	w.Handler.ServeHTTP(rec, r)
+	b, err := io.ReadAll(rec.Result().Body)
+	return rec.Code, string(b), err
 }
 
 // get runs one request and returns the body's next cursor and item count.
@@ -303,7 +359,14 @@ func (w *CaseWorld) Measure(s Scenario, n int) (Result, error) {
 	var items int
 	for i := range n + 5 {
 		start := time.Now()
-		code, body, err := w.get(s.User, q)
+		var code int
+		var body string
+		var err error
+		if s.Page != "" {
+			code, body, err = w.getPage(s.User, s.Page)
+		} else {
+			code, body, err = w.get(s.User, q)
+		}
 		el := time.Since(start)
 		if err != nil || code != http.StatusOK {
 			return Result{}, fmt.Errorf("bench %s: %d %v %s", s.Name, code, err, body)
@@ -312,6 +375,9 @@ func (w *CaseWorld) Measure(s Scenario, n int) (Result, error) {
 			times = append(times, el)
 		}
 		items = strings.Count(body, `"transitions":`)
+		if s.Page != "" {
+			items = strings.Count(body, `href="/cases/`) // the case list's rows and links
+		}
 	}
 	slices.Sort(times)
 	var sum time.Duration
@@ -324,11 +390,15 @@ func (w *CaseWorld) Measure(s Scenario, n int) (Result, error) {
 
 // PrintTable writes results as a Markdown table.
 func PrintTable(out io.Writer, engine storage.Engine, cases int, seeded time.Duration, rs []Result) {
-	fmt.Fprintf(out, "\nGET /api/v1/cases on %s, %d cases (bulk seeded in %s), through the whole stack (token auth, policy in SQL, audit):\n\n",
+	fmt.Fprintf(out, "\nGET /api/v1/cases (token) and web pages (session cookie, navigation counts) on %s, %d cases (bulk seeded in %s), through the whole stack (auth, policy in SQL, audit):\n\n",
 		engine, cases, seeded.Round(time.Second))
-	fmt.Fprintf(out, "| engine | scenario | query | items | p50 | p95 | p99 |\n|---|---|---|---:|---:|---:|---:|\n")
+	fmt.Fprintf(out, "| engine | scenario | request | items | p50 | p95 | p99 |\n|---|---|---|---:|---:|---:|---:|\n")
 	for _, r := range rs {
-		fmt.Fprintf(out, "| %s | %s | `%s` | %d | %s | %s | %s |\n", engine, r.Name, r.Query, r.Items, ms(r.P50), ms(r.P95), ms(r.P99))
+		req := "GET /api/v1/cases?" + r.Query
+		if r.Page != "" {
+			req = "GET " + r.Page
+		}
+		fmt.Fprintf(out, "| %s | %s | `%s` | %d | %s | %s | %s |\n", engine, r.Name, req, r.Items, ms(r.P50), ms(r.P95), ms(r.P99))
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -16,18 +17,38 @@ import (
 	"time"
 
 	"dayaq/internal/storage"
+	"dayaq/internal/storage/pgtemp"
 )
 
 // TestKillDuringIntake streams contacts at a real server, kills it with
 // SIGKILL in the middle, restarts it on the same database, and checks that
 // every contact that got a 201 is there, whole, and that retrying the
-// unanswered requests with their Idempotency-Keys makes no duplicate.
+// unanswered requests with their Idempotency-Keys makes no duplicate: on
+// SQLite and on PostgreSQL (whose group commit pipelines its statements
+// and runs several writers, ADR 0027).
 func TestKillDuringIntake(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts and kills servers")
 	}
-	dir := t.TempDir()
-	srv, err := startServer(dayaqBin, dir)
+	t.Run("sqlite", func(t *testing.T) { killDuringIntake(t, filepath.Join(t.TempDir(), "dayaq.db")) })
+	t.Run("postgres", func(t *testing.T) {
+		if !pgtemp.Available() {
+			if os.Getenv("DAYAQ_REQUIRE_POSTGRES") == "1" {
+				t.Fatal("no PostgreSQL server binaries, but DAYAQ_REQUIRE_POSTGRES=1 requires them")
+			}
+			t.Skip("no PostgreSQL server binaries in " + pgtemp.PGBin)
+		}
+		url, stop, err := pgtemp.Start()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer stop()
+		killDuringIntake(t, url)
+	})
+}
+
+func killDuringIntake(t *testing.T, db string) {
+	srv, err := startServerOn(dayaqBin, db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +59,6 @@ func TestKillDuringIntake(t *testing.T) {
 			<-srv.exited
 		}
 	}()
-	db := filepath.Join(dir, "dayaq.db")
 	out, err := exec.Command(dayaqBin, "token", "create", "--db", db, "--email", "hotline_operator@demo.dayaq.az",
 		"--scopes", "read,write", "--name", "kill test").Output()
 	if err != nil {
@@ -127,7 +147,7 @@ func TestKillDuringIntake(t *testing.T) {
 	}
 
 	// Restart on the same database.
-	srv2, err := startServer(dayaqBin, dir)
+	srv2, err := startServerOn(dayaqBin, db)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -131,14 +131,20 @@ type server struct {
 // dir, and waits until it prints the address it listens on. Extra flags
 // come last, so they win over these (another --db).
 func startServer(bin, dir string, extra ...string) (*server, error) {
+	dbFile = filepath.Join(dir, "dayaq.db")
+	return startServerOn(bin, dbFile, extra...)
+}
+
+// startServerOn is startServer on the database dsn (a SQLite file or a
+// postgres:// URL).
+func startServerOn(bin, dsn string, extra ...string) (*server, error) {
 	s := &server{
 		stdout: newSyncBuffer(urlRE),
 		stderr: newSyncBuffer(nil),
 		exited: make(chan struct{}),
 	}
-	dbFile = filepath.Join(dir, "dayaq.db")
 	args := []string{"serve", "--demo", "--demo-children", demoChildren,
-		"--addr", "127.0.0.1:0", "--db", dbFile}
+		"--addr", "127.0.0.1:0", "--db", dsn}
 	s.cmd = exec.Command(bin, append(args, extra...)...)
 	s.cmd.Env = append(os.Environ(), "DAYAQ_LANG=en", "DAYAQ_SMS_URL="+smsGateway.url())
 	s.cmd.Stdout = s.stdout

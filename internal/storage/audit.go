@@ -39,6 +39,12 @@ func appendAudit(ctx context.Context, c conn, e audit.Event) error {
 	if e.Action == "" {
 		return errors.New("storage: audit event without an action")
 	}
+	if p, ok := c.q.(*pgPipe); ok && c.head != nil { // chained just before the batch commits
+		e = audit.Sanitize(e)
+		e.At = c.now
+		p.appendEvent(e)
+		return nil
+	}
 	var head audit.Head
 	if c.head != nil && c.head.read {
 		head = c.head.Head
@@ -54,7 +60,7 @@ func appendAudit(ctx context.Context, c conn, e audit.Event) error {
 	e = audit.Sanitize(e)
 	e.Seq, e.At, e.PrevHash = head.Seq+1, c.now, head.Hash
 	e.Hash = audit.Hash(e.PrevHash, e)
-	if _, err := c.exec(ctx, `INSERT INTO audit_events (seq, at, actor_user_id, actor_org_id, action, object_type,
+	if err := c.execLater(ctx, `INSERT INTO audit_events (seq, at, actor_user_id, actor_org_id, action, object_type,
 		object_id, child_id, ip, request_id, reason, break_glass, details, prev_hash, hash)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.Seq, e.At, e.ActorUserID, e.ActorOrgID, e.Action, e.ObjectType, e.ObjectID, e.ChildID,

@@ -757,6 +757,13 @@ type caseBranch struct {
 	key, id string // the branch's sort key and ID columns (an index walks them in order)
 	cond    string
 	args    []any
+	// index is the index that serves a branch on one column of cases
+	// (owner, creator, lead body). SQLite is told to use it (caseIDsSQL):
+	// its statistics are averages, and a column with a few very common
+	// values (most cases have no lead body yet) looks less selective than
+	// the status or deadline filter, whose index then walks every new or
+	// overdue case in the city to find one user's few.
+	index string
 }
 
 func caseBranches(f access.CaseFilter, now time.Time) []caseBranch {
@@ -770,8 +777,9 @@ func caseBranches(f access.CaseFilter, now time.Time) []caseBranch {
 		if from == places {
 			key, id, cond = `p.queue_key`, `p.case_id`, `k.id = p.case_id AND `+cond
 		}
-		bs = append(bs, caseBranch{from, key, id, cond, a})
+		bs = append(bs, caseBranch{from: from, key: key, id: id, cond: cond, args: a})
 	}
+	indexed := func(index string) { bs[len(bs)-1].index = index }
 	if f.All {
 		add(plain, `1 = 1`)
 		return bs
@@ -784,10 +792,13 @@ func caseBranches(f access.CaseFilter, now time.Time) []caseBranch {
 	}
 	if f.LeadOrgID != 0 {
 		add(plain, `k.lead_org_id = ?`, f.LeadOrgID)
+		indexed("cases_lead_queue")
 	}
 	if f.UserID != 0 {
 		add(plain, `k.owner_id = ?`, f.UserID)
+		indexed("cases_owner_queue")
 		add(plain, `k.created_by = ?`, f.UserID)
+		indexed("cases_creator_queue")
 	}
 	conds, args := filterBranches(f.Children, now)
 	for i, cond := range conds {
@@ -801,10 +812,47 @@ func caseBranches(f access.CaseFilter, now time.Time) []caseBranch {
 // in queue order: one query per branch of the policy, each walking its index
 // from the cursor, joined and cut to the page.
 func listCaseIDs(ctx context.Context, c conn, p access.Principal, q CaseQuery) ([]int64, error) {
+	sqlq, args, err := caseIDsSQL(c, p, q, false)
+	if err != nil || sqlq == "" {
+		return nil, err
+	}
+	rows, err := c.query(ctx, sqlq, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list cases: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var key any
+		var id int64
+		if err := rows.Scan(&key, &id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// caseIDsSQL is listCaseIDs' statement: rows of (sort key, case ID), the
+// policy's branches in its WHERE; with count, instead, one row counting
+// them up to q.Limit, in no order, so each branch's walk stops at the
+// limit instead of reading every row it would sort. "" when p may list no
+// case at all.
+func caseIDsSQL(c conn, p access.Principal, q CaseQuery, count bool) (string, []any, error) {
 	branches := caseBranches(access.FilterCases(p, access.List), c.now)
 	if len(branches) == 0 {
-		return nil, nil
+		return "", nil, nil
 	}
+	// The cases an owner sees through the policy's owner branch are all the
+	// cases they own: asked for them ("mine"), the other branches add
+	// nothing but the walk through every case of their school.
+	for _, b := range branches {
+		if q.OwnerID != 0 && b.index == "cases_owner_queue" && len(b.args) == 1 && b.args[0] == any(q.OwnerID) {
+			branches = []caseBranch{b}
+			break
+		}
+	}
+	open := q.OpenOnly || (len(q.Statuses) > 0 && !slices.Contains(q.Statuses, casework.Closed))
 	var where []string
 	var wargs []any
 	if len(q.Statuses) > 0 {
@@ -861,7 +909,7 @@ func listCaseIDs(ctx context.Context, c conn, p access.Principal, q CaseQuery) (
 	if q.After != "" {
 		byDue, key, id, ok := ParseCaseCursor(q.After)
 		if !ok || byDue != q.Overdue {
-			return nil, apperr.Validation(apperr.Field("after", "error.cursor"))
+			return "", nil, apperr.Validation(apperr.Field("after", "error.cursor"))
 		}
 		var k any = key
 		if byDue {
@@ -879,33 +927,43 @@ func listCaseIDs(ctx context.Context, c conn, p access.Principal, q CaseQuery) (
 		}
 		w := append([]string{b.cond}, where...)
 		bargs := append(append([]any{}, b.args...), wargs...)
+		if open && b.key == `p.queue_key` {
+			// The places' own copy of the queue key, so that their index
+			// walks only the open cases.
+			w = append(w, `p.queue_key < ?`)
+			bargs = append(bargs, closedOffset)
+		}
 		if after != nil {
 			w = append(w, `(`+key+` > ? OR (`+key+` = ? AND `+id+` > ?))`)
 			bargs = append(bargs, after...)
 		}
-		parts = append(parts, `SELECT * FROM (SELECT DISTINCT `+key+` AS sort_key, `+id+` AS id`+b.from+`WHERE `+strings.Join(w, ` AND `)+
-			` ORDER BY `+key+`, `+id+` LIMIT `+lim+`) b`+strconv.Itoa(i))
+		from := b.from
+		if b.index != "" && c.engine == SQLite {
+			index := b.index
+			if len(q.Statuses) > 0 { // the same column with the status (migration 00018)
+				index = strings.TrimSuffix(index, "_queue") + "_status"
+			}
+			from = ` FROM cases k INDEXED BY ` + index + ` `
+		}
+		if count {
+			// Any Limit of each branch will do: their union has Limit
+			// distinct cases exactly when the whole has at least as many.
+			parts = append(parts, `SELECT id FROM (SELECT `+id+` AS id`+from+`WHERE `+strings.Join(w, ` AND `)+
+				` LIMIT `+lim+`) b`+strconv.Itoa(i))
+		} else {
+			parts = append(parts, `SELECT * FROM (SELECT DISTINCT `+key+` AS sort_key, `+id+` AS id`+from+`WHERE `+strings.Join(w, ` AND `)+
+				` ORDER BY `+key+`, `+id+` LIMIT `+lim+`) b`+strconv.Itoa(i))
+		}
 		args = append(args, bargs...)
+	}
+	if count {
+		return `SELECT COUNT(*) FROM (` + strings.Join(parts, ` UNION `) + ` LIMIT ` + lim + `) n`, args, nil
 	}
 	sqlq := parts[0]
 	if len(parts) > 1 {
 		sqlq = strings.Join(parts, ` UNION `) + ` ORDER BY 1, 2 LIMIT ` + lim
 	}
-	rows, err := c.query(ctx, sqlq, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list cases: %w", err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var key any
-		var id int64
-		if err := rows.Scan(&key, &id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return sqlq, args, nil
 }
 
 // ListCases lists the cases a may see, in queue order (open first, most
@@ -997,22 +1055,57 @@ const CountCap = 100
 func (db *DB) CaseQueueCounts(ctx context.Context, a audit.Actor) (qc QueueCounts, err error) {
 	defer apperr.Wrap(&err, "storage.CaseQueueCounts")
 	c := db.reader()
-	for _, x := range []struct {
-		n *int
-		q CaseQuery
-	}{
-		{&qc.New, CaseQuery{Statuses: []casework.Status{casework.New}}},
-		{&qc.Mine, CaseQuery{OpenOnly: true, OwnerID: a.UserID}},
-		{&qc.Overdue, CaseQuery{OpenOnly: true, Overdue: true}},
-	} {
-		x.q.Limit = CountCap
-		ids, err := listCaseIDs(ctx, c, a.Principal, x.q)
+	ns := []*int{&qc.New, &qc.Mine, &qc.Overdue}
+	for i, q := range queueQueries(a) {
+		ids, err := listCaseIDs(ctx, c, a.Principal, q)
 		if err != nil {
 			return qc, err
 		}
-		*x.n = len(ids)
+		*ns[i] = len(ids)
 	}
 	return qc, nil
+}
+
+// NavCounts are the counts the navigation shows on every signed-in page:
+// the bell's unread notifications and the case queues' badges.
+type NavCounts struct {
+	Unread int
+	Queues QueueCounts
+}
+
+// NavCounts reads a's unread notifications and case queue counts (each
+// up to CountCap, the policy's filter in the SQL as in CaseQueueCounts) in
+// one statement of scalar subqueries: one round trip a page instead of
+// four. Counting shows no child's data and is not audited.
+func (db *DB) NavCounts(ctx context.Context, a audit.Actor) (nc NavCounts, err error) {
+	defer apperr.Wrap(&err, "storage.NavCounts")
+	c := db.reader()
+	cols := []string{`(SELECT COUNT(*) FROM notifications WHERE user_id = ? AND read_at IS NULL)`}
+	args := []any{a.UserID}
+	for _, q := range queueQueries(a) {
+		sq, qargs, err := caseIDsSQL(c, a.Principal, q, true)
+		if err != nil {
+			return nc, err
+		}
+		if sq == "" {
+			cols = append(cols, `0`)
+			continue
+		}
+		cols = append(cols, `(`+sq+`)`)
+		args = append(args, qargs...)
+	}
+	err = c.queryRow(ctx, `SELECT `+strings.Join(cols, `, `), args...).Scan(&nc.Unread, &nc.Queues.New, &nc.Queues.Mine, &nc.Queues.Overdue)
+	return nc, err
+}
+
+// queueQueries are the queries of a's queues, in QueueCounts' order: new,
+// mine, overdue, each limited to CountCap.
+func queueQueries(a audit.Actor) []CaseQuery {
+	return []CaseQuery{
+		{Statuses: []casework.Status{casework.New}, Limit: CountCap},
+		{OpenOnly: true, OwnerID: a.UserID, Limit: CountCap},
+		{OpenOnly: true, Overdue: true, Limit: CountCap},
+	}
 }
 
 // workingTime adapts the working-day calendar to casework.Calendar. The

@@ -206,7 +206,7 @@ func insertContactParts(ctx context.Context, c conn, ct *hotline.Contact) error 
 			}
 			args = append(args, ct.ID, i, childID, r.Name, r.Age, r.School, r.District)
 		}
-		if _, err := c.exec(ctx, `INSERT INTO contact_children (contact_id, ord, child_id, name, age, school, district) VALUES `+
+		if err := c.execLater(ctx, `INSERT INTO contact_children (contact_id, ord, child_id, name, age, school, district) VALUES `+
 			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?), ", n), ", "), args...); err != nil {
 			return fmt.Errorf("insert contact children: %w", err)
 		}
@@ -216,7 +216,7 @@ func insertContactParts(ctx context.Context, c conn, ct *hotline.Contact) error 
 		for _, code := range ct.Categories {
 			args = append(args, ct.ID, code)
 		}
-		if _, err := c.exec(ctx, `INSERT INTO contact_categories (contact_id, code) VALUES `+
+		if err := c.execLater(ctx, `INSERT INTO contact_categories (contact_id, code) VALUES `+
 			strings.TrimSuffix(strings.Repeat("(?, ?), ", n), ", "), args...); err != nil {
 			return fmt.Errorf("insert contact categories: %w", err)
 		}

@@ -57,8 +57,14 @@ type batcher struct {
 
 func newBatcher(db *DB) *batcher {
 	b := &batcher{db: db, reqs: make(chan batchReq, maxBatch), quit: make(chan struct{}), prepared: map[string]*sql.Stmt{}}
-	b.wg.Add(1)
-	go b.run()
+	n := 1
+	if db.engine == Postgres {
+		n = pgWriters // ADR 0027
+	}
+	b.wg.Add(n)
+	for range n {
+		go b.run()
+	}
 	return b
 }
 
@@ -191,6 +197,9 @@ func (b *batcher) run() {
 // prepareMissed prepares, on the write connection and outside any
 // transaction, the statements the last batch used for the first time.
 func (b *batcher) prepareMissed() {
+	if len(b.missed) == 0 { // always so on PostgreSQL, whose writers run side by side
+		return
+	}
 	for _, q := range b.missed {
 		if _, ok := b.prepared[q]; ok {
 			continue
@@ -308,10 +317,15 @@ func (b *batcher) commit(batch []batchReq) {
 		return
 	}
 	var q querier = tx
+	var pipe *pgPipe           // PostgreSQL: statements nobody awaits go together (groupcommit_pg.go)
 	if b.db.engine == SQLite { // pgx caches prepared statements per connection itself
 		q = &txStmts{b: b, tx: tx, stmts: map[string]*sql.Stmt{}}
+	} else {
+		pipe = &pgPipe{tx: tx}
+		q = pipe
 	}
 	head := &batchHead{}
+	opened := "" // PostgreSQL: the savepoint the last flush already opened
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			errs[i] = err
@@ -319,7 +333,12 @@ func (b *batcher) commit(batch []batchReq) {
 		}
 		before := *head
 		sp := "g" + strconv.Itoa(i)
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
+		if pipe != nil {
+			pipe.begin()
+			if opened != sp {
+				pipe.later("SAVEPOINT " + sp)
+			}
+		} else if _, err := tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
 			_ = tx.Rollback()
 			fail(stalled(fmt.Errorf("storage: savepoint: %w", err)))
 			return
@@ -331,6 +350,13 @@ func (b *batcher) commit(batch []batchReq) {
 			return
 		}
 		var ec errCommit
+		if pipe != nil {
+			opened, err = pipe.finish(ctx, err, sp, i+1 < len(batch), "g"+strconv.Itoa(i+1))
+		}
+		if pipe != nil && (err == nil || errors.As(err, &ec)) {
+			errs[i], ok[i] = err, true // released by finish
+			continue
+		}
 		if err == nil || errors.As(err, &ec) {
 			if _, rerr := tx.ExecContext(ctx, "RELEASE SAVEPOINT "+sp); rerr != nil {
 				_ = tx.Rollback()
@@ -342,6 +368,9 @@ func (b *batcher) commit(batch []batchReq) {
 		}
 		errs[i] = err
 		*head = before // the events it appended are rolled back with it
+		if pipe != nil {
+			pipe.rollback()
+		}
 		if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+sp); rerr != nil {
 			_ = tx.Rollback()
 			fail(stalled(fmt.Errorf("storage: rollback to savepoint: %w", rerr)))
@@ -350,6 +379,17 @@ func (b *batcher) commit(batch []batchReq) {
 		if _, rerr := tx.ExecContext(ctx, "RELEASE SAVEPOINT "+sp); rerr != nil {
 			_ = tx.Rollback()
 			fail(stalled(fmt.Errorf("storage: release savepoint: %w", rerr)))
+			return
+		}
+	}
+	if pipe != nil { // the batch's audit events, then everything pending
+		err := pipe.appendEvents(ctx, head)
+		if err == nil {
+			err = pipe.flush(ctx)
+		}
+		if err != nil {
+			_ = tx.Rollback()
+			fail(stalled(err))
 			return
 		}
 	}

@@ -151,7 +151,8 @@ func (db *DB) Taxonomy(ctx context.Context, version int) (t taxonomy.Taxonomy, e
 
 func (db *DB) taxonomyOn(ctx context.Context, c conn, version int) (taxonomy.Taxonomy, error) {
 	if version == 0 {
-		if err := c.queryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM taxonomy_versions`).Scan(&version); err != nil {
+		var err error
+		if version, err = c.latestTaxonomyVersion(ctx); err != nil {
 			return taxonomy.Taxonomy{}, err
 		}
 		if version == 0 {

@@ -119,7 +119,7 @@ func idempotentTx(ctx context.Context, c conn, userID int64, key, fingerprint st
 	if res.Status < 200 || res.Status > 399 {
 		return res, fmt.Errorf("idempotent request answered %d without an error", res.Status)
 	}
-	_, err = c.exec(ctx, `UPDATE idempotency_keys SET status = ?, location = ?, body = ? WHERE user_id = ? AND idem_key = ?`,
-		res.Status, res.Location, string(res.Body), userID, key)
+	err = c.execLater(ctx, `UPDATE idempotency_keys SET status = ?, location = ?, body = ? WHERE user_id = ? AND idem_key = ?`,
+		res.Status, res.Location, string(res.Body), userID, key) // pipelined on PostgreSQL (ADR 0027)
 	return res, err
 }

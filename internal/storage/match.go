@@ -98,45 +98,6 @@ func (c conn) prepared(ctx context.Context, cache map[int]*sql.Stmt, n int, buil
 	return st, nil
 }
 
-// fileMatchKeys files the children with the given IDs under the keys of
-// their records as they are now, for writers that do not have the old
-// record at hand (the roster's upsert). Keys the old names or date had stay
-// behind: they can only bring a child up as a candidate, where the scorer,
-// which reads the current record, ranks it by what it is now;
-// ReindexMatchKeys clears them.
-func fileMatchKeys(ctx context.Context, c conn, ids []int64) error {
-	const page = 500
-	for start := 0; start < len(ids); start += page {
-		part := ids[start:min(start+page, len(ids))]
-		args := make([]any, len(part))
-		for i, id := range part {
-			args[i] = id
-		}
-		rows, err := c.query(ctx, `SELECT `+childColumns+` FROM children c WHERE c.id IN (?`+strings.Repeat(`, ?`, len(part)-1)+`)`, args...)
-		if err != nil {
-			return fmt.Errorf("storage: file match keys: %w", err)
-		}
-		var got []int64
-		var keys [][]string
-		for rows.Next() {
-			ch, err := scanChild(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			got, keys = append(got, ch.ID), append(keys, matchKeysFor(ch))
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if err := insertMatchKeys(ctx, c, got, keys); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // replaceMatchKeys re-files a child whose record changed from old to new.
 func replaceMatchKeys(ctx context.Context, c conn, id int64, old, new child.Child) error {
 	ok, nk := matchKeysFor(old), matchKeysFor(new)

@@ -231,6 +231,11 @@ func (db *DB) ImportRoster(ctx context.Context, a audit.Actor, id int64, src Ros
 		return n, errors.New("operator imports are audited as the system")
 	}
 	im := &rosterImporter{db: db, a: a, id: id, o: o, schools: map[string]*org.Org{}, seen: map[string]int32{}}
+	if o.Operator { // the nightly re-sync: unchanged rows are told apart before the upsert (roster_resync.go)
+		if im.snap, err = db.loadRosterSnapshot(ctx); err != nil {
+			return n, err
+		}
+	}
 	defer func() {
 		n = im.n
 		if err != nil {
@@ -283,6 +288,8 @@ type rosterImporter struct {
 	schools map[string]*org.Org // by code; nil when there is no such school
 	seen    map[string]int32    // student_id → line, to refuse a repeat
 	pending []roster.Record     // rejects not yet stored
+	snap    *rosterSnapshot     // operator imports: the registry as the import began
+	keyBuf  []byte
 	kept    int
 	batches int
 }
@@ -362,15 +369,38 @@ func (im *rosterImporter) flush(ctx context.Context, batch []roster.Record, last
 				rejected = append(rejected, r)
 			}
 		}
+		write := good
+		if im.snap != nil {
+			write = make([]roster.Record, 0, len(good))
+			for i := range good {
+				var same bool
+				if im.keyBuf, same = im.snap.unchanged(&good[i], im.keyBuf); !same {
+					write = append(write, good[i])
+				}
+			}
+		}
+		// The rows' match keys are computed on another goroutine (the
+		// other core) while the upsert runs, from the rows as written.
+		keysc := make(chan [][]string, 1)
+		go func() {
+			ks := make([][]string, len(write))
+			for i := range write {
+				ks[i] = matchKeysFor(write[i].Child)
+			}
+			keysc <- ks
+		}()
+		var idOf []int64
 		var err error
-		if inserted, updated, err = upsertRows(ctx, c, good); err != nil {
+		inserted, updated, idOf, err = upsertRows(ctx, c, write)
+		keys := <-keysc
+		if err != nil {
 			return err
 		}
 		n.Inserted += len(inserted)
 		n.Updated += len(updated)
 		n.Unchanged += len(good) - len(inserted) - len(updated)
 		n.Rejected += len(rejected)
-		if err := maintainMatchKeys(ctx, c, inserted, updated); err != nil {
+		if err := fileWrittenKeys(ctx, c, idOf, keys); err != nil {
 			return err
 		}
 		keep, kept := im.pending, im.kept
@@ -525,34 +555,56 @@ func upsertSQL(n int) string {
 		OR children.patronymic <> excluded.patronymic OR children.sex <> excluded.sex
 		OR children.birth_date <> excluded.birth_date OR children.school_id IS DISTINCT FROM excluded.school_id
 		OR children.grade <> excluded.grade OR children.section <> excluded.section
-	RETURNING id, version`)
+	RETURNING id, version, student_id`)
 	return b.String()
 }
 
 // upsertRows writes rs in multi-row upserts of upsertChunk rows, the full
 // chunks through one statement prepared for the transaction.
-func upsertRows(ctx context.Context, c conn, rs []roster.Record) (inserted, updated []int64, err error) {
+// idOf[i] is the ID of rs[i] when it was inserted or updated, else 0.
+func upsertRows(ctx context.Context, c conn, rs []roster.Record) (inserted, updated, idOf []int64, err error) {
 	var full *sql.Stmt
 	if tx, ok := c.q.(*sql.Tx); ok && len(rs) >= upsertChunk {
 		if full, err = tx.PrepareContext(ctx, rebind(c.engine, upsertSQL(upsertChunk))); err != nil {
-			return nil, nil, fmt.Errorf("prepare upsert: %w", err)
+			return nil, nil, nil, fmt.Errorf("prepare upsert: %w", err)
 		}
 		defer full.Close()
 	}
+	idOf = make([]int64, len(rs))
 	for i := 0; i < len(rs); i += upsertChunk {
-		ins, upd, err := upsertChildren(ctx, c, full, rs[i:min(i+upsertChunk, len(rs))])
+		ins, upd, err := upsertChildren(ctx, c, full, rs[i:min(i+upsertChunk, len(rs))], idOf[i:])
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		inserted, updated = append(inserted, ins...), append(updated, upd...)
 	}
-	return inserted, updated, nil
+	return inserted, updated, idOf, nil
+}
+
+// fileWrittenKeys files the rows an import wrote under their match keys
+// (keys[i] computed from row i as written, idOf[i] its ID or 0).
+func fileWrittenKeys(ctx context.Context, c conn, idOf []int64, keys [][]string) error {
+	var ids []int64
+	var ks [][]string
+	for i, id := range idOf {
+		if id != 0 {
+			ids, ks = append(ids, id), append(ks, keys[i])
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return insertMatchKeys(ctx, c, ids, ks)
 }
 
 // upsertChildren writes rs (at most upsertChunk) with one statement (full
 // when rs is a full chunk and full is prepared) and reports the IDs it
 // inserted and updated.
-func upsertChildren(ctx context.Context, c conn, full *sql.Stmt, rs []roster.Record) (inserted, updated []int64, err error) {
+func upsertChildren(ctx context.Context, c conn, full *sql.Stmt, rs []roster.Record, idOf []int64) (inserted, updated []int64, err error) {
+	at := make(map[string]int, len(rs)) // RETURNING's order is not the rows' order
+	for i := range rs {
+		at[rs[i].Child.StudentID] = i
+	}
 	args := make([]any, 0, len(rs)*12)
 	for _, r := range rs {
 		ch := &r.Child
@@ -573,8 +625,12 @@ func upsertChildren(ctx context.Context, c conn, full *sql.Stmt, rs []roster.Rec
 	for rows.Next() {
 		var id int64
 		var version int
-		if err := rows.Scan(&id, &version); err != nil {
+		var sid string
+		if err := rows.Scan(&id, &version, &sid); err != nil {
 			return nil, nil, err
+		}
+		if i, ok := at[sid]; ok {
+			idOf[i] = id
 		}
 		if version == 1 {
 			inserted = append(inserted, id)
@@ -583,12 +639,6 @@ func upsertChildren(ctx context.Context, c conn, full *sql.Stmt, rs []roster.Rec
 		}
 	}
 	return inserted, updated, rows.Err()
-}
-
-// maintainMatchKeys files the children an import inserted or updated under
-// their match keys, in the import's transaction (see match.go).
-func maintainMatchKeys(ctx context.Context, c conn, inserted, updated []int64) error {
-	return fileMatchKeys(ctx, c, append(append([]int64{}, inserted...), updated...))
 }
 
 // storeRejects keeps rejected rows for the import's uploader.

@@ -25,7 +25,7 @@ import (
 type CaseStore interface {
 	surface.CaseStore
 	CreateCase(ctx context.Context, a audit.Actor, n casework.NewCase) (storage.CaseRecord, error)
-	CaseQueueCounts(ctx context.Context, a audit.Actor) (storage.QueueCounts, error)
+	NavCounts(ctx context.Context, a audit.Actor) (storage.NavCounts, error)
 	CaseOwners(ctx context.Context, orgID int64) ([]storage.UserRef, error)
 	CaseDeadlines() casework.Deadlines
 }
@@ -49,14 +49,10 @@ func (w *Web) caseRoutes() []route {
 // navigation: new cases and overdue ones the user may see, each counted
 // only up to storage.CountCap.
 func (w *Web) caseBadges(r *http.Request, p *Page) {
-	if !p.User.Authenticated() || w.store == nil {
+	if !p.counted {
 		return
 	}
-	qc, err := w.store.CaseQueueCounts(r.Context(), authn.ActorFrom(r))
-	if err != nil {
-		w.log.WarnContext(r.Context(), "case counts", "err", err)
-		return
-	}
+	qc := p.Queues
 	for i := range p.Nav {
 		if p.Nav[i].Slug == "cases" {
 			p.Nav[i].Badges = []Badge{{Count: countText(qc.New), Label: p.L.T("case.queue.new"), Kind: "new"},
@@ -148,10 +144,10 @@ func (w *Web) caseQueues(rw http.ResponseWriter, r *http.Request) error {
 	}
 	d := caseQueuesData{Queue: queue, Filter: v, CanReport: canReport(a.Principal), Now: w.store.Now(),
 		Statuses: casework.Statuses(), Sevs: casework.Severities(), Errors: map[string]string{}}
-	qc, err := w.store.CaseQueueCounts(r.Context(), a)
-	if err != nil {
-		return err
+	if !p.counted {
+		return fmt.Errorf("web: the case queues' counts could not be read")
 	}
+	qc := p.Queues // read once with the navigation's
 	for _, t := range tabs {
 		q := Queue{Key: t, Label: p.L.T("case.queue." + t), Current: t == queue}
 		switch t {

@@ -215,10 +215,12 @@ type Page struct {
 	Nav       []NavItem
 	Data      any
 	RequestID string
-	User      access.Principal // who is signed in; the zero Principal for a visitor
-	CSRF      string           // the session's form token: every state-changing form carries it
-	Unread    int              // the signed-in user's unread notifications, for the bell
-	now       time.Time        // the platform clock when the page was made (Remaining)
+	User      access.Principal    // who is signed in; the zero Principal for a visitor
+	CSRF      string              // the session's form token: every state-changing form carries it
+	Unread    int                 // the signed-in user's unread notifications, for the bell
+	Queues    storage.QueueCounts // the case queues' counts (navigation badges, the queue tabs)
+	counted   bool                // Unread and Queues were read
+	now       time.Time           // the platform clock when the page was made (Remaining)
 }
 
 // LangLink is one entry of the language switch.
@@ -244,11 +246,7 @@ func (w *Web) page(r *http.Request, title string, data any) Page {
 	if w.store != nil {
 		p.now = w.store.Now()
 		if p.User.Authenticated() {
-			if n, err := w.store.UnreadCount(r.Context(), p.User.UserID); err == nil {
-				p.Unread = n
-			} else {
-				w.log.WarnContext(r.Context(), "unread count", "err", err)
-			}
+			w.navCounts(r, &p)
 		}
 	}
 	for _, lang := range i18n.Langs() {

@@ -1,0 +1,292 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"encoding/csv"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"dayaq/internal/audit"
+	"dayaq/internal/demo"
+	"dayaq/internal/match"
+	"dayaq/internal/org"
+	"dayaq/internal/roster"
+	"dayaq/internal/storage"
+)
+
+// benchRoster times the national roster's two imports (ADR 0027): a
+// CSV of N pupils into an empty registry, then the nightly re-sync of the
+// same file with a share of its rows changed; beside them, in the same
+// run, the anchors: the sqlite3 shell's .import of the same file into a
+// plain table, and PostgreSQL's COPY of it.
+func (m *Main) benchRoster(ctx context.Context, args []string) error {
+	fs := m.flags("bench roster", "bench roster [--rows 100000] [--changed 0.01] [--postgres URL] [--dir DIR]")
+	rows := fs.Int("rows", 100_000, "pupils in the roster file")
+	changed := fs.Float64("changed", 0.01, "share of rows changed for the re-sync")
+	pg := fs.String("postgres", m.Getenv("DAYAQ_BENCH_POSTGRES"), "an empty PostgreSQL database (postgres://…); none: SQLite only")
+	dir := fs.String("dir", "", "where to put the files (default: a temporary directory)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *dir == "" {
+		d, err := os.MkdirTemp("", "dayaq-bench-roster-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(d)
+		*dir = d
+	}
+	dsns := []string{filepath.Join(*dir, "bench.db")}
+	if *pg != "" {
+		dsns = append(dsns, *pg)
+	}
+	tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "engine\trows\tstep\tseconds\trows/s\tanchor\tanchor s\tratio\tdetail\t\n")
+	for _, dsn := range dsns {
+		if err := m.benchRosterOn(ctx, tw, dsn, *dir, *rows, *changed); err != nil {
+			return fmt.Errorf("bench roster on %s: %w", storage.EngineOf(dsn), err)
+		}
+	}
+	return tw.Flush()
+}
+
+func (m *Main) benchRosterOn(ctx context.Context, tw *tabwriter.Writer, dsn, dir string, n int, share float64) error {
+	db, err := openDB(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.ImportOrgs(ctx, demo.Orgs()); err != nil {
+		return err
+	}
+	var schools []org.Org
+	f := storage.OrgFilter{Type: org.School, Limit: 500}
+	for {
+		page, err := db.Orgs(ctx, f)
+		if err != nil {
+			return err
+		}
+		schools = append(schools, page...)
+		if len(page) < f.Limit {
+			break
+		}
+		f.After = page[len(page)-1].Code
+	}
+	file := filepath.Join(dir, fmt.Sprintf("roster-%s.csv", db.Engine()))
+	resync := filepath.Join(dir, fmt.Sprintf("roster-%s-resync.csv", db.Engine()))
+	nChanged, first, err := writeRosters(file, resync, n, share, schools)
+	if err != nil {
+		return err
+	}
+	// The anchor, in the same run.
+	anchor, anchorName, err := rosterAnchor(ctx, db, dsn, dir, file)
+	if err != nil {
+		return err
+	}
+	load := func(path string) (storage.RosterCounts, time.Duration, error) {
+		fh, err := os.Open(path)
+		if err != nil {
+			return storage.RosterCounts{}, 0, err
+		}
+		defer fh.Close()
+		start := time.Now()
+		rd, err := roster.NewReader(bufio.NewReaderSize(fh, 1<<20), db.Now())
+		if err != nil {
+			return storage.RosterCounts{}, 0, err
+		}
+		id, err := db.StartRosterImport(ctx, audit.System(), filepath.Base(path))
+		if err != nil {
+			return storage.RosterCounts{}, 0, err
+		}
+		c, err := db.ImportRoster(ctx, audit.System(), id, rd, storage.RosterImportOptions{Operator: true})
+		return c, time.Since(start), err
+	}
+	// While the load runs, a reader matches the first pupil every 20 ms
+	// (a search reads on the read pool and appends its audit event through
+	// the group-commit writer, as a contact does).
+	stop, during := make(chan struct{}), make(chan []time.Duration, 1)
+	go func() {
+		var ts []time.Duration
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				during <- ts
+				return
+			case <-tick.C:
+			}
+			start := time.Now()
+			if _, err := db.MatchChildrenAsOperator(ctx, match.Query{Name: first.name, BirthDate: first.birth}); err == nil {
+				ts = append(ts, time.Since(start))
+			}
+		}
+	}()
+	c, el, err := load(file)
+	close(stop)
+	ts := <-during
+	if err != nil {
+		return err
+	}
+	slices.Sort(ts)
+	pct := func(p float64) float64 {
+		if len(ts) == 0 {
+			return 0
+		}
+		return float64(ts[min(len(ts)-1, int(p*float64(len(ts))))].Microseconds()) / 1000
+	}
+	// Searchable when the command returns: the first pupil is found.
+	found := "not found"
+	if cs, err := db.MatchChildrenAsOperator(ctx, match.Query{Name: first.name, BirthDate: first.birth}); err == nil {
+		for _, k := range cs {
+			if k.StudentID == first.sid {
+				found = "first pupil found by name and date"
+			}
+		}
+	} else {
+		found = err.Error()
+	}
+	ratio := func(d time.Duration) string {
+		if anchor == 0 {
+			return "—"
+		}
+		return fmt.Sprintf("%.1f×", d.Seconds()/anchor.Seconds())
+	}
+	fmt.Fprintf(tw, "%s\t%d\tload into an empty registry\t%.1f\t%.0f\t%s\t%.1f\t%s\tinserted %d; %s; %d matches during it: p50 %.1f ms, p99 %.1f ms\t\n", db.Engine(), n,
+		el.Seconds(), float64(n)/el.Seconds(), anchorName, anchor.Seconds(), ratio(el), c.Inserted, found, len(ts), pct(0.5), pct(0.99))
+	head, err := db.AuditHead(ctx)
+	if err != nil {
+		return err
+	}
+	c, el, err = load(resync)
+	if err != nil {
+		return err
+	}
+	after, err := db.AuditHead(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(tw, "%s\t%d\tnightly re-sync, %d changed\t%.1f\t%.0f\t%s\t%.1f\t%s\tupdated %d, unchanged %d, inserted %d; %d audit events\t\n",
+		db.Engine(), n, nChanged, el.Seconds(), float64(n)/el.Seconds(), anchorName, anchor.Seconds(), ratio(el),
+		c.Updated, c.Unchanged, c.Inserted, after.Seq-head.Seq)
+	return nil
+}
+
+// benchPupil is the first pupil of the file, looked up after the load.
+type benchPupil struct {
+	sid, name string
+	birth     time.Time
+}
+
+// writeRosters writes the roster of n demo pupils and the same roster
+// with every k-th row's class changed (share of the rows).
+func writeRosters(path, resync string, n int, share float64, schools []org.Org) (int, benchPupil, error) {
+	code := map[int64]string{}
+	for _, s := range schools {
+		code[s.ID] = s.Code
+	}
+	every := 0
+	if share > 0 {
+		every = max(1, int(1/share))
+	}
+	f1, err := os.Create(path)
+	if err != nil {
+		return 0, benchPupil{}, err
+	}
+	defer f1.Close()
+	f2, err := os.Create(resync)
+	if err != nil {
+		return 0, benchPupil{}, err
+	}
+	defer f2.Close()
+	w1, w2 := csv.NewWriter(f1), csv.NewWriter(f2)
+	header := []string{"student_id", "last_name", "first_name", "patronymic", "sex", "birth_date", "school_code", "grade"}
+	_ = w1.Write(header)
+	_ = w2.Write(header)
+	var first benchPupil
+	i, changed := 0, 0
+	for ch := range demo.Children(7, n, schools) {
+		rec := []string{ch.StudentID, ch.LastName, ch.FirstName, ch.Patronymic, string(ch.Sex), ch.BirthDate.Format("2006-01-02"),
+			code[ch.SchoolID], ch.Class()}
+		if i == 0 {
+			first = benchPupil{sid: ch.StudentID, name: ch.LastName + " " + ch.FirstName, birth: ch.BirthDate}
+		}
+		_ = w1.Write(rec)
+		if every > 0 && i%every == every-1 {
+			section := "D"
+			if ch.Section == "D" {
+				section = "E"
+			}
+			rec[7] = strconv.Itoa(ch.Grade) + section
+			changed++
+		}
+		_ = w2.Write(rec)
+		i++
+	}
+	for _, w := range []*csv.Writer{w1, w2} {
+		w.Flush()
+		if err := w.Error(); err != nil {
+			return 0, first, err
+		}
+	}
+	return changed, first, nil
+}
+
+// rosterAnchor loads the file into a plain table the engine's own fastest
+// way: the sqlite3 shell's .import into a new database file, or COPY on
+// PostgreSQL. It returns the time and what it was.
+func rosterAnchor(ctx context.Context, db *storage.DB, dsn, dir, file string) (time.Duration, string, error) {
+	if db.Engine() == storage.SQLite {
+		bin, err := exec.LookPath("sqlite3")
+		if err != nil {
+			return 0, "sqlite3 not installed", nil
+		}
+		plain := filepath.Join(dir, "plain.db")
+		_ = os.Remove(plain)
+		start := time.Now()
+		cmd := exec.CommandContext(ctx, bin, plain, ".mode csv", ".import "+file+" plain")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return 0, "", fmt.Errorf("sqlite3 .import: %v: %s", err, out)
+		}
+		return time.Since(start), "sqlite3 .import", nil
+	}
+	pdb, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return 0, "", err
+	}
+	defer pdb.Close()
+	if _, err := pdb.ExecContext(ctx, `CREATE TABLE bench_plain (student_id text, last_name text, first_name text,
+		patronymic text, sex text, birth_date text, school_code text, grade text)`); err != nil {
+		return 0, "", err
+	}
+	defer pdb.ExecContext(context.WithoutCancel(ctx), `DROP TABLE bench_plain`)
+	fh, err := os.Open(file)
+	if err != nil {
+		return 0, "", err
+	}
+	defer fh.Close()
+	c, err := pdb.Conn(ctx)
+	if err != nil {
+		return 0, "", err
+	}
+	defer c.Close()
+	start := time.Now()
+	err = c.Raw(func(dc any) error {
+		_, err := dc.(*stdlib.Conn).Conn().PgConn().CopyFrom(ctx, fh, `COPY bench_plain FROM STDIN (FORMAT csv, HEADER true)`)
+		return err
+	})
+	if err != nil {
+		return 0, "", fmt.Errorf("COPY: %w", err)
+	}
+	return time.Since(start), "PostgreSQL COPY", nil
+}

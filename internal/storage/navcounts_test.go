@@ -1,0 +1,75 @@
+package storage_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"dayaq/internal/casework"
+	"dayaq/internal/storage"
+	"dayaq/internal/storage/storagetest"
+)
+
+// The navigation's one statement counts what the separate counts count,
+// for every role (the policy's filter in its SQL), and a write shows in
+// the next page's counts at once.
+func TestNavCountsOneStatement(t *testing.T) {
+	for _, e := range storagetest.Engines() {
+		t.Run(string(e.Name), func(t *testing.T) {
+			f := newMatrixFixture(t, e.DSN(t))
+			ctx := context.Background()
+			admin := f.users["city_admin"]
+			sevs := casework.Severities()
+			for i := range 12 {
+				n := report(f, matrixChildren[i%len(matrixChildren)])
+				n.Severity = sevs[i%len(sevs)]
+				if _, err := f.db.CreateCase(ctx, admin, n); err != nil {
+					t.Fatal(err)
+				}
+			}
+			f.clock.t = f.clock.t.Add(25 * time.Hour) // some deadlines have passed
+			check := func(key string) storage.NavCounts {
+				t.Helper()
+				a := f.users[key]
+				nc, err := f.db.NavCounts(ctx, a)
+				if err != nil {
+					t.Fatalf("%s: %v", key, err)
+				}
+				qc, err := f.db.CaseQueueCounts(ctx, a)
+				if err != nil {
+					t.Fatal(err)
+				}
+				unread, err := f.db.UnreadCount(ctx, a.UserID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if nc.Queues != qc || nc.Unread != unread {
+					t.Errorf("%s: one statement %+v, separately %+v unread %d", key, nc, qc, unread)
+				}
+				return nc
+			}
+			var some, none int
+			for key := range f.users {
+				nc := check(key)
+				if nc.Queues.New > 0 {
+					some++
+				} else {
+					none++
+				}
+			}
+			if some == 0 || none == 0 {
+				t.Errorf("%d users see new cases and %d none: the counts do not tell users apart", some, none)
+			}
+			before := check("city_admin")
+			if before.Queues.New == 0 || before.Queues.Overdue == 0 {
+				t.Fatalf("city admin counts %+v", before)
+			}
+			if _, err := f.db.CreateCase(ctx, admin, report(f, matrixChildren[0])); err != nil {
+				t.Fatal(err)
+			}
+			if after := check("city_admin"); after.Queues.New != before.Queues.New+1 {
+				t.Errorf("after a new case: new %d, want %d", after.Queues.New, before.Queues.New+1)
+			}
+		})
+	}
+}

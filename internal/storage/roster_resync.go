@@ -1,0 +1,106 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"hash/maphash"
+	"strconv"
+	"time"
+
+	"dayaq/internal/roster"
+)
+
+// The nightly re-sync (ADR 0027). Re-importing the national roster with a
+// few rows changed spent its time in the upsert of the rows that had not
+// changed: each one an index seek and a comparison inside the database.
+// An operator import now first reads what the registry holds — one
+// sequential scan, kept as two 64-bit hashes a child (student ID, and the
+// columns the upsert compares) — and sends the upsert only the rows that
+// are new or differ. A row the snapshot calls unchanged is exactly one
+// the upsert would have left alone (same student ID, same values in every
+// compared column), so the same rows are written, with the same versions
+// and the same audit events; a hash collision can only send an unchanged
+// row to the upsert, which then leaves it alone. What the snapshot does
+// not see: a child edited by someone else while the import runs keeps
+// that edit when the file's row equals the value the snapshot read.
+
+// rosterSnapshot maps a student ID's hash to the hash of the compared
+// columns, as the registry held them when the import began.
+type rosterSnapshot struct {
+	seed maphash.Seed
+	rows map[uint64]uint64
+}
+
+// loadRosterSnapshot reads every child's student ID and compared columns.
+func (db *DB) loadRosterSnapshot(ctx context.Context) (*rosterSnapshot, error) {
+	s := &rosterSnapshot{seed: maphash.MakeSeed()}
+	var n int
+	if err := db.reader().queryRow(ctx, `SELECT COUNT(*) FROM children`).Scan(&n); err != nil {
+		return nil, fmt.Errorf("roster snapshot: %w", err)
+	}
+	s.rows = make(map[uint64]uint64, n)
+	if n == 0 {
+		return s, nil
+	}
+	rows, err := db.read.QueryContext(ctx, rebind(db.engine, `SELECT student_id, last_name, first_name, patronymic, sex, birth_date,
+		COALESCE(school_id, 0), grade, section FROM children WHERE student_id IS NOT NULL`))
+	if err != nil {
+		return nil, fmt.Errorf("roster snapshot: %w", err)
+	}
+	defer rows.Close()
+	var sid, last, first, patr, sex, section string
+	var birth any
+	var school int64
+	var grade int
+	var buf []byte
+	for rows.Next() {
+		if err := rows.Scan(&sid, &last, &first, &patr, &sex, &birth, &school, &grade, &section); err != nil {
+			return nil, fmt.Errorf("roster snapshot: %w", err)
+		}
+		var bd string
+		switch v := birth.(type) {
+		case string:
+			bd = v
+		case []byte:
+			bd = string(v)
+		default:
+			var t time.Time
+			if err := (date{&t}).Scan(v); err != nil {
+				return nil, fmt.Errorf("roster snapshot: %w", err)
+			}
+			bd = t.Format(dateLayout)
+		}
+		if len(bd) > len(dateLayout) {
+			bd = bd[:len(dateLayout)]
+		}
+		buf = snapshotKey(buf[:0], last, first, patr, sex, bd, school, grade, section)
+		s.rows[maphash.String(s.seed, sid)] = maphash.Bytes(s.seed, buf)
+	}
+	return s, rows.Err()
+}
+
+// snapshotKey appends the compared columns, each ended by a zero byte.
+func snapshotKey(b []byte, last, first, patr, sex, birth string, school int64, grade int, section string) []byte {
+	for _, s := range []string{last, first, patr, sex, birth} {
+		b = append(b, s...)
+		b = append(b, 0)
+	}
+	b = strconv.AppendInt(b, school, 10)
+	b = append(b, 0)
+	b = strconv.AppendInt(b, int64(grade), 10)
+	b = append(b, 0)
+	return append(b, section...)
+}
+
+// unchanged reports whether the registry held r exactly as it is (its
+// school resolved), so that the upsert would leave it alone.
+func (s *rosterSnapshot) unchanged(r *roster.Record, buf []byte) ([]byte, bool) {
+	h, ok := s.rows[maphash.String(s.seed, r.Child.StudentID)]
+	if !ok {
+		return buf, false
+	}
+	ch := &r.Child
+	buf = snapshotKey(buf[:0], ch.LastName, ch.FirstName, ch.Patronymic, string(ch.Sex), ch.BirthDate.Format(dateLayout),
+		ch.SchoolID, ch.Grade, ch.Section)
+	return buf, maphash.Bytes(s.seed, buf) == h
+}
