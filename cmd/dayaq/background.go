@@ -94,6 +94,7 @@ func registerProviders(esc registrar, db *storage.DB) {
 	esc.Register("referrals", escalate.ProviderFunc(db.ReferralsDue))
 	esc.Register("action_items", escalate.ProviderFunc(db.ActionItemsDue))
 	esc.Register("cases", escalate.ProviderFunc(db.CasesDue))
+	esc.Register("register_reviews", escalate.ProviderFunc(db.RegisterReviewsDue))
 }
 
 // registrar is what registerProviders needs of the escalator.

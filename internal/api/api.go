@@ -57,6 +57,8 @@ type Store interface {
 	WorkgroupStore
 	ReferralStore
 	RosterStore
+	EventsStore
+	ScreeningStore
 }
 
 // API serves /api/v1.
@@ -119,6 +121,9 @@ func (a *API) Routes() []Route {
 	rs = append(rs, a.workgroupRoutes()...)
 	rs = append(rs, a.referralRoutes()...)
 	rs = append(rs, a.rosterRoutes()...)
+	rs = append(rs, a.eventRoutes()...)
+	rs = append(rs, a.campaignRoutes()...)
+	rs = append(rs, a.screeningRoutes()...)
 	return rs
 }
 

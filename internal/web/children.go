@@ -44,6 +44,8 @@ type Store interface {
 	WorkgroupStore
 	ReferralStore
 	RosterStore
+	EventsStore
+	ScreeningStore
 }
 
 func (w *Web) childRoutes() []route {
@@ -268,6 +270,9 @@ type childPageData struct {
 	ID         int64
 	Error      string
 	Reason     string
+	// ParentEvents are the awareness events the child's parent attended.
+	ParentEvents []storage.ChildEventAttendance
+	Screening    *childScreening // register status and screening results, nil when the reader may not see them
 }
 
 func (w *Web) childPage(rw http.ResponseWriter, r *http.Request) error {
@@ -283,8 +288,10 @@ func (w *Web) childPage(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return w.render(rw, http.StatusOK, "child", w.page(r, "child.title", childPageData{Rec: rec, ID: id,
-		Full: rec.Decision.View >= access.ViewShared}))
+	p := w.page(r, "child.title", nil)
+	p.Data = childPageData{Rec: rec, ID: id, Full: rec.Decision.View >= access.ViewShared,
+		ParentEvents: w.childEvents(r.Context(), a, id), Screening: w.childScreeningPart(p, r, id)}
+	return w.render(rw, http.StatusOK, "child", p)
 }
 
 func (w *Web) childBreakGlass(rw http.ResponseWriter, r *http.Request) error {

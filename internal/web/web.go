@@ -84,6 +84,8 @@ func New(cat *i18n.Catalog, log *slog.Logger, deps Deps) (*Web, error) {
 		"inc": func(i int) int { return i + 1 }, "int64": func(i int) int64 { return int64(i) },
 		"pair": func(a, b storage.ChildRecord) []storage.ChildRecord { return []storage.ChildRecord{a, b} }}
 	maps.Copy(funcs, referralFuncs())
+	maps.Copy(funcs, eventFuncs())
+	maps.Copy(funcs, screeningFuncs())
 	names, err := fs.Glob(files, "templates/pages/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: list templates: %w", err)
@@ -148,6 +150,9 @@ func (w *Web) routes() []route {
 	rs = append(rs, w.workgroupRoutes()...)
 	rs = append(rs, w.referralRoutes()...)
 	rs = append(rs, w.notifyRoutes()...)
+	rs = append(rs, w.eventRoutes()...)
+	rs = append(rs, w.campaignRoutes()...)
+	rs = append(rs, w.screeningRoutes()...)
 	for _, s := range Sections() {
 		if !slices.ContainsFunc(rs, func(r route) bool { return r.pattern == "GET /"+s.Slug }) {
 			rs = append(rs, route{"GET /" + s.Slug, w.section(s)})
