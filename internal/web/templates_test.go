@@ -28,6 +28,11 @@ func pageData() map[string]any {
 		"referral_services": servicesData{}, "roster_import": importFormData{}, "roster_import_status": importView{},
 		"duplicates": duplicatesView{}, "section": Section{}, "error": errorData{}, "home": nil,
 		"workgroup": wgHomeData{}, "workgroup_meeting": wgMeetingData{},
+		"screening_home": screeningHomeData{}, "screening_round": roundPageData{}, "screening_grid": gridData{},
+		"screening_register": registerListData{}, "screening_entry": registerPageData{}, "screening_instruments": instrumentsData{},
+		"events_calendar": eventsCalendarData{}, "events_form": eventFormData{}, "events_event": eventPageData{},
+		"events_overview": overviewData{}, "events_topics": topicsData{}, "events_feedback": feedbackData{},
+		"campaign_library": campaignData{}, "campaign_reach": reachData{},
 	}
 }
 
