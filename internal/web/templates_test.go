@@ -84,7 +84,8 @@ func fill(v reflect.Value, depth int) {
 // data does not have.
 func missingField(err error) bool {
 	s := err.Error()
-	return strings.Contains(s, "can't evaluate field") || strings.Contains(s, "has no field")
+	return strings.Contains(s, "can't evaluate field") || strings.Contains(s, "has no field") ||
+		strings.Contains(s, "no such template")
 }
 
 func render(t *testing.T, tpl *template.Template, p Page) error {
