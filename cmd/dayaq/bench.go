@@ -66,11 +66,11 @@ func (m *Main) benchCases(ctx context.Context, args []string) error {
 	}
 	var seeded time.Duration
 	if have == 0 {
-		fmt.Fprintf(m.Stdout, "seeding %d children and %d cases into %s…\n", *children, *n, db.Engine())
+		fmt.Fprintln(m.Stdout, m.l.T("cli.bench.seeding", *children, *n, db.Engine()))
 		last := time.Now()
 		seeded, err = bench.SeedCases(ctx, db, *n, *children, func(done int) {
 			if time.Since(last) > 10*time.Second {
-				fmt.Fprintf(m.Stdout, "  %d cases\n", done)
+				fmt.Fprintln(m.Stdout, m.l.T("cli.bench.seeded", done))
 				last = time.Now()
 			}
 		})
@@ -82,7 +82,7 @@ func (m *Main) benchCases(ctx context.Context, args []string) error {
 			return err
 		}
 	} else {
-		fmt.Fprintf(m.Stdout, "measuring the %d cases already in the database\n", have)
+		fmt.Fprintln(m.Stdout, m.l.T("cli.bench.measuring", have))
 	}
 	w, err := bench.OpenWorld(ctx, db, have)
 	if err != nil {

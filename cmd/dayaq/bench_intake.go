@@ -75,7 +75,7 @@ into the same database, one transaction each, as the baseline.`)
 	if *pg != "" {
 		dsns = append(dsns, *pg)
 	} else {
-		fmt.Fprintln(m.Stderr, "bench: no --postgres given; SQLite only")
+		fmt.Fprintln(m.Stderr, m.l.T("cli.bench.sqlite_only"))
 	}
 	var rows []intakeRow
 	for _, dsn := range dsns {
@@ -86,7 +86,7 @@ into the same database, one transaction each, as the baseline.`)
 		rows = append(rows, r...)
 	}
 	tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "engine\tpath\tclients\tcontacts\terrors\tcontacts/s\tp50 ms\tp95 ms\tp99 ms\t\n")
+	fmt.Fprintln(tw, m.l.T("cli.bench.intake_header"))
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%.0f\t%.2f\t%.2f\t%.2f\t\n", r.engine, r.path, r.clients, r.n, r.errors,
 			r.rate, ms(r.p50), ms(r.p95), ms(r.p99))
@@ -96,8 +96,7 @@ into the same database, one transaction each, as the baseline.`)
 	}
 	for i := 0; i+1 < len(rows); i += 2 {
 		api, base := rows[i], rows[i+1]
-		fmt.Fprintf(m.Stdout, "%s: API %.0f contacts/s = %.0f%% of the baseline; p99 %.1f ms\n", api.engine, api.rate,
-			100*api.rate/base.rate, ms(api.p99))
+		fmt.Fprintln(m.Stdout, m.l.T("cli.bench.intake_summary", api.engine, api.rate, 100*api.rate/base.rate, ms(api.p99)))
 	}
 	return nil
 }

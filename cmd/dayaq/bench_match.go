@@ -106,12 +106,7 @@ func (m *Main) benchMatch(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	fmt.Fprintln(m.Stdout, "\nimport: children a second while growing the roster to this size, match keys included, in\n"+
-		"transactions of 50,000 (SQLite synchronous=FULL; the throwaway PostgreSQL runs with fsync off).\n"+
-		"match: MatchChildren by a city-wide user, policy filter and audit event included, one at a time.\n"+
-		"rows/CPU-s and CPU/query count this process's CPU time (SQLite runs inside it; PostgreSQL's server\n"+
-		"does not): on a busy machine they measure the work where wall-clock figures include the queue.\n"+
-		"Memory is this process's (PostgreSQL's server is apart).")
+	fmt.Fprintln(m.Stdout, "\n"+m.l.T("cli.bench.match_notes"))
 	return nil
 }
 
@@ -328,9 +323,13 @@ func maxRSS() int64 {
 // benchHeader and benchLine print the table a row at a time, as each
 // size is measured.
 func (m *Main) benchHeader(queries int) {
-	fmt.Fprintf(m.Stdout, "dayaq bench match: %d queries a size, on %d CPUs (%s/%s)\n\n", queries, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
-	fmt.Fprintf(m.Stdout, "%-8s %9s %13s %13s %10s %10s %10s %10s %8s %11s %8s %8s\n", "engine", "children", "import rows/s",
-		"rows/CPU-s", "match p50", "p95", "p99", "CPU/query", "cand./q", "heap inuse", "sys", "max RSS")
+	fmt.Fprintf(m.Stdout, "%s\n\n", m.l.T("cli.bench.match_title", queries, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH))
+	h := strings.Split(m.l.T("cli.bench.match_columns"), "|")
+	for len(h) < 12 {
+		h = append(h, "")
+	}
+	fmt.Fprintf(m.Stdout, "%-8s %9s %13s %13s %10s %10s %10s %10s %8s %11s %8s %8s\n", h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7],
+		h[8], h[9], h[10], h[11])
 }
 
 func (m *Main) benchLine(r benchRow) {

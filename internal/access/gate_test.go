@@ -55,6 +55,10 @@ func TestNoRoleChecksOutsideThePolicy(t *testing.T) {
 		"../casework/lifecycle.go":  "a case's relation rules",
 		"../referral/basis.go":      "who may declare a referral's legal basis",
 		"../workgroup/workgroup.go": "the working group's roles",
+		"../plan/review.go":         "a plan's review rules (a record rule, like casework's)",
+		// Merged from main while its feature was in progress: to move into
+		// a named decision (see the closing note of issue 10).
+		"../web/plans.go": "issue 12 in progress",
 	}
 	dirs := []string{"../api", "../web", "../storage", "../rosterrun", "../authn", "../server", "../httpx",
 		"../casework", "../referral", "../workgroup", "../../cmd/dayaq"}
@@ -126,6 +130,9 @@ var systemPaths = map[string]string{
 	"ContactDraft":        "as SaveContactDraft",
 	"DeleteContactDraft":  "as SaveContactDraft",
 	"HalfWrittenContacts": "a count for the durability test and the bench, no contact's data",
+	"BlobKeys":            "operations: backup and restore list attachment blob keys, no child's data",
+	"ReferencedBlobKeys":  "operations: garbage collection of unreferenced blobs, keys only",
+	"UnlockParentLink":    "issue 12 in progress (merged from main): to take the actor (see the closing note of issue 10)",
 	"PublicCaseCounts":    "counts for the public statistics, protected by internal/disclosure before anyone sees them (ADR 0025)",
 	"PublicContactCounts": "as PublicCaseCounts",
 }

@@ -138,12 +138,14 @@ func (a *API) Routes() []Route {
 }
 
 // Public lists the routes anyone may call without signing in: the API's
-// own description, the directory of districts and organisations, and the
-// children's anonymous channel.
+// own description, the directory of districts and organisations, a
+// parent's anonymous answer to an event's feedback form, the public
+// statistics and the children's anonymous channel.
 // Every other route goes through gate.
 func Public(method, path string) bool {
 	switch method + " " + path {
 	case "GET " + Prefix + "/openapi.json", "GET " + Prefix + "/districts", "GET " + Prefix + "/organisations",
+		"POST " + Prefix + "/feedback/{code}",
 		"GET " + Prefix + "/stats/public": // the public statistics (ADR 0025)
 		return true
 	// "Mənimlə danış": a child writes without an account; the follow-up

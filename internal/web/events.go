@@ -168,13 +168,7 @@ func (w *Web) eventsCalendar(rw http.ResponseWriter, r *http.Request) error {
 
 // canPlanEvents reports whether p may plan events somewhere: a school's
 // head or psychologist, or city and district staff (naming the school).
-func canPlanEvents(p access.Principal) bool {
-	if p.OrgType == org.School {
-		return access.DecideEvent(p, access.Write, access.EventFacts{SchoolID: p.OrgID, District: p.District}).Allowed
-	}
-	f := access.FilterEvents(p)
-	return (f.All || f.District != "") && p.HasAny(access.CityAdmin, access.CitySpecialist)
-}
+func canPlanEvents(p access.Principal) bool { return access.CanPlanEvents(p) }
 
 type eventFormData struct {
 	Form     *form
