@@ -22,7 +22,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	case len(args) > 0 && args[0] == "screening":
 		return m.benchScreening(ctx, args[1:])
 	}
-	fmt.Fprintln(m.Stderr, "Usage: dayaq bench cases|intake|match|screening [flags]")
+	fmt.Fprintln(m.Stderr, m.l.T("cli.usage_line", "bench cases|intake|match|screening [flags]"))
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 		return nil
 	}

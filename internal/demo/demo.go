@@ -395,7 +395,7 @@ func Load(ctx context.Context, db *storage.DB, children int, progress func(done 
 			return sum, err
 		}
 	}
-	return sum, errors.Join(LoadCases(ctx, db), LoadScreening(ctx, db))
+	return sum, errors.Join(LoadCases(ctx, db), LoadEvents(ctx, db), LoadScreening(ctx, db))
 }
 
 // allSchools reads every school, page by page, ordered by code.
