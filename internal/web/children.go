@@ -44,8 +44,11 @@ type Store interface {
 	WorkgroupStore
 	ReferralStore
 	RosterStore
+	DanisStore
 	EventsStore
 	ScreeningStore
+	PlanStore
+	StatsStore
 }
 
 func (w *Web) childRoutes() []route {
@@ -219,10 +222,11 @@ func (w *Web) schoolsFor(ctx context.Context, p access.Principal) ([]org.Org, er
 func (w *Web) renderForm(rw http.ResponseWriter, r *http.Request, status int, title string, f childForm, err error) error {
 	p := w.page(r, title, nil)
 	if err != nil {
-		e := apperr.As(err)
-		if e.Code == apperr.Internal || e.Code == apperr.Unavailable {
+		e, st, keep := w.formFailure(rw, r, status, err)
+		if !keep {
 			return err
 		}
+		status = st
 		f.Errors = fieldMessages(p.L, e, nil)
 		f.Alert = p.L.T(e.Key, e.Args...)
 	}

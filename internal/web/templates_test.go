@@ -30,6 +30,8 @@ func pageData() map[string]any {
 		"workgroup": wgHomeData{}, "workgroup_meeting": wgMeetingData{},
 		"screening_home": screeningHomeData{}, "screening_round": roundPageData{}, "screening_grid": gridData{},
 		"screening_register": registerListData{}, "screening_entry": registerPageData{}, "screening_instruments": instrumentsData{},
+		"danis_home": danisForm{}, "danis_code": danisCodeData{}, "danis_closed": nil, "danis_thread": danisThreadData{},
+		"danis_queue": danisQueueData{}, "danis_staff": danisStaffData{}, "danis_settings": danisSettingsData{},
 	}
 }
 
