@@ -49,7 +49,7 @@ func TestScreeningToRegister(t *testing.T) {
 		return id
 	}
 	child := pupil("Skrininqova", "Aysel", "5", "A")
-	pupil("Beşincisinif", "Nərmin", "5", "A")
+	second := pupil("Beşincisinif", "Nərmin", "5", "A")
 	pupil("Yeddincisinif", "Lalə", "7", "B")
 	name := "Skrininqova Aysel"
 
@@ -136,6 +136,13 @@ func TestScreeningToRegister(t *testing.T) {
 	}
 	if s := other.open("/api/v1/screening/children/" + child); s != http.StatusNotFound {
 		t.Errorf("another class's teacher reads the screening through the API: %d", s)
+	}
+
+	// The psychologist proposes the other pupil by hand from the child's page.
+	psych.open("/children/" + second + "?lang=en")
+	psych.submit("form[action$='/propose']", map[string]string{"#propose-level": "medium", "#propose-note": "Valideyn müraciət etdi"})
+	if !strings.HasPrefix(psych.path(), "/screening/register/") || !strings.Contains(psych.text(), "by hand") {
+		t.Fatalf("proposing by hand: at %s\n%s", psych.path(), psych.text())
 	}
 
 	// Three languages.

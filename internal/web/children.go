@@ -293,8 +293,10 @@ func (w *Web) childPage(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := w.page(r, "child.title", nil)
-	p.Data = childPageData{Rec: rec, ID: id, Full: rec.Decision.View >= access.ViewShared,
-		ParentEvents: w.childEvents(r.Context(), a, id), Screening: w.childScreeningPart(p, r, id)}
+	d := childPageData{Rec: rec, ID: id, Full: rec.Decision.View >= access.ViewShared, ParentEvents: w.childEvents(r.Context(), a, id)}
+	p.Data = d
+	d.Screening = w.childScreeningPart(p, r, id)
+	p.Data = d
 	return w.render(rw, http.StatusOK, "child", p)
 }
 

@@ -40,6 +40,7 @@ type ScreeningStore interface {
 	DeclineRegister(ctx context.Context, a audit.Actor, d storage.RegisterDecision) (storage.RegisterEntry, error)
 	ReviewRegister(ctx context.Context, a audit.Actor, d storage.RegisterDecision, cadence map[screening.Level]int) (storage.RegisterEntry, error)
 	ExitRegister(ctx context.Context, a audit.Actor, d storage.RegisterDecision) (storage.RegisterEntry, error)
+	ProposeRegister(ctx context.Context, a audit.Actor, n storage.NewProposal) (storage.RegisterEntry, error)
 }
 
 func (w *Web) screeningRoutes() []route {
@@ -55,6 +56,7 @@ func (w *Web) screeningRoutes() []route {
 		{"GET /screening/instruments", w.signedIn(w.instrumentsPage)},
 		{"POST /screening/instruments", w.signedIn(w.instrumentImport)},
 		{"POST /screening/rules", w.signedIn(w.rulesSave)},
+		{"POST /screening/children/{id}/propose", w.signedIn(w.proposeChild)},
 	}
 }
 
@@ -752,13 +754,34 @@ func (w *Web) rulesSave(rw http.ResponseWriter, r *http.Request) error {
 	return w.renderInstruments(rw, r, http.StatusUnprocessableEntity, f)
 }
 
+// proposeChild proposes the pupil for the register by hand, from the
+// child's page.
+func (w *Web) proposeChild(rw http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	f := readForm(r, "propose", "level", "note")
+	e, err := w.store.ProposeRegister(r.Context(), authn.ActorFrom(r), storage.NewProposal{ChildID: id, Level: screening.Level(f.V("level")),
+		Source: screening.FromManual, Note: f.V("note"), Factors: []screening.Factor{}})
+	if err != nil {
+		return err
+	}
+	http.Redirect(rw, r, fmt.Sprintf("/screening/register/%d", e.ID), http.StatusSeeOther)
+	return nil
+}
+
 // childScreening is the child page's screening part: nil when the
 // screening policy does not reach the child.
 type childScreening struct {
 	storage.ChildScreening
-	Results []riskLine
-	NowSays string
-	Entries []entryRow
+	Results    []riskLine
+	NowSays    string
+	Entries    []entryRow
+	ChildID    int64
+	CanPropose bool // the reader may propose the pupil by hand, and no entry is open
+	Levels     []screening.Level
+	Error      string
 }
 
 type riskLine struct {
@@ -776,7 +799,13 @@ func (w *Web) childScreeningPart(p Page, r *http.Request, id int64) *childScreen
 	}
 	names := w.instrumentNames(r.Context())
 	now := w.store.Now()
-	out := &childScreening{ChildScreening: cs, Entries: w.entryRows(p, r, cs.Register)}
+	out := &childScreening{ChildScreening: cs, Entries: w.entryRows(p, r, cs.Register), ChildID: id,
+		Levels: []screening.Level{screening.Medium, screening.High, screening.Low}}
+	if rec, ok := p.Data.(childPageData); ok {
+		facts := access.ChildFacts{SchoolID: rec.Rec.SchoolID, District: rec.Rec.School.DistrictCode, Grade: rec.Rec.Grade, Section: rec.Rec.Section}
+		out.CanPropose = access.DecideScreening(p.User, access.Write, facts).Allowed &&
+			!slices.ContainsFunc(cs.Register, func(e storage.RegisterEntry) bool { return e.Status.Open() })
+	}
 	for _, rr := range cs.Results {
 		out.Results = append(out.Results, riskLine{rr, screening.Explain(rr.Assessment.Factors, names, p.L, string(p.L.Lang), now)})
 	}

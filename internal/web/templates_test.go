@@ -28,6 +28,8 @@ func pageData() map[string]any {
 		"referral_services": servicesData{}, "roster_import": importFormData{}, "roster_import_status": importView{},
 		"duplicates": duplicatesView{}, "section": Section{}, "error": errorData{}, "home": nil,
 		"workgroup": wgHomeData{}, "workgroup_meeting": wgMeetingData{},
+		"screening_home": screeningHomeData{}, "screening_round": roundPageData{}, "screening_grid": gridData{},
+		"screening_register": registerListData{}, "screening_entry": registerPageData{}, "screening_instruments": instrumentsData{},
 		"danis_home": danisForm{}, "danis_code": danisCodeData{}, "danis_closed": nil, "danis_thread": danisThreadData{},
 		"danis_queue": danisQueueData{}, "danis_staff": danisStaffData{}, "danis_settings": danisSettingsData{},
 		"screening_home": screeningHomeData{}, "screening_round": roundPageData{}, "screening_grid": gridData{},
