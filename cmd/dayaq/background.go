@@ -25,7 +25,7 @@ const (
 func (m *Main) deadlines() (calendar.Deadlines, error) {
 	d, err := calendar.ParseDeadlines(m.Getenv("DAYAQ_DEADLINES"))
 	if err != nil {
-		return nil, m.badSetting(fmt.Sprintf("DAYAQ_DEADLINES: %v", err))
+		return nil, m.badSetting("DAYAQ_DEADLINES: " + describe(m.l, err))
 	}
 	return d, nil
 }
@@ -90,10 +90,16 @@ func (m *Main) background(db *storage.DB, log *slog.Logger, baseURL string) (*jo
 // registerProviders registers what the escalator watches: each feature
 // with deadlines (referrals, working-group action items, case deadlines)
 // adds one line here.
-func registerProviders(esc *escalate.Escalator, db *storage.DB) {
+func registerProviders(esc registrar, db *storage.DB) {
 	esc.Register("referrals", escalate.ProviderFunc(db.ReferralsDue))
 	esc.Register("action_items", escalate.ProviderFunc(db.ActionItemsDue))
 	esc.Register("register_reviews", escalate.ProviderFunc(db.RegisterReviewsDue))
 	esc.Register("plan_reviews", escalate.ProviderFunc(db.PlanReviewsDue))
 	esc.Register("plan_consents", escalate.ProviderFunc(db.PlanConsentsDue))
+	esc.Register("cases", escalate.ProviderFunc(db.CasesDue))
+}
+
+// registrar is what registerProviders needs of the escalator.
+type registrar interface {
+	Register(name string, p escalate.Provider)
 }

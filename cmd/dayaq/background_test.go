@@ -11,6 +11,7 @@ import (
 
 	"dayaq/internal/access"
 	"dayaq/internal/audit"
+	"dayaq/internal/escalate"
 	"dayaq/internal/notify"
 	"dayaq/internal/org"
 	"dayaq/internal/storage"
@@ -169,5 +170,28 @@ func TestNotifyCommand(t *testing.T) {
 	if r := run(context.Background(), english(), "notify", "outbox", "--db", dsn, "--status", "sent"); r.err != nil ||
 		!strings.Contains(r.stdout, "No messages in the outbox.") {
 		t.Errorf("notify outbox --status sent: %v %q", r.err, r.stdout)
+	}
+}
+
+// providers records what registerProviders registers.
+type providers map[string]escalate.Provider
+
+func (p providers) Register(name string, pr escalate.Provider) { p[name] = pr }
+
+// Every feature with deadlines that ADR 0011 names is watched by the
+// escalator serve runs: referrals, action items and case deadlines.
+func TestRegisterProvidersWatchesEveryDeadline(t *testing.T) {
+	db := storagetest.Open(t, tempDB(t))
+	got := providers{}
+	registerProviders(got, db)
+	for _, name := range []string{"referrals", "action_items", "cases"} {
+		p, ok := got[name]
+		if !ok {
+			t.Errorf("no %s provider registered", name)
+			continue
+		}
+		if _, err := p.DueItems(context.Background(), time.Now()); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }

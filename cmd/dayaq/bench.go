@@ -24,7 +24,7 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 	case len(args) > 0 && args[0] == "plans":
 		return m.benchPlans(ctx, args[1:])
 	}
-	fmt.Fprintln(m.Stderr, "Usage: dayaq bench cases|intake|match|screening|plans [flags]")
+	fmt.Fprintln(m.Stderr, m.l.T("cli.usage_line", "bench cases|intake|match|screening|plans [flags]"))
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 		return nil
 	}

@@ -250,14 +250,15 @@ func (m *Main) benchIntake(ctx context.Context, dsn string, clients, n, nBase, c
 	}
 	api.engine, api.path = db.Engine(), "HTTP API"
 
-	hotlineOrg, err := db.OrgByCode(ctx, "HOTLINE-146-2")
+	opPrincipal, err := db.PrincipalForUser(ctx, op.ID)
 	if err != nil {
 		return nil, err
 	}
+	opActor := audit.Actor{Principal: opPrincipal}
 	base, err := drive(ctx, clients, nBase, func(i int) error {
 		c := benchContact(n+i, children)
 		c.ReceivedAt = db.Now()
-		return db.BaselineInsertContact(ctx, hotlineOrg.ID, op.ID, c)
+		return db.BaselineInsertContact(ctx, opActor, c)
 	})
 	if err != nil {
 		return nil, err

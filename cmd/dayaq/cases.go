@@ -44,10 +44,10 @@ func (cf caseFlags) dir(dsn string) string {
 }
 
 // storageOptions are the storage settings the flags give.
-func (cf caseFlags) storageOptions() ([]storage.Option, error) {
+func (cf caseFlags) storageOptions(m *Main) ([]storage.Option, error) {
 	d, err := casework.ParseDeadlines(*cf.deadlines)
 	if err != nil {
-		return nil, usageError{err.Error()}
+		return nil, m.badSetting("--case-deadlines: " + describe(m.l, err))
 	}
 	return []storage.Option{storage.WithCaseDeadlines(d)}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"dayaq/internal/match"
 	"dayaq/internal/roster"
 	"dayaq/internal/storage"
+	"dayaq/internal/surface"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -324,5 +325,5 @@ func (m *Main) matchBatch(ctx context.Context, in io.Reader, find func(context.C
 
 // queryOf validates a batch line as the API validates a request.
 func queryOf(l matchLine) (match.Query, error) {
-	return api.MatchQuery(l.Name, l.BirthDate, l.SchoolCode)
+	return surface.MatchQuery(l.Name, l.BirthDate, l.SchoolCode)
 }

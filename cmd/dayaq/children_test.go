@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"dayaq/internal/storage"
+	"dayaq/internal/storage/storagetest"
 )
 
 func TestChildrenMatchBatch(t *testing.T) {
@@ -21,11 +22,8 @@ func TestChildrenMatchBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch, err := db.Child(ctx, 7)
+	ch := storagetest.Child(t, db, 7)
 	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
 	batch := filepath.Join(t.TempDir(), "q.jsonl")
 	lines := `{"id": "a", "name": "` + ch.FirstName + " " + ch.LastName + `", "birth_date": "` + ch.BirthDate.Format("2006-01-02") + `"}
 {"id": "b", "name": "", "birth_date": "soon"}

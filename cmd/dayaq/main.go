@@ -129,7 +129,7 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 			return c.run(m, ctx, args[1:])
 		}
 	}
-	fmt.Fprintf(m.Stderr, "dayaq: unknown command %q\n\n", args[0])
+	fmt.Fprintf(m.Stderr, "%s\n\n", m.l.T("cli.error.unknown_command", args[0]))
 	m.usage()
 	return usageError{"unknown command " + args[0]}
 }
@@ -139,7 +139,7 @@ func (m *Main) flags(name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet("dayaq "+name, flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(m.Stderr, "Usage: dayaq %s\n\nFlags:\n", synopsis)
+		fmt.Fprintf(m.Stderr, "%s\n\n%s\n", m.l.T("cli.usage_line", synopsis), m.l.T("cli.usage_flags"))
 		fs.PrintDefaults()
 	}
 	return fs

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -351,6 +352,7 @@ func TestServe(t *testing.T) {
 }
 
 func testServe(t *testing.T, e storagetest.Engine) {
+	metricsAddr := freeAddr(t)
 	for _, tt := range []struct {
 		name  string
 		extra []string
@@ -375,6 +377,20 @@ func testServe(t *testing.T, e storagetest.Engine) {
 			}
 			if b := fetch(t, base+"/metrics"); !strings.Contains(b, "# TYPE") {
 				t.Errorf("/metrics is not Prometheus text: %.200s", b)
+			}
+		}},
+		{"metrics apart", []string{"--metrics-addr", metricsAddr}, func(t *testing.T, base string) {
+			resp, err := http.Get(base + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK || strings.Contains(string(b), "# TYPE") {
+				t.Errorf("/metrics still on --addr: %d %.200s", resp.StatusCode, b)
+			}
+			if b := fetch(t, "http://"+metricsAddr+"/metrics"); !strings.Contains(b, "# TYPE") {
+				t.Errorf("/metrics on --metrics-addr is not Prometheus text: %.200s", b)
 			}
 		}},
 	} {
@@ -422,6 +438,17 @@ func testServe(t *testing.T, e storagetest.Engine) {
 			}
 		})
 	}
+}
+
+// freeAddr returns a loopback address with a port free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 func fetch(t *testing.T, url string) string {

@@ -13,10 +13,10 @@ import (
 func (m *Main) orgs(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] != "import" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprintln(m.Stderr, "Usage: dayaq orgs import [--db DB] FILE.csv")
+			fmt.Fprintln(m.Stderr, m.l.T("cli.usage_line", "orgs import [--db DB] FILE.csv"))
 			return nil
 		}
-		fmt.Fprintln(m.Stderr, "Usage: dayaq orgs import [--db DB] FILE.csv")
+		fmt.Fprintln(m.Stderr, m.l.T("cli.usage_line", "orgs import [--db DB] FILE.csv"))
 		return usageError{"orgs: want a subcommand: import"}
 	}
 	fs := m.flags("orgs import", "orgs import [--db DB] FILE.csv\n\nThe CSV header is code,type,name_az,district_code (name_ru,name_en may follow);\n"+

@@ -11,13 +11,15 @@ import (
 	"time"
 
 	"dayaq/internal/demo"
+	"dayaq/internal/rosterrun"
 	"dayaq/internal/server"
 	"dayaq/internal/storage"
 )
 
 func (m *Main) serve(ctx context.Context, args []string) error {
-	fs := m.flags("serve", "serve [--addr 127.0.0.1:8080] [--db DB] [--demo]")
+	fs := m.flags("serve", "serve [--addr 127.0.0.1:8080] [--metrics-addr ADDR] [--db DB] [--demo]")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)")
+	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on this address only, not on --addr (empty: on --addr)")
 	dsn := m.dbFlag(fs)
 	withDemo := fs.Bool("demo", false, "load demo data when the database is empty, and print the demo sign-ins")
 	children := fs.Int("demo-children", 20000, "how many synthetic children --demo loads")
@@ -36,7 +38,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts, err := cases.storageOptions()
+	opts, err := cases.storageOptions(m)
 	if err != nil {
 		return err
 	}
@@ -66,9 +68,25 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(db, m.cat, log, server.WithVault(vault))
+	sopts := []server.Option{server.WithVault(vault), server.WithSpoolDir(rosterrun.SpoolDir(cases.dir(*dsn)))}
+	if *metricsAddr != "" {
+		sopts = append(sopts, server.WithMetricsApart())
+	}
+	srv, err := server.New(db, m.cat, log, sopts...)
 	if err != nil {
 		return err
+	}
+	if *metricsAddr != "" {
+		mln, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", *metricsAddr, err)
+		}
+		go func() {
+			if err := srv.ServeMetrics(ctx, mln); err != nil {
+				log.Error("metrics listener failed", "err", err)
+			}
+		}()
+		log.Info("serving metrics", "addr", mln.Addr().String())
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 func (m *Main) token(ctx context.Context, args []string) error {
 	const synopsis = "token create [--db DB] --email E [--expires 720h] [--name N] [--scopes read,write]"
 	if len(args) == 0 || args[0] != "create" {
-		fmt.Fprintln(m.Stderr, "Usage: dayaq "+synopsis)
+		fmt.Fprintln(m.Stderr, m.l.T("cli.usage_line", synopsis))
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return nil
 		}

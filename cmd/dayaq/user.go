@@ -17,7 +17,7 @@ import (
 func (m *Main) user(ctx context.Context, args []string) error {
 	const synopsis = "user add [--db DB] --email E --name N --org CODE --role ROLE[,ROLE] [--classes 5A,6B] [--password-stdin]"
 	if len(args) == 0 || args[0] != "add" {
-		fmt.Fprintln(m.Stderr, "Usage: dayaq "+synopsis)
+		fmt.Fprintln(m.Stderr, m.l.T("cli.usage_line", synopsis))
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			return nil
 		}

@@ -10,18 +10,23 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
+	"dayaq/internal/access"
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
+	"dayaq/internal/authn"
 	"dayaq/internal/blob"
 	"dayaq/internal/child"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
 	"dayaq/internal/match"
 	"dayaq/internal/org"
+	"dayaq/internal/rosterrun"
 	"dayaq/internal/storage"
+	"dayaq/internal/surface"
 )
 
 // Prefix is where the API lives.
@@ -40,20 +45,21 @@ type Store interface {
 	UpdateChild(ctx context.Context, a audit.Actor, ch child.Child, schoolCode string) (storage.ChildRecord, error)
 
 	OpenBreakGlass(ctx context.Context, a audit.Actor, childID int64, reason string) (storage.BreakGlass, error)
-	BreakGlassOpenings(ctx context.Context, f storage.BreakGlassFilter) ([]storage.BreakGlass, error)
+	BreakGlassOpeningsFor(ctx context.Context, a audit.Actor, f storage.BreakGlassFilter) ([]storage.BreakGlass, error)
 	ReviewBreakGlass(ctx context.Context, a audit.Actor, id int64, note string) error
 
-	AuditEvents(ctx context.Context, f storage.AuditFilter) ([]audit.Event, error)
+	AuditEventsFor(ctx context.Context, a audit.Actor, f storage.AuditFilter) ([]audit.Event, error)
 
 	HotlineStore
 	NotifyStore
-	CaseStore
+	surface.CaseStore
 	MatchChildren(ctx context.Context, a audit.Actor, q match.Query) ([]storage.MatchCandidate, error)
 	WorkgroupStore
 	ReferralStore
 	RosterStore
 	ScreeningStore
 	PlanStore
+	EventsStore
 }
 
 // API serves /api/v1.
@@ -64,12 +70,27 @@ type API struct {
 	doc    []byte // the OpenAPI document, merged from its parts
 	docErr error
 	vault  *blob.Vault // attachments' encrypted bytes (WithVault)
+	// rosters runs roster imports (WithRosters; by default one of the
+	// API's own, spooling in the system temp directory).
+	rosters *rosterrun.Runner
 }
 
 // New returns the API over store.
 func New(store Store, cat *i18n.Catalog, log *slog.Logger) *API {
 	a := &API{store: store, cat: cat, log: log}
 	a.doc, a.docErr = buildOpenAPI(openAPIFS)
+	if store != nil {
+		a.rosters = rosterrun.NewRunner(store, log, "")
+	}
+	return a
+}
+
+// WithRosters makes the API start roster imports on rn, the server's
+// runner, whose lifecycle shutdown tracks.
+func (a *API) WithRosters(rn *rosterrun.Runner) *API {
+	if rn != nil {
+		a.rosters = rn
+	}
 	return a
 }
 
@@ -103,14 +124,56 @@ func (a *API) Routes() []Route {
 	rs = append(rs, a.rosterRoutes()...)
 	rs = append(rs, a.screeningRoutes()...)
 	rs = append(rs, a.planRoutes()...)
+	rs = append(rs, a.eventRoutes()...)
+	rs = append(rs, a.campaignRoutes()...)
 	return rs
 }
 
-// Register adds the API's routes to mux, and a fallback that answers
-// unknown API paths with a problem document.
+// Public lists the routes anyone may call without signing in: the API's
+// own description and the directory of districts and organisations.
+// Every other route goes through gate.
+func Public(method, path string) bool {
+	switch method + " " + path {
+	case "GET " + Prefix + "/openapi.json", "GET " + Prefix + "/districts", "GET " + Prefix + "/organisations":
+		return true
+	}
+	return false
+}
+
+// gate is authentication and the read-only-token rule, once for the whole
+// route table (ADR 0016): nobody signed in is Unauthorized; a request that
+// changes something must carry the session's form token when a browser's
+// session cookie signs it (a bearer token needs none: browsers never send
+// one by themselves), and an API token must allow writing. Handlers then
+// only read the actor (actor) and ask the policy.
+func gate(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		a := authn.ActorFrom(r)
+		if !a.Authenticated() {
+			return apperr.New(apperr.Unauthorized, "error.unauthorized")
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			if err := authn.CheckCSRF(r); err != nil {
+				return err
+			}
+			if a.Scopes != nil && !slices.Contains(a.Scopes, access.ScopeWrite) {
+				return apperr.New(apperr.Forbidden, "tokens.error.read_only")
+			}
+		}
+		return h(w, r)
+	}
+}
+
+// Register adds the API's routes to mux, each but the public ones behind
+// the gate, and a fallback that answers unknown API paths with a problem
+// document.
 func (a *API) Register(mux *http.ServeMux) {
 	for _, rt := range a.Routes() {
-		mux.Handle(rt.Method+" "+rt.Path, a.wrap(rt.handle))
+		h := rt.handle
+		if !Public(rt.Method, rt.Path) {
+			h = gate(h)
+		}
+		mux.Handle(rt.Method+" "+rt.Path, a.wrap(h))
 	}
 	mux.Handle(Prefix+"/", a.wrap(func(http.ResponseWriter, *http.Request) error {
 		return apperr.New(apperr.NotFound, "error.not_found")
@@ -163,29 +226,9 @@ type ProblemField struct {
 	Detail string `json:"detail"`
 }
 
-// StatusOf maps an error code to its HTTP status.
-func StatusOf(e *apperr.Error) int {
-	switch e.Code {
-	case apperr.Invalid:
-		if len(e.Fields) > 0 {
-			return http.StatusUnprocessableEntity
-		}
-		return http.StatusBadRequest
-	case apperr.NotFound:
-		return http.StatusNotFound
-	case apperr.Conflict:
-		return http.StatusConflict
-	case apperr.PreconditionRequired:
-		return http.StatusPreconditionRequired
-	case apperr.Unauthorized:
-		return http.StatusUnauthorized
-	case apperr.Forbidden:
-		return http.StatusForbidden
-	case apperr.Unavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
+// StatusOf maps an error code to its HTTP status (httpx.Status, the one
+// table every surface shares).
+func StatusOf(e *apperr.Error) int { return httpx.Status(e) }
 
 // problem answers err as a problem document in the request's language.
 // Only internal errors are logged; their detail never reaches the client.
@@ -211,6 +254,7 @@ func (a *API) problem(w http.ResponseWriter, r *http.Request, err error) {
 	w.Header().Set("Content-Type", "application/problem+json; charset=utf-8")
 	w.Header().Set("Content-Language", string(l.Lang))
 	w.Header().Set("Cache-Control", "no-store")
+	httpx.ErrorHeaders(w.Header(), status)
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(p)
 }

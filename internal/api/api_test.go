@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"dayaq/internal/api"
+	"dayaq/internal/api/openapitest"
 	"dayaq/internal/i18n"
 	"dayaq/internal/org"
 	"dayaq/internal/server"
@@ -21,7 +22,7 @@ import (
 	"dayaq/internal/storage/storagetest"
 )
 
-func TestMain(m *testing.M) { storagetest.Main(m) }
+func TestMain(m *testing.M) { storagetest.Main(m, openapitest.Report) }
 
 var quiet = slog.New(slog.DiscardHandler)
 
@@ -49,7 +50,7 @@ func seeded(t *testing.T, db *storage.DB) *storage.DB {
 func apiHandler(store api.Store) http.Handler {
 	mux := http.NewServeMux()
 	api.New(store, i18n.MustLoad(), quiet).Register(mux)
-	return mux
+	return openapitest.Wrap(mux)
 }
 
 // fullHandler is the whole server over a seeded SQLite database, with the
@@ -61,7 +62,7 @@ func fullHandler(t *testing.T) http.Handler {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s.Handler()
+	return openapitest.Wrap(s.Handler())
 }
 
 func get(t *testing.T, h http.Handler, target string, header ...string) *httptest.ResponseRecorder {

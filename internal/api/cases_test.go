@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"dayaq/internal/access"
+	"dayaq/internal/api/openapitest"
 	"dayaq/internal/audit"
 	"dayaq/internal/auth"
 	"dayaq/internal/blob"
@@ -75,7 +76,7 @@ func newCaseWorld(t *testing.T, dsn string) *caseWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.h = s.Handler()
+	w.h = openapitest.Wrap(s.Handler())
 	return w
 }
 

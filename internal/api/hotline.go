@@ -2,35 +2,24 @@ package api
 
 import (
 	"bytes"
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"dayaq/internal/access"
 	"dayaq/internal/apperr"
-	"dayaq/internal/audit"
 	"dayaq/internal/hotline"
 	"dayaq/internal/storage"
+	"dayaq/internal/surface"
 	"dayaq/internal/taxonomy"
 )
 
-// HotlineStore is what the hotline's routes need of storage.
-type HotlineStore interface {
-	CreateContact(ctx context.Context, a audit.Actor, c hotline.Contact, cc storage.ContactCreate) (storage.StoredResponse, error)
-	ContactFor(ctx context.Context, a audit.Actor, id int64) (storage.ContactRecord, error)
-	ListContacts(ctx context.Context, a audit.Actor, q storage.ContactQuery) (storage.ContactPage, error)
-	TakeContact(ctx context.Context, a audit.Actor, id int64) error
-	RevealPhone(ctx context.Context, a audit.Actor, id int64) (string, error)
-	Taxonomy(ctx context.Context, version int) (taxonomy.Taxonomy, error)
-	PublishTaxonomy(ctx context.Context, a audit.Actor, next taxonomy.Taxonomy, basedOn int) (taxonomy.Taxonomy, error)
-}
+// HotlineStore is what the hotline's routes need of storage (shared with
+// the web UI).
+type HotlineStore = surface.HotlineStore
 
 // hotlineRoutes are the 146-2 hotline's routes: contacts and the taxonomy.
 func (a *API) hotlineRoutes() []Route {
@@ -146,19 +135,6 @@ func toContactJSON(r storage.ContactRecord) contactJSON {
 	return j
 }
 
-// idempotencyKey reads the Idempotency-Key header: 1 to 255 visible ASCII
-// characters, or none.
-func idempotencyKey(r *http.Request) (string, error) {
-	k := r.Header.Get("Idempotency-Key")
-	if k == "" {
-		return "", nil
-	}
-	if len(k) > 255 || strings.IndexFunc(k, func(c rune) bool { return c < '!' || c > '~' }) >= 0 {
-		return "", apperr.Validation(apperr.Field("Idempotency-Key", "hotline.error.idem_format"))
-	}
-	return k, nil
-}
-
 func (a *API) createContact(w http.ResponseWriter, r *http.Request) error {
 	act, err := actor(r)
 	if err != nil {
@@ -167,13 +143,13 @@ func (a *API) createContact(w http.ResponseWriter, r *http.Request) error {
 	if !access.CanLogContact(act.Principal) {
 		return apperr.New(apperr.Forbidden, "hotline.error.cannot_log")
 	}
-	key, err := idempotencyKey(r)
+	key, err := storage.IdempotencyKey(r.Header.Get("Idempotency-Key"))
 	if err != nil {
 		return err
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	body, err := readBody(r)
 	if err != nil {
-		return &apperr.Error{Code: apperr.Invalid, Key: "error.json", Err: err}
+		return err
 	}
 	var in ContactInput
 	r.Body = io.NopCloser(bytes.NewReader(body))
@@ -184,9 +160,8 @@ func (a *API) createContact(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), body...))
 	resp, err := a.store.CreateContact(r.Context(), act, c, storage.ContactCreate{
-		IdemKey: key, Fingerprint: hex.EncodeToString(sum[:]),
+		IdemKey: key, Fingerprint: storage.Fingerprint(r.Method, r.URL.Path, body),
 		Render: func(rec storage.ContactRecord) (storage.StoredResponse, error) {
 			b, err := json.Marshal(toContactJSON(rec))
 			return storage.StoredResponse{Status: http.StatusCreated, Location: fmt.Sprintf("%s/contacts/%d", Prefix, rec.ID),
@@ -197,6 +172,9 @@ func (a *API) createContact(w http.ResponseWriter, r *http.Request) error {
 	}
 	h := w.Header()
 	h.Set("Location", resp.Location)
+	if resp.Replayed {
+		h.Set("Idempotent-Replayed", "true")
+	}
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(resp.Status)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"dayaq/internal/access"
+	"dayaq/internal/api/openapitest"
 	"dayaq/internal/audit"
 	"dayaq/internal/auth"
 	"dayaq/internal/i18n"
@@ -57,7 +58,7 @@ func TestContactsAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := s.Handler()
+	h := openapitest.Wrap(s.Handler())
 	rw := []access.Scope{access.ScopeRead, access.ScopeWrite}
 	op := hotlineToken(t, db, "op@example.az", "HOT-146", access.HotlineOperator, rw...)
 	other := hotlineToken(t, db, "op2@example.az", "HOT-146", access.HotlineOperator, rw...)

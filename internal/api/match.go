@@ -2,13 +2,11 @@ package api
 
 import (
 	"net/http"
-	"strings"
 
-	"dayaq/internal/apperr"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
-	"dayaq/internal/match"
 	"dayaq/internal/storage"
+	"dayaq/internal/surface"
 )
 
 // matchRoutes are the routes of matching a child by name.
@@ -23,27 +21,6 @@ type matchInput struct {
 	Name       string `json:"name"`
 	BirthDate  string `json:"birth_date"`
 	SchoolCode string `json:"school_code"`
-}
-
-// MatchQuery turns a query as clients send it (the API, the command line,
-// the web form) into a validated query, naming every field at fault.
-func MatchQuery(name, birthDate, schoolCode string) (match.Query, error) {
-	q := match.Query{Name: name, School: strings.ToUpper(strings.TrimSpace(schoolCode))}
-	var fs []apperr.FieldError
-	if strings.TrimSpace(birthDate) != "" {
-		bd, ok := match.ParseDate(birthDate)
-		if !ok {
-			fs = append(fs, apperr.Field("birth_date", "match.error.birth_date"))
-		}
-		q.BirthDate = bd
-	}
-	if err := q.Validate(); err != nil {
-		fs = append(fs, apperr.As(err).Fields...)
-	}
-	if len(fs) > 0 {
-		return q, apperr.Validation(fs...)
-	}
-	return q, nil
 }
 
 // MatchCandidateJSON is one candidate as the API and the command line give it.
@@ -78,7 +55,7 @@ func (a *API) matchChildren(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	q, err := MatchQuery(in.Name, in.BirthDate, in.SchoolCode)
+	q, err := surface.MatchQuery(in.Name, in.BirthDate, in.SchoolCode)
 	if err != nil {
 		return err
 	}

@@ -1,35 +1,23 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"dayaq/internal/apperr"
-	"dayaq/internal/audit"
 	"dayaq/internal/calendar"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
 	"dayaq/internal/notify"
 	"dayaq/internal/storage"
+	"dayaq/internal/surface"
 )
 
-// NotifyStore is what the notification and calendar routes need of storage.
-type NotifyStore interface {
-	Notifications(ctx context.Context, a audit.Actor, f storage.NotificationFilter) ([]storage.Notification, error)
-	UnreadCount(ctx context.Context, userID int64) (int, error)
-	MarkNotificationRead(ctx context.Context, a audit.Actor, id int64) error
-	MarkAllNotificationsRead(ctx context.Context, a audit.Actor) (int64, error)
-	NotifyPrefsOf(ctx context.Context, a audit.Actor) (storage.NotifyPrefs, error)
-	SaveNotifyPrefs(ctx context.Context, a audit.Actor, p storage.NotifyPrefs) (storage.NotifyPrefs, error)
-
-	Calendar(ctx context.Context, opts ...calendar.Option) (*calendar.Calendar, error)
-	CalendarDays(ctx context.Context, year int) ([]storage.CalendarDay, error)
-	AddCalendarDay(ctx context.Context, a audit.Actor, d storage.CalendarDay) (storage.CalendarDay, error)
-	DeleteCalendarDay(ctx context.Context, a audit.Actor, id int64) error
-}
+// NotifyStore is what the notification and calendar routes need of
+// storage (shared with the web UI).
+type NotifyStore = surface.NotifyStore
 
 // notifyRoutes are the notifications, their preferences and the working-day calendar.
 func (a *API) notifyRoutes() []Route {

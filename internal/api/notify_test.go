@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"dayaq/internal/access"
+	"dayaq/internal/api/openapitest"
 	"dayaq/internal/audit"
 	"dayaq/internal/auth"
 	"dayaq/internal/i18n"
@@ -65,7 +66,7 @@ func TestNotificationsAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := s.Handler()
+	h := openapitest.Wrap(s.Handler())
 	tok, uid := tokenFor(t, db, "officer@police.example.az", "POL-BAK", access.AgencyOfficer)
 	otherTok, _ := tokenFor(t, db, "other@police.example.az", "POL-BAK", access.AgencyOfficer)
 	adminTok, _ := tokenFor(t, db, "admin@bsti.example.az", "BSTI", access.CityAdmin)

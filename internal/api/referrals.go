@@ -205,28 +205,16 @@ func (a *API) getReferral(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, toReferralJSON(rec, a.now()))
 }
 
+// referralChange is a requested change of a referral's state.
+type referralChange struct {
+	Action referral.Action `json:"action"`
+	Note   string          `json:"note"`
+}
+
 func (a *API) changeReferral(w http.ResponseWriter, r *http.Request) error {
-	act, id, err := actorAndID(r)
-	if err != nil {
-		return err
-	}
-	version, err := ifMatch(r)
-	if err != nil {
-		return err
-	}
-	var in struct {
-		Action referral.Action `json:"action"`
-		Note   string          `json:"note"`
-	}
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	rec, err := a.store.ChangeReferral(r.Context(), act, id, version, referral.Change{Action: in.Action, Note: in.Note})
-	if err != nil {
-		return err
-	}
-	w.Header().Set("ETag", etag(rec.Version))
-	return writeJSON(w, http.StatusOK, toReferralJSON(rec, a.now()))
+	return updateJSON(w, r, func(ctx context.Context, act audit.Actor, id int64, version int, in referralChange) (storage.ReferralRecord, error) {
+		return a.store.ChangeReferral(ctx, act, id, version, referral.Change{Action: in.Action, Note: in.Note})
+	}, func(rec storage.ReferralRecord) int { return rec.Version }, func(rec storage.ReferralRecord) referralJSON { return toReferralJSON(rec, a.now()) })
 }
 
 func (a *API) listReferrals(w http.ResponseWriter, r *http.Request) error {

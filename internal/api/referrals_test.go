@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"dayaq/internal/access"
+	"dayaq/internal/api/openapitest"
 	"dayaq/internal/audit"
 	"dayaq/internal/casework"
 	"dayaq/internal/child"
@@ -28,7 +29,7 @@ func TestReferralsAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := s.Handler()
+	h := openapitest.Wrap(s.Handler())
 	head := bearerFor(t, db, "head@test.az", "BAK-06-001", access.SchoolHead)
 	police := bearerFor(t, db, "police@test.az", "POL-BAK", access.AgencyOfficer)
 	health := bearerFor(t, db, "health@test.az", "HEALTH", access.AgencyOfficer)

@@ -48,7 +48,7 @@ func (a *API) startImport(w http.ResponseWriter, r *http.Request) error {
 		name = "roster.csv"
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, rosterrun.MaxBytes)
-	id, err := rosterrun.Start(r.Context(), a.store, a.log, act, name, r.Body, nil)
+	id, err := a.rosters.Start(r.Context(), act, name, r.Body)
 	if err != nil {
 		return err
 	}

@@ -294,7 +294,7 @@ func (a *API) wgMinutes(w http.ResponseWriter, r *http.Request) error {
 	l := a.cat.For(httpx.Lang(r.Context()))
 	var agenda []string
 	for _, it := range rec.Agenda {
-		line := l.T("wg.case_ref", it.CaseID)
+		line := l.T("workgroup.case_ref", it.CaseID)
 		if it.Note != "" {
 			line += " — " + it.Note
 		}
@@ -408,28 +408,15 @@ func (a *API) wgActions(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, out)
 }
 
+// statusInput is a requested change of an item's or a proposal's status.
+type statusInput[S any] struct {
+	Status S `json:"status"`
+}
+
 func (a *API) wgUpdateAction(w http.ResponseWriter, r *http.Request) error {
-	act, id, err := actorAndID(r)
-	if err != nil {
-		return err
-	}
-	s := a.store
-	version, err := ifMatch(r)
-	if err != nil {
-		return err
-	}
-	var in struct {
-		Status workgroup.ItemStatus `json:"status"`
-	}
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	it, err := s.SetActionStatus(r.Context(), act, id, version, in.Status)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("ETag", etag(it.Version))
-	return writeJSON(w, http.StatusOK, toActionJSON(it, a.now()))
+	return updateJSON(w, r, func(ctx context.Context, act audit.Actor, id int64, version int, in statusInput[workgroup.ItemStatus]) (workgroup.ActionItem, error) {
+		return a.store.SetActionStatus(ctx, act, id, version, in.Status)
+	}, func(it workgroup.ActionItem) int { return it.Version }, func(it workgroup.ActionItem) actionJSON { return toActionJSON(it, a.now()) })
 }
 
 func (a *API) wgProposals(w http.ResponseWriter, r *http.Request) error {
@@ -472,25 +459,7 @@ func (a *API) wgCreateProposal(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) wgUpdateProposal(w http.ResponseWriter, r *http.Request) error {
-	act, id, err := actorAndID(r)
-	if err != nil {
-		return err
-	}
-	s := a.store
-	version, err := ifMatch(r)
-	if err != nil {
-		return err
-	}
-	var in struct {
-		Status workgroup.ProposalStatus `json:"status"`
-	}
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	p, err := s.SetProposalStatus(r.Context(), act, id, version, in.Status)
-	if err != nil {
-		return err
-	}
-	w.Header().Set("ETag", etag(p.Version))
-	return writeJSON(w, http.StatusOK, toProposalJSON(p))
+	return updateJSON(w, r, func(ctx context.Context, act audit.Actor, id int64, version int, in statusInput[workgroup.ProposalStatus]) (workgroup.Proposal, error) {
+		return a.store.SetProposalStatus(ctx, act, id, version, in.Status)
+	}, func(p workgroup.Proposal) int { return p.Version }, toProposalJSON)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"dayaq/internal/access"
+	"dayaq/internal/api/openapitest"
 	"dayaq/internal/audit"
 	"dayaq/internal/auth"
 	"dayaq/internal/i18n"
@@ -55,7 +56,7 @@ func TestWorkingGroupAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := s.Handler()
+	h := openapitest.Wrap(s.Handler())
 	city := bearerFor(t, db, "city@test.az", "BSTI", access.CitySpecialist)
 	police := bearerFor(t, db, "police@test.az", "POL-BAK", access.AgencyOfficer)
 

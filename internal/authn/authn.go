@@ -207,6 +207,7 @@ func (a *Authn) fail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
+	httpx.ErrorHeaders(w.Header(), http.StatusServiceUnavailable)
 	http.Error(w, a.cfg.Catalog.T(httpx.Lang(r.Context()), "error.unavailable"), http.StatusServiceUnavailable)
 }
 
@@ -214,16 +215,11 @@ func (a *Authn) fail(w http.ResponseWriter, r *http.Request, err error) {
 // language, the shape the API answers with.
 func (a *Authn) Problem(w http.ResponseWriter, r *http.Request, err error) {
 	e := apperr.As(err)
-	status := http.StatusInternalServerError
-	switch e.Code {
-	case apperr.Unauthorized:
-		status = http.StatusUnauthorized
+	status := httpx.Status(e)
+	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="dayaq"`)
-	case apperr.Forbidden:
-		status = http.StatusForbidden
-	case apperr.Unavailable:
-		status = http.StatusServiceUnavailable
 	}
+	httpx.ErrorHeaders(w.Header(), status)
 	if status >= 500 {
 		a.cfg.Log.ErrorContext(r.Context(), "authn failed", "err", err, "request_id", httpx.RequestID(r.Context()))
 	}

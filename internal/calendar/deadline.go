@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"dayaq/internal/apperr"
 )
 
 // Urgency is how urgent a piece of work is.
@@ -73,7 +75,7 @@ func ParseSpan(s string) (Span, error) {
 			return Span{Clock: time.Duration(v * float64(time.Hour))}, nil
 		}
 	}
-	return Span{}, fmt.Errorf("calendar: bad span %q: want e.g. 24h (clock), 5wd (working days) or 4wh (working hours)", s)
+	return Span{}, apperr.New(apperr.Invalid, "calendar.error.span_format", s)
 }
 
 // Limits are the two deadlines of one urgency.
@@ -107,7 +109,7 @@ func ParseDeadlines(s string) (Deadlines, error) {
 		u := Urgency(strings.TrimSpace(name))
 		ack, done, ok2 := strings.Cut(spans, "/")
 		if !ok || !ok2 || !u.Valid() {
-			return nil, fmt.Errorf("calendar: bad deadline %q: want urgency=ack/complete, e.g. high=1wd/5wd", part)
+			return nil, apperr.New(apperr.Invalid, "calendar.error.deadline_format", part)
 		}
 		var l Limits
 		var err error

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"dayaq/internal/apperr"
 )
 
 // Span is how long each step may take for one severity.
@@ -85,17 +87,17 @@ func ParseDeadlines(s string) (Deadlines, error) {
 		name, spans, ok := strings.Cut(part, "=")
 		sev := Severity(strings.TrimSpace(name))
 		if !ok || !sev.Valid() {
-			return d, fmt.Errorf("case deadlines: %q: want severity=report/respond/resolve", part)
+			return d, apperr.New(apperr.Invalid, "case.error.deadlines_format", part)
 		}
 		fields := strings.Split(spans, "/")
 		if len(fields) != 3 {
-			return d, fmt.Errorf("case deadlines: %q: want three spans report/respond/resolve", part)
+			return d, apperr.New(apperr.Invalid, "case.error.deadlines_format", part)
 		}
 		var ds [3]time.Duration
 		for i, f := range fields {
 			v, err := parseSpan(strings.TrimSpace(f))
 			if err != nil || v <= 0 {
-				return d, fmt.Errorf("case deadlines: %q: bad span %q", part, f)
+				return d, apperr.New(apperr.Invalid, "case.error.deadlines_span", part, f)
 			}
 			ds[i] = v
 		}

@@ -442,10 +442,7 @@ func TestLoad(t *testing.T) {
 		for c := range Children(Seed, 1, schools) {
 			want = c
 		}
-		got, err := db.Child(ctx, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
+		got := storagetest.Child(t, db, 1)
 		if got.StudentID != want.StudentID || got.FullName() != want.FullName() || !got.BirthDate.Equal(want.BirthDate) ||
 			got.SchoolID != want.SchoolID || got.Grade != want.Grade || got.Sex != want.Sex {
 			t.Errorf("stored child %+v, want %+v", got, want)

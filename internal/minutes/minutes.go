@@ -104,37 +104,37 @@ func Write(out io.Writer, d Doc) error {
 	pdf.SetY(margin)
 	w := &writer{pdf: pdf}
 	m := d.Meeting
-	w.para(d.T("wg.pdf.title"), 10)
+	w.para(d.T("workgroup.pdf.title"), 10)
 	w.para(m.Title, 16)
-	w.para(d.T("wg.pdf.when_where", m.StartsAt.In(loc).Format("02.01.2006 15:04"), m.Place), 10)
+	w.para(d.T("workgroup.pdf.when_where", m.StartsAt.In(loc).Format("02.01.2006 15:04"), m.Place), 10)
 
-	w.heading(d.T("wg.members.title"))
+	w.heading(d.T("workgroup.members.title"))
 	for _, mem := range d.Members {
-		w.para(fmt.Sprintf("• %s — %s (%s)", mem.UserName, mem.OrgName, d.T("wg.role."+string(mem.Role))), 10)
+		w.para(fmt.Sprintf("• %s — %s (%s)", mem.UserName, mem.OrgName, d.T("workgroup.role."+string(mem.Role))), 10)
 	}
-	w.heading(d.T("wg.agenda.title"))
+	w.heading(d.T("workgroup.agenda.title"))
 	if len(d.Agenda) == 0 {
-		w.para(d.T("wg.none"), 10)
+		w.para(d.T("workgroup.none"), 10)
 	}
 	for i, a := range d.Agenda {
 		w.para(fmt.Sprintf("%d. %s", i+1, a), 10)
 	}
-	w.heading(d.T("wg.minutes.title"))
+	w.heading(d.T("workgroup.minutes.title"))
 	w.para(m.Minutes, 10)
-	w.heading(d.T("wg.decisions.title"))
+	w.heading(d.T("workgroup.decisions.title"))
 	if len(d.Decisions) == 0 {
-		w.para(d.T("wg.none"), 10)
+		w.para(d.T("workgroup.none"), 10)
 	}
 	for i, dec := range d.Decisions {
 		w.para(fmt.Sprintf("%d. %s", i+1, dec.Text), 10)
 	}
-	w.heading(d.T("wg.actions.title"))
+	w.heading(d.T("workgroup.actions.title"))
 	if len(d.Actions) == 0 {
-		w.para(d.T("wg.none"), 10)
+		w.para(d.T("workgroup.none"), 10)
 	}
 	for _, it := range d.Actions {
 		w.para(fmt.Sprintf("• %s — %s, %s (%s)", it.Title, it.OwnerName, it.Due.In(loc).Format("02.01.2006"),
-			d.T("wg.item."+string(it.Status))), 10)
+			d.T("workgroup.item."+string(it.Status))), 10)
 	}
 	if w.err != nil {
 		return fmt.Errorf("minutes: layout: %w", w.err)

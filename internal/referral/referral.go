@@ -101,12 +101,6 @@ type Party struct {
 	Principal access.Principal
 }
 
-// receives reports whether p's roles let them act for a receiving body.
-func receives(p access.Principal) bool {
-	return p.HasAny(access.AgencyOfficer, access.AgencySupervisor, access.SchoolHead, access.SchoolPsychologist,
-		access.CitySpecialist, access.HotlineSupervisor)
-}
-
 // Change is a requested change of state.
 type Change struct {
 	Action Action
@@ -128,7 +122,7 @@ func Next(from State, party Party, ch Change) (State, error) {
 	allowed := false
 	switch t.side {
 	case Receiver:
-		allowed = party.Receiver && receives(party.Principal)
+		allowed = party.Receiver && access.ReceivesReferrals(party.Principal)
 	case SenderSide:
 		allowed = party.Sender || party.CityUnit
 	}

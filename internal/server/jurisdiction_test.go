@@ -294,8 +294,8 @@ func TestJurisdictionScenarios(t *testing.T) {
 				t.Run("web/"+sc.name, func(t *testing.T) { w.run(t, sc, false) })
 			}
 			for _, k := range allKids {
-				if c, err := w.db.Child(context.Background(), w.kids[k].ID); err != nil || c.Version != 1 {
-					t.Errorf("child %s changed (version %d, %v)", k, c.Version, err)
+				if c := storagetest.Child(t, w.db, w.kids[k].ID); c.Version != 1 {
+					t.Errorf("child %s changed (version %d)", k, c.Version)
 				}
 			}
 			if n, _ := w.db.CountChildren(context.Background()); n != len(worldKids) {
@@ -348,10 +348,7 @@ func TestGrantEndsAccess(t *testing.T) {
 			if r := w.api(police, http.MethodGet, "/api/v1/children/"+b1, ""); r.Status != http.StatusNotFound {
 				t.Fatalf("before the referral: %d", r.Status)
 			}
-			g, err := w.db.GrantChildAccess(ctx, audit.System(), w.kids["b1"].ID, w.orgs["POLICE"], 0, "referral", "test", time.Time{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			g := storagetest.GrantChildAccess(t, w.db, w.kids["b1"].ID, w.orgs["POLICE"], 0, "referral")
 			for _, r := range []response{w.api(police, http.MethodGet, "/api/v1/children/"+b1, ""), w.api(police, http.MethodGet, "/api/v1/children", ""),
 				w.page(police, http.MethodGet, "/children/"+b1), w.page(police, http.MethodGet, "/children")} {
 				if r.Status != http.StatusOK || !strings.Contains(r.text(), w.kids["b1"].LastName) {
@@ -359,9 +356,7 @@ func TestGrantEndsAccess(t *testing.T) {
 				}
 			}
 			// A grant to one officer personally reaches that officer only.
-			if _, err := w.db.GrantChildAccess(ctx, audit.System(), w.kids["a3"].ID, 0, w.users["hotline_operator"].ID, "assignment", "test", time.Time{}); err != nil {
-				t.Fatal(err)
-			}
+			storagetest.GrantChildAccess(t, w.db, w.kids["a3"].ID, 0, w.users["hotline_operator"].ID, "assignment")
 			if r := w.api(w.users["hotline_operator"], http.MethodGet, "/api/v1/children", ""); !strings.Contains(r.Body, w.kids["a3"].LastName) {
 				t.Errorf("the assigned operator does not list the child: %s", r.Body)
 			}

@@ -6,8 +6,20 @@ import "dayaq/internal/blob"
 type Option func(*config)
 
 type config struct {
-	vault *blob.Vault
+	vault        *blob.Vault
+	spoolDir     string
+	metricsApart bool
 }
+
+// WithMetricsApart leaves /metrics off the main handler: the caller serves
+// MetricsHandler on a listener of its own (serve --metrics-addr), so the
+// metrics need not be public.
+func WithMetricsApart() Option { return func(c *config) { c.metricsApart = true } }
+
+// WithSpoolDir sets where roster uploads wait for their import (serve
+// gives the data directory's "spool"); without it, the system temp
+// directory.
+func WithSpoolDir(dir string) Option { return func(c *config) { c.spoolDir = dir } }
 
 // WithVault sets where case attachments' encrypted bytes are kept; without
 // it, uploads and downloads answer that attachments are not configured.

@@ -24,6 +24,7 @@ import (
 	"dayaq/internal/authn"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
+	"dayaq/internal/rosterrun"
 	"dayaq/internal/storage"
 	"dayaq/internal/web"
 )
@@ -34,6 +35,26 @@ type Server struct {
 	log     *slog.Logger
 	handler http.Handler
 	metrics *httpMetrics
+	rosters *rosterrun.Runner // roster imports: shutdown waits for them, then cancels them
+	// metricsHandler answers /metrics: on the main handler, or apart
+	// (WithMetricsApart) on a listener of its own.
+	metricsHandler http.Handler
+}
+
+// MetricsHandler returns the Prometheus handler, for a listener of its own.
+func (s *Server) MetricsHandler() http.Handler { return s.metricsHandler }
+
+// ServeMetrics answers GET /metrics alone on ln until ctx is cancelled.
+func (s *Server) ServeMetrics(ctx context.Context, ln net.Listener) error {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metricsHandler)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	stop := context.AfterFunc(ctx, func() { srv.Close() })
+	defer stop()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("server: metrics: %w", err)
+	}
+	return nil
 }
 
 // New wires the surfaces over db.
@@ -43,7 +64,8 @@ func New(db *storage.DB, cat *i18n.Catalog, log *slog.Logger, opts ...Option) (*
 		o(&cfg)
 	}
 	an := authn.New(db, db.Now, authn.Config{Catalog: cat, Log: log})
-	ui, err := web.New(cat, log, web.Deps{Store: db, Audit: db, Authn: an, Vault: cfg.vault})
+	rosters := rosterrun.NewRunner(db, log, cfg.spoolDir)
+	ui, err := web.New(cat, log, web.Deps{Store: db, Audit: db, Authn: an, Vault: cfg.vault, Rosters: rosters})
 	if err != nil {
 		return nil, err
 	}
@@ -52,13 +74,16 @@ func New(db *storage.DB, cat *i18n.Catalog, log *slog.Logger, opts ...Option) (*
 	for name, pool := range db.Pools() {
 		reg.MustRegister(collectors.NewDBStatsCollector(pool, "dayaq_"+name))
 	}
-	s := &Server{db: db, log: log, metrics: newHTTPMetrics(reg)}
+	s := &Server{db: db, log: log, metrics: newHTTPMetrics(reg), rosters: rosters}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	api.New(db, cat, log).WithVault(cfg.vault).Register(mux)
+	s.metricsHandler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	if !cfg.metricsApart {
+		mux.Handle("GET /metrics", s.metricsHandler)
+	}
+	api.New(db, cat, log).WithVault(cfg.vault).WithRosters(rosters).Register(mux)
 	ui.Register(mux)
 
 	// Cross-origin protection rejects a state-changing request that a
@@ -106,8 +131,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.log.Info("shutting down: finishing requests in flight")
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("server: shutdown: %w", err)
+	serr := srv.Shutdown(sctx)
+	// Roster imports outlive their requests: wait for them in the time left,
+	// then cancel them (they end failed), before the database is closed.
+	s.rosters.Close(sctx)
+	if serr != nil {
+		return fmt.Errorf("server: shutdown: %w", serr)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("server: %w", err)

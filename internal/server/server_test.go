@@ -12,13 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"dayaq/internal/api/openapitest"
 	"dayaq/internal/i18n"
 	"dayaq/internal/server"
 	"dayaq/internal/storage"
 	"dayaq/internal/storage/storagetest"
 )
 
-func TestMain(m *testing.M) { storagetest.Main(m) }
+func TestMain(m *testing.M) { storagetest.Main(m, openapitest.Report) }
 
 func newServer(t *testing.T, db *storage.DB) *server.Server {
 	t.Helper()
@@ -42,7 +43,7 @@ func get(t *testing.T, h http.Handler, target string, header ...string) (*http.R
 
 func TestProbes(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
-		h := newServer(t, db).Handler()
+		h := openapitest.Wrap(newServer(t, db).Handler())
 		for _, p := range []string{"/healthz", "/readyz"} {
 			resp, b := get(t, h, p)
 			if resp.StatusCode != http.StatusOK || b != "ok\n" {
@@ -66,7 +67,7 @@ func TestProbes(t *testing.T) {
 
 func TestMetrics(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
-		h := newServer(t, db).Handler()
+		h := openapitest.Wrap(newServer(t, db).Handler())
 		for _, target := range []string{
 			"/api/v1/organisations",
 			"/api/v1/organisations?type=nope",
@@ -115,7 +116,7 @@ func TestMetrics(t *testing.T) {
 }
 
 func TestRequestID(t *testing.T) {
-	h := newServer(t, storagetest.Open(t, storagetest.SQLiteDSN(t))).Handler()
+	h := openapitest.Wrap(newServer(t, storagetest.Open(t, storagetest.SQLiteDSN(t))).Handler())
 	fresh := regexp.MustCompile(`^[0-9a-f]{24}$`)
 	for _, tt := range []struct {
 		in   string

@@ -441,7 +441,7 @@ func TestCSRF(t *testing.T) {
 			}
 			tokens, _ := w.db.ListAPITokens(ctx, head.ID)
 			count := func() int { n, _ := w.db.CountChildren(ctx); return n }
-			version := func(k string) int { c, _ := w.db.Child(ctx, w.kids[k].ID); return c.Version }
+			version := func(k string) int { return storagetest.Child(t, w.db, w.kids[k].ID).Version }
 			nTokens := func(id int64) int { ts, _ := w.db.ListAPITokens(ctx, id); return len(ts) }
 			newChild := []string{"student_id", "STU-NEW-1", "last_name", "Yenizadə", "first_name", "Aysu", "sex", "f",
 				"birth_date", "2016-02-01", "school_code", "BAK-06-001", "grade", "3", "section", "A"}
@@ -627,7 +627,7 @@ func TestAPITokens(t *testing.T) {
 			if r.Status != http.StatusForbidden || problem(t, r)["detail"] != en("tokens.error.read_only") {
 				t.Errorf("write with a read token: %d %s, want 403 naming the scope", r.Status, r.Body)
 			}
-			if c, _ := w.db.Child(ctx, w.kids["a2"].ID); c.Grade != 7 {
+			if c := storagetest.Child(t, w.db, w.kids["a2"].ID); c.Grade != 7 {
 				t.Error("a read-only token changed a child")
 			}
 			rw, _ := makeToken("read,write", "7")

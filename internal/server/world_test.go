@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"dayaq/internal/access"
+	"dayaq/internal/api/openapitest"
 	"dayaq/internal/audit"
 	"dayaq/internal/auth"
 	"dayaq/internal/child"
@@ -144,7 +145,7 @@ func newWorld(t *testing.T, dsn string) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{db: db, h: s.Handler(), clock: clk, orgs: map[string]int64{}, kids: map[string]kid{}, users: map[string]member{}}
+	w := &world{db: db, h: openapitest.Wrap(s.Handler()), clock: clk, orgs: map[string]int64{}, kids: map[string]kid{}, users: map[string]member{}}
 	if _, err := db.ImportOrgs(ctx, worldOrgs); err != nil {
 		t.Fatal(err)
 	}
@@ -170,13 +171,8 @@ func newWorld(t *testing.T, dsn string) *world {
 		w.users[u.key] = w.addMember(t, u.key, u.org, u.role, u.classes)
 	}
 	sys := audit.System()
-	if _, err := db.GrantChildAccess(ctx, sys, w.kids["b2"].ID, w.orgs["POLICE"], 0, "referral", "test", time.Time{}); err != nil {
-		t.Fatal(err)
-	}
-	g, err := db.GrantChildAccess(ctx, sys, w.kids["b3"].ID, w.orgs["HEALTH"], 0, "referral", "test", time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	storagetest.GrantChildAccess(t, db, w.kids["b2"].ID, w.orgs["POLICE"], 0, "referral")
+	g := storagetest.GrantChildAccess(t, db, w.kids["b3"].ID, w.orgs["HEALTH"], 0, "referral")
 	if err := db.EndChildAccess(ctx, sys, g); err != nil {
 		t.Fatal(err)
 	}

@@ -119,7 +119,7 @@ func (db *DB) BreakGlassOpenings(ctx context.Context, f BreakGlassFilter) (_ []B
 // ReviewBreakGlass records that a reviewed opening id, with a note.
 func (db *DB) ReviewBreakGlass(ctx context.Context, a audit.Actor, id int64, note string) (err error) {
 	defer apperr.Wrap(&err, "storage.ReviewBreakGlass(%d)", id)
-	if !a.HasAny(access.CityAdmin, access.SystemAdmin) {
+	if !access.CanBrowseAudit(a.Principal) {
 		return apperr.New(apperr.Forbidden, "error.forbidden")
 	}
 	note = strings.TrimSpace(note)

@@ -23,9 +23,6 @@ type CalendarDay struct {
 	CreatedAt time.Time
 }
 
-// CanEditCalendar reports whether p may enter holidays and transfers.
-func CanEditCalendar(p access.Principal) bool { return p.HasAny(access.CityAdmin, access.SystemAdmin) }
-
 // CalendarDays lists the entered days of year (all years when year is 0), in date order.
 func (db *DB) CalendarDays(ctx context.Context, year int) (ds []CalendarDay, err error) {
 	defer apperr.Wrap(&err, "storage.CalendarDays(%d)", year)
@@ -76,7 +73,7 @@ func calendarNames() []string { return []string{"ramazan", "qurban", "transfer",
 // already is a conflict. Audited as calendar.add.
 func (db *DB) AddCalendarDay(ctx context.Context, a audit.Actor, d CalendarDay) (out CalendarDay, err error) {
 	defer apperr.Wrap(&err, "storage.AddCalendarDay")
-	if !CanEditCalendar(a.Principal) {
+	if !access.CanEditCalendar(a.Principal) {
 		return out, apperr.New(apperr.Forbidden, "error.forbidden")
 	}
 	var fields []apperr.FieldError
@@ -128,7 +125,7 @@ func (db *DB) AddCalendarDay(ctx context.Context, a audit.Actor, d CalendarDay) 
 // DeleteCalendarDay removes an entered day. Audited as calendar.delete.
 func (db *DB) DeleteCalendarDay(ctx context.Context, a audit.Actor, id int64) (err error) {
 	defer apperr.Wrap(&err, "storage.DeleteCalendarDay(%d)", id)
-	if !CanEditCalendar(a.Principal) {
+	if !access.CanEditCalendar(a.Principal) {
 		return apperr.New(apperr.Forbidden, "error.forbidden")
 	}
 	return db.inTx(ctx, func(c conn) error {

@@ -341,7 +341,7 @@ func (db *DB) createCaseTx(ctx context.Context, c conn, a audit.Actor, n casewor
 	if err := n.Validate(c.now); err != nil {
 		return CaseRecord{}, err
 	}
-	hotline := p.HasAny(access.HotlineOperator, access.HotlineSupervisor)
+	hotline := access.ReportsAboutUnseenChildren(p)
 	// The children: they exist, and a may see each (unless a is the hotline).
 	var fs []apperr.FieldError
 	schoolID := n.SchoolID
@@ -391,9 +391,16 @@ func (db *DB) createCaseTx(ctx context.Context, c conn, a audit.Actor, n casewor
 	if len(fs) > 0 {
 		return CaseRecord{}, apperr.Validation(fs...)
 	}
-	k := casework.Open(n, db.deadlinesNow(ctx), c.now)
+	dl, cal, err := db.deadlinesNow(ctx)
+	if err != nil {
+		return CaseRecord{}, err
+	}
+	k := casework.Open(n, dl, c.now)
+	if err := cal.Err(); err != nil {
+		return CaseRecord{}, err
+	}
 	k.SchoolID, k.District, k.CreatedBy, k.CreatedOrgID = schoolID, district.String, p.UserID, p.OrgID
-	err := c.queryRow(ctx, `INSERT INTO cases (type_code, taxonomy_version, severity, status, title, summary, source,
+	err = c.queryRow(ctx, `INSERT INTO cases (type_code, taxonomy_version, severity, status, title, summary, source,
 		lead_org_id, owner_id, school_id, district_code, created_by, created_org_id, detected_at, report_due, respond_due,
 		resolve_due, review_at, due_at, queue_key, version, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING id`,
@@ -589,7 +596,14 @@ func (db *DB) TransitionCase(ctx context.Context, a audit.Actor, id int64, versi
 				return apperr.Validation(fs...)
 			}
 		}
-		next, err := casework.Apply(cur.Case, cur.Relation, m, db.deadlinesNow(ctx), c.now)
+		dl, cal, err := db.deadlinesNow(ctx)
+		if err != nil {
+			return err
+		}
+		next, err := casework.Apply(cur.Case, cur.Relation, m, dl, c.now)
+		if err == nil {
+			err = cal.Err()
+		}
 		if err != nil {
 			return err
 		}
@@ -660,7 +674,14 @@ func (db *DB) UpdateCase(ctx context.Context, a audit.Actor, id int64, version i
 		if len(fs) > 0 {
 			return apperr.Validation(fs...)
 		}
-		next, changed, err := casework.ApplyEdit(cur.Case, cur.Relation, e, db.deadlinesNow(ctx), c.now)
+		dl, cal, err := db.deadlinesNow(ctx)
+		if err != nil {
+			return err
+		}
+		next, changed, err := casework.ApplyEdit(cur.Case, cur.Relation, e, dl, c.now)
+		if err == nil {
+			err = cal.Err()
+		}
 		if err != nil {
 			return err
 		}
@@ -985,13 +1006,16 @@ func (db *DB) CaseQueueCounts(ctx context.Context, a audit.Actor) (qc QueueCount
 	return qc, nil
 }
 
-// workingTime adapts the working-day calendar to casework.Calendar: a span
-// of whole days counts working days, anything else working hours. Should
-// the calendar fail (no working day within ten years), the span runs on
-// the clock.
-type workingTime struct{ c *calendar.Calendar }
+// workingTime adapts the working-day calendar to casework.Calendar. The
+// interface returns a time only, so a span the calendar cannot count (no
+// working day within ten years) runs on the clock for the moment and the
+// error is kept: the caller asks err after the rules ran, and fails.
+type workingTime struct {
+	c   *calendar.Calendar
+	err error
+}
 
-func (w workingTime) Add(from time.Time, d time.Duration) time.Time {
+func (w *workingTime) Add(from time.Time, d time.Duration) time.Time {
 	var t time.Time
 	var err error
 	if d%(24*time.Hour) == 0 {
@@ -1000,17 +1024,31 @@ func (w workingTime) Add(from time.Time, d time.Duration) time.Time {
 		t, err = w.c.AddWorkingHours(from, d)
 	}
 	if err != nil {
+		if w.err == nil {
+			w.err = fmt.Errorf("storage: case deadline: %w", err)
+		}
 		return from.Add(d)
 	}
 	return t.UTC()
 }
 
-// deadlinesNow are the case deadlines with the working-day calendar as it
-// stands (holidays entered by the city), for non-critical cases.
-func (db *DB) deadlinesNow(ctx context.Context) casework.Deadlines {
-	d := db.cases
-	if cal, err := db.Calendar(ctx); err == nil {
-		d.Calendar = workingTime{cal}
+// Err is the first span the calendar could not count, or nil.
+func (w *workingTime) Err() error {
+	if w == nil {
+		return nil
 	}
-	return d
+	return w.err
+}
+
+// deadlinesNow are the case deadlines with the working-day calendar as it
+// stands (holidays entered by the city), for non-critical cases; the
+// calendar is checked with cal.Err() once the deadlines were counted.
+func (db *DB) deadlinesNow(ctx context.Context) (d casework.Deadlines, cal *workingTime, err error) {
+	c, err := db.Calendar(ctx)
+	if err != nil {
+		return d, nil, fmt.Errorf("storage: case deadlines: %w", err)
+	}
+	d, cal = db.cases, &workingTime{c: c}
+	d.Calendar = cal
+	return d, cal, nil
 }

@@ -406,11 +406,13 @@ func changedFields(old, new child.Child, schoolChanged bool) string {
 	return string(b)
 }
 
-// GrantChildAccess gives an organisation (a referral) or a user (an
-// assignment) access to a child from now until ends (zero: until revoked).
-// Referrals and assignments call it; it is audited as a permission change.
-func (db *DB) GrantChildAccess(ctx context.Context, a audit.Actor, childID, orgID, userID int64, kind, source string, ends time.Time) (id int64, err error) {
-	defer apperr.Wrap(&err, "storage.GrantChildAccess(%d)", childID)
+// grantChildAccess gives an organisation (a referral) or a user (an
+// assignment) access to a child from now until ends (zero: until revoked),
+// audited as a permission change. No surface grants access by itself —
+// referrals grant it inside their own transaction (grantChildAccessTx) —
+// so it is unexported; tests reach it through export_test.go.
+func (db *DB) grantChildAccess(ctx context.Context, a audit.Actor, childID, orgID, userID int64, kind, source string, ends time.Time) (id int64, err error) {
+	defer apperr.Wrap(&err, "storage.grantChildAccess(%d)", childID)
 	err = db.inTx(ctx, func(c conn) error {
 		var e audit.Event
 		if id, e, err = grantChildAccessTx(ctx, c, a, childID, orgID, userID, kind, source, ends); err != nil {

@@ -18,6 +18,9 @@ const dateLayout = "2006-01-02"
 // date scans a DATE (PostgreSQL gives time.Time) or its text (SQLite).
 type date struct{ t *time.Time }
 
+// errBadDate reports a date column that does not hold a date.
+const errBadDate = constError("storage: a date column holds something that is not a date")
+
 func (d date) Scan(v any) error {
 	switch v := v.(type) {
 	case time.Time:
@@ -40,7 +43,9 @@ func (d date) parse(s string) error {
 	}
 	t, err := time.Parse(dateLayout, s)
 	if err != nil {
-		return fmt.Errorf("storage: date %q: %w", s, err)
+		// Not the value, nor time.Parse's error, which quotes it: a date
+		// column holds birth dates, and this error can reach a 500's log.
+		return errBadDate
 	}
 	*d.t = t
 	return nil
@@ -101,7 +106,7 @@ func insertChildren(ctx context.Context, c conn, cs []child.Child) error {
 			i, ok := at[sid]
 			if !ok {
 				rows.Close()
-				return fmt.Errorf("insert children: unexpected student %q returned", sid)
+				return fmt.Errorf("insert children %d to %d: a row came back that was not sent", start+1, start+len(batch)) // IDs only in errors
 			}
 			batch[i].ID = id
 			n++
@@ -140,14 +145,15 @@ func scanChild(s interface{ Scan(...any) error }) (child.Child, error) {
 	return ch, err
 }
 
-// Child returns the child with the given ID.
-func (db *DB) Child(ctx context.Context, id int64) (child.Child, error) {
+// childByID returns the child with the given ID, with no policy and no
+// audit: for the store's own use only. Surfaces read a child with ChildFor.
+func (db *DB) childByID(ctx context.Context, id int64) (child.Child, error) {
 	ch, err := scanChild(db.reader().queryRow(ctx, `SELECT `+childColumns+` FROM children c WHERE c.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return child.Child{}, apperr.New(apperr.NotFound, "error.not_found")
 	}
 	if err != nil {
-		return child.Child{}, fmt.Errorf("storage.Child(%d): %w", id, err)
+		return child.Child{}, fmt.Errorf("storage.childByID(%d): %w", id, err)
 	}
 	return ch, nil
 }

@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"time"
 
+	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
 )
 
@@ -39,6 +41,12 @@ type batcher struct {
 	reqs chan batchReq
 	quit chan struct{}
 	wg   sync.WaitGroup
+	// mu orders sends against Close: a request is queued under the read
+	// lock while closed is false, and Close sets closed under the write
+	// lock before it closes quit, so every request queued is one the writer
+	// answers or refuses; none waits forever for a writer that has gone.
+	mu     sync.RWMutex
+	closed bool
 
 	// SQLite only: statements prepared on the one write connection, reused
 	// by every batch (parsing SQL is a good part of a contact's cost), and
@@ -62,21 +70,45 @@ func (e constError) Error() string { return string(e) }
 // errClosed answers requests made after Close.
 const errClosed = constError("storage: closed")
 
+// defaultBatchTimeout bounds one batch, from BEGIN to COMMIT (see
+// WithBatchTimeout).
+const defaultBatchTimeout = 10 * time.Second
+
+// WithBatchTimeout bounds how long one group-commit batch may take, from
+// its BEGIN to its COMMIT (default 10 s). A stalled database — a lock
+// held elsewhere, a disk that does not answer — then fails the batch's
+// requests with apperr.Unavailable (503 and Retry-After at the edge)
+// instead of holding every waiting request for as long as it stalls.
+func WithBatchTimeout(d time.Duration) Option { return func(db *DB) { db.batchTimeout = d } }
+
+// errPanicked marks the error of a request whose work panicked.
+const errPanicked = constError("storage: group commit: request panicked")
+
 // inGroupTx runs fn in a savepoint of a shared write transaction and
 // returns once that transaction has committed (nil, or fn's errCommit) or
 // fn's work was rolled back (its error). Like inTx, a failed fn changes
 // nothing; unlike inTx, fn must not keep state across calls that it
 // relies on after a failed commit. fn runs its statements with the context
 // it is given, which the caller's cancellation does not reach: a statement
-// interrupted midway would abort the whole shared transaction.
+// interrupted midway would abort the whole shared transaction. The batch's
+// deadline does reach it: past it the batch is rolled back and every
+// request in it gets apperr.Unavailable.
 func (db *DB) inGroupTx(ctx context.Context, fn func(ctx context.Context, c conn) error) error {
 	b := db.groupWriter()
+	if b == nil {
+		return errClosed
+	}
 	req := batchReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	b.mu.RLock()
+	if b.closed {
+		b.mu.RUnlock()
+		return errClosed
+	}
 	select {
 	case b.reqs <- req:
-	case <-b.quit:
-		return errClosed
+		b.mu.RUnlock()
 	case <-ctx.Done():
+		b.mu.RUnlock()
 		return ctx.Err()
 	}
 	// Once queued, wait for the answer even if ctx ends: the commit may
@@ -94,7 +126,12 @@ func (db *DB) groupWriter() *batcher {
 func (db *DB) stopGroupWriter() {
 	db.hot.batchOnce.Do(func() {}) // no writer may start after this
 	if b := db.hot.batch; b != nil {
-		close(b.quit)
+		b.mu.Lock()
+		if !b.closed {
+			b.closed = true
+			close(b.quit)
+		}
+		b.mu.Unlock()
 		b.wg.Wait()
 	}
 }
@@ -254,10 +291,20 @@ func (b *batcher) commit(batch []batchReq) {
 			r.done <- errs[i]
 		}
 	}
-	ctx := context.Background() // one request's cancellation must not abort the others'
+	// One request's cancellation must not abort the others', but the batch
+	// as a whole has a deadline: past it the transaction is rolled back and
+	// every request in it answered Unavailable.
+	ctx, cancel := context.WithTimeout(context.Background(), b.db.batchTimeout)
+	defer cancel()
+	stalled := func(err error) error {
+		if ctx.Err() != nil {
+			return &apperr.Error{Code: apperr.Unavailable, Key: "error.unavailable", Err: err}
+		}
+		return err
+	}
 	tx, err := b.db.write.BeginTx(ctx, nil)
 	if err != nil {
-		fail(fmt.Errorf("storage: begin: %w", err))
+		fail(stalled(fmt.Errorf("storage: begin: %w", err)))
 		return
 	}
 	var q querier = tx
@@ -274,15 +321,20 @@ func (b *batcher) commit(batch []batchReq) {
 		sp := "g" + strconv.Itoa(i)
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT "+sp); err != nil {
 			_ = tx.Rollback()
-			fail(fmt.Errorf("storage: savepoint: %w", err))
+			fail(stalled(fmt.Errorf("storage: savepoint: %w", err)))
 			return
 		}
-		err := r.fn(context.WithoutCancel(r.ctx), conn{q: q, engine: b.db.engine, now: b.db.Now(), head: head})
+		err := b.run1(ctx, r, conn{q: q, engine: b.db.engine, now: b.db.Now(), head: head})
+		if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) { // past the batch's deadline: the transaction is gone
+			_ = tx.Rollback()
+			fail(stalled(fmt.Errorf("storage: batch deadline: %w", ctx.Err())))
+			return
+		}
 		var ec errCommit
 		if err == nil || errors.As(err, &ec) {
 			if _, rerr := tx.ExecContext(ctx, "RELEASE SAVEPOINT "+sp); rerr != nil {
 				_ = tx.Rollback()
-				fail(fmt.Errorf("storage: release savepoint: %w", rerr))
+				fail(stalled(fmt.Errorf("storage: release savepoint: %w", rerr)))
 				return
 			}
 			errs[i], ok[i] = err, true
@@ -292,12 +344,12 @@ func (b *batcher) commit(batch []batchReq) {
 		*head = before // the events it appended are rolled back with it
 		if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+sp); rerr != nil {
 			_ = tx.Rollback()
-			fail(fmt.Errorf("storage: rollback to savepoint: %w", rerr))
+			fail(stalled(fmt.Errorf("storage: rollback to savepoint: %w", rerr)))
 			return
 		}
 		if _, rerr := tx.ExecContext(ctx, "RELEASE SAVEPOINT "+sp); rerr != nil {
 			_ = tx.Rollback()
-			fail(fmt.Errorf("storage: release savepoint: %w", rerr))
+			fail(stalled(fmt.Errorf("storage: release savepoint: %w", rerr)))
 			return
 		}
 	}
@@ -305,15 +357,38 @@ func (b *batcher) commit(batch []batchReq) {
 		if _, err := (conn{q: q, engine: b.db.engine}).exec(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`,
 			head.Seq, head.Hash); err != nil {
 			_ = tx.Rollback()
-			fail(fmt.Errorf("storage: audit head: %w", err))
+			fail(stalled(fmt.Errorf("storage: audit head: %w", err)))
 			return
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		fail(fmt.Errorf("storage: commit: %w", err))
+		fail(stalled(fmt.Errorf("storage: commit: %w", err)))
 		return
 	}
 	for i, r := range batch {
 		r.done <- errs[i]
 	}
 }
+
+// run1 runs one request's work with the batch's deadline but without the
+// request's own cancellation. A panic in it fails that request alone: its
+// work is rolled back to its savepoint like any failure, and the writer
+// goes on with the rest of the batch.
+func (b *batcher) run1(batchCtx context.Context, r batchReq, c conn) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &apperr.Error{Code: apperr.Internal, Key: "error.internal",
+				Err: fmt.Errorf("%w: %v\n%s", errPanicked, p, debug.Stack())}
+		}
+	}()
+	return r.fn(requestValues{Context: batchCtx, values: r.ctx}, c)
+}
+
+// requestValues is the batch's context (its deadline, its cancellation)
+// carrying one request's values (its request ID, for the logs).
+type requestValues struct {
+	context.Context
+	values context.Context
+}
+
+func (c requestValues) Value(key any) any { return c.values.Value(key) }

@@ -41,7 +41,18 @@ type Response struct {
 }
 
 // MaxIdempotencyKey is the longest key accepted.
-const MaxIdempotencyKey = 200
+const MaxIdempotencyKey = 255
+
+// IdempotencyKey checks an Idempotency-Key header's value: none, or 1 to
+// MaxIdempotencyKey visible ASCII characters. Every create, on every
+// surface, reads its key through here.
+func IdempotencyKey(k string) (string, error) {
+	k = strings.TrimSpace(k)
+	if len(k) > MaxIdempotencyKey || strings.IndexFunc(k, func(c rune) bool { return c < '!' || c > '~' }) >= 0 {
+		return "", apperr.Validation(apperr.Field("Idempotency-Key", "error.idempotency_key", MaxIdempotencyKey))
+	}
+	return k, nil
+}
 
 // Fingerprint identifies a request for an idempotency key: its method, path
 // and body. A key reused with another fingerprint is refused.
@@ -55,54 +66,60 @@ func Fingerprint(method, path string, body []byte) string {
 // Idempotent runs fn in one write transaction and keeps its response under
 // (a's user, key), so that a retry of the same request — after a timeout on
 // a slow line, say — gets the first response back instead of creating a
-// second record. The key's row is claimed first: a concurrent retry waits
-// for the first request to commit (the row's primary key), then replays
-// its answer. A key used with a different request (another fingerprint)
-// is a Conflict. With an empty key fn simply runs in a transaction. Only a
-// 2xx response is kept: a failed request leaves nothing behind, so it can
-// be retried with the same key.
+// second record (idempotentTx). With an empty key fn simply runs in a
+// transaction. The hotline's contacts use the same mechanism inside their
+// group-commit transaction (CreateContact).
 func (db *DB) Idempotent(ctx context.Context, a audit.Actor, key, fingerprint string, fn func(ctx context.Context, tx Tx) (Response, error)) (res Response, err error) {
 	defer apperr.Wrap(&err, "storage.Idempotent")
-	key = strings.TrimSpace(key)
-	if len(key) > MaxIdempotencyKey {
-		return res, apperr.Validation(apperr.Field("Idempotency-Key", "error.idempotency_key", MaxIdempotencyKey))
+	if key, err = IdempotencyKey(key); err != nil {
+		return res, err
 	}
 	err = db.inTx(ctx, func(c conn) error {
-		if key == "" {
-			res, err = fn(ctx, Tx{db, c})
-			return err
-		}
-		r, err := c.exec(ctx, `INSERT INTO idempotency_keys (user_id, idem_key, fingerprint, status, location, body, created_at)
-			VALUES (?, ?, ?, 0, '', '', ?) ON CONFLICT (user_id, idem_key) DO NOTHING`, a.UserID, key, fingerprint, c.now)
-		if err != nil {
-			return fmt.Errorf("claim idempotency key: %w", err)
-		}
-		if n, _ := r.RowsAffected(); n == 0 {
-			var fp, body string
-			var status int
-			err := c.queryRow(ctx, `SELECT fingerprint, status, location, body FROM idempotency_keys WHERE user_id = ? AND idem_key = ?`,
-				a.UserID, key).Scan(&fp, &status, &res.Location, &body)
-			if errors.Is(err, sql.ErrNoRows) {
-				return apperr.New(apperr.Conflict, "error.idempotency_busy")
-			}
-			if err != nil {
-				return err
-			}
-			if fp != fingerprint {
-				return apperr.Validation(apperr.Field("Idempotency-Key", "error.idempotency_reused"))
-			}
-			res.Status, res.Body, res.Replayed = status, []byte(body), true
-			return nil
-		}
-		if res, err = fn(ctx, Tx{db, c}); err != nil {
-			return err
-		}
-		if res.Status < 200 || res.Status > 299 {
-			return fmt.Errorf("idempotent request answered %d without an error", res.Status)
-		}
-		_, err = c.exec(ctx, `UPDATE idempotency_keys SET status = ?, location = ?, body = ? WHERE user_id = ? AND idem_key = ?`,
-			res.Status, res.Location, string(res.Body), a.UserID, key)
+		res, err = idempotentTx(ctx, c, a.UserID, key, fingerprint, func() (Response, error) { return fn(ctx, Tx{db, c}) })
 		return err
 	})
+	return res, err
+}
+
+// idempotentTx is the one idempotency mechanism, inside the transaction c.
+// The key's row is claimed first: a concurrent retry waits for the first
+// request to commit (the row's primary key), then replays its answer. A
+// key used with a different request (another fingerprint) is Invalid. Only
+// a success (2xx, or a form's 303) is kept: a failed request leaves nothing
+// behind, so it can be retried with the same key.
+func idempotentTx(ctx context.Context, c conn, userID int64, key, fingerprint string, fn func() (Response, error)) (res Response, err error) {
+	if key == "" {
+		return fn()
+	}
+	r, err := c.exec(ctx, `INSERT INTO idempotency_keys (user_id, idem_key, fingerprint, status, location, body, created_at)
+		VALUES (?, ?, ?, 0, '', '', ?) ON CONFLICT (user_id, idem_key) DO NOTHING`, userID, key, fingerprint, c.now)
+	if err != nil {
+		return res, fmt.Errorf("claim idempotency key: %w", err)
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		var fp, body string
+		var status int
+		err := c.queryRow(ctx, `SELECT fingerprint, status, location, body FROM idempotency_keys WHERE user_id = ? AND idem_key = ?`,
+			userID, key).Scan(&fp, &status, &res.Location, &body)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && status == 0) {
+			return res, apperr.New(apperr.Conflict, "error.idempotency_busy")
+		}
+		if err != nil {
+			return res, err
+		}
+		if fp != fingerprint {
+			return res, apperr.Validation(apperr.Field("Idempotency-Key", "error.idempotency_reused"))
+		}
+		res.Status, res.Body, res.Replayed = status, []byte(body), true
+		return res, nil
+	}
+	if res, err = fn(); err != nil {
+		return res, err
+	}
+	if res.Status < 200 || res.Status > 399 {
+		return res, fmt.Errorf("idempotent request answered %d without an error", res.Status)
+	}
+	_, err = c.exec(ctx, `UPDATE idempotency_keys SET status = ?, location = ?, body = ? WHERE user_id = ? AND idem_key = ?`,
+		res.Status, res.Location, string(res.Body), userID, key)
 	return res, err
 }

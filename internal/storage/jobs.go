@@ -71,14 +71,22 @@ func (db *DB) RunExclusive(ctx context.Context, name string, every time.Duration
 			msg = msg[:1000]
 		}
 	}
-	if err := db.inTx(context.WithoutCancel(ctx), func(c conn) error {
-		_, err := c.exec(ctx, `UPDATE job_runs SET finished_at = ?, last_error = ? WHERE name = ?`, c.now, msg, name)
+	// The run's end is recorded even when ctx ended with it (shutdown): with
+	// ctx itself the statement would fail, finished_at stay NULL and a good
+	// run report context.Canceled.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+	defer cancel()
+	if err := db.inTx(fctx, func(c conn) error {
+		_, err := c.exec(fctx, `UPDATE job_runs SET finished_at = ?, last_error = ? WHERE name = ?`, c.now, msg, name)
 		return err
 	}); err != nil {
 		return true, errors.Join(runErr, err)
 	}
 	return true, runErr
 }
+
+// finishTimeout bounds recording a job run's end after its context ended.
+const finishTimeout = 10 * time.Second
 
 // JobRun is the record of a job's latest run.
 type JobRun struct {

@@ -64,7 +64,7 @@ func (db *DB) ReferralServices(ctx context.Context, all bool) (ss []Service, err
 // administrators keep the list.
 func (db *DB) SaveReferralService(ctx context.Context, a audit.Actor, s Service) (err error) {
 	defer apperr.Wrap(&err, "storage.SaveReferralService(%q)", s.Code)
-	if !a.HasAny(access.CityAdmin, access.SystemAdmin) {
+	if !access.CanEditReferralServices(a.Principal) {
 		return apperr.New(apperr.Forbidden, "error.forbidden")
 	}
 	s.Code, s.NameAZ = strings.ToLower(strings.TrimSpace(s.Code)), strings.TrimSpace(s.NameAZ)
@@ -189,12 +189,6 @@ func shareText(ss []referral.Section) string {
 		parts[i] = string(s)
 	}
 	return strings.Join(parts, ",")
-}
-
-// isCityUnit reports whether p works in the city unit, which oversees
-// every referral.
-func isCityUnit(p access.Principal) bool {
-	return p.OrgType == org.CityDepartment && p.HasAny(access.CitySpecialist, access.CityAdmin)
 }
 
 // SendReferral refers a child of a case to a body for a service. Only
@@ -375,7 +369,7 @@ func referralEvent(ctx context.Context, c conn, a audit.Actor, id int64, from, t
 // partyOf works out how p stands to r: the receiving body's staff, the
 // sending side (who may take part in the case), the city unit.
 func (db *DB) partyOf(ctx context.Context, c conn, p access.Principal, r referral.Referral) (referral.Party, *CaseRecord, error) {
-	party := referral.Party{Principal: p, CityUnit: isCityUnit(p), Receiver: p.OrgID == r.ToOrgID}
+	party := referral.Party{Principal: p, CityUnit: access.InCityUnit(p), Receiver: p.OrgID == r.ToOrgID}
 	k, err := db.loadCase(ctx, c, p, access.Read, r.CaseID, false)
 	switch apperr.CodeOf(err) {
 	case "":
@@ -408,18 +402,12 @@ func (db *DB) loadReferral(ctx context.Context, c conn, p access.Principal, id i
 	// Reaching the case only through a referral's grant (a shared view) is
 	// no reason to see the other referrals of that case.
 	full := k != nil && k.Decision.View == access.ViewFull
-	if !(party.Receiver && receivesReferrals(p)) && !party.CityUnit && !full {
+	if !(party.Receiver && access.ReceivesReferrals(p)) && !party.CityUnit && !full {
 		return rr, apperr.New(apperr.NotFound, "error.not_found")
 	}
 	rr.Party, rr.Case = party, k
 	rr.Actions = referral.Allowed(rr.State, party)
 	return rr, nil
-}
-
-// receivesReferrals reports whether p's roles act for a receiving body.
-func receivesReferrals(p access.Principal) bool {
-	return p.HasAny(access.AgencyOfficer, access.AgencySupervisor, access.SchoolHead, access.SchoolPsychologist,
-		access.CitySpecialist, access.HotlineSupervisor)
 }
 
 // ReferralFor returns referral id as a may see it, with its history, and
@@ -597,10 +585,10 @@ func referralBranches(p access.Principal, now time.Time) (conds []string, args [
 	if !p.Authenticated() {
 		return nil, nil
 	}
-	if isCityUnit(p) {
+	if access.InCityUnit(p) {
 		return []string{`1 = 1`}, [][]any{nil}
 	}
-	if receivesReferrals(p) {
+	if access.ReceivesReferrals(p) {
 		conds, args = append(conds, `r.to_org_id = ?`), append(args, []any{p.OrgID})
 	}
 	f := access.FilterCases(p, access.List)

@@ -165,7 +165,17 @@ func (db *DB) RosterImportFor(ctx context.Context, a audit.Actor, id int64, limi
 		_ = json.Unmarshal([]byte(raw), &rj.Raw)
 		rejects = append(rejects, rj)
 	}
-	return ri, rejects, rows.Err()
+	if err := rows.Err(); err != nil {
+		return ri, nil, err
+	}
+	if len(rejects) > 0 { // they hold names and birth dates: reading them is audited (ADR 0016)
+		e := a.Event("child.import_rejects_read", "roster_import", id)
+		e.Details = fmt.Sprintf(`{"rejects":%d}`, len(rejects))
+		if err := db.RecordAudit(ctx, e); err != nil {
+			return ri, nil, err
+		}
+	}
+	return ri, rejects, nil
 }
 
 // reasonJSON is a reject reason as stored.

@@ -55,6 +55,8 @@ type DB struct {
 	// deadlines are the deadlines per urgency the calendar counts (see Calendar).
 	deadlines calendar.Deadlines
 	cases     casework.Deadlines // the spans case deadlines are computed with (WithCaseDeadlines)
+	// batchTimeout bounds one group-commit batch (WithBatchTimeout).
+	batchTimeout time.Duration
 }
 
 // Option configures Open.
@@ -82,7 +84,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	if dsn == "" {
 		dsn = DefaultPath
 	}
-	db := &DB{engine: EngineOf(dsn), now: time.Now, cases: casework.DefaultDeadlines()}
+	db := &DB{engine: EngineOf(dsn), now: time.Now, cases: casework.DefaultDeadlines(), batchTimeout: defaultBatchTimeout}
 	for _, o := range opts {
 		o(db)
 	}

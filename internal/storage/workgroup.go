@@ -38,7 +38,7 @@ func wgSeat(ctx context.Context, c conn, p access.Principal) (WGSeat, error) {
 	}
 	s.CanManage = workgroup.CanManage(p, s.Member)
 	if s.Member == nil && !s.CanManage {
-		return s, apperr.New(apperr.Forbidden, "wg.error.not_member")
+		return s, apperr.New(apperr.Forbidden, "workgroup.error.not_member")
 	}
 	return s, nil
 }
@@ -57,7 +57,7 @@ func manage(ctx context.Context, c conn, a audit.Actor) (WGSeat, error) {
 		return s, err
 	}
 	if !s.CanManage {
-		return s, apperr.New(apperr.Forbidden, "wg.error.not_manager")
+		return s, apperr.New(apperr.Forbidden, "workgroup.error.not_manager")
 	}
 	return s, nil
 }
@@ -89,7 +89,7 @@ func (db *DB) WGMembers(ctx context.Context, a audit.Actor) (ms []workgroup.Memb
 func (db *DB) AddWGMember(ctx context.Context, a audit.Actor, email string, role workgroup.Role) (err error) {
 	defer apperr.Wrap(&err, "storage.AddWGMember")
 	if !role.Valid() {
-		return apperr.Validation(apperr.Field("role", "wg.error.role"))
+		return apperr.Validation(apperr.Field("role", "workgroup.error.role"))
 	}
 	return db.inTx(ctx, func(c conn) error {
 		if _, err := manage(ctx, c, a); err != nil {
@@ -98,7 +98,7 @@ func (db *DB) AddWGMember(ctx context.Context, a audit.Actor, email string, role
 		var uid int64
 		err := c.queryRow(ctx, `SELECT id FROM users WHERE email = ? AND NOT disabled`, strings.ToLower(strings.TrimSpace(email))).Scan(&uid)
 		if errors.Is(err, sql.ErrNoRows) {
-			return apperr.Validation(apperr.Field("email", "wg.error.user_unknown"))
+			return apperr.Validation(apperr.Field("email", "workgroup.error.user_unknown"))
 		}
 		if err != nil {
 			return err
@@ -108,7 +108,7 @@ func (db *DB) AddWGMember(ctx context.Context, a audit.Actor, email string, role
 			return err
 		}
 		if n > 0 {
-			return apperr.Validation(apperr.Field("email", "wg.error.already_member"))
+			return apperr.Validation(apperr.Field("email", "workgroup.error.already_member"))
 		}
 		var id int64
 		if err := c.queryRow(ctx, `INSERT INTO wg_members (user_id, role, added_by, added_at) VALUES (?, ?, ?, ?) RETURNING id`,
@@ -294,7 +294,7 @@ func Stale(version int, fields []string) error {
 	if len(fields) == 0 {
 		return apperr.New(apperr.Conflict, "error.stale", version)
 	}
-	return apperr.New(apperr.Conflict, "wg.error.stale_fields", version, strings.Join(fields, ", "))
+	return apperr.New(apperr.Conflict, "workgroup.error.stale_fields", version, strings.Join(fields, ", "))
 }
 
 // changed takes pairs of a field name and whether it differs, and returns
@@ -334,7 +334,7 @@ func (db *DB) AddAgendaItem(ctx context.Context, a audit.Actor, meetingID, caseI
 			return err
 		}
 		if dup > 0 {
-			return apperr.Validation(apperr.Field("case_id", "wg.error.on_agenda"))
+			return apperr.Validation(apperr.Field("case_id", "workgroup.error.on_agenda"))
 		}
 		var id int64
 		if err := c.queryRow(ctx, `INSERT INTO wg_agenda (meeting_id, case_id, position, note) VALUES (?, ?, ?, ?) RETURNING id`,
@@ -483,7 +483,7 @@ func (db *DB) CreateActionItem(ctx context.Context, a audit.Actor, it workgroup.
 			return err
 		}
 		if n == 0 {
-			return apperr.Validation(apperr.Field("owner", "wg.error.user_unknown"))
+			return apperr.Validation(apperr.Field("owner", "workgroup.error.user_unknown"))
 		}
 		if err := c.queryRow(ctx, `INSERT INTO wg_actions (meeting_id, title, owner_user_id, due_at, status, version, created_by, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?) RETURNING id`, nullInt(it.MeetingID), it.Title, it.OwnerUserID, it.Due.UTC(), it.Status,
@@ -513,13 +513,13 @@ func (db *DB) SetActionStatus(ctx context.Context, a audit.Actor, id int64, vers
 			return err
 		}
 		if !workgroup.CanUpdateItem(a.Principal, seat.Member, it) {
-			return apperr.New(apperr.Forbidden, "wg.error.not_owner")
+			return apperr.New(apperr.Forbidden, "workgroup.error.not_owner")
 		}
 		if it.Version != version {
 			return Stale(it.Version, changed("status", it.Status != status))
 		}
 		if !workgroup.CanMoveItem(it.Status, status) {
-			return apperr.Validation(apperr.Field("status", "wg.error.status"))
+			return apperr.Validation(apperr.Field("status", "workgroup.error.status"))
 		}
 		var done sql.NullTime
 		if status == workgroup.Done {
@@ -578,7 +578,7 @@ func (db *DB) CreateProposal(ctx context.Context, a audit.Actor, p workgroup.Pro
 		p.Status = workgroup.Submitted
 	}
 	if p.Status != workgroup.Draft && p.Status != workgroup.Submitted {
-		return p, apperr.Validation(apperr.Field("status", "wg.error.status"))
+		return p, apperr.Validation(apperr.Field("status", "workgroup.error.status"))
 	}
 	if err := p.Validate(); err != nil {
 		return p, err
@@ -616,13 +616,13 @@ func (db *DB) SetProposalStatus(ctx context.Context, a audit.Actor, id int64, ve
 		}
 		author := p.AuthorID == a.UserID && p.Status == workgroup.Draft && status == workgroup.Submitted
 		if !author && !seat.CanManage {
-			return apperr.New(apperr.Forbidden, "wg.error.not_manager")
+			return apperr.New(apperr.Forbidden, "workgroup.error.not_manager")
 		}
 		if p.Version != version {
 			return Stale(p.Version, changed("status", p.Status != status))
 		}
 		if !workgroup.CanMoveProposal(p.Status, status) {
-			return apperr.Validation(apperr.Field("status", "wg.error.status"))
+			return apperr.Validation(apperr.Field("status", "workgroup.error.status"))
 		}
 		if _, err := c.exec(ctx, `UPDATE wg_proposals SET status = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?`,
 			status, c.now, id, version); err != nil {

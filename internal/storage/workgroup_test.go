@@ -55,7 +55,7 @@ func TestWorkingGroup(t *testing.T) {
 			second := m
 			second.Place = "Onlayn"
 			_, err = db.UpdateMeeting(ctx, city, second)
-			if e := apperr.As(err); e.Code != apperr.Conflict || e.Key != "wg.error.stale_fields" || e.Args[1] != "place, status, minutes" {
+			if e := apperr.As(err); e.Code != apperr.Conflict || e.Key != "workgroup.error.stale_fields" || e.Args[1] != "place, status, minutes" {
 				t.Fatalf("stale update: %v (%v)", err, e.Args)
 			}
 			if _, err := db.AddDecision(ctx, city, workgroup.Decision{MeetingID: m.ID, Text: "Məktəblərə təlimat göndərilsin."}); err != nil {

@@ -9,17 +9,14 @@ import (
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
 	"dayaq/internal/authn"
-	"dayaq/internal/httpx"
 	"dayaq/internal/storage"
+	"dayaq/internal/surface"
 )
 
 // AuditStore is what the audit pages need of storage.
 type AuditStore interface {
-	AuditEvents(ctx context.Context, f storage.AuditFilter) ([]audit.Event, error)
+	AuditEventsFor(ctx context.Context, a audit.Actor, f storage.AuditFilter) ([]audit.Event, error)
 }
-
-// CanBrowseAudit reports whether p may browse the audit trail.
-func CanBrowseAudit(p access.Principal) bool { return p.HasAny(access.CityAdmin, access.SystemAdmin) }
 
 // auditData is the audit browser: the filter as typed, and a page of events.
 type auditData struct {
@@ -34,13 +31,13 @@ type auditData struct {
 func (d auditData) FieldError(name string) string { return d.Errors[name] }
 
 func (w *Web) auditPage(rw http.ResponseWriter, r *http.Request) error {
-	if !CanBrowseAudit(authn.PrincipalFrom(r.Context())) {
+	if !access.CanBrowseAudit(authn.PrincipalFrom(r.Context())) {
 		return apperr.New(apperr.Forbidden, "error.forbidden")
 	}
 	q := r.URL.Query()
 	d := auditData{Actor: q.Get("actor"), Child: q.Get("child"), Action: q.Get("action"), From: q.Get("from"),
 		To: q.Get("to"), BreakGlass: q.Get("break_glass") == "1"}
-	f, fs := httpx.ParseAuditFilter(q)
+	f, fs := surface.ParseAuditFilter(q)
 	p := w.page(r, "audit.title", nil)
 	if len(fs) > 0 {
 		d.Errors = map[string]string{}
@@ -51,7 +48,7 @@ func (w *Web) auditPage(rw http.ResponseWriter, r *http.Request) error {
 		return w.render(rw, http.StatusUnprocessableEntity, "audit", p)
 	}
 	f.Limit = 100
-	events, err := w.audit.AuditEvents(r.Context(), f)
+	events, err := w.audit.AuditEventsFor(r.Context(), authn.ActorFrom(r), f)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -12,20 +11,19 @@ import (
 	"time"
 
 	"dayaq/internal/access"
-	"dayaq/internal/api"
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
 	"dayaq/internal/authn"
-	"dayaq/internal/blob"
 	"dayaq/internal/casework"
 	"dayaq/internal/httpx"
 	"dayaq/internal/org"
 	"dayaq/internal/storage"
+	"dayaq/internal/surface"
 )
 
 // CaseStore is what the case pages need of storage.
 type CaseStore interface {
-	api.CaseStore
+	surface.CaseStore
 	CreateCase(ctx context.Context, a audit.Actor, n casework.NewCase) (storage.CaseRecord, error)
 	CaseQueueCounts(ctx context.Context, a audit.Actor) (storage.QueueCounts, error)
 	CaseOwners(ctx context.Context, orgID int64) ([]storage.UserRef, error)
@@ -167,7 +165,7 @@ func (w *Web) caseQueues(rw http.ResponseWriter, r *http.Request) error {
 		d.Queues = append(d.Queues, q)
 	}
 	q := queueQuery(queue, a.Principal)
-	extra, fs := api.CaseQueryFrom(v, a.UserID, func(code string) (int64, bool) {
+	extra, fs := surface.CaseQueryFrom(v, a.UserID, func(code string) (int64, bool) {
 		o, err := w.store.OrgByCode(r.Context(), strings.ToUpper(code))
 		return o.ID, err == nil
 	})
@@ -306,7 +304,7 @@ func (w *Web) caseCreate(rw http.ResponseWriter, r *http.Request) error {
 		n.ChildIDs = append(n.ChildIDs, id)
 	}
 	if f.DetectedAt != "" {
-		t, ok := api.ParseTime(f.DetectedAt)
+		t, ok := surface.ParseTime(f.DetectedAt)
 		if !ok {
 			fs = append(fs, apperr.Field("detected_at", "case.error.time_format"))
 		}
@@ -485,7 +483,7 @@ func (w *Web) caseTransition(rw http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if mf.ReviewAt != "" {
-		t, ok := api.ParseTime(mf.ReviewAt)
+		t, ok := surface.ParseTime(mf.ReviewAt)
 		if !ok {
 			fs = append(fs, apperr.Field("review_at", "case.error.time_format"))
 		}
@@ -593,7 +591,7 @@ func (w *Web) caseTask(rw http.ResponseWriter, r *http.Request) error {
 	nt := storage.NewTask{Title: title}
 	var fs []apperr.FieldError
 	if due != "" {
-		t, ok := api.ParseTime(due)
+		t, ok := surface.ParseTime(due)
 		if !ok {
 			fs = append(fs, apperr.Field("due", "case.error.time_format"))
 		}
@@ -656,25 +654,12 @@ func (w *Web) caseAttach(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a := authn.ActorFrom(r)
-	r.Body = http.MaxBytesReader(rw, r.Body, api.MaxAttachment+1<<20)
 	err = func() error {
-		f, hdr, err := r.FormFile("file")
-		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return apperr.Validation(apperr.Field("file", "case.error.file_too_big", api.MaxAttachment>>20))
-			}
-			return apperr.Validation(apperr.Field("file", "error.required"))
-		}
-		defer f.Close()
-		data, tooBig, err := blob.ReadAllLimited(f, api.MaxAttachment)
+		name, contentType, data, err := surface.ReadAttachmentUpload(rw, r)
 		if err != nil {
 			return err
 		}
-		if tooBig {
-			return apperr.Validation(apperr.Field("file", "case.error.file_too_big", api.MaxAttachment>>20))
-		}
-		_, err = api.StoreAttachment(r.Context(), w.vault, w.store, a, id, hdr.Filename, hdr.Header.Get("Content-Type"), data)
+		_, err = surface.StoreAttachment(r.Context(), w.vault, w.store, a, id, name, contentType, data)
 		return err
 	}()
 	if err == nil {
@@ -705,11 +690,11 @@ func (w *Web) caseDownload(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil || aid <= 0 {
 		return apperr.New(apperr.NotFound, "error.not_found")
 	}
-	at, data, err := api.LoadAttachment(r.Context(), w.vault, w.store, authn.ActorFrom(r), id, aid)
+	at, data, err := surface.LoadAttachment(r.Context(), w.vault, w.store, authn.ActorFrom(r), id, aid)
 	if err != nil {
 		return err
 	}
-	return api.ServeAttachment(rw, at, data)
+	return surface.ServeAttachment(rw, at, data)
 }
 
 // baku is Baku's time: UTC+4 all year since 2016.

@@ -14,6 +14,7 @@ import (
 	"dayaq/internal/audit"
 	"dayaq/internal/authn"
 	"dayaq/internal/child"
+	"dayaq/internal/httpx"
 	"dayaq/internal/match"
 	"dayaq/internal/org"
 	"dayaq/internal/storage"
@@ -33,7 +34,7 @@ type Store interface {
 	UpdateChild(ctx context.Context, a audit.Actor, ch child.Child, schoolCode string) (storage.ChildRecord, error)
 
 	OpenBreakGlass(ctx context.Context, a audit.Actor, childID int64, reason string) (storage.BreakGlass, error)
-	BreakGlassOpenings(ctx context.Context, f storage.BreakGlassFilter) ([]storage.BreakGlass, error)
+	BreakGlassOpeningsFor(ctx context.Context, a audit.Actor, f storage.BreakGlassFilter) ([]storage.BreakGlass, error)
 	ReviewBreakGlass(ctx context.Context, a audit.Actor, id int64, note string) error
 
 	hotlineStore
@@ -45,6 +46,7 @@ type Store interface {
 	RosterStore
 	ScreeningStore
 	PlanStore
+	EventsStore
 }
 
 func (w *Web) childRoutes() []route {
@@ -98,7 +100,7 @@ type childListData struct {
 func (w *Web) childList(rw http.ResponseWriter, r *http.Request) error {
 	a := authn.ActorFrom(r)
 	q := storage.ChildQuery{Limit: 50}
-	d := childListData{School: strings.TrimSpace(r.URL.Query().Get("school")), CanAdd: canAddChildren(a.Principal)}
+	d := childListData{School: strings.TrimSpace(r.URL.Query().Get("school")), CanAdd: access.CanAddChildren(a.Principal)}
 	if s := r.URL.Query().Get("after"); s != "" {
 		q.After, _ = strconv.ParseInt(s, 10, 64)
 	}
@@ -122,12 +124,6 @@ func (w *Web) childList(rw http.ResponseWriter, r *http.Request) error {
 		d.Next = "/children?" + v.Encode()
 	}
 	return w.render(rw, http.StatusOK, "children", w.page(r, "section.children.title", d))
-}
-
-// canAddChildren reports whether p may add a child anywhere; storage
-// decides for the school they choose.
-func canAddChildren(p access.Principal) bool {
-	return p.HasAny(access.CityAdmin, access.CitySpecialist, access.SchoolHead, access.SchoolPsychologist)
 }
 
 // childForm is the add/edit form: what was typed, and what is wrong.
@@ -242,7 +238,7 @@ func (w *Web) renderForm(rw http.ResponseWriter, r *http.Request, status int, ti
 
 func (w *Web) childNew(rw http.ResponseWriter, r *http.Request) error {
 	p := authn.PrincipalFrom(r.Context())
-	if !canAddChildren(p) {
+	if !access.CanAddChildren(p) {
 		return apperr.New(apperr.Forbidden, "error.forbidden")
 	}
 	f := childForm{}
@@ -276,6 +272,8 @@ type childPageData struct {
 	Error      string
 	Reason     string
 	Screening  *childScreening // register status and screening results, nil when the reader may not see them
+	// ParentEvents are the awareness events the child's parent attended.
+	ParentEvents []storage.ChildEventAttendance
 }
 
 func (w *Web) childPage(rw http.ResponseWriter, r *http.Request) error {
@@ -292,7 +290,8 @@ func (w *Web) childPage(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := w.page(r, "child.title", nil)
-	p.Data = childPageData{Rec: rec, ID: id, Full: rec.Decision.View >= access.ViewShared, Screening: w.childScreeningPart(p, r, id)}
+	p.Data = childPageData{Rec: rec, ID: id, Full: rec.Decision.View >= access.ViewShared, Screening: w.childScreeningPart(p, r, id),
+		ParentEvents: w.childEvents(r.Context(), a, id)}
 	return w.render(rw, http.StatusOK, "child", p)
 }
 
@@ -368,11 +367,11 @@ type breakGlassData struct {
 
 func (w *Web) breakGlassReview(rw http.ResponseWriter, r *http.Request) error {
 	p := authn.PrincipalFrom(r.Context())
-	if !p.HasAny(access.CityAdmin, access.SystemAdmin) {
+	if !access.CanBrowseAudit(p) {
 		return apperr.New(apperr.Forbidden, "error.forbidden")
 	}
 	all := r.URL.Query().Get("all") == "1"
-	bgs, err := w.store.BreakGlassOpenings(r.Context(), storage.BreakGlassFilter{UnreviewedOnly: !all, Limit: 100})
+	bgs, err := w.store.BreakGlassOpeningsFor(r.Context(), authn.ActorFrom(r), storage.BreakGlassFilter{UnreviewedOnly: !all, Limit: 100})
 	if err != nil {
 		return err
 	}
@@ -393,15 +392,10 @@ func (w *Web) breakGlassReviewed(rw http.ResponseWriter, r *http.Request) error 
 
 // statusOf is the HTTP status of an error shown on a form.
 func statusOf(err error) int {
-	switch apperr.CodeOf(err) {
-	case apperr.Invalid:
-		return http.StatusUnprocessableEntity
-	case apperr.Conflict:
-		return http.StatusConflict
-	case apperr.Forbidden:
-		return http.StatusForbidden
-	case apperr.NotFound:
-		return http.StatusNotFound
+	// httpx.Status is the one table; a form re-rendered with what was
+	// typed answers 422 even when no field is named.
+	if st := httpx.Status(apperr.As(err)); st != http.StatusBadRequest {
+		return st
 	}
-	return http.StatusInternalServerError
+	return http.StatusUnprocessableEntity
 }

@@ -83,11 +83,11 @@ func (d wgHomeData) Clock() time.Time    { return d.Now }
 func (d wgMeetingData) Clock() time.Time { return d.Now }
 
 // wgInput builds a control of the form formName: its label is the
-// catalogue key "wg.field."+name (or "referral.field."+name for referral
+// catalogue key "workgroup.field."+name (or "referral.field."+name for referral
 // forms), and its value and message come from the form last submitted
 // when that was this one.
 func wgInput(p Page, formName, name, typ string) wgInputData {
-	prefix := "wg.field."
+	prefix := "workgroup.field."
 	if len(formName) > 4 && formName[:4] == "ref_" {
 		prefix = "referral.field."
 	}

@@ -15,23 +15,17 @@ import (
 
 	"dayaq/internal/access"
 	"dayaq/internal/apperr"
-	"dayaq/internal/audit"
 	"dayaq/internal/authn"
 	"dayaq/internal/hotline"
 	"dayaq/internal/org"
 	"dayaq/internal/storage"
+	"dayaq/internal/surface"
 	"dayaq/internal/taxonomy"
 )
 
 // hotlineStore is what the hotline pages need of storage.
 type hotlineStore interface {
-	CreateContact(ctx context.Context, a audit.Actor, c hotline.Contact, cc storage.ContactCreate) (storage.StoredResponse, error)
-	ContactFor(ctx context.Context, a audit.Actor, id int64) (storage.ContactRecord, error)
-	ListContacts(ctx context.Context, a audit.Actor, q storage.ContactQuery) (storage.ContactPage, error)
-	TakeContact(ctx context.Context, a audit.Actor, id int64) error
-	RevealPhone(ctx context.Context, a audit.Actor, id int64) (string, error)
-	Taxonomy(ctx context.Context, version int) (taxonomy.Taxonomy, error)
-	PublishTaxonomy(ctx context.Context, a audit.Actor, next taxonomy.Taxonomy, basedOn int) (taxonomy.Taxonomy, error)
+	surface.HotlineStore
 	SaveContactDraft(ctx context.Context, userID int64, form string) error
 	ContactDraft(ctx context.Context, userID int64) (string, time.Time, error)
 	DeleteContactDraft(ctx context.Context, userID int64) error

@@ -11,12 +11,9 @@ import (
 	"testing"
 
 	"dayaq/internal/access"
-	"dayaq/internal/audit"
-	"dayaq/internal/auth"
 	"dayaq/internal/i18n"
 	"dayaq/internal/org"
 	"dayaq/internal/server"
-	"dayaq/internal/storage"
 	"dayaq/internal/storage/storagetest"
 )
 
@@ -44,16 +41,8 @@ func hotlineWorld(t *testing.T) (http.Handler, map[string]hotlineUser) {
 		{"admin", "BSTI", access.CityAdmin},
 		{"head", "BAK-06-001", access.SchoolHead},
 	} {
-		nu, err := db.CreateUser(ctx, audit.System(), storage.NewUser{Email: u.key + "@example.az", Name: "Ülviyyə " + u.key,
-			OrgCode: u.org, Roles: []access.Role{u.role}, PasswordHash: "unused"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tok, csrf := auth.NewSessionToken(), auth.NewCSRFToken()
-		if _, err := db.CreateSession(ctx, storage.NewSession{UserID: nu.ID, TokenHash: auth.HashToken(tok), CSRFToken: csrf, MFADone: true}); err != nil {
-			t.Fatal(err)
-		}
-		users[u.key] = hotlineUser{"dayaq_session=" + tok, csrf}
+		cookie, csrf, _ := signInAs(t, db, u.key+"@example.az", "Ülviyyə "+u.key, u.org, u.role)
+		users[u.key] = hotlineUser{cookie, csrf}
 	}
 	s, err := server.New(db, i18n.MustLoad(), slog.New(slog.DiscardHandler))
 	if err != nil {

@@ -6,11 +6,11 @@ import (
 	"net/http"
 	"strings"
 
-	"dayaq/internal/api"
 	"dayaq/internal/apperr"
 	"dayaq/internal/authn"
 	"dayaq/internal/match"
 	"dayaq/internal/storage"
+	"dayaq/internal/surface"
 )
 
 // The type-ahead that finds a child by name in any script and spelling.
@@ -99,7 +99,7 @@ func (w *Web) childMatch(rw http.ResponseWriter, r *http.Request) error {
 	name := strings.TrimSpace(r.PostFormValue("match_name"))
 	if len([]rune(name)) >= 2 {
 		d.Searched = true
-		q, err := api.MatchQuery(name, r.PostFormValue("match_birth_date"), r.PostFormValue("match_school_code"))
+		q, err := surface.MatchQuery(name, r.PostFormValue("match_birth_date"), r.PostFormValue("match_school_code"))
 		var cs []storage.MatchCandidate
 		if err == nil {
 			cs, err = w.store.MatchChildren(r.Context(), a, q)

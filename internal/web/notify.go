@@ -8,29 +8,20 @@ import (
 	"strings"
 	"time"
 
+	"dayaq/internal/access"
 	"dayaq/internal/apperr"
-	"dayaq/internal/audit"
 	"dayaq/internal/authn"
 	"dayaq/internal/calendar"
 	"dayaq/internal/i18n"
 	"dayaq/internal/notify"
 	"dayaq/internal/storage"
+	"dayaq/internal/surface"
 )
 
 // NotifyStore is what the notification, preference and calendar pages
-// need of storage.
+// need of storage: what the API needs too, and the outbox's health.
 type NotifyStore interface {
-	Notifications(ctx context.Context, a audit.Actor, f storage.NotificationFilter) ([]storage.Notification, error)
-	UnreadCount(ctx context.Context, userID int64) (int, error)
-	MarkNotificationRead(ctx context.Context, a audit.Actor, id int64) error
-	MarkAllNotificationsRead(ctx context.Context, a audit.Actor) (int64, error)
-	NotifyPrefsOf(ctx context.Context, a audit.Actor) (storage.NotifyPrefs, error)
-	SaveNotifyPrefs(ctx context.Context, a audit.Actor, p storage.NotifyPrefs) (storage.NotifyPrefs, error)
-
-	Calendar(ctx context.Context, opts ...calendar.Option) (*calendar.Calendar, error)
-	CalendarDays(ctx context.Context, year int) ([]storage.CalendarDay, error)
-	AddCalendarDay(ctx context.Context, a audit.Actor, d storage.CalendarDay) (storage.CalendarDay, error)
-	DeleteCalendarDay(ctx context.Context, a audit.Actor, id int64) error
+	surface.NotifyStore
 	OutboxHealth(ctx context.Context) (storage.OutboxStats, error)
 }
 
@@ -89,7 +80,7 @@ func (w *Web) notificationsPage(rw http.ResponseWriter, r *http.Request) error {
 		d.Items = append(d.Items, notificationRow{ID: n.ID, Text: notify.Text(p.L, n.Key, n.Args), Link: n.Link,
 			CreatedAt: n.CreatedAt, Unread: n.ReadAt.IsZero()})
 	}
-	if storage.CanEditCalendar(authn.PrincipalFrom(r.Context())) {
+	if access.CanEditCalendar(authn.PrincipalFrom(r.Context())) {
 		h, err := w.store.OutboxHealth(r.Context())
 		if err != nil {
 			return err
@@ -291,7 +282,7 @@ func (w *Web) renderCalendar(rw http.ResponseWriter, r *http.Request, status int
 		return err
 	}
 	d.DaysOff = cal.DaysOff(d.Year)
-	d.CanEdit = storage.CanEditCalendar(authn.PrincipalFrom(r.Context()))
+	d.CanEdit = access.CanEditCalendar(authn.PrincipalFrom(r.Context()))
 	d.Kinds = calendar.Kinds()
 	d.Urgencies = calendar.Urgencies()
 	if d.Urgency == "" {

@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"html"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -14,7 +13,6 @@ import (
 
 	"dayaq/internal/access"
 	"dayaq/internal/audit"
-	"dayaq/internal/auth"
 	"dayaq/internal/i18n"
 	"dayaq/internal/notify"
 	"dayaq/internal/org"
@@ -23,47 +21,7 @@ import (
 	"dayaq/internal/storage/storagetest"
 )
 
-// browser is a signed-in user's session: its cookie and form token.
-type browser struct {
-	h            http.Handler
-	cookie, csrf string
-	userID       int64
-}
-
-func newBrowser(t *testing.T, h http.Handler, db *storage.DB, email, orgCode string, role access.Role) browser {
-	t.Helper()
-	ctx := context.Background()
-	u, err := db.CreateUser(ctx, audit.System(), storage.NewUser{Email: email, Name: "Test " + email, OrgCode: orgCode,
-		Roles: []access.Role{role}, PasswordHash: "x"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, csrf := auth.NewSessionToken(), auth.NewCSRFToken()
-	if _, err := db.CreateSession(ctx, storage.NewSession{UserID: u.ID, TokenHash: auth.HashToken(tok), CSRFToken: csrf, MFADone: true}); err != nil {
-		t.Fatal(err)
-	}
-	return browser{h: h, cookie: "dayaq_session=" + tok, csrf: csrf, userID: u.ID}
-}
-
-func (b browser) get(t *testing.T, target string) (*http.Response, string) {
-	t.Helper()
-	resp := do(t, b.h, req{target, []string{"Cookie", b.cookie, "Accept-Language", "en"}})
-	return resp, html.UnescapeString(body(t, resp))
-}
-
-func (b browser) post(t *testing.T, target string, form url.Values) (*http.Response, string) {
-	t.Helper()
-	form.Set("csrf", b.csrf)
-	r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	r.Header.Set("Cookie", b.cookie)
-	r.Header.Set("Accept-Language", "en")
-	w := httptest.NewRecorder()
-	b.h.ServeHTTP(w, r)
-	resp := w.Result()
-	return resp, html.UnescapeString(body(t, resp))
-}
-
+// client is a signed-in user's session: its cookie and form token.
 func notifyServer(t *testing.T) (http.Handler, *storage.DB) {
 	t.Helper()
 	db := storagetest.Open(t, storagetest.SQLiteDSN(t))
@@ -80,7 +38,7 @@ func notifyServer(t *testing.T) (http.Handler, *storage.DB) {
 
 func TestBellAndNotificationsPage(t *testing.T) {
 	h, db := notifyServer(t)
-	b := newBrowser(t, h, db, "officer@police.example.az", "POL-BAK", access.AgencyOfficer)
+	b := newClient(t, h, db, "officer@police.example.az", "POL-BAK", access.AgencyOfficer)
 	for _, id := range []int64{41, 42} {
 		if err := db.Notify(context.Background(), notify.Must(notify.DeadlineOverdue, notify.User(b.userID), "notify.escalation.overdue",
 			"/referrals/"+itoa(id), notify.Key("escalate.what.referral_ack"), notify.ID(id),
@@ -123,7 +81,7 @@ func TestBellAndNotificationsPage(t *testing.T) {
 
 func TestPreferencesForm(t *testing.T) {
 	h, db := notifyServer(t)
-	b := newBrowser(t, h, db, "officer@police.example.az", "POL-BAK", access.AgencyOfficer)
+	b := newClient(t, h, db, "officer@police.example.az", "POL-BAK", access.AgencyOfficer)
 	resp, page := b.get(t, "/account/notifications")
 	if resp.StatusCode != 200 || !strings.Contains(page, `name="critical_alert.sms" value="1" checked`) ||
 		strings.Contains(page, `name="referral_received.sms" value="1" checked`) {
@@ -152,8 +110,8 @@ func TestPreferencesForm(t *testing.T) {
 
 func TestCalendarPage(t *testing.T) {
 	h, db := notifyServer(t)
-	officer := newBrowser(t, h, db, "officer@police.example.az", "POL-BAK", access.AgencyOfficer)
-	admin := newBrowser(t, h, db, "admin@bsti.example.az", "BSTI", access.CityAdmin)
+	officer := newClient(t, h, db, "officer@police.example.az", "POL-BAK", access.AgencyOfficer)
+	admin := newClient(t, h, db, "admin@bsti.example.az", "BSTI", access.CityAdmin)
 	resp, page := officer.get(t, "/calendar?year=2026")
 	if resp.StatusCode != 200 || !strings.Contains(page, "2026-03-25") || !strings.Contains(page, "Qurban bayramı") ||
 		!strings.Contains(page, "5 working days") || !strings.Contains(page, "24 hours on the clock") || strings.Contains(page, `action="/calendar/days"`) {

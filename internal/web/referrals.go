@@ -311,7 +311,7 @@ func (w *Web) renderServices(rw http.ResponseWriter, r *http.Request, status int
 	if err != nil {
 		return err
 	}
-	d := servicesData{Services: ss, CanEdit: p.HasAny(access.CityAdmin, access.SystemAdmin), Form: f}
+	d := servicesData{Services: ss, CanEdit: access.CanEditReferralServices(p), Form: f}
 	for _, t := range org.Types() {
 		if referral.Receivable(t) {
 			d.Types = append(d.Types, t)

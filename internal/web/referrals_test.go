@@ -14,7 +14,6 @@ import (
 
 	"dayaq/internal/access"
 	"dayaq/internal/audit"
-	"dayaq/internal/auth"
 	"dayaq/internal/casework"
 	"dayaq/internal/child"
 	"dayaq/internal/i18n"
@@ -29,17 +28,8 @@ type webSession struct{ cookie, csrf string }
 
 func sessionFor(t *testing.T, db *storage.DB, email, orgCode string, roles ...access.Role) webSession {
 	t.Helper()
-	ctx := context.Background()
-	u, err := db.CreateUser(ctx, audit.System(), storage.NewUser{Email: email, Name: strings.Split(email, "@")[0], OrgCode: orgCode,
-		Roles: roles, PasswordHash: "unused"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, csrf := auth.NewSessionToken(), auth.NewCSRFToken()
-	if _, err := db.CreateSession(ctx, storage.NewSession{UserID: u.ID, TokenHash: auth.HashToken(tok), CSRFToken: csrf, MFADone: true}); err != nil {
-		t.Fatal(err)
-	}
-	return webSession{"dayaq_session=" + tok, csrf}
+	cookie, csrf, _ := signInAs(t, db, email, strings.Split(email, "@")[0], orgCode, roles...)
+	return webSession{cookie, csrf}
 }
 
 func (s webSession) get(t *testing.T, h http.Handler, target string) (int, string) {

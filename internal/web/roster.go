@@ -64,7 +64,7 @@ func (w *Web) importForm(rw http.ResponseWriter, r *http.Request) error {
 	if r.URL.Query().Has("id") {
 		return w.importPage(rw, r)
 	}
-	if !rosterrun.CanImport(authn.PrincipalFrom(r.Context())) {
+	if !access.CanAddChildren(authn.PrincipalFrom(r.Context())) {
 		return apperr.New(apperr.Forbidden, "roster.error.role")
 	}
 	return w.render(rw, http.StatusOK, "roster_import", w.page(r, "roster.import.title", importFormData{}))
@@ -72,7 +72,7 @@ func (w *Web) importForm(rw http.ResponseWriter, r *http.Request) error {
 
 func (w *Web) importUpload(rw http.ResponseWriter, r *http.Request) error {
 	a := authn.ActorFrom(r)
-	if !rosterrun.CanImport(a.Principal) {
+	if !access.CanAddChildren(a.Principal) {
 		return apperr.New(apperr.Forbidden, "roster.error.role")
 	}
 	f, hdr, err := r.FormFile("file")
@@ -85,7 +85,7 @@ func (w *Web) importUpload(rw http.ResponseWriter, r *http.Request) error {
 		return w.importFormError(rw, r, apperr.Validation(key))
 	}
 	defer f.Close()
-	id, err := rosterrun.Start(r.Context(), w.rosterStore(), w.log, a, filepath.Base(hdr.Filename), f, nil)
+	id, err := w.rosters.Start(r.Context(), a, filepath.Base(hdr.Filename), f)
 	if err != nil {
 		return w.importFormError(rw, r, err)
 	}
@@ -187,7 +187,7 @@ type pairView struct {
 	Reasons []string
 }
 
-func canMerge(p access.Principal) bool { return rosterrun.CanImport(p) }
+func canMerge(p access.Principal) bool { return access.CanMergeChildren(p) }
 
 func (w *Web) duplicatesPage(rw http.ResponseWriter, r *http.Request) error {
 	return w.renderDuplicates(rw, r, http.StatusOK, "", nil)

@@ -16,7 +16,7 @@ func Sections() []Section {
 		{"children", "section.children"},
 		{"cases", "section.cases"},
 		{"referrals", "section.referrals"},
-		{"working-group", "section.working_group"},
+		{"working-group", "section.workgroup"},
 		{"screening", "section.screening"},
 		{"plans", "section.plans"},
 		{"events", "section.events"},

@@ -28,6 +28,7 @@ import (
 	"dayaq/internal/blob"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
+	"dayaq/internal/rosterrun"
 	"dayaq/internal/storage"
 )
 
@@ -36,14 +37,15 @@ var files embed.FS
 
 // Web serves the UI.
 type Web struct {
-	cat    *i18n.Catalog
-	log    *slog.Logger
-	store  Store
-	audit  AuditStore
-	authn  *authn.Authn
-	vault  *blob.Vault
-	pages  map[string]*template.Template
-	assets map[string]string // file name → content hash, for cache-busting URLs
+	cat     *i18n.Catalog
+	log     *slog.Logger
+	store   Store
+	audit   AuditStore
+	authn   *authn.Authn
+	vault   *blob.Vault
+	rosters *rosterrun.Runner
+	pages   map[string]*template.Template
+	assets  map[string]string // file name → content hash, for cache-busting URLs
 }
 
 // Deps are what the UI's pages need from the rest of the platform.
@@ -52,11 +54,17 @@ type Deps struct {
 	Audit AuditStore
 	Authn *authn.Authn // signs people in; the account pages use it
 	Vault *blob.Vault  // case attachments' encrypted bytes; nil: attachments off
+	// Rosters runs roster imports in the server's lifecycle; nil: the UI's
+	// own runner, spooling in the system temp directory (tests).
+	Rosters *rosterrun.Runner
 }
 
 // New parses the templates and hashes the static files.
 func New(cat *i18n.Catalog, log *slog.Logger, deps Deps) (*Web, error) {
-	w := &Web{cat: cat, log: log, store: deps.Store, audit: deps.Audit, authn: deps.Authn, vault: deps.Vault, pages: map[string]*template.Template{}, assets: map[string]string{}}
+	w := &Web{cat: cat, log: log, store: deps.Store, audit: deps.Audit, authn: deps.Authn, vault: deps.Vault, rosters: deps.Rosters, pages: map[string]*template.Template{}, assets: map[string]string{}}
+	if w.rosters == nil && w.store != nil {
+		w.rosters = rosterrun.NewRunner(w.rosterStore(), log, "")
+	}
 	err := fs.WalkDir(files, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -77,6 +85,7 @@ func New(cat *i18n.Catalog, log *slog.Logger, deps Deps) (*Web, error) {
 		"pair": func(a, b storage.ChildRecord) []storage.ChildRecord { return []storage.ChildRecord{a, b} }}
 	maps.Copy(funcs, referralFuncs())
 	maps.Copy(funcs, screeningFuncs())
+	maps.Copy(funcs, eventFuncs())
 	names, err := fs.Glob(files, "templates/pages/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: list templates: %w", err)
@@ -143,6 +152,8 @@ func (w *Web) routes() []route {
 	rs = append(rs, w.notifyRoutes()...)
 	rs = append(rs, w.screeningRoutes()...)
 	rs = append(rs, w.planRoutes()...)
+	rs = append(rs, w.eventRoutes()...)
+	rs = append(rs, w.campaignRoutes()...)
 	for _, s := range Sections() {
 		if !slices.ContainsFunc(rs, func(r route) bool { return r.pattern == "GET /"+s.Slug }) {
 			rs = append(rs, route{"GET /" + s.Slug, w.section(s)})
@@ -271,21 +282,8 @@ type errorData struct {
 
 func (w *Web) renderError(rw http.ResponseWriter, r *http.Request, err error) {
 	e := apperr.As(err)
-	status := http.StatusInternalServerError
-	switch e.Code {
-	case apperr.NotFound:
-		status = http.StatusNotFound
-	case apperr.Invalid:
-		status = http.StatusBadRequest
-	case apperr.Forbidden:
-		status = http.StatusForbidden
-	case apperr.Unauthorized:
-		status = http.StatusUnauthorized
-	case apperr.Conflict:
-		status = http.StatusConflict
-	case apperr.Unavailable:
-		status = http.StatusServiceUnavailable
-	}
+	status := httpx.Status(e)
+	httpx.ErrorHeaders(rw.Header(), status)
 	if status >= 500 && !errors.Is(err, context.Canceled) {
 		w.log.ErrorContext(r.Context(), "page failed", "err", err, "request_id", httpx.RequestID(r.Context()), "route", r.Pattern)
 	}

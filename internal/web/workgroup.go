@@ -136,13 +136,13 @@ func (w *Web) wgHome(rw http.ResponseWriter, r *http.Request) error {
 func (w *Web) renderWGHome(rw http.ResponseWriter, r *http.Request, status int, f *form) error {
 	a := authn.ActorFrom(r)
 	ctx := r.Context()
-	p := w.page(r, "section.working_group.title", nil)
+	p := w.page(r, "section.workgroup.title", nil)
 	d := wgHomeData{Form: f, Now: w.store.Now(), Roles: workgroup.Roles(), Next: proposalNext()}
 	seat, err := w.store.WGSeatOf(ctx, a)
 	if apperr.CodeOf(err) == apperr.Forbidden {
 		d.NoSeat = true
 		p.Data = d
-		return w.render(rw, http.StatusOK, "working_group", p)
+		return w.render(rw, http.StatusOK, "workgroup", p)
 	}
 	if err != nil {
 		return err
@@ -166,7 +166,7 @@ func (w *Web) renderWGHome(rw http.ResponseWriter, r *http.Request, status int, 
 		return err
 	}
 	p.Data = d
-	return w.render(rw, status, "working_group", p)
+	return w.render(rw, status, "workgroup", p)
 }
 
 // proposalNext lists, for each proposal status, the statuses a manager may
@@ -216,7 +216,7 @@ func (w *Web) wgCreateMeeting(rw http.ResponseWriter, r *http.Request) error {
 		m.StartsAt = t
 		m, err = w.store.CreateMeeting(r.Context(), authn.ActorFrom(r), m)
 	} else {
-		err = apperr.Validation(apperr.Field("starts_at", "wg.error.starts_at"))
+		err = apperr.Validation(apperr.Field("starts_at", "workgroup.error.starts_at"))
 	}
 	if err != nil {
 		if ferr := f.fail(w.page(r, "", nil), err); ferr != nil {
@@ -304,7 +304,7 @@ func (w *Web) renderMeeting(rw http.ResponseWriter, r *http.Request, status int,
 	if d.Members, err = w.store.WGMembers(r.Context(), a); err != nil {
 		return err
 	}
-	return w.render(rw, status, "wg_meeting", w.page(r, "wg.meeting.title", d))
+	return w.render(rw, status, "workgroup_meeting", w.page(r, "workgroup.meeting.title", d))
 }
 
 // agendaLines looks each agenda case up through the case policy: a member
@@ -335,7 +335,7 @@ func (w *Web) wgSaveMeeting(rw http.ResponseWriter, r *http.Request) error {
 	if ok {
 		_, err = w.store.UpdateMeeting(r.Context(), authn.ActorFrom(r), m)
 	} else {
-		err = apperr.Validation(apperr.Field("starts_at", "wg.error.starts_at"))
+		err = apperr.Validation(apperr.Field("starts_at", "workgroup.error.starts_at"))
 	}
 	if err != nil {
 		if ferr := f.fail(w.page(r, "", nil), err); ferr != nil {
@@ -356,7 +356,7 @@ func (w *Web) wgAddAgenda(rw http.ResponseWriter, r *http.Request) error {
 	caseID, _ := strconv.ParseInt(strings.TrimPrefix(strings.ToUpper(f.V("case_id")), "#"), 10, 64)
 	if err := w.store.AddAgendaItem(r.Context(), authn.ActorFrom(r), id, caseID, f.V("note")); err != nil {
 		if apperr.CodeOf(err) == apperr.NotFound && caseID > 0 {
-			err = apperr.Validation(apperr.Field("case_id", "wg.error.case_unknown"))
+			err = apperr.Validation(apperr.Field("case_id", "workgroup.error.case_unknown"))
 		}
 		if ferr := f.fail(w.page(r, "", nil), err); ferr != nil {
 			return ferr
@@ -455,7 +455,7 @@ func (w *Web) wgMinutesPDF(rw http.ResponseWriter, r *http.Request) error {
 	l := w.page(r, "", nil).L
 	var agenda []string
 	for _, it := range rec.Agenda {
-		line := l.T("wg.case_ref", it.CaseID)
+		line := l.T("workgroup.case_ref", it.CaseID)
 		if it.Note != "" {
 			line += " — " + it.Note
 		}

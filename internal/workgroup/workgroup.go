@@ -77,11 +77,11 @@ func (m Meeting) Validate() error {
 	var fs []apperr.FieldError
 	fs = append(fs, text("title", m.Title, 3, 200)...)
 	if m.StartsAt.IsZero() {
-		fs = append(fs, apperr.Field("starts_at", "wg.error.starts_at"))
+		fs = append(fs, apperr.Field("starts_at", "workgroup.error.starts_at"))
 	}
 	fs = append(fs, text("place", m.Place, 0, 200)...)
 	if !slices.Contains(MeetingStatuses(), m.Status) {
-		fs = append(fs, apperr.Field("status", "wg.error.status"))
+		fs = append(fs, apperr.Field("status", "workgroup.error.status"))
 	}
 	fs = append(fs, text("minutes", m.Minutes, 0, 50000)...)
 	if len(fs) > 0 {
@@ -152,10 +152,10 @@ func (it ActionItem) Validate() error {
 		fs = append(fs, apperr.Field("owner", "error.required"))
 	}
 	if it.Due.IsZero() {
-		fs = append(fs, apperr.Field("due", "wg.error.due"))
+		fs = append(fs, apperr.Field("due", "workgroup.error.due"))
 	}
 	if !slices.Contains(ItemStatuses(), it.Status) {
-		fs = append(fs, apperr.Field("status", "wg.error.status"))
+		fs = append(fs, apperr.Field("status", "workgroup.error.status"))
 	}
 	if len(fs) > 0 {
 		return apperr.Validation(fs...)
@@ -239,7 +239,7 @@ func (p Proposal) Validate() error {
 	fs = append(fs, text("title", p.Title, 3, 200)...)
 	fs = append(fs, text("body", p.Body, 10, 10000)...)
 	if !slices.Contains(ProposalStatuses(), p.Status) {
-		fs = append(fs, apperr.Field("status", "wg.error.status"))
+		fs = append(fs, apperr.Field("status", "workgroup.error.status"))
 	}
 	if len(fs) > 0 {
 		return apperr.Validation(fs...)
@@ -254,7 +254,7 @@ func text(field, s string, minLen, maxLen int) []apperr.FieldError {
 	case minLen > 0 && n == 0:
 		return []apperr.FieldError{apperr.Field(field, "error.required")}
 	case n < minLen:
-		return []apperr.FieldError{apperr.Field(field, "wg.error.too_short", minLen)}
+		return []apperr.FieldError{apperr.Field(field, "workgroup.error.too_short", minLen)}
 	case n > maxLen:
 		return []apperr.FieldError{apperr.Field(field, "error.too_long", maxLen)}
 	}

@@ -104,8 +104,13 @@ func PostgresDSN(t testing.TB) string {
 
 // Main runs a package's tests and stops the throwaway cluster afterwards.
 // Use it from TestMain: func TestMain(m *testing.M) { storagetest.Main(m) }.
-func Main(m *testing.M) {
+func Main(m *testing.M, after ...func() (ok bool)) {
 	code := m.Run()
+	for _, f := range after { // checks over the whole run (openapitest.Report)
+		if !f() && code == 0 {
+			code = 1
+		}
+	}
 	if clusterStop != nil {
 		clusterStop()
 	}

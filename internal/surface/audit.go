@@ -1,4 +1,4 @@
-package httpx
+package surface
 
 import (
 	"net/url"

@@ -1,0 +1,129 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"dayaq/internal/access"
+	"dayaq/internal/i18n"
+	"dayaq/internal/org"
+	"dayaq/internal/server"
+	"dayaq/internal/storage/storagetest"
+)
+
+// An event planned, held and answered through the API; the Public Council
+// reads the aggregates and nothing else; the campaign's showing shows in
+// the reach.
+func TestEventsAndCampaignAPI(t *testing.T) {
+	db := seeded(t, storagetest.Open(t, storagetest.SQLiteDSN(t)))
+	s, err := server.New(db, i18n.MustLoad(), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.Handler()
+	head := bearerFor(t, db, "head@test.az", "BAK-06-001", access.SchoolHead)
+	other := bearerFor(t, db, "other@test.az", "BAK-07-001", access.SchoolHead)
+	city := bearerFor(t, db, "city@test.az", "BSTI", access.CitySpecialist)
+
+	w := jsonCall(t, h, "GET", "/api/v1/event-topics", "", "Authorization", head)
+	var topics struct {
+		Items []struct {
+			ID int64 `json:"id"`
+		} `json:"items"`
+	}
+	if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &topics) != nil || len(topics.Items) < 10 {
+		t.Fatalf("topics: %d %s", w.Code, w.Body)
+	}
+	if w := jsonCall(t, h, "POST", "/api/v1/events", `{"topic_ids":[],"starts_at":"2026-11-20T18:00:00+04:00","place":"","speaker_kind":"x"}`,
+		"Authorization", head); w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), `"field":"topics"`) ||
+		!strings.Contains(w.Body.String(), `"field":"speaker_kind"`) {
+		t.Fatalf("a bad plan: %d %s", w.Code, w.Body)
+	}
+	w = jsonCall(t, h, "POST", "/api/v1/events", `{"topic_ids":[1,7],"starts_at":"2026-11-20T18:00:00+04:00","place":"Akt zalı",
+		"whole_school":true,"speaker_kind":"invited","speaker_body":"police"}`, "Authorization", head)
+	if w.Code != http.StatusCreated || w.Header().Get("ETag") != `"1"` {
+		t.Fatalf("plan: %d %s", w.Code, w.Body)
+	}
+	var ev struct {
+		FeedbackPath string `json:"feedback_path"`
+	}
+	_ = json.Unmarshal(w.Body.Bytes(), &ev)
+	loc := w.Header().Get("Location")
+	if w := jsonCall(t, h, "GET", loc, "", "Authorization", other); w.Code != http.StatusNotFound {
+		t.Fatalf("another school opens the event: %d", w.Code)
+	}
+	att := `{"head_count":31,"notes":"Yaxşı keçdi"}`
+	if w := jsonCall(t, h, "PUT", loc+"/attendance", att, "Authorization", head); w.Code != http.StatusPreconditionRequired {
+		t.Fatalf("attendance without If-Match: %d", w.Code)
+	}
+	if w := jsonCall(t, h, "PUT", loc+"/attendance", att, "Authorization", head, "If-Match", `"1"`); w.Code != http.StatusOK ||
+		!strings.Contains(w.Body.String(), `"status":"held"`) {
+		t.Fatalf("attendance: %d %s", w.Code, w.Body)
+	}
+	if w := jsonCall(t, h, "PUT", loc+"/attendance", att, "Authorization", head, "If-Match", `"1"`); w.Code != http.StatusConflict {
+		t.Fatalf("stale attendance: %d", w.Code)
+	}
+	code := strings.TrimPrefix(ev.FeedbackPath, "/f/")
+	if w := jsonCall(t, h, "POST", "/api/v1/feedback/"+code, `{"usefulness":6}`); w.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("a rating of 6: %d", w.Code)
+	}
+	if w := jsonCall(t, h, "POST", "/api/v1/feedback/"+code, `{"usefulness":5,"next_topic":"İmtahan stresi"}`); w.Code != http.StatusNoContent {
+		t.Fatalf("anonymous feedback: %d %s", w.Code, w.Body)
+	}
+	if w := jsonCall(t, h, "GET", loc+"/feedback", "", "Authorization", head); w.Code != http.StatusOK ||
+		!strings.Contains(w.Body.String(), `"responses":1`) || !strings.Contains(w.Body.String(), `"counts":[0,0,0,0,1]`) {
+		t.Fatalf("feedback: %d %s", w.Code, w.Body)
+	}
+	if w := jsonCall(t, h, "GET", "/api/v1/events/overview", "", "Authorization", city); w.Code != http.StatusOK ||
+		!strings.Contains(w.Body.String(), `"parents":31`) || !strings.Contains(w.Body.String(), `"schools_total":4`) {
+		t.Fatalf("overview: %d %s", w.Code, w.Body)
+	}
+	if _, err := db.ImportOrgs(context.Background(), []org.Org{{Code: "SURA", Type: org.PublicCouncil, NameAZ: "İctimai Şura"}}); err != nil {
+		t.Fatal(err)
+	}
+	council := bearerFor(t, db, "council@test.az", "SURA", access.PublicCouncil)
+	if w := jsonCall(t, h, "GET", "/api/v1/events", "", "Authorization", council); w.Code != http.StatusOK || strings.Contains(w.Body.String(), "Akt zalı") {
+		t.Fatalf("the Public Council lists events: %d %s", w.Code, w.Body)
+	}
+	if w := jsonCall(t, h, "GET", "/api/v1/events/overview", "", "Authorization", council); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"held_events":1`) {
+		t.Fatalf("the Public Council's overview: %d %s", w.Code, w.Body)
+	}
+	if w := jsonCall(t, h, "GET", "/api/v1/events/overview", "", "Authorization", head); w.Code != http.StatusNotFound {
+		t.Fatalf("a school reads the city's view: %d", w.Code)
+	}
+
+	// A material of the wrong type is refused on the field file.
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	fw, _ := mw.CreateFormFile("file", "leaflet.pdf")
+	_, _ = fw.Write([]byte("#!/bin/sh\necho not a pdf\n"))
+	mw.Close()
+	r := httptest.NewRequest("POST", "/api/v1/event-topics/1/materials", &buf)
+	r.Header.Set("Content-Type", mw.FormDataContentType())
+	r.Header.Set("Authorization", city)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), `"field":"file"`) {
+		t.Fatalf("a script as a PDF: %d %s", rec.Code, rec.Body)
+	}
+
+	w = jsonCall(t, h, "POST", "/api/v1/campaign/materials", `{"kind":"video","title":"Mənimlə danış","languages":["az","ru"],"audience":"parents",
+		"external_url":"https://video.example.az/1"}`, "Authorization", city)
+	if w.Code != http.StatusCreated {
+		t.Fatalf("material: %d %s", w.Code, w.Body)
+	}
+	if w := jsonCall(t, h, "POST", "/api/v1/campaign/showings", `{"material_id":1,"shown_at":"2026-11-10T11:00:00+04:00","classes":["7A"],
+		"pupils":25,"parents":4,"shown_by":"Psixoloq"}`, "Authorization", head); w.Code != http.StatusCreated {
+		t.Fatalf("showing: %d %s", w.Code, w.Body)
+	}
+	w = jsonCall(t, h, "GET", "/api/v1/campaign/reach?from=2026-09-01&to=2027-01-01&district=BAK-06", "", "Authorization", city)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `{"month":"2026-11","showings":1,"pupils":25,"parents":4,"contacts":0}`) {
+		t.Fatalf("reach: %d %s", w.Code, w.Body)
+	}
+}

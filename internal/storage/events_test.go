@@ -1,0 +1,273 @@
+package storage_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"dayaq/internal/apperr"
+	"dayaq/internal/events"
+	"dayaq/internal/storage"
+	"dayaq/internal/storage/storagetest"
+)
+
+func TestParentEvents(t *testing.T) {
+	for _, e := range storagetest.Engines() {
+		t.Run(string(e.Name), func(t *testing.T) {
+			ctx := context.Background()
+			f := newMatrixFixture(t, e.DSN(t))
+			db, u := f.db, f.users
+			head, city, public := u["school_head"], u["city_specialist"], u["public_council"]
+
+			topics, err := db.EventTopics(ctx, head, false)
+			if err != nil || len(topics) < 10 {
+				t.Fatalf("the seeded catalogue: %d topics, %v", len(topics), err)
+			}
+			if topics[0].TitleRU == "" || topics[0].TitleEN == "" || topics[0].Title("ru") != topics[0].TitleRU {
+				t.Errorf("a seeded topic lacks a language: %+v", topics[0])
+			}
+			if _, err := db.CreateEventTopic(ctx, head, events.Topic{Code: "school.own", TitleAZ: "a", TitleRU: "b", TitleEN: "c"}); apperr.CodeOf(err) != apperr.Forbidden {
+				t.Fatalf("a school edits the catalogue: %v", err)
+			}
+			nt, err := db.CreateEventTopic(ctx, city, events.Topic{Code: "gambling", TitleAZ: "Qumar", TitleRU: "Азартные игры", TitleEN: "Gambling"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			nt.Active = false
+			if _, err := db.UpdateEventTopic(ctx, city, nt); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.UpdateEventTopic(ctx, city, nt); apperr.CodeOf(err) != apperr.Conflict {
+				t.Fatalf("a stale topic update: %v", err)
+			}
+
+			starts := f.clock.t.Add(-24 * time.Hour)
+			plan := events.Event{TopicIDs: []int64{topics[6].ID, topics[5].ID}, StartsAt: starts, Place: "Akt zalı",
+				Classes: []string{"5A", "7"}, SpeakerKind: events.Invited, SpeakerBody: "police", SpeakerName: "Polis nümayəndəsi"}
+			leaflet, err := db.AddEventFile(ctx, city, storage.FileOwner{TopicID: topics[6].ID}, events.Material{Name: "bullinq.pdf",
+				ContentType: "application/pdf", Size: 10, SHA256: "00", BlobKey: "abcd0002"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			unknownFile := plan
+			unknownFile.FileIDs = []int64{leaflet.ID + 100}
+			if _, err := db.CreateParentEvent(ctx, head, unknownFile); apperr.CodeOf(err) != apperr.Invalid {
+				t.Fatalf("a material that does not exist: %v", err)
+			}
+			plan.FileIDs = []int64{leaflet.ID}
+			if _, err := db.CreateParentEvent(ctx, head, events.Event{StartsAt: starts}); apperr.CodeOf(err) != apperr.Invalid {
+				t.Fatalf("an empty plan: %v", err)
+			}
+			withInactive := plan
+			withInactive.TopicIDs = []int64{nt.ID}
+			if _, err := db.CreateParentEvent(ctx, head, withInactive); apperr.CodeOf(err) != apperr.Invalid {
+				t.Fatalf("a topic no longer offered: %v", err)
+			}
+			ev, err := db.CreateParentEvent(ctx, head, plan)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev.SchoolID != head.OrgID || len(ev.FeedbackCode) != 10 || ev.Status != events.Planned {
+				t.Fatalf("created %+v", ev)
+			}
+			// A district plans for its own schools only; the Public Council plans nothing.
+			school := func(code string) int64 {
+				o, err := db.OrgByCode(ctx, code)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return o.ID
+			}
+			inDistrict, elsewhere := plan, plan
+			inDistrict.SchoolID, elsewhere.SchoolID = school("BAK-06-002"), school("BAK-07-001")
+			if _, err := db.CreateParentEvent(ctx, u["district_specialist"], elsewhere); apperr.CodeOf(err) != apperr.Forbidden {
+				t.Fatalf("a district plans for another district's school: %v", err)
+			}
+			if _, err := db.CreateParentEvent(ctx, public, inDistrict); apperr.CodeOf(err) != apperr.Forbidden {
+				t.Fatalf("the Public Council plans an event: %v", err)
+			}
+			if _, err := db.CreateParentEvent(ctx, u["teacher"], plan); apperr.CodeOf(err) != apperr.Forbidden {
+				t.Fatalf("a teacher plans an event: %v", err)
+			}
+			// Who sees it: the school, its district, the city; not another district's school, not the Public Council.
+			for who, want := range map[string]int{"school_head": 1, "teacher": 1, "district_specialist": 1, "city_specialist": 1,
+				"public_council": 0, "police_officer": 0, "hotline_operator": 0} {
+				es, err := db.ParentEvents(ctx, u[who], storage.EventQuery{})
+				if err != nil || len(es) != want {
+					t.Errorf("%s lists %d events (%v), want %d", who, len(es), err, want)
+				}
+			}
+			if _, err := db.ParentEvent(ctx, public, ev.ID); apperr.CodeOf(err) != apperr.NotFound {
+				t.Errorf("the Public Council opens an event: %v", err)
+			}
+
+			// After the event: the head count and the parents of two pupils; a pupil of another school is refused.
+			own, other := f.children["ownClass"], f.children["otherSchool"]
+			at := storage.Attendance{EventID: ev.ID, Version: ev.Version, HeadCount: 23, Notes: "Fəal müzakirə", ChildIDs: []int64{own, other}}
+			if _, err := db.RecordAttendance(ctx, head, at); apperr.CodeOf(err) != apperr.Invalid {
+				t.Fatalf("a pupil of another school: %v", err)
+			}
+			at.ChildIDs = []int64{own}
+			held, err := db.RecordAttendance(ctx, head, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if held.Status != events.Held || held.HeadCount != 23 || held.Attended != 1 {
+				t.Fatalf("after attendance: %+v", held)
+			}
+			if _, err := db.RecordAttendance(ctx, head, at); apperr.CodeOf(err) != apperr.Conflict {
+				t.Fatalf("a stale attendance: %v", err)
+			}
+			got, err := db.ParentEventAttendance(ctx, head, own)
+			if err != nil || len(got) != 1 || got[0].EventID != ev.ID || len(got[0].Topics) != 2 {
+				t.Fatalf("the pupil's attendance: %+v %v", got, err)
+			}
+			if _, err := db.ParentEventAttendance(ctx, u["police_officer"], own); apperr.CodeOf(err) != apperr.NotFound {
+				t.Fatalf("the police read a pupil's attendance: %v", err)
+			}
+			if got, err := db.ParentEventAttendance(ctx, u["teacher"], f.children["ownSchool"]); apperr.CodeOf(err) != apperr.NotFound {
+				t.Fatalf("a teacher reads a pupil outside their class: %+v %v", got, err)
+			}
+			rec, err := db.ParentEvent(ctx, head, ev.ID)
+			if err != nil || len(rec.Attendees) != 1 || rec.Attendees[0].ChildID != own || !rec.CanWrite ||
+				len(rec.Files) != 1 || rec.Files[0].Name != "bullinq.pdf" {
+				t.Fatalf("the event's record: %+v %v", rec, err)
+			}
+			ae, err := db.AuditEvents(ctx, storage.AuditFilter{ChildID: own})
+			if err != nil {
+				t.Fatal(err)
+			}
+			actions := map[string]bool{}
+			for _, e := range ae {
+				actions[e.Action] = true
+			}
+			if !actions["events.attendance_record"] || !actions["events.attendance_read"] {
+				t.Errorf("the child's audit trail lacks the attendance: %v", actions)
+			}
+
+			// Anonymous feedback through the link's code.
+			if err := db.AddFeedback(ctx, ev.FeedbackCode, events.Feedback{Usefulness: 9}); apperr.CodeOf(err) != apperr.Invalid {
+				t.Fatalf("a rating of 9: %v", err)
+			}
+			if err := db.AddFeedback(ctx, "nosuchcode", events.Feedback{Usefulness: 4}); apperr.CodeOf(err) != apperr.NotFound {
+				t.Fatalf("an unknown code: %v", err)
+			}
+			for _, n := range []int{5, 4} {
+				if err := db.AddFeedback(ctx, ev.FeedbackCode, events.Feedback{Usefulness: n, Comment: "Faydalı idi", Lang: "ru"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			fb, err := db.EventFeedback(ctx, head, ev.ID)
+			if err != nil || fb.Responses != 2 || fb.AvgUsefulness != 4.5 || fb.Counts[5] != 1 {
+				t.Fatalf("feedback summary %+v %v", fb, err)
+			}
+
+			// The city's view: the school held two topics; the other schools held none.
+			from, to := events.SchoolYear(f.clock.t)
+			for who, wantSchools := range map[string]int{"city_specialist": 3, "public_council": 3, "district_specialist": 2} {
+				ov, err := db.EventOverview(ctx, u[who], from, to)
+				if err != nil {
+					t.Fatalf("%s: %v", who, err)
+				}
+				if len(ov.Rows) != 2 || ov.Parents != 23 || ov.Responses != 2 || ov.SchoolsTotal != wantSchools ||
+					len(ov.SchoolsWithout) != wantSchools-1 || len(ov.TopicsWithout) != len(topics)-2 {
+					t.Errorf("%s's overview: rows %d parents %d responses %d schools %d without %d topics without %d",
+						who, len(ov.Rows), ov.Parents, ov.Responses, ov.SchoolsTotal, len(ov.SchoolsWithout), len(ov.TopicsWithout))
+				}
+			}
+			if _, err := db.EventOverview(ctx, head, from, to); apperr.CodeOf(err) != apperr.NotFound {
+				t.Errorf("a school reads the city's view: %v", err)
+			}
+		})
+	}
+}
+
+func TestCampaign(t *testing.T) {
+	for _, e := range storagetest.Engines() {
+		t.Run(string(e.Name), func(t *testing.T) {
+			ctx := context.Background()
+			f := newMatrixFixture(t, e.DSN(t))
+			db, u := f.db, f.users
+			head, city, public := u["school_head"], u["city_specialist"], u["public_council"]
+
+			video := events.CampaignMaterial{Kind: "video", Title: "Mənimlə danış — 1-ci çarx", Languages: []string{"az", "ru"},
+				Edition: "v1", Audience: "parents", ExternalURL: "https://video.example.az/meni-dinle"}
+			if _, err := db.CreateCampaignMaterial(ctx, head, video); apperr.CodeOf(err) != apperr.Forbidden {
+				t.Fatalf("a school adds to the library: %v", err)
+			}
+			bad := video
+			bad.ExternalURL, bad.Languages = "javascript:alert(1)", []string{"fr"}
+			if _, err := db.CreateCampaignMaterial(ctx, city, bad); len(apperr.As(err).Fields) != 2 {
+				t.Fatalf("a bad link and language: %v", err)
+			}
+			m, err := db.CreateCampaignMaterial(ctx, city, video)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.Edition = "v2"
+			if m, err = db.UpdateCampaignMaterial(ctx, city, m); err != nil || m.Version != 2 {
+				t.Fatalf("update: %v", err)
+			}
+			file := events.Material{Name: "poster.exe", ContentType: "application/x-msdownload", Size: 1000, SHA256: "00", BlobKey: "abcd0001"}
+			if _, err := db.AddEventFile(ctx, city, storage.FileOwner{CampaignID: m.ID}, file); apperr.CodeOf(err) != apperr.Invalid {
+				t.Fatalf("a program as a material: %v", err)
+			}
+			file.Name, file.ContentType = "poster.pdf", "application/pdf"
+			if _, err := db.AddEventFile(ctx, city, storage.FileOwner{CampaignID: m.ID}, file); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := db.CampaignMaterial(ctx, head, m.ID); err != nil || got.File == nil || got.File.Name != "poster.pdf" {
+				t.Fatalf("the material with its file: %+v %v", got, err)
+			}
+
+			shown := f.clock.t.Add(-48 * time.Hour)
+			s, err := db.CreateShowing(ctx, head, events.Showing{SchoolID: 999999, MaterialID: m.ID, ShownAt: shown, Classes: []string{"5A"},
+				Pupils: 28, Parents: 6, ShownBy: "Psixoloq"})
+			if err != nil || s.SchoolID != head.OrgID {
+				t.Fatalf("a showing: %+v %v", s, err)
+			}
+			if _, err := db.CreateShowing(ctx, head, events.Showing{MaterialID: m.ID, ShownAt: shown, ShownBy: "x"}); apperr.CodeOf(err) != apperr.Invalid {
+				t.Fatalf("a showing to nobody: %v", err)
+			}
+			s.Pupils = 30
+			if _, err := db.UpdateShowing(ctx, u["school_psychologist"], s); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.UpdateShowing(ctx, head, s); apperr.CodeOf(err) != apperr.Conflict {
+				t.Fatalf("a stale showing: %v", err)
+			}
+			if ss, err := db.Showings(ctx, u["district_specialist"], time.Time{}, time.Time{}); err != nil || len(ss) != 1 || ss[0].Pupils != 30 {
+				t.Fatalf("the district's showings: %+v %v", ss, err)
+			}
+			if ss, _ := db.Showings(ctx, public, time.Time{}, time.Time{}); len(ss) != 0 {
+				t.Errorf("the Public Council lists showings: %d", len(ss))
+			}
+
+			if _, err := db.AddFigure(ctx, city, events.Figure{Metric: "video_views", Value: 1200, PeriodStart: shown, PeriodEnd: shown}); apperr.CodeOf(err) != apperr.Invalid {
+				t.Fatalf("a figure without its source: %v", err)
+			}
+			if _, err := db.AddFigure(ctx, city, events.Figure{MaterialID: m.ID, Metric: "video_views", Value: 1200, PeriodStart: shown,
+				PeriodEnd: shown, Source: "YouTube Studio", AsOf: f.clock.t}); err != nil {
+				t.Fatal(err)
+			}
+			from := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
+			to := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+			if figs, err := db.Figures(ctx, public, from, to); err != nil || len(figs) != 1 || figs[0].Source != "YouTube Studio" {
+				t.Fatalf("figures: %+v %v", figs, err)
+			}
+			r, err := db.CampaignReach(ctx, public, from, to, "BAK-06")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Rows) != 4 || r.Rows[2].Showings != 1 || r.Rows[2].Reached() != 36 || len(r.Schools) != 1 {
+				t.Fatalf("reach %+v", r)
+			}
+			if r, err := db.CampaignReach(ctx, u["district_specialist"], from, to, "BAK-07"); err != nil || r.District != "BAK-06" {
+				t.Fatalf("a district asks for another: %+v %v", r.District, err)
+			}
+			if _, err := db.CampaignReach(ctx, head, from, to, ""); apperr.CodeOf(err) != apperr.NotFound {
+				t.Fatalf("a school reads the reach: %v", err)
+			}
+		})
+	}
+}
