@@ -126,6 +126,12 @@ var systemPaths = map[string]string{
 	"ContactDraft":        "as SaveContactDraft",
 	"DeleteContactDraft":  "as SaveContactDraft",
 	"HalfWrittenContacts": "a count for the durability test and the bench, no contact's data",
+	"UnlockParentLink":    "the parent's page (ADR 0021): no account; the link's random token and the child's birth date (5 tries) are the check, and every try is audited as the parent",
+	"ParentView":          "as UnlockParentLink: shows the plan only to the browser that gave the birth date",
+	"ParentAct":           "as UnlockParentLink: answers only from the browser that gave the birth date",
+	"SeedPlansBulk":       "bulk path of the bench command",
+	"PlanReviewsDue":      "escalation job",
+	"PlanConsentsDue":     "escalation job",
 }
 
 // Every exported store method that reads or writes protected data takes

@@ -68,7 +68,7 @@ func (w *Web) planList(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d.Plans = ps
-	if act.OrgType == org.School && act.HasAny(access.SchoolHead, access.SchoolPsychologist) {
+	if access.CanOpenPlan(act.Principal) {
 		d.CanOpen = true
 		es, err := w.store.RegisterList(r.Context(), act, storage.RegisterFilter{Status: screening.Active, Limit: 200})
 		if err != nil {
