@@ -432,6 +432,9 @@ type planCatalogueData struct {
 
 func (d planCatalogueData) submitted() *form { return d.Form }
 
+// Weeks is the cadence in weeks for level l.
+func (d planCatalogueData) Weeks(l string) int { return d.Settings.Cadence[plan.Level(l)] }
+
 func (w *Web) planCatalogue(rw http.ResponseWriter, r *http.Request) error {
 	return w.renderCatalogue(rw, r, http.StatusOK, nil)
 }

@@ -28,6 +28,8 @@ func pageData() map[string]any {
 		"referral_services": servicesData{}, "roster_import": importFormData{}, "roster_import_status": importView{},
 		"duplicates": duplicatesView{}, "section": Section{}, "error": errorData{}, "home": nil,
 		"workgroup": wgHomeData{}, "workgroup_meeting": wgMeetingData{},
+		"plans": planListData{}, "plan_new": planNewData{}, "plan": planPageData{}, "plan_catalogue": planCatalogueData{},
+		"plan_parent": parentPageData{},
 	}
 }
 
