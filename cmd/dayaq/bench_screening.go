@@ -38,8 +38,6 @@ PostgreSQL is a throwaway cluster unless --postgres names a database.`)
 	if *pupils < bench.PupilsPerSchool || *entries < 1 || *requests < 1 || *rounds < 1 {
 		return usageError{"bench screening: --pupils must be at least 1000, the others positive"}
 	}
-	tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "engine\tscenario\titems\tn\tp50 ms\tp95 ms\tp99 ms\t\n")
 	for _, engine := range strings.Split(*engines, ",") {
 		var dsn string
 		switch strings.TrimSpace(engine) {
@@ -71,11 +69,17 @@ PostgreSQL is a throwaway cluster unless --postgres names a database.`)
 		if err != nil {
 			return fmt.Errorf("bench screening on %s: %w", engine, err)
 		}
+		// Each engine's table as soon as it is measured: a long run keeps what it has.
+		tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintf(tw, "engine\tscenario\titems\tn\tp50 ms\tp95 ms\tp99 ms\t\n")
 		for _, r := range rs {
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.2f\t%.2f\t%.2f\t\n", engine, r.Name, r.Items, r.N, ms(r.P50), ms(r.P95), ms(r.P99))
 		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
 	}
-	return tw.Flush()
+	return nil
 }
 
 func (m *Main) benchScreeningOn(ctx context.Context, dsn string, pupils, entries, requests, rounds int) ([]bench.ScreeningResult, error) {

@@ -132,6 +132,8 @@ var systemPaths = map[string]string{
 	"SeedPlansBulk":       "bulk path of the bench command",
 	"PlanReviewsDue":      "escalation job",
 	"PlanConsentsDue":     "escalation job",
+	"PublicCaseCounts":    "counts for the public statistics, protected by internal/disclosure before anyone sees them (ADR 0025)",
+	"PublicContactCounts": "as PublicCaseCounts",
 }
 
 // Every exported store method that reads or writes protected data takes

@@ -395,13 +395,16 @@ func Load(ctx context.Context, db *storage.DB, children int, progress func(done 
 			return sum, err
 		}
 	}
-	if err := errors.Join(LoadCases(ctx, db), LoadScreening(ctx, db)); err != nil {
+	if err := errors.Join(LoadCases(ctx, db), LoadEvents(ctx, db), LoadScreening(ctx, db)); err != nil {
 		return sum, err
 	}
 	if err := LoadPlans(ctx, db); err != nil {
 		return sum, err
 	}
-	return sum, LoadEvents(ctx, db)
+	if err := LoadStats(ctx, db); err != nil {
+		return sum, err
+	}
+	return sum, LoadDanis(ctx, db)
 }
 
 // allSchools reads every school, page by page, ordered by code.

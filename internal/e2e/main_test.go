@@ -128,16 +128,18 @@ type server struct {
 }
 
 // startServer runs "dayaq serve --demo" on a free port with its database in
-// dir, and waits until it prints the address it listens on.
-func startServer(bin, dir string) (*server, error) {
+// dir, and waits until it prints the address it listens on. Extra flags
+// come last, so they win over these (another --db).
+func startServer(bin, dir string, extra ...string) (*server, error) {
 	s := &server{
 		stdout: newSyncBuffer(urlRE),
 		stderr: newSyncBuffer(nil),
 		exited: make(chan struct{}),
 	}
 	dbFile = filepath.Join(dir, "dayaq.db")
-	s.cmd = exec.Command(bin, "serve", "--demo", "--demo-children", demoChildren,
-		"--addr", "127.0.0.1:0", "--db", dbFile)
+	args := []string{"serve", "--demo", "--demo-children", demoChildren,
+		"--addr", "127.0.0.1:0", "--db", dbFile}
+	s.cmd = exec.Command(bin, append(args, extra...)...)
 	s.cmd.Env = append(os.Environ(), "DAYAQ_LANG=en", "DAYAQ_SMS_URL="+smsGateway.url())
 	s.cmd.Stdout = s.stdout
 	s.cmd.Stderr = s.stderr

@@ -552,41 +552,56 @@ func (db *DB) RegisterList(ctx context.Context, a audit.Actor, f RegisterFilter)
 	if !ok {
 		return nil, nil
 	}
-	q := `SELECT ` + registerColumns + registerFrom + `WHERE ` + cond
-	switch {
-	case f.Overdue:
-		q += ` AND e.status = 'active' AND e.next_review_due < ?`
-		args = append(args, db.Now())
-	case f.Status != "":
-		q += ` AND e.status = ?`
-		args = append(args, f.Status)
-	default:
-		q += ` AND e.status IN ('proposed', 'active')`
-	}
-	if f.ChildID != 0 {
-		q += ` AND e.child_id = ?`
-		args = append(args, f.ChildID)
-	}
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 200
 	}
-	q += fmt.Sprintf(` ORDER BY CASE e.status WHEN 'proposed' THEN 0 ELSE 1 END, e.next_review_due, e.id LIMIT %d`, f.Limit)
+	// Proposals first (oldest first), then active entries by their next
+	// review: one query a status, each in the order of the index on
+	// (status, next_review_due, id), so that the city's list of 50,000 is
+	// not sorted whole.
+	type part struct {
+		status screening.Status
+		extra  string
+		args   []any
+	}
+	var parts []part
+	switch {
+	case f.Overdue:
+		parts = []part{{screening.Active, ` AND e.next_review_due < ?`, []any{db.Now()}}}
+	case f.Status != "":
+		parts = []part{{f.Status, "", nil}}
+	default:
+		parts = []part{{screening.Proposed, "", nil}, {screening.Active, "", nil}}
+	}
 	err = db.inTx(ctx, func(c conn) error {
-		rows, err := c.query(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			e, err := scanRegister(rows)
+		for _, pt := range parts {
+			if len(es) >= f.Limit {
+				break
+			}
+			q := `SELECT ` + registerColumns + registerFrom + `WHERE e.status = ?` + pt.extra + ` AND ` + cond
+			qargs := append(append([]any{pt.status}, pt.args...), args...)
+			if f.ChildID != 0 {
+				q += ` AND e.child_id = ?`
+				qargs = append(qargs, f.ChildID)
+			}
+			q += fmt.Sprintf(` ORDER BY e.status, e.next_review_due, e.id LIMIT %d`, f.Limit-len(es))
+			rows, err := c.query(ctx, q, qargs...)
 			if err != nil {
 				return err
 			}
-			e.CanDecide = access.CanDecideRegister(a.Principal, e.SchoolID)
-			es = append(es, e)
-		}
-		if err := rows.Err(); err != nil {
-			return err
+			for rows.Next() {
+				e, err := scanRegister(rows)
+				if err != nil {
+					rows.Close()
+					return err
+				}
+				e.CanDecide = access.CanDecideRegister(a.Principal, e.SchoolID)
+				es = append(es, e)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
 		}
 		ev := a.Event("register.list", "register_entry", 0)
 		ev.Details = detailsJSON(map[string]any{"status": f.Status, "overdue": f.Overdue, "n": len(es)})

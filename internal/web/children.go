@@ -44,9 +44,11 @@ type Store interface {
 	WorkgroupStore
 	ReferralStore
 	RosterStore
+	DanisStore
+	EventsStore
 	ScreeningStore
 	PlanStore
-	EventsStore
+	StatsStore
 }
 
 func (w *Web) childRoutes() []route {
@@ -220,10 +222,11 @@ func (w *Web) schoolsFor(ctx context.Context, p access.Principal) ([]org.Org, er
 func (w *Web) renderForm(rw http.ResponseWriter, r *http.Request, status int, title string, f childForm, err error) error {
 	p := w.page(r, title, nil)
 	if err != nil {
-		e := apperr.As(err)
-		if e.Code == apperr.Internal || e.Code == apperr.Unavailable {
+		e, st, keep := w.formFailure(rw, r, status, err)
+		if !keep {
 			return err
 		}
+		status = st
 		f.Errors = fieldMessages(p.L, e, nil)
 		f.Alert = p.L.T(e.Key, e.Args...)
 	}
@@ -271,9 +274,9 @@ type childPageData struct {
 	ID         int64
 	Error      string
 	Reason     string
-	Screening  *childScreening // register status and screening results, nil when the reader may not see them
 	// ParentEvents are the awareness events the child's parent attended.
 	ParentEvents []storage.ChildEventAttendance
+	Screening    *childScreening // register status and screening results, nil when the reader may not see them
 }
 
 func (w *Web) childPage(rw http.ResponseWriter, r *http.Request) error {
@@ -290,8 +293,8 @@ func (w *Web) childPage(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := w.page(r, "child.title", nil)
-	p.Data = childPageData{Rec: rec, ID: id, Full: rec.Decision.View >= access.ViewShared, Screening: w.childScreeningPart(p, r, id),
-		ParentEvents: w.childEvents(r.Context(), a, id)}
+	p.Data = childPageData{Rec: rec, ID: id, Full: rec.Decision.View >= access.ViewShared,
+		ParentEvents: w.childEvents(r.Context(), a, id), Screening: w.childScreeningPart(p, r, id)}
 	return w.render(rw, http.StatusOK, "child", p)
 }
 

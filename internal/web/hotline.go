@@ -224,10 +224,11 @@ func formField(field string) string {
 func (w *Web) renderContactForm(rw http.ResponseWriter, r *http.Request, status int, f contactForm, err error) error {
 	p := w.page(r, "hotline.new.title", nil)
 	if err != nil {
-		e := apperr.As(err)
-		if e.Code == apperr.Internal || e.Code == apperr.Unavailable {
+		e, st, keep := w.formFailure(rw, r, status, err)
+		if !keep {
 			return err
 		}
+		status = st
 		f.Errors = fieldMessages(p.L, e, formField)
 		f.Alert = p.L.T(e.Key, e.Args...)
 	}
@@ -358,6 +359,7 @@ type queueData struct {
 	Tax      map[int]taxonomy.Taxonomy
 	Nothing  bool // the user's role sees no contacts at all
 	TakenMsg string
+	Danis    int // "Mənimlə danış" conversations waiting for someone to take them
 }
 
 // Label is the label of a category code in the version a contact used.
@@ -398,6 +400,11 @@ func (w *Web) hotlineQueue(rw http.ResponseWriter, r *http.Request) error {
 		q.Before, _ = strconv.ParseInt(s, 10, 64)
 	}
 	d.Nothing = access.ContactFilterFor(a.Principal).Empty()
+	if n, err := w.store.DanisWaiting(r.Context(), a); err == nil {
+		d.Danis = n
+	} else {
+		return err
+	}
 	if !d.Nothing {
 		pg, err := w.store.ListContacts(r.Context(), a, q)
 		if err != nil {

@@ -30,6 +30,8 @@ func pageData() map[string]any {
 		"workgroup": wgHomeData{}, "workgroup_meeting": wgMeetingData{},
 		"plans": planListData{}, "plan_new": planNewData{}, "plan": planPageData{}, "plan_catalogue": planCatalogueData{},
 		"plan_parent": parentPageData{},
+		"danis_home":  danisForm{}, "danis_code": danisCodeData{}, "danis_closed": nil, "danis_thread": danisThreadData{},
+		"danis_queue": danisQueueData{}, "danis_staff": danisStaffData{}, "danis_settings": danisSettingsData{},
 	}
 }
 

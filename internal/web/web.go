@@ -26,6 +26,7 @@ import (
 	"dayaq/internal/apperr"
 	"dayaq/internal/authn"
 	"dayaq/internal/blob"
+	"dayaq/internal/danis"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
 	"dayaq/internal/rosterrun"
@@ -44,8 +45,10 @@ type Web struct {
 	authn   *authn.Authn
 	vault   *blob.Vault
 	rosters *rosterrun.Runner
+	gate    *danis.Gate // "Mənimlə danış": the global limit on new conversations
 	pages   map[string]*template.Template
 	assets  map[string]string // file name → content hash, for cache-busting URLs
+	down    *httpx.Throttle   // the database-down warning, once a minute (ops.go)
 }
 
 // Deps are what the UI's pages need from the rest of the platform.
@@ -57,11 +60,16 @@ type Deps struct {
 	// Rosters runs roster imports in the server's lifecycle; nil: the UI's
 	// own runner, spooling in the system temp directory (tests).
 	Rosters *rosterrun.Runner
+	Gate    *danis.Gate // the children's channel's limits, shared with the API; nil: a gate of its own
 }
 
 // New parses the templates and hashes the static files.
 func New(cat *i18n.Catalog, log *slog.Logger, deps Deps) (*Web, error) {
-	w := &Web{cat: cat, log: log, store: deps.Store, audit: deps.Audit, authn: deps.Authn, vault: deps.Vault, rosters: deps.Rosters, pages: map[string]*template.Template{}, assets: map[string]string{}}
+	w := &Web{cat: cat, log: log, store: deps.Store, audit: deps.Audit, authn: deps.Authn, vault: deps.Vault, rosters: deps.Rosters, gate: deps.Gate, pages: map[string]*template.Template{}, assets: map[string]string{},
+		down: httpx.NewThrottle(time.Minute)}
+	if w.gate == nil {
+		w.gate = danis.NewGate(danis.DefaultLimit, 0, danis.DefaultWrongLimit)
+	}
 	if w.rosters == nil && w.store != nil {
 		w.rosters = rosterrun.NewRunner(w.rosterStore(), log, "")
 	}
@@ -84,8 +92,8 @@ func New(cat *i18n.Catalog, log *slog.Logger, deps Deps) (*Web, error) {
 		"inc": func(i int) int { return i + 1 }, "int64": func(i int) int64 { return int64(i) },
 		"pair": func(a, b storage.ChildRecord) []storage.ChildRecord { return []storage.ChildRecord{a, b} }}
 	maps.Copy(funcs, referralFuncs())
-	maps.Copy(funcs, screeningFuncs())
 	maps.Copy(funcs, eventFuncs())
+	maps.Copy(funcs, screeningFuncs())
 	names, err := fs.Glob(files, "templates/pages/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: list templates: %w", err)
@@ -150,10 +158,12 @@ func (w *Web) routes() []route {
 	rs = append(rs, w.workgroupRoutes()...)
 	rs = append(rs, w.referralRoutes()...)
 	rs = append(rs, w.notifyRoutes()...)
-	rs = append(rs, w.screeningRoutes()...)
-	rs = append(rs, w.planRoutes()...)
 	rs = append(rs, w.eventRoutes()...)
 	rs = append(rs, w.campaignRoutes()...)
+	rs = append(rs, w.screeningRoutes()...)
+	rs = append(rs, w.planRoutes()...)
+	rs = append(rs, w.statsRoutes()...)
+	rs = append(rs, w.danisRoutes()...)
 	for _, s := range Sections() {
 		if !slices.ContainsFunc(rs, func(r route) bool { return r.pattern == "GET /"+s.Slug }) {
 			rs = append(rs, route{"GET /" + s.Slug, w.section(s)})
@@ -281,10 +291,13 @@ type errorData struct {
 }
 
 func (w *Web) renderError(rw http.ResponseWriter, r *http.Request, err error) {
+	err = storage.Classify(err)
 	e := apperr.As(err)
 	status := httpx.Status(e)
 	httpx.ErrorHeaders(rw.Header(), status)
-	if status >= 500 && !errors.Is(err, context.Canceled) {
+	if w.transient(rw, r, e) {
+		// said once a minute, not once a request (ops.go)
+	} else if status >= 500 && !errors.Is(err, context.Canceled) {
 		w.log.ErrorContext(r.Context(), "page failed", "err", err, "request_id", httpx.RequestID(r.Context()), "route", r.Pattern)
 	}
 	p := w.page(r, "error.title", nil)

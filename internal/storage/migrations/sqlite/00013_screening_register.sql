@@ -95,7 +95,7 @@ CREATE TABLE register_entries (
 );
 CREATE INDEX register_entries_school ON register_entries (school_id, status, id);
 CREATE INDEX register_entries_child ON register_entries (child_id, id);
-CREATE INDEX register_entries_review ON register_entries (next_review_due) WHERE status = 'active';
+CREATE INDEX register_entries_review ON register_entries (status, next_review_due, id);
 -- One open (proposed or active) entry per child.
 CREATE UNIQUE INDEX register_entries_open ON register_entries (child_id) WHERE status IN ('proposed', 'active');
 
