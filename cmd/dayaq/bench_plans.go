@@ -99,6 +99,7 @@ cluster unless --postgres names a database.`)
 		for _, r := range rs {
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.2f\t%.2f\t%.2f\t\n", engine, r.Name, r.Items, r.N, ms(r.P50), ms(r.P95), ms(r.P99))
 		}
+		fmt.Fprintf(m.Stderr, "  %s: measured\n", engine)
 	}
 	return tw.Flush()
 }

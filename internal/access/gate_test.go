@@ -132,7 +132,12 @@ var systemPaths = map[string]string{
 	"HalfWrittenContacts": "a count for the durability test and the bench, no contact's data",
 	"BlobKeys":            "operations: backup and restore list attachment blob keys, no child's data",
 	"ReferencedBlobKeys":  "operations: garbage collection of unreferenced blobs, keys only",
-	"UnlockParentLink":    "issue 12 in progress (merged from main): to take the actor (see the closing note of issue 10)",
+	"UnlockParentLink":    "the parent's page (ADR 0021): no account; the link's random token and the child's birth date (5 tries) are the check, and every try is audited as the parent",
+	"ParentView":          "as UnlockParentLink: shows the plan only to the browser that gave the birth date",
+	"ParentAct":           "as UnlockParentLink: answers only from the browser that gave the birth date",
+	"SeedPlansBulk":       "bulk path of the bench command",
+	"PlanReviewsDue":      "escalation job",
+	"PlanConsentsDue":     "escalation job",
 	"PublicCaseCounts":    "counts for the public statistics, protected by internal/disclosure before anyone sees them (ADR 0025)",
 	"PublicContactCounts": "as PublicCaseCounts",
 }

@@ -95,3 +95,17 @@ func FilterPlans(p Principal) PlanFilter {
 func CanEditGoalCatalogue(p Principal) bool {
 	return p.allows(Write) && p.OrgType == org.CityDepartment && p.HasAny(CityAdmin, CitySpecialist)
 }
+
+// CanOpenPlan reports whether p may open recovery plans at their school:
+// its psychologist or head (the plan itself is then checked against the
+// register entry's school).
+func CanOpenPlan(p Principal) bool {
+	return p.allows(Write) && p.OrgType == org.School && p.HasAny(SchoolHead, SchoolPsychologist)
+}
+
+// CanApprovePlanReview reports whether p may approve a plan's review: the
+// school's head, or a city or district specialist supervising it — not the
+// psychologist who wrote it.
+func CanApprovePlanReview(p Principal) bool {
+	return p.allows(Write) && p.HasAny(SchoolHead, CitySpecialist)
+}

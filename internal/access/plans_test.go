@@ -66,3 +66,15 @@ func filterReaches(f ChildFilter, c ChildFacts) bool {
 	}
 	return false
 }
+
+func TestPlanReviewApproval(t *testing.T) {
+	head := Principal{UserID: 1, OrgType: org.School, Roles: []Role{SchoolHead}}
+	psych := Principal{UserID: 2, OrgType: org.School, Roles: []Role{SchoolPsychologist}}
+	city := Principal{UserID: 3, OrgType: org.CityDepartment, Roles: []Role{CitySpecialist}}
+	if !CanApprovePlanReview(head) || CanApprovePlanReview(psych) || !CanApprovePlanReview(city) {
+		t.Error("the head and a city specialist approve a review; the psychologist who wrote it does not")
+	}
+	if !CanOpenPlan(psych) || !CanOpenPlan(head) || CanOpenPlan(city) {
+		t.Error("the school's psychologist and head open plans")
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"dayaq/internal/access"
 	"dayaq/internal/apperr"
 )
 
@@ -161,12 +160,6 @@ func (r Review) Validate(goals []Goal, now time.Time) error {
 	}
 	slices.SortFunc(fs, func(a, b apperr.FieldError) int { return strings.Compare(a.Field, b.Field) })
 	return fieldErrors(fs)
-}
-
-// CanApprove reports whether p may approve a review: the school's head, or
-// a supervisor (a city or district specialist).
-func CanApprove(p access.Principal) bool {
-	return p.HasAny(access.SchoolHead, access.CitySpecialist)
 }
 
 // Overdue reports whether a review due at due and not held is overdue at now.

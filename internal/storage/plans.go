@@ -177,7 +177,7 @@ func (db *DB) loadPlan(ctx context.Context, c conn, p access.Principal, id int64
 	if !r.Decision.Allowed || (write && !r.Decision.CanWrite) {
 		return PlanRecord{}, apperr.New(apperr.NotFound, "error.not_found")
 	}
-	r.CanApprove = r.Decision.View == access.PlanFull && plan.CanApprove(p) && (p.OrgType != org.School || p.OrgID == r.SchoolID)
+	r.CanApprove = r.Decision.View == access.PlanFull && access.CanApprovePlanReview(p) && (p.OrgType != org.School || p.OrgID == r.SchoolID)
 	if err := loadPlanParts(ctx, c, &r, p); err != nil {
 		return r, err
 	}

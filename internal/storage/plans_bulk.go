@@ -39,6 +39,8 @@ func (db *DB) SeedPlansBulk(ctx context.Context, leadUserID int64) (n int64, err
 			{`INSERT INTO plan_goals (plan_id, domain, statement, indicator, from_on, until_on, status)
 				SELECT id, 'social', 'Bir dərnəyə qoşulur', 'dərnək siyahısı', ?, ?, 'open' FROM plans WHERE concerns = 'bench'`,
 				[]any{now, due}},
+			// Statistics on the tables just filled, or the planner joins them as if empty.
+			{`ANALYZE plans`, nil}, {`ANALYZE plan_parents`, nil}, {`ANALYZE plan_goals`, nil},
 			{`INSERT INTO plan_activities (plan_id, kind, title, resp_kind, resp_user_id, frequency, from_on, until_on, goal_ids)
 				SELECT p.id, 'counselling', 'Həftəlik söhbət', 'staff', ?, 'həftədə bir', ?, ?, CAST(g.first AS TEXT)
 				FROM plans p JOIN (SELECT plan_id, MIN(id) AS first FROM plan_goals GROUP BY plan_id) g ON g.plan_id = p.id
@@ -50,6 +52,7 @@ func (db *DB) SeedPlansBulk(ctx context.Context, leadUserID int64) (n int64, err
 				JOIN (SELECT plan_id, MIN(id) AS parent FROM plan_parents GROUP BY plan_id) x ON x.plan_id = p.id
 				WHERE p.concerns = 'bench'`,
 				[]any{now, due}},
+			{`ANALYZE plan_activities`, nil},
 			{`INSERT INTO plan_sessions (plan_id, activity_id, at, kind, with_whom, attended, missed_reason, created_at)
 				SELECT a.plan_id, a.id, ?, a.kind, 'pupil', ?, '', ? FROM plan_activities a JOIN plans p ON p.id = a.plan_id
 				WHERE p.concerns = 'bench' AND a.kind = 'counselling'`, []any{now.Add(-7 * 24 * time.Hour), true, now}},

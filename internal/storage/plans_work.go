@@ -320,4 +320,3 @@ func (db *DB) SaveCatalogueGoal(ctx context.Context, a audit.Actor, g CatalogueG
 		return appendAudit(ctx, c, e)
 	})
 }
-

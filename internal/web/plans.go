@@ -68,7 +68,7 @@ func (w *Web) planList(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d.Plans = ps
-	if act.OrgType == org.School && act.HasAny(access.SchoolHead, access.SchoolPsychologist) {
+	if access.CanOpenPlan(act.Principal) {
 		d.CanOpen = true
 		es, err := w.store.RegisterList(r.Context(), act, storage.RegisterFilter{Status: screening.Active, Limit: 200})
 		if err != nil {
@@ -431,6 +431,9 @@ type planCatalogueData struct {
 }
 
 func (d planCatalogueData) submitted() *form { return d.Form }
+
+// Weeks is the cadence in weeks for level l.
+func (d planCatalogueData) Weeks(l string) int { return d.Settings.Cadence[plan.Level(l)] }
 
 func (w *Web) planCatalogue(rw http.ResponseWriter, r *http.Request) error {
 	return w.renderCatalogue(rw, r, http.StatusOK, nil)
