@@ -126,11 +126,13 @@ func (a *API) Routes() []Route {
 }
 
 // Public lists the routes anyone may call without signing in: the API's
-// own description and the directory of districts and organisations.
+// own description, the directory of districts and organisations, and a
+// parent's anonymous feedback on an event.
 // Every other route goes through gate.
 func Public(method, path string) bool {
 	switch method + " " + path {
-	case "GET " + Prefix + "/openapi.json", "GET " + Prefix + "/districts", "GET " + Prefix + "/organisations":
+	case "GET " + Prefix + "/openapi.json", "GET " + Prefix + "/districts", "GET " + Prefix + "/organisations",
+		"POST " + Prefix + "/feedback/{code}": // a parent's anonymous answer to an event (ADR 0022)
 		return true
 	}
 	return false

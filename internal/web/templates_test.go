@@ -28,6 +28,9 @@ func pageData() map[string]any {
 		"referral_services": servicesData{}, "roster_import": importFormData{}, "roster_import_status": importView{},
 		"duplicates": duplicatesView{}, "section": Section{}, "error": errorData{}, "home": nil,
 		"workgroup": wgHomeData{}, "workgroup_meeting": wgMeetingData{},
+		"events_calendar": eventsCalendarData{}, "events_form": eventFormData{}, "events_event": eventPageData{},
+		"events_overview": overviewData{}, "events_topics": topicsData{}, "events_feedback": feedbackData{},
+		"campaign_library": campaignData{}, "campaign_reach": reachData{},
 	}
 }
 
