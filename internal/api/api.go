@@ -58,6 +58,8 @@ type Store interface {
 	ReferralStore
 	RosterStore
 	EventsStore
+	ScreeningStore
+	PlanStore
 }
 
 // API serves /api/v1.
@@ -67,7 +69,8 @@ type API struct {
 	log    *slog.Logger
 	doc    []byte // the OpenAPI document, merged from its parts
 	docErr error
-	vault  *blob.Vault // attachments' encrypted bytes (WithVault)
+	vault  *blob.Vault     // attachments' encrypted bytes (WithVault)
+	down   *httpx.Throttle // the database-down warning, once a minute (ops.go)
 	// rosters runs roster imports (WithRosters; by default one of the
 	// API's own, spooling in the system temp directory).
 	rosters *rosterrun.Runner
@@ -75,7 +78,7 @@ type API struct {
 
 // New returns the API over store.
 func New(store Store, cat *i18n.Catalog, log *slog.Logger) *API {
-	a := &API{store: store, cat: cat, log: log}
+	a := &API{store: store, cat: cat, log: log, down: httpx.NewThrottle(time.Minute)}
 	a.doc, a.docErr = buildOpenAPI(openAPIFS)
 	if store != nil {
 		a.rosters = rosterrun.NewRunner(store, log, "")
@@ -122,6 +125,8 @@ func (a *API) Routes() []Route {
 	rs = append(rs, a.rosterRoutes()...)
 	rs = append(rs, a.eventRoutes()...)
 	rs = append(rs, a.campaignRoutes()...)
+	rs = append(rs, a.screeningRoutes()...)
+	rs = append(rs, a.planRoutes()...)
 	return rs
 }
 
@@ -231,10 +236,13 @@ func StatusOf(e *apperr.Error) int { return httpx.Status(e) }
 // problem answers err as a problem document in the request's language.
 // Only internal errors are logged; their detail never reaches the client.
 func (a *API) problem(w http.ResponseWriter, r *http.Request, err error) {
+	err = storage.Classify(err)
 	e := apperr.As(err)
 	status := StatusOf(e)
 	l := a.cat.For(httpx.Lang(r.Context()))
-	if status >= 500 && !errors.Is(err, context.Canceled) {
+	if a.transient(w, r, e) {
+		// said once a minute, not once a request (ops.go)
+	} else if status >= 500 && !errors.Is(err, context.Canceled) {
 		a.log.ErrorContext(r.Context(), "api request failed", "err", err, "request_id", httpx.RequestID(r.Context()),
 			"route", r.Pattern)
 	}

@@ -130,8 +130,11 @@ func CaseQueryFrom(v url.Values, me int64, orgID func(code string) (int64, bool)
 
 // StoreAttachment encrypts and stores an uploaded file for case caseID and
 // records it: the check that a may add to the case comes first, the
-// metadata (and its audit event) last; if recording fails, the stored
-// blob is removed. The web UI and the API both use it.
+// metadata (and its audit event) last, once the bytes are on disk (Put
+// syncs them). If recording is refused, the stored blob is removed; if it
+// failed in a way that leaves the commit's outcome unknown (the database
+// went away mid-commit), the blob is kept, and the orphan sweep removes it
+// later if no row points at it (ADR 0028). The web UI and the API both use it.
 func StoreAttachment(ctx context.Context, v *blob.Vault, st CaseStore, a audit.Actor, caseID int64, name, contentType string, data []byte) (storage.Attachment, error) {
 	if v == nil {
 		return storage.Attachment{}, apperr.New(apperr.Unavailable, "case.error.attachments_off")
@@ -159,10 +162,23 @@ func StoreAttachment(ctx context.Context, v *blob.Vault, st CaseStore, a audit.A
 	}
 	saved, err := st.AddCaseAttachment(ctx, a, at)
 	if err != nil {
-		_ = v.Delete(context.WithoutCancel(ctx), at.BlobKey)
+		if refused(err) {
+			_ = v.Delete(context.WithoutCancel(ctx), at.BlobKey)
+		}
 		return storage.Attachment{}, err
 	}
 	return saved, nil
+}
+
+// refused reports whether err is a refusal made before anything was
+// committed (bad input, no access, a conflict): then nothing points at a
+// blob stored for the request.
+func refused(err error) bool {
+	switch apperr.CodeOf(err) {
+	case apperr.Invalid, apperr.NotFound, apperr.Conflict, apperr.Forbidden, apperr.Unauthorized, apperr.PreconditionRequired:
+		return true
+	}
+	return false
 }
 
 // LoadAttachment returns an attachment's metadata and decrypted bytes, if a

@@ -243,10 +243,11 @@ func (w *Web) renderCaseForm(rw http.ResponseWriter, r *http.Request, status int
 	p := w.page(r, "case.new.title", nil)
 	a := authn.ActorFrom(r)
 	if err != nil {
-		e := apperr.As(err)
-		if e.Code == apperr.Internal || e.Code == apperr.Unavailable {
+		e, st, keep := w.formFailure(rw, r, status, err)
+		if !keep {
 			return err
 		}
+		status = st
 		f.Errors = fieldMessages(p.L, e, nil)
 		if msg, ok := f.Errors["child_ids"]; ok {
 			f.Errors["children"] = msg
