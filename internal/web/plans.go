@@ -145,6 +145,8 @@ func (w *Web) planCreate(rw http.ResponseWriter, r *http.Request) error {
 
 // planPageData is one plan's page.
 type planPageData struct {
+	// ParentEvents are the awareness events the child's parent attended (issue 13).
+	ParentEvents []storage.ChildEventAttendance
 	P          storage.PlanRecord
 	Form       *form
 	Now        time.Time
@@ -237,6 +239,7 @@ func (w *Web) renderPlan(rw http.ResponseWriter, r *http.Request, status int, f 
 			return err
 		}
 	}
+	d.ParentEvents = w.childEvents(r.Context(), act, p.ChildID)
 	return w.render(rw, status, "plan", w.page(r, "plans.page.title", d))
 }
 

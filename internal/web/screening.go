@@ -582,6 +582,8 @@ func (w *Web) registerList(rw http.ResponseWriter, r *http.Request) error {
 }
 
 type registerPageData struct {
+	// ParentEvents are the awareness events the child's parent attended (issue 13).
+	ParentEvents []storage.ChildEventAttendance
 	Entry     entryRow
 	History   []storage.RegisterChange
 	Staff     []storage.StaffMember
@@ -619,6 +621,7 @@ func (w *Web) renderRegisterPage(rw http.ResponseWriter, r *http.Request, status
 		}
 		d.Suggested = w.store.Now().In(baku()).AddDate(0, 0, 14).Format(time.DateOnly)
 	}
+	d.ParentEvents = w.childEvents(ctx, a, e.ChildID)
 	p.Data = d
 	return w.render(rw, status, "screening_entry", p)
 }

@@ -31,6 +31,7 @@ func pageData() map[string]any {
 		"events_calendar": eventsCalendarData{}, "events_form": eventFormData{}, "events_event": eventPageData{},
 		"events_overview": overviewData{}, "events_topics": topicsData{}, "events_feedback": feedbackData{},
 		"campaign_library": campaignData{}, "campaign_reach": reachData{},
+		"plan": planPageData{}, "screening_entry": registerPageData{},
 	}
 }
 
