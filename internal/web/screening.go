@@ -584,13 +584,13 @@ func (w *Web) registerList(rw http.ResponseWriter, r *http.Request) error {
 type registerPageData struct {
 	// ParentEvents are the awareness events the child's parent attended (issue 13).
 	ParentEvents []storage.ChildEventAttendance
-	Entry     entryRow
-	History   []storage.RegisterChange
-	Staff     []storage.StaffMember
-	Levels    []screening.Level
-	Exits     []string
-	Form      *form
-	Suggested string // a first review date by the city's cadence
+	Entry        entryRow
+	History      []storage.RegisterChange
+	Staff        []storage.StaffMember
+	Levels       []screening.Level
+	Exits        []string
+	Form         *form
+	Suggested    string // a first review date by the city's cadence
 }
 
 func (w *Web) registerPage(rw http.ResponseWriter, r *http.Request) error {
