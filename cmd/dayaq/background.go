@@ -84,6 +84,12 @@ func (m *Main) background(db *storage.DB, log *slog.Logger, baseURL string, extr
 			_, _, err := db.PruneNotifications(ctx)
 			return err
 		}},
+		// "Mənimlə danış": conversations past the city's retention period go;
+		// their contacts and classification stay.
+		{Name: "prune_danis", Every: pruneEvery, Run: func(ctx context.Context, _ time.Time) error {
+			_, err := db.PruneDanis(ctx)
+			return err
+		}},
 	}
 	return jobs.New(db, db.Now, log, append(js, extra...)...), nil
 }

@@ -20,6 +20,7 @@ import (
 	"dayaq/internal/authn"
 	"dayaq/internal/blob"
 	"dayaq/internal/child"
+	"dayaq/internal/danis"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
 	"dayaq/internal/match"
@@ -57,9 +58,11 @@ type Store interface {
 	WorkgroupStore
 	ReferralStore
 	RosterStore
+	DanisStore
 	EventsStore
 	ScreeningStore
 	PlanStore
+	StatsStore
 }
 
 // API serves /api/v1.
@@ -74,11 +77,13 @@ type API struct {
 	// rosters runs roster imports (WithRosters; by default one of the
 	// API's own, spooling in the system temp directory).
 	rosters *rosterrun.Runner
+	gate    *danis.Gate // the children's channel's limits (WithDanisGate)
 }
 
 // New returns the API over store.
 func New(store Store, cat *i18n.Catalog, log *slog.Logger) *API {
-	a := &API{store: store, cat: cat, log: log, down: httpx.NewThrottle(time.Minute)}
+	a := &API{store: store, cat: cat, log: log, down: httpx.NewThrottle(time.Minute),
+		gate: danis.NewGate(danis.DefaultLimit, 0, danis.DefaultWrongLimit)}
 	a.doc, a.docErr = buildOpenAPI(openAPIFS)
 	if store != nil {
 		a.rosters = rosterrun.NewRunner(store, log, "")
@@ -123,21 +128,30 @@ func (a *API) Routes() []Route {
 	rs = append(rs, a.workgroupRoutes()...)
 	rs = append(rs, a.referralRoutes()...)
 	rs = append(rs, a.rosterRoutes()...)
+	rs = append(rs, a.danisRoutes()...)
 	rs = append(rs, a.eventRoutes()...)
 	rs = append(rs, a.campaignRoutes()...)
 	rs = append(rs, a.screeningRoutes()...)
 	rs = append(rs, a.planRoutes()...)
+	rs = append(rs, a.statsRoutes()...)
 	return rs
 }
 
 // Public lists the routes anyone may call without signing in: the API's
-// own description, the directory of districts and organisations, and a
-// parent's anonymous feedback on an event.
+// own description, the directory of districts and organisations, the
+// children's anonymous channel, and a parent's anonymous feedback on an
+// event.
 // Every other route goes through gate.
 func Public(method, path string) bool {
 	switch method + " " + path {
 	case "GET " + Prefix + "/openapi.json", "GET " + Prefix + "/districts", "GET " + Prefix + "/organisations",
+		"GET " + Prefix + "/stats/public",     // the public statistics (ADR 0025)
 		"POST " + Prefix + "/feedback/{code}": // a parent's anonymous answer to an event (ADR 0022)
+		return true
+	// "Mənimlə danış": a child writes without an account; the follow-up
+	// code in the body is the key (ADR 0024).
+	case "GET " + Prefix + "/danis/question", "POST " + Prefix + "/danis/start", "POST " + Prefix + "/danis/read",
+		"POST " + Prefix + "/danis/write":
 		return true
 	}
 	return false

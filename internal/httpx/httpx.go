@@ -49,18 +49,32 @@ func RequestID(ctx context.Context) string {
 	return id
 }
 
+// Anonymous reports whether path belongs to the children's anonymous
+// channel ("Mənimlə danış": /danis and /api/v1/danis). For those routes
+// nothing that could identify the client is kept: the request log records
+// the route and the status only, and no cookie is set but the one the
+// channel's open page needs (ADR 0024).
+func Anonymous(path string) bool {
+	for _, p := range []string{"/danis", "/api/v1/danis"} {
+		if path == p || strings.HasPrefix(path, p+"/") {
+			return true
+		}
+	}
+	return false
+}
+
 // Languages resolves the user's language: ?lang= (which is also remembered
-// in a cookie for a year), then the cookie, then Accept-Language, then
-// Azerbaijani.
+// in a cookie for a year, except on the anonymous channel), then the
+// cookie, then Accept-Language, then Azerbaijani.
 func Languages(cat *i18n.Catalog) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			lang, ok := i18n.Parse(r.URL.Query().Get("lang"))
-			if ok {
+			if ok && !Anonymous(r.URL.Path) {
 				http.SetCookie(w, &http.Cookie{Name: LangCookie, Value: string(lang), Path: "/",
 					MaxAge: int((365 * 24 * time.Hour).Seconds()), HttpOnly: true, Secure: IsHTTPS(r),
 					SameSite: http.SameSiteLaxMode})
-			} else if c, err := r.Cookie(LangCookie); err == nil {
+			} else if c, err := r.Cookie(LangCookie); !ok && err == nil {
 				lang, ok = i18n.Parse(c.Value)
 			}
 			if !ok {

@@ -1,6 +1,9 @@
 package server
 
-import "dayaq/internal/blob"
+import (
+	"dayaq/internal/blob"
+	"dayaq/internal/danis"
+)
 
 // Option configures New.
 type Option func(*config)
@@ -9,6 +12,7 @@ type config struct {
 	vault        *blob.Vault
 	spoolDir     string
 	metricsApart bool
+	gate         *danis.Gate
 }
 
 // WithMetricsApart leaves /metrics off the main handler: the caller serves
@@ -24,3 +28,7 @@ func WithSpoolDir(dir string) Option { return func(c *config) { c.spoolDir = dir
 // WithVault sets where case attachments' encrypted bytes are kept; without
 // it, uploads and downloads answer that attachments are not configured.
 func WithVault(v *blob.Vault) Option { return func(c *config) { c.vault = v } }
+
+// WithDanisGate sets the limits of the children's channel ("Mənimlə
+// danış"); without it, the defaults (danis.DefaultLimit a minute).
+func WithDanisGate(g *danis.Gate) Option { return func(c *config) { c.gate = g } }

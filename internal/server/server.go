@@ -23,6 +23,7 @@ import (
 	"dayaq/internal/api"
 	"dayaq/internal/apperr"
 	"dayaq/internal/authn"
+	"dayaq/internal/danis"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
 	"dayaq/internal/rosterrun"
@@ -67,7 +68,11 @@ func New(db *storage.DB, cat *i18n.Catalog, log *slog.Logger, opts ...Option) (*
 	}
 	an := authn.New(db, db.Now, authn.Config{Catalog: cat, Log: log})
 	rosters := rosterrun.NewRunner(db, log, cfg.spoolDir)
-	ui, err := web.New(cat, log, web.Deps{Store: db, Audit: db, Authn: an, Vault: cfg.vault, Rosters: rosters})
+	gate := cfg.gate // one per process, shared by the page and the API
+	if gate == nil {
+		gate = danis.NewGate(danis.DefaultLimit, 0, danis.DefaultWrongLimit)
+	}
+	ui, err := web.New(cat, log, web.Deps{Store: db, Audit: db, Authn: an, Vault: cfg.vault, Rosters: rosters, Gate: gate})
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +90,7 @@ func New(db *storage.DB, cat *i18n.Catalog, log *slog.Logger, opts ...Option) (*
 	if !cfg.metricsApart {
 		mux.Handle("GET /metrics", s.metricsHandler)
 	}
-	api.New(db, cat, log).WithVault(cfg.vault).WithRosters(rosters).Register(mux)
+	api.New(db, cat, log).WithVault(cfg.vault).WithRosters(rosters).WithDanisGate(gate).Register(mux)
 	ui.Register(mux)
 
 	// Cross-origin protection rejects a state-changing request that a
@@ -258,6 +263,13 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		// answered has warned once (ADR 0028), so no error line each.
 		if sw.status >= 500 && sw.status != http.StatusServiceUnavailable && sw.status != http.StatusInsufficientStorage {
 			level = slog.LevelError
+		}
+		if httpx.Anonymous(r.URL.Path) {
+			// The children's channel: the route and the status, nothing
+			// that could tie a line to a client or a request (ADR 0024).
+			s.log.LogAttrs(context.Background(), level, "request",
+				slog.String("route", route), slog.Int("status", sw.status))
+			return
 		}
 		s.log.LogAttrs(r.Context(), level, "request",
 			slog.String("request_id", httpx.RequestID(r.Context())),

@@ -44,9 +44,11 @@ type Store interface {
 	WorkgroupStore
 	ReferralStore
 	RosterStore
+	DanisStore
 	EventsStore
 	ScreeningStore
 	PlanStore
+	StatsStore
 }
 
 func (w *Web) childRoutes() []route {

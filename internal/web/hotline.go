@@ -359,6 +359,7 @@ type queueData struct {
 	Tax      map[int]taxonomy.Taxonomy
 	Nothing  bool // the user's role sees no contacts at all
 	TakenMsg string
+	Danis    int // "Mənimlə danış" conversations waiting for someone to take them
 }
 
 // Label is the label of a category code in the version a contact used.
@@ -399,6 +400,11 @@ func (w *Web) hotlineQueue(rw http.ResponseWriter, r *http.Request) error {
 		q.Before, _ = strconv.ParseInt(s, 10, 64)
 	}
 	d.Nothing = access.ContactFilterFor(a.Principal).Empty()
+	if n, err := w.store.DanisWaiting(r.Context(), a); err == nil {
+		d.Danis = n
+	} else {
+		return err
+	}
 	if !d.Nothing {
 		pg, err := w.store.ListContacts(r.Context(), a, q)
 		if err != nil {

@@ -32,6 +32,8 @@ func pageData() map[string]any {
 		"events_overview": overviewData{}, "events_topics": topicsData{}, "events_feedback": feedbackData{},
 		"campaign_library": campaignData{}, "campaign_reach": reachData{},
 		"plan": planPageData{}, "screening_entry": registerPageData{},
+		"danis_home": danisForm{}, "danis_code": danisCodeData{}, "danis_closed": nil, "danis_thread": danisThreadData{},
+		"danis_queue": danisQueueData{}, "danis_staff": danisStaffData{}, "danis_settings": danisSettingsData{},
 	}
 }
 

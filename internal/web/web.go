@@ -26,6 +26,7 @@ import (
 	"dayaq/internal/apperr"
 	"dayaq/internal/authn"
 	"dayaq/internal/blob"
+	"dayaq/internal/danis"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
 	"dayaq/internal/rosterrun"
@@ -44,6 +45,7 @@ type Web struct {
 	authn   *authn.Authn
 	vault   *blob.Vault
 	rosters *rosterrun.Runner
+	gate    *danis.Gate // "Mənimlə danış": the global limit on new conversations
 	pages   map[string]*template.Template
 	assets  map[string]string // file name → content hash, for cache-busting URLs
 	down    *httpx.Throttle   // the database-down warning, once a minute (ops.go)
@@ -58,12 +60,16 @@ type Deps struct {
 	// Rosters runs roster imports in the server's lifecycle; nil: the UI's
 	// own runner, spooling in the system temp directory (tests).
 	Rosters *rosterrun.Runner
+	Gate    *danis.Gate // the children's channel's limits, shared with the API; nil: a gate of its own
 }
 
 // New parses the templates and hashes the static files.
 func New(cat *i18n.Catalog, log *slog.Logger, deps Deps) (*Web, error) {
-	w := &Web{cat: cat, log: log, store: deps.Store, audit: deps.Audit, authn: deps.Authn, vault: deps.Vault, rosters: deps.Rosters, pages: map[string]*template.Template{}, assets: map[string]string{},
+	w := &Web{cat: cat, log: log, store: deps.Store, audit: deps.Audit, authn: deps.Authn, vault: deps.Vault, rosters: deps.Rosters, gate: deps.Gate, pages: map[string]*template.Template{}, assets: map[string]string{},
 		down: httpx.NewThrottle(time.Minute)}
+	if w.gate == nil {
+		w.gate = danis.NewGate(danis.DefaultLimit, 0, danis.DefaultWrongLimit)
+	}
 	if w.rosters == nil && w.store != nil {
 		w.rosters = rosterrun.NewRunner(w.rosterStore(), log, "")
 	}
@@ -156,6 +162,8 @@ func (w *Web) routes() []route {
 	rs = append(rs, w.campaignRoutes()...)
 	rs = append(rs, w.screeningRoutes()...)
 	rs = append(rs, w.planRoutes()...)
+	rs = append(rs, w.statsRoutes()...)
+	rs = append(rs, w.danisRoutes()...)
 	for _, s := range Sections() {
 		if !slices.ContainsFunc(rs, func(r route) bool { return r.pattern == "GET /"+s.Slug }) {
 			rs = append(rs, route{"GET /" + s.Slug, w.section(s)})
