@@ -53,20 +53,3 @@ func InCityUnit(p Principal) bool {
 func ReportsAboutUnseenChildren(p Principal) bool {
 	return p.HasAny(HotlineOperator, HotlineSupervisor)
 }
-
-// CanPlanEvents reports whether p may plan events somewhere: a school's
-// head or psychologist (for the school), or city and district staff
-// (naming the school).
-func CanPlanEvents(p Principal) bool {
-	if p.OrgType == org.School {
-		return DecideEvent(p, Write, EventFacts{SchoolID: p.OrgID, District: p.District}).Allowed
-	}
-	f := FilterEvents(p)
-	return (f.All || f.District != "") && p.HasAny(CityAdmin, CitySpecialist)
-}
-
-// SeesOnlyEventFigures reports whether p sees the events' figures and
-// none of the events themselves (the Public Council).
-func SeesOnlyEventFigures(p Principal) bool {
-	return FilterEvents(p).Empty() && SeesEventAggregates(p) && !p.HasAny(HotlineSupervisor)
-}

@@ -101,3 +101,21 @@ func AggregateFilter(p Principal) EventFilter {
 	}
 	return EventFilter{All: true}
 }
+
+// CanPlanEvents reports whether p may plan events somewhere: a school's
+// head or psychologist for their school, or city and district specialists
+// (naming the school).
+func CanPlanEvents(p Principal) bool {
+	if p.OrgType == org.School {
+		return DecideEvent(p, Write, EventFacts{SchoolID: p.OrgID, District: p.District}).Allowed
+	}
+	f := FilterEvents(p)
+	return (f.All || f.District != "") && p.allows(Write) && p.HasAny(CityAdmin, CitySpecialist)
+}
+
+// AggregatesOnly reports whether p sees events and the campaign only as
+// aggregate figures: the Public Council. (The hotline's supervisors see
+// the aggregates and the campaign's library too.)
+func AggregatesOnly(p Principal) bool {
+	return SeesEventAggregates(p) && FilterEvents(p).Empty() && !p.Has(HotlineSupervisor)
+}

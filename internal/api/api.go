@@ -145,8 +145,8 @@ func (a *API) Routes() []Route {
 func Public(method, path string) bool {
 	switch method + " " + path {
 	case "GET " + Prefix + "/openapi.json", "GET " + Prefix + "/districts", "GET " + Prefix + "/organisations",
-		"POST " + Prefix + "/feedback/{code}",
-		"GET " + Prefix + "/stats/public": // the public statistics (ADR 0025)
+		"GET " + Prefix + "/stats/public",     // the public statistics (ADR 0025)
+		"POST " + Prefix + "/feedback/{code}": // a parent's anonymous answer to an event (ADR 0022)
 		return true
 	// "Mənimlə danış": a child writes without an account; the follow-up
 	// code in the body is the key (ADR 0024).

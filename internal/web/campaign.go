@@ -72,7 +72,7 @@ func (w *Web) renderCampaign(rw http.ResponseWriter, r *http.Request, status int
 	if !access.CanReadCatalogue(a.Principal) {
 		return apperr.New(apperr.NotFound, "error.page_not_found")
 	}
-	if access.SeesOnlyEventFigures(a.Principal) {
+	if access.AggregatesOnly(a.Principal) {
 		http.Redirect(rw, r, "/campaign/reach", http.StatusSeeOther) // the Public Council: figures only
 		return nil
 	}

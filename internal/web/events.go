@@ -138,7 +138,7 @@ func (w *Web) eventsCalendar(rw http.ResponseWriter, r *http.Request) error {
 	a := authn.ActorFrom(r)
 	from, to, year := schoolYearOf(r, w.store.Now())
 	if access.FilterEvents(a.Principal).Empty() && access.SeesEventAggregates(a.Principal) {
-		// The Public Council and the hotline's supervisors see figures only.
+		// The Public Council and the hotline's supervisors see no event, only figures.
 		http.Redirect(rw, r, "/events/overview", http.StatusSeeOther)
 		return nil
 	}
@@ -166,8 +166,7 @@ func (w *Web) eventsCalendar(rw http.ResponseWriter, r *http.Request) error {
 	return w.render(rw, http.StatusOK, "events_calendar", w.page(r, "section.events.title", d))
 }
 
-// canPlanEvents reports whether p may plan events somewhere: a school's
-// head or psychologist, or city and district staff (naming the school).
+// canPlanEvents is the policy's CanPlanEvents.
 func canPlanEvents(p access.Principal) bool { return access.CanPlanEvents(p) }
 
 type eventFormData struct {

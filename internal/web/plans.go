@@ -145,28 +145,30 @@ func (w *Web) planCreate(rw http.ResponseWriter, r *http.Request) error {
 
 // planPageData is one plan's page.
 type planPageData struct {
-	P          storage.PlanRecord
-	Form       *form
-	Now        time.Time
-	Staff      []storage.StaffMember
-	Bodies     []org.Org
-	Services   []storage.Service
-	Catalogue  []storage.CatalogueGoal
-	Compare    []plan.Change
-	From, To   int
-	NewLink    *storage.NewParentLink
-	Domains    []plan.Domain
-	Kinds      []plan.ActivityKind
-	Purposes   []plan.Purpose
-	Outcomes   []plan.Outcome
-	Decisions  []plan.Decision
-	Levels     []plan.Level
-	Scale      []plan.Progress
-	Urgencies  []referral.Urgency
-	Missed     int
-	GoalByID   map[int64]plan.Goal
-	BodyByID   map[int64]string
-	ParentByID map[int64]string
+	// ParentEvents are the awareness events the child's parent attended (issue 13).
+	ParentEvents []storage.ChildEventAttendance
+	P            storage.PlanRecord
+	Form         *form
+	Now          time.Time
+	Staff        []storage.StaffMember
+	Bodies       []org.Org
+	Services     []storage.Service
+	Catalogue    []storage.CatalogueGoal
+	Compare      []plan.Change
+	From, To     int
+	NewLink      *storage.NewParentLink
+	Domains      []plan.Domain
+	Kinds        []plan.ActivityKind
+	Purposes     []plan.Purpose
+	Outcomes     []plan.Outcome
+	Decisions    []plan.Decision
+	Levels       []plan.Level
+	Scale        []plan.Progress
+	Urgencies    []referral.Urgency
+	Missed       int
+	GoalByID     map[int64]plan.Goal
+	BodyByID     map[int64]string
+	ParentByID   map[int64]string
 }
 
 func (d planPageData) submitted() *form { return d.Form }
@@ -237,6 +239,7 @@ func (w *Web) renderPlan(rw http.ResponseWriter, r *http.Request, status int, f 
 			return err
 		}
 	}
+	d.ParentEvents = w.childEvents(r.Context(), act, p.ChildID)
 	return w.render(rw, status, "plan", w.page(r, "plans.page.title", d))
 }
 

@@ -584,13 +584,15 @@ func (w *Web) registerList(rw http.ResponseWriter, r *http.Request) error {
 }
 
 type registerPageData struct {
-	Entry     entryRow
-	History   []storage.RegisterChange
-	Staff     []storage.StaffMember
-	Levels    []screening.Level
-	Exits     []string
-	Form      *form
-	Suggested string // a first review date by the city's cadence
+	// ParentEvents are the awareness events the child's parent attended (issue 13).
+	ParentEvents []storage.ChildEventAttendance
+	Entry        entryRow
+	History      []storage.RegisterChange
+	Staff        []storage.StaffMember
+	Levels       []screening.Level
+	Exits        []string
+	Form         *form
+	Suggested    string // a first review date by the city's cadence
 }
 
 func (w *Web) registerPage(rw http.ResponseWriter, r *http.Request) error {
@@ -621,6 +623,7 @@ func (w *Web) renderRegisterPage(rw http.ResponseWriter, r *http.Request, status
 		}
 		d.Suggested = w.store.Now().In(baku()).AddDate(0, 0, 14).Format(time.DateOnly)
 	}
+	d.ParentEvents = w.childEvents(ctx, a, e.ChildID)
 	p.Data = d
 	return w.render(rw, status, "screening_entry", p)
 }
