@@ -63,7 +63,7 @@ func (m *Main) senders(now func() time.Time) (map[notify.Channel]delivery.Sender
 
 // background builds the jobs `serve` runs: delivering the outbox and
 // escalating work that falls due. baseURL makes the links in messages.
-func (m *Main) background(db *storage.DB, log *slog.Logger, baseURL string) (*jobs.Runner, error) {
+func (m *Main) background(db *storage.DB, log *slog.Logger, baseURL string, extra ...jobs.Job) (*jobs.Runner, error) {
 	senders, err := m.senders(db.Now)
 	if err != nil {
 		return nil, err
@@ -71,26 +71,27 @@ func (m *Main) background(db *storage.DB, log *slog.Logger, baseURL string) (*jo
 	w := delivery.NewWorker(db, delivery.Config{Senders: senders, Catalog: m.cat, BaseURL: baseURL, Log: log})
 	esc := escalate.New(db, escalate.DefaultPolicy(), log)
 	registerProviders(esc, db)
-	return jobs.New(db, db.Now, log,
-		jobs.Job{Name: "deliver", Every: deliverEvery, Run: func(ctx context.Context, now time.Time) error {
+	js := []jobs.Job{
+		{Name: "deliver", Every: deliverEvery, Run: func(ctx context.Context, now time.Time) error {
 			_, _, err := w.Run(ctx, now)
 			return err
 		}},
-		jobs.Job{Name: "escalate", Every: escalateEvery, Run: func(ctx context.Context, now time.Time) error {
+		{Name: "escalate", Every: escalateEvery, Run: func(ctx context.Context, now time.Time) error {
 			_, err := esc.Run(ctx, now)
 			return err
 		}},
-		jobs.Job{Name: "prune_notifications", Every: pruneEvery, Run: func(ctx context.Context, _ time.Time) error {
+		{Name: "prune_notifications", Every: pruneEvery, Run: func(ctx context.Context, _ time.Time) error {
 			_, _, err := db.PruneNotifications(ctx)
 			return err
 		}},
 		// "Mənimlə danış": conversations past the city's retention period go;
 		// their contacts and classification stay.
-		jobs.Job{Name: "prune_danis", Every: pruneEvery, Run: func(ctx context.Context, _ time.Time) error {
+		{Name: "prune_danis", Every: pruneEvery, Run: func(ctx context.Context, _ time.Time) error {
 			_, err := db.PruneDanis(ctx)
 			return err
 		}},
-	), nil
+	}
+	return jobs.New(db, db.Now, log, append(js, extra...)...), nil
 }
 
 // registerProviders registers what the escalator watches: each feature
@@ -100,6 +101,9 @@ func registerProviders(esc registrar, db *storage.DB) {
 	esc.Register("referrals", escalate.ProviderFunc(db.ReferralsDue))
 	esc.Register("action_items", escalate.ProviderFunc(db.ActionItemsDue))
 	esc.Register("cases", escalate.ProviderFunc(db.CasesDue))
+	esc.Register("register_reviews", escalate.ProviderFunc(db.RegisterReviewsDue))
+	esc.Register("plan_reviews", escalate.ProviderFunc(db.PlanReviewsDue))
+	esc.Register("plan_consents", escalate.ProviderFunc(db.PlanConsentsDue))
 }
 
 // registrar is what registerProviders needs of the escalator.

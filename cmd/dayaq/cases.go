@@ -52,34 +52,36 @@ func (cf caseFlags) storageOptions(m *Main) ([]storage.Option, error) {
 	return []storage.Option{storage.WithCaseDeadlines(d)}, nil
 }
 
-// vault opens the attachment store: the configured key, or with --demo a
-// key generated once and kept in the data directory. Without either,
+// vaultDir opens the attachment store: the configured key, or with --demo
+// a key generated once and kept in the data directory. Without either,
 // attachments are off (nil) and the server says so when one is uploaded.
-func (cf caseFlags) vault(dsn string, demo bool, log *slog.Logger) (*blob.Vault, error) {
+// The directory store under the vault is returned too, for the orphan
+// sweep.
+func (cf caseFlags) vaultDir(dsn string, demo bool, log *slog.Logger) (*blob.Vault, *blob.Dir, error) {
 	dir := cf.dir(dsn)
 	var key []byte
 	var err error
 	switch {
 	case *cf.attachmentKey != "":
 		if key, err = blob.ParseKey(*cf.attachmentKey); err != nil {
-			return nil, usageError{err.Error()}
+			return nil, nil, usageError{err.Error()}
 		}
 	case demo:
 		if key, err = blob.LoadOrCreateKeyFile(filepath.Join(dir, "attachment.key")); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		log.Warn("demo: attachments are encrypted with a key generated and kept in the data directory", "file", filepath.Join(dir, "attachment.key"))
 	default:
 		log.Warn("no attachment key: case attachments are off (set DAYAQ_ATTACHMENT_KEY or --attachment-key)")
-		return nil, nil
+		return nil, nil, nil
 	}
 	store, err := blob.NewDir(filepath.Join(dir, "attachments"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	v, err := blob.NewVault(store, key)
 	if err != nil {
-		return nil, fmt.Errorf("attachments: %w", err)
+		return nil, nil, fmt.Errorf("attachments: %w", err)
 	}
-	return v, nil
+	return v, store, nil
 }

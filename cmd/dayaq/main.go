@@ -95,6 +95,8 @@ func commands() []command {
 		{"user", (*Main).user},
 		{"token", (*Main).token},
 		{"audit", (*Main).audit},
+		{"backup", (*Main).backupCmd},
+		{"restore", (*Main).restoreCmd},
 		{"bench", (*Main).bench},
 		{"version", (*Main).version},
 	}

@@ -64,7 +64,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			m.printSignIns()
 		}
 	}
-	vault, err := cases.vault(*dsn, *withDemo, log)
+	vault, blobs, err := cases.vaultDir(*dsn, *withDemo, log)
 	if err != nil {
 		return err
 	}
@@ -94,7 +94,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	if *runJobs {
 		base := cmp.Or(m.Getenv("DAYAQ_BASE_URL"), "http://"+ln.Addr().String())
-		bg, err := m.background(db, log, strings.TrimSuffix(base, "/"))
+		bg, err := m.background(db, log, strings.TrimSuffix(base, "/"), sweepJobs(db, blobs, log)...)
 		if err != nil {
 			ln.Close()
 			return err

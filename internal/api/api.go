@@ -60,6 +60,9 @@ type Store interface {
 	RosterStore
 	DanisStore
 	EventsStore
+	ScreeningStore
+	PlanStore
+	StatsStore
 }
 
 // API serves /api/v1.
@@ -69,7 +72,8 @@ type API struct {
 	log    *slog.Logger
 	doc    []byte // the OpenAPI document, merged from its parts
 	docErr error
-	vault  *blob.Vault // attachments' encrypted bytes (WithVault)
+	vault  *blob.Vault     // attachments' encrypted bytes (WithVault)
+	down   *httpx.Throttle // the database-down warning, once a minute (ops.go)
 	// rosters runs roster imports (WithRosters; by default one of the
 	// API's own, spooling in the system temp directory).
 	rosters *rosterrun.Runner
@@ -78,7 +82,8 @@ type API struct {
 
 // New returns the API over store.
 func New(store Store, cat *i18n.Catalog, log *slog.Logger) *API {
-	a := &API{store: store, cat: cat, log: log, gate: danis.NewGate(danis.DefaultLimit, 0, danis.DefaultWrongLimit)}
+	a := &API{store: store, cat: cat, log: log, down: httpx.NewThrottle(time.Minute),
+		gate: danis.NewGate(danis.DefaultLimit, 0, danis.DefaultWrongLimit)}
 	a.doc, a.docErr = buildOpenAPI(openAPIFS)
 	if store != nil {
 		a.rosters = rosterrun.NewRunner(store, log, "")
@@ -126,6 +131,9 @@ func (a *API) Routes() []Route {
 	rs = append(rs, a.danisRoutes()...)
 	rs = append(rs, a.eventRoutes()...)
 	rs = append(rs, a.campaignRoutes()...)
+	rs = append(rs, a.screeningRoutes()...)
+	rs = append(rs, a.planRoutes()...)
+	rs = append(rs, a.statsRoutes()...)
 	return rs
 }
 
@@ -135,7 +143,8 @@ func (a *API) Routes() []Route {
 // Every other route goes through gate.
 func Public(method, path string) bool {
 	switch method + " " + path {
-	case "GET " + Prefix + "/openapi.json", "GET " + Prefix + "/districts", "GET " + Prefix + "/organisations":
+	case "GET " + Prefix + "/openapi.json", "GET " + Prefix + "/districts", "GET " + Prefix + "/organisations",
+		"GET " + Prefix + "/stats/public": // the public statistics (ADR 0025)
 		return true
 	// "Mənimlə danış": a child writes without an account; the follow-up
 	// code in the body is the key (ADR 0024).
@@ -239,10 +248,13 @@ func StatusOf(e *apperr.Error) int { return httpx.Status(e) }
 // problem answers err as a problem document in the request's language.
 // Only internal errors are logged; their detail never reaches the client.
 func (a *API) problem(w http.ResponseWriter, r *http.Request, err error) {
+	err = storage.Classify(err)
 	e := apperr.As(err)
 	status := StatusOf(e)
 	l := a.cat.For(httpx.Lang(r.Context()))
-	if status >= 500 && !errors.Is(err, context.Canceled) {
+	if a.transient(w, r, e) {
+		// said once a minute, not once a request (ops.go)
+	} else if status >= 500 && !errors.Is(err, context.Canceled) {
 		a.log.ErrorContext(r.Context(), "api request failed", "err", err, "request_id", httpx.RequestID(r.Context()),
 			"route", r.Pattern)
 	}

@@ -73,7 +73,8 @@ type Authn struct {
 	store Store
 	now   func() time.Time
 	cfg   Config
-	hash  chan struct{} // a semaphore on password hashing
+	hash  chan struct{}   // a semaphore on password hashing
+	down  *httpx.Throttle // the database-down warning, once a minute
 }
 
 // New returns an Authn over store, reading time from clock (the same clock
@@ -88,7 +89,7 @@ func New(store Store, clock func() time.Time, cfg Config) *Authn {
 	if cfg.MaxHashing <= 0 {
 		cfg.MaxHashing = 4
 	}
-	return &Authn{store: store, now: clock, cfg: cfg, hash: make(chan struct{}, cfg.MaxHashing)}
+	return &Authn{store: store, now: clock, cfg: cfg, hash: make(chan struct{}, cfg.MaxHashing), down: httpx.NewThrottle(time.Minute)}
 }
 
 // Now is the clock's time.
@@ -200,27 +201,41 @@ func (a *Authn) principalForToken(ctx context.Context, tok string) (access.Princ
 
 // fail answers a request whose credentials could not be checked (the
 // database is down): closed, never open.
+// A database that cannot be reached is said once a minute, not once a
+// request (ADR 0028); any other failure is logged each time.
 func (a *Authn) fail(w http.ResponseWriter, r *http.Request, err error) {
-	a.cfg.Log.ErrorContext(r.Context(), "authn: cannot check credentials", "err", err, "request_id", httpx.RequestID(r.Context()))
+	e := &apperr.Error{Code: apperr.Unavailable, Key: "error.unavailable", Err: err}
+	if apperr.CodeOf(storage.Classify(err)) == apperr.Unavailable {
+		e.Key = "ops.error.db_unavailable"
+		if a.down.Allow(time.Now()) {
+			a.cfg.Log.WarnContext(r.Context(), "authn: database not available; answering requests with a retry (logged once a minute)", "err", err)
+		}
+	} else {
+		a.cfg.Log.ErrorContext(r.Context(), "authn: cannot check credentials", "err", err, "request_id", httpx.RequestID(r.Context()))
+	}
 	if strings.HasPrefix(r.URL.Path, "/api/") {
-		a.Problem(w, r, apperr.New(apperr.Unavailable, "error.unavailable"))
+		a.Problem(w, r, e)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	httpx.ErrorHeaders(w.Header(), http.StatusServiceUnavailable)
-	http.Error(w, a.cfg.Catalog.T(httpx.Lang(r.Context()), "error.unavailable"), http.StatusServiceUnavailable)
+	http.Error(w, a.cfg.Catalog.T(httpx.Lang(r.Context()), e.Key), http.StatusServiceUnavailable)
 }
 
 // Problem answers err as an RFC 9457 problem document in the request's
 // language, the shape the API answers with.
 func (a *Authn) Problem(w http.ResponseWriter, r *http.Request, err error) {
-	e := apperr.As(err)
+	e := apperr.As(storage.Classify(err))
 	status := httpx.Status(e)
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="dayaq"`)
 	}
 	httpx.ErrorHeaders(w.Header(), status)
-	if status >= 500 {
+	if apperr.Transient(e.Code) {
+		if a.down.Allow(time.Now()) {
+			a.cfg.Log.WarnContext(r.Context(), "authn: database not available; answering requests with a retry (logged once a minute)", "err", err)
+		}
+	} else if status >= 500 {
 		a.cfg.Log.ErrorContext(r.Context(), "authn failed", "err", err, "request_id", httpx.RequestID(r.Context()))
 	}
 	lang := httpx.Lang(r.Context())

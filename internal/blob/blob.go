@@ -175,14 +175,16 @@ func (d *Dir) path(key string) (string, error) {
 	return filepath.Join(d.root, key[:2], key), nil
 }
 
-// Put writes the blob to a temporary file, syncs it and renames it into
-// place, so a crash leaves either the whole blob or none.
+// Put writes the blob to a temporary file, syncs it, renames it into place
+// and syncs the directory, so that a crash or a power cut leaves either the
+// whole blob or none, and once Put returns the blob is on disk under its
+// name: only then may the row that points at it commit (ADR 0028).
 func (d *Dir) Put(_ context.Context, key string, data []byte) error {
 	p, err := d.path(key)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+	if err := d.mkdir(filepath.Dir(p)); err != nil {
 		return err
 	}
 	f, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
@@ -201,7 +203,35 @@ func (d *Dir) Put(_ context.Context, key string, data []byte) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(f.Name(), p)
+	if err := os.Rename(f.Name(), p); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(p))
+}
+
+// mkdir creates the fan-out directory dir under the root if it is missing,
+// and syncs the root so that the new directory's entry is on disk too.
+func (d *Dir) mkdir(dir string) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return syncDir(d.root)
+}
+
+// syncDir makes the entries of dir (a file renamed into it) durable.
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("blob: sync %s: %w", dir, err)
+	}
+	return nil
 }
 
 // Get reads the blob.

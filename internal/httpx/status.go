@@ -31,14 +31,20 @@ func Status(e *apperr.Error) int {
 		return http.StatusForbidden
 	case apperr.Unavailable:
 		return http.StatusServiceUnavailable
+	case apperr.InsufficientStorage:
+		return http.StatusInsufficientStorage
 	}
 	return http.StatusInternalServerError
 }
 
 // ErrorHeaders sets the headers an error's status calls for: Retry-After
-// on 503 Service Unavailable.
+// on 503 Service Unavailable, and on 507 Insufficient Storage (a full disk
+// a person must free: a minute, ADR 0028).
 func ErrorHeaders(h http.Header, status int) {
-	if status == http.StatusServiceUnavailable {
+	switch status {
+	case http.StatusServiceUnavailable:
 		h.Set("Retry-After", RetryAfterSeconds)
+	case http.StatusInsufficientStorage:
+		h.Set("Retry-After", apperr.RetryAfter(apperr.InsufficientStorage))
 	}
 }

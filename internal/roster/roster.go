@@ -4,8 +4,10 @@
 // bad row becomes a Reject with its line number and reasons a person can
 // read (catalogue keys). It does no other I/O.
 //
-// The file is UTF-8, with or without a byte-order mark, separated by commas
-// or semicolons (whichever the header line has more of). The header names
+// The file is UTF-8, with or without a byte-order mark, UTF-16 (with a
+// byte-order mark or without) or Windows-1251, detected and converted
+// (encoding.go; anything else is refused), separated by commas or
+// semicolons (whichever the header line has more of). The header names
 // the columns in any order, in English or in Azerbaijani, in any case:
 //
 //	student_id  last_name  first_name  patronymic  sex  birth_date    school_code  grade
@@ -109,15 +111,23 @@ type Reader struct {
 	col   [numColumns]int // file column of each canonical column
 	width int             // the header's number of fields
 	today time.Time
+	enc   Encoding // how the file was written (encoding.go)
 }
+
+// Encoding reports how the file was written; it was read as UTF-8.
+func (rd *Reader) Encoding() Encoding { return rd.enc }
 
 // NewReader reads the header of the roster in r. today bounds birth dates.
 // A file that cannot be used at all (empty, or a header that lacks a
 // column) is an Invalid error with a catalogue key; nothing else is.
 func NewReader(r io.Reader, today time.Time) (*Reader, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}) {
-		_, _ = br.Discard(3)
+	src, enc, err := decode(bufio.NewReaderSize(r, 64<<10))
+	if err != nil {
+		return nil, err
+	}
+	br, ok := src.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReaderSize(src, 64<<10)
 	}
 	first, err := br.Peek(4096)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
@@ -140,7 +150,7 @@ func NewReader(r io.Reader, today time.Time) (*Reader, error) {
 		}
 		return nil, fmt.Errorf("roster: header: %w", err)
 	}
-	rd := &Reader{cr: cr, width: len(header), today: today}
+	rd := &Reader{cr: cr, width: len(header), today: today, enc: enc}
 	for i := range rd.col {
 		rd.col[i] = -1
 	}

@@ -4,6 +4,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -36,6 +37,7 @@ type Server struct {
 	log     *slog.Logger
 	handler http.Handler
 	metrics *httpMetrics
+	down    *httpx.Throttle   // "not ready", once a minute
 	rosters *rosterrun.Runner // roster imports: shutdown waits for them, then cancels them
 	// metricsHandler answers /metrics: on the main handler, or apart
 	// (WithMetricsApart) on a listener of its own.
@@ -79,7 +81,7 @@ func New(db *storage.DB, cat *i18n.Catalog, log *slog.Logger, opts ...Option) (*
 	for name, pool := range db.Pools() {
 		reg.MustRegister(collectors.NewDBStatsCollector(pool, "dayaq_"+name))
 	}
-	s := &Server{db: db, log: log, metrics: newHTTPMetrics(reg), rosters: rosters}
+	s := &Server{db: db, log: log, metrics: newHTTPMetrics(reg), rosters: rosters, down: httpx.NewThrottle(time.Minute)}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
@@ -160,10 +162,18 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.db.Ping(ctx); err != nil {
-		s.log.WarnContext(ctx, "not ready", "err", err)
+	if err := s.db.Ready(ctx); err != nil {
+		// The probe is polled every few seconds: say it once a minute.
+		if s.down.Allow(time.Now()) {
+			s.log.WarnContext(ctx, "not ready", "err", err)
+		}
+		w.Header().Set("Retry-After", cmp.Or(apperr.RetryAfter(apperr.CodeOf(err)), "5"))
 		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = w.Write([]byte("database unreachable\n"))
+		msg := "database unreachable\n"
+		if apperr.CodeOf(err) == apperr.InsufficientStorage {
+			msg = "database disk full: writes fail\n"
+		}
+		_, _ = w.Write([]byte(msg))
 		return
 	}
 	_, _ = w.Write([]byte("ok\n"))
@@ -249,7 +259,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		s.metrics.requests.WithLabelValues(route, r.Method, strconv.Itoa(sw.status)).Inc()
 		s.metrics.latency.WithLabelValues(route, r.Method).Observe(d.Seconds())
 		level := slog.LevelInfo
-		if sw.status >= 500 {
+		// 503 and 507 say the database is down or full: the surface that
+		// answered has warned once (ADR 0028), so no error line each.
+		if sw.status >= 500 && sw.status != http.StatusServiceUnavailable && sw.status != http.StatusInsufficientStorage {
 			level = slog.LevelError
 		}
 		if httpx.Anonymous(r.URL.Path) {

@@ -138,10 +138,16 @@ var worldUsers = []struct {
 // returns it with the whole server's handler.
 func newWorld(t *testing.T, dsn string) *world {
 	t.Helper()
+	return newWorldLog(t, dsn, slog.New(slog.DiscardHandler))
+}
+
+// newWorldLog is newWorld with the server logging to log.
+func newWorldLog(t testing.TB, dsn string, log *slog.Logger) *world {
+	t.Helper()
 	ctx := context.Background()
 	clk := &clock{t: time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)}
 	db := storagetest.Open(t, dsn, storage.WithClock(clk.Now))
-	s, err := server.New(db, i18n.MustLoad(), slog.New(slog.DiscardHandler))
+	s, err := server.New(db, i18n.MustLoad(), log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +187,7 @@ func newWorld(t *testing.T, dsn string) *world {
 }
 
 // addMember creates a user with a signed-in session and an API token.
-func (w *world) addMember(t *testing.T, key, orgCode string, role access.Role, classes []access.Class) member {
+func (w *world) addMember(t testing.TB, key, orgCode string, role access.Role, classes []access.Class) member {
 	t.Helper()
 	ctx := context.Background()
 	u, err := w.db.CreateUser(ctx, audit.System(), storage.NewUser{Email: key + "@test.dayaq.az", Name: "Test " + key,

@@ -113,7 +113,7 @@ func (db *DB) inGroupTx(ctx context.Context, fn func(ctx context.Context, c conn
 	}
 	// Once queued, wait for the answer even if ctx ends: the commit may
 	// already be on its way to disk, and the caller must know.
-	return <-req.done
+	return db.classify(<-req.done)
 }
 
 func (db *DB) groupWriter() *batcher {

@@ -55,6 +55,8 @@ type DB struct {
 	// deadlines are the deadlines per urgency the calendar counts (see Calendar).
 	deadlines calendar.Deadlines
 	cases     casework.Deadlines // the spans case deadlines are computed with (WithCaseDeadlines)
+	health    health             // what the last writes said about the disk (failure.go)
+	path      string             // SQLite: the database file (backups open it apart)
 	// batchTimeout bounds one group-commit batch (WithBatchTimeout).
 	batchTimeout time.Duration
 }
@@ -100,6 +102,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		db.read.SetConnMaxIdleTime(5 * time.Minute)
 		db.write = db.read
 	default:
+		db.path = dsn
 		if err := os.MkdirAll(filepath.Dir(dsn), 0o750); err != nil {
 			return nil, fmt.Errorf("storage.Open: create directory for %s: %w", dsn, err)
 		}
@@ -260,6 +263,7 @@ func (db *DB) reader() conn {
 // exception is errCommit: a refusal whose audit event must be kept, so the
 // transaction commits and the refusal is returned.
 func (db *DB) inTx(ctx context.Context, fn func(c conn) error) (err error) {
+	defer func() { err = db.classify(err) }()
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("storage: begin: %w", err)

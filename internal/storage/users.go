@@ -516,10 +516,14 @@ func (db *DB) SessionByTokenHash(ctx context.Context, hash string) (s Session, e
 			_, err := c.exec(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id = ?`, c.now, s.ID)
 			return err
 		})
-		if err != nil {
+		switch {
+		case apperr.CodeOf(err) == apperr.InsufficientStorage:
+			// A full disk must not sign everyone out: the touch waits for space (ADR 0028).
+		case err != nil:
 			return Session{}, err
+		default:
+			s.LastSeenAt = now
 		}
-		s.LastSeenAt = now
 	}
 	return s, nil
 }
@@ -727,10 +731,14 @@ func (db *DB) APITokenByHash(ctx context.Context, hash string) (t APIToken, err 
 			_, err := c.exec(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, c.now, t.ID)
 			return err
 		})
-		if err != nil {
+		switch {
+		case apperr.CodeOf(err) == apperr.InsufficientStorage:
+			// A full disk must not lock every client out: the touch waits for space (ADR 0028).
+		case err != nil:
 			return APIToken{}, err
+		default:
+			t.LastUsedAt = now
 		}
-		t.LastUsedAt = now
 	}
 	db.auth.putToken(st, hash, t)
 	t.Scopes = slices.Clone(t.Scopes)

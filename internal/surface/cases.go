@@ -22,6 +22,7 @@ import (
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
 	"dayaq/internal/blob"
+	"dayaq/internal/calendar"
 	"dayaq/internal/casework"
 	"dayaq/internal/storage"
 )
@@ -119,6 +120,22 @@ func CaseQueryFrom(v url.Values, me int64, orgID func(code string) (int64, bool)
 	default:
 		fs = append(fs, apperr.Field("overdue", "case.error.boolean"))
 	}
+	for _, k := range []string{"from", "to"} { // the dashboards' period (issue 15)
+		s := strings.TrimSpace(v.Get(k))
+		if s == "" {
+			continue
+		}
+		d, err := time.ParseInLocation(time.DateOnly, s, calendar.Baku())
+		if err != nil {
+			fs = append(fs, apperr.Field(k, "stats.error.date"))
+			continue
+		}
+		if k == "from" {
+			q.From = d.UTC()
+		} else {
+			q.To = d.AddDate(0, 0, 1).UTC() // the whole last day
+		}
+	}
 	if s := v.Get("after"); s != "" {
 		if _, _, _, ok := storage.ParseCaseCursor(s); !ok {
 			fs = append(fs, apperr.Field("after", "error.cursor"))
@@ -130,8 +147,11 @@ func CaseQueryFrom(v url.Values, me int64, orgID func(code string) (int64, bool)
 
 // StoreAttachment encrypts and stores an uploaded file for case caseID and
 // records it: the check that a may add to the case comes first, the
-// metadata (and its audit event) last; if recording fails, the stored
-// blob is removed. The web UI and the API both use it.
+// metadata (and its audit event) last, once the bytes are on disk (Put
+// syncs them). If recording is refused, the stored blob is removed; if it
+// failed in a way that leaves the commit's outcome unknown (the database
+// went away mid-commit), the blob is kept, and the orphan sweep removes it
+// later if no row points at it (ADR 0028). The web UI and the API both use it.
 func StoreAttachment(ctx context.Context, v *blob.Vault, st CaseStore, a audit.Actor, caseID int64, name, contentType string, data []byte) (storage.Attachment, error) {
 	if v == nil {
 		return storage.Attachment{}, apperr.New(apperr.Unavailable, "case.error.attachments_off")
@@ -159,10 +179,23 @@ func StoreAttachment(ctx context.Context, v *blob.Vault, st CaseStore, a audit.A
 	}
 	saved, err := st.AddCaseAttachment(ctx, a, at)
 	if err != nil {
-		_ = v.Delete(context.WithoutCancel(ctx), at.BlobKey)
+		if refused(err) {
+			_ = v.Delete(context.WithoutCancel(ctx), at.BlobKey)
+		}
 		return storage.Attachment{}, err
 	}
 	return saved, nil
+}
+
+// refused reports whether err is a refusal made before anything was
+// committed (bad input, no access, a conflict): then nothing points at a
+// blob stored for the request.
+func refused(err error) bool {
+	switch apperr.CodeOf(err) {
+	case apperr.Invalid, apperr.NotFound, apperr.Conflict, apperr.Forbidden, apperr.Unauthorized, apperr.PreconditionRequired:
+		return true
+	}
+	return false
 }
 
 // LoadAttachment returns an attachment's metadata and decrypted bytes, if a

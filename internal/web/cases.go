@@ -180,6 +180,15 @@ func (w *Web) caseQueues(rw http.ResponseWriter, r *http.Request) error {
 		if extra.SchoolID != 0 {
 			q.SchoolID = extra.SchoolID
 		}
+		// the filters the dashboards link with (internal/web/stats.go)
+		q.From, q.To = extra.From, extra.To
+		if extra.OwnerID != 0 {
+			q.OwnerID = extra.OwnerID
+		}
+		if extra.LeadOrgID != 0 {
+			q.LeadOrgID = extra.LeadOrgID
+		}
+		q.Overdue = q.Overdue || extra.Overdue
 		q.Limit = 25
 		pg, err := w.store.ListCases(r.Context(), a, q)
 		if err != nil && apperr.CodeOf(err) != apperr.Invalid {
@@ -243,10 +252,11 @@ func (w *Web) renderCaseForm(rw http.ResponseWriter, r *http.Request, status int
 	p := w.page(r, "case.new.title", nil)
 	a := authn.ActorFrom(r)
 	if err != nil {
-		e := apperr.As(err)
-		if e.Code == apperr.Internal || e.Code == apperr.Unavailable {
+		e, st, keep := w.formFailure(rw, r, status, err)
+		if !keep {
 			return err
 		}
+		status = st
 		f.Errors = fieldMessages(p.L, e, nil)
 		if msg, ok := f.Errors["child_ids"]; ok {
 			f.Errors["children"] = msg

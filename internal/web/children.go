@@ -46,6 +46,9 @@ type Store interface {
 	RosterStore
 	DanisStore
 	EventsStore
+	ScreeningStore
+	PlanStore
+	StatsStore
 }
 
 func (w *Web) childRoutes() []route {
@@ -219,10 +222,11 @@ func (w *Web) schoolsFor(ctx context.Context, p access.Principal) ([]org.Org, er
 func (w *Web) renderForm(rw http.ResponseWriter, r *http.Request, status int, title string, f childForm, err error) error {
 	p := w.page(r, title, nil)
 	if err != nil {
-		e := apperr.As(err)
-		if e.Code == apperr.Internal || e.Code == apperr.Unavailable {
+		e, st, keep := w.formFailure(rw, r, status, err)
+		if !keep {
 			return err
 		}
+		status = st
 		f.Errors = fieldMessages(p.L, e, nil)
 		f.Alert = p.L.T(e.Key, e.Args...)
 	}
@@ -272,6 +276,7 @@ type childPageData struct {
 	Reason     string
 	// ParentEvents are the awareness events the child's parent attended.
 	ParentEvents []storage.ChildEventAttendance
+	Screening    *childScreening // register status and screening results, nil when the reader may not see them
 }
 
 func (w *Web) childPage(rw http.ResponseWriter, r *http.Request) error {
@@ -287,8 +292,10 @@ func (w *Web) childPage(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return w.render(rw, http.StatusOK, "child", w.page(r, "child.title", childPageData{Rec: rec, ID: id,
-		Full: rec.Decision.View >= access.ViewShared, ParentEvents: w.childEvents(r.Context(), a, id)}))
+	p := w.page(r, "child.title", nil)
+	p.Data = childPageData{Rec: rec, ID: id, Full: rec.Decision.View >= access.ViewShared,
+		ParentEvents: w.childEvents(r.Context(), a, id), Screening: w.childScreeningPart(p, r, id)}
+	return w.render(rw, http.StatusOK, "child", p)
 }
 
 func (w *Web) childBreakGlass(rw http.ResponseWriter, r *http.Request) error {

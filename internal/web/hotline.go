@@ -224,10 +224,11 @@ func formField(field string) string {
 func (w *Web) renderContactForm(rw http.ResponseWriter, r *http.Request, status int, f contactForm, err error) error {
 	p := w.page(r, "hotline.new.title", nil)
 	if err != nil {
-		e := apperr.As(err)
-		if e.Code == apperr.Internal || e.Code == apperr.Unavailable {
+		e, st, keep := w.formFailure(rw, r, status, err)
+		if !keep {
 			return err
 		}
+		status = st
 		f.Errors = fieldMessages(p.L, e, formField)
 		f.Alert = p.L.T(e.Key, e.Args...)
 	}

@@ -48,6 +48,7 @@ type Web struct {
 	gate    *danis.Gate // "Mənimlə danış": the global limit on new conversations
 	pages   map[string]*template.Template
 	assets  map[string]string // file name → content hash, for cache-busting URLs
+	down    *httpx.Throttle   // the database-down warning, once a minute (ops.go)
 }
 
 // Deps are what the UI's pages need from the rest of the platform.
@@ -64,7 +65,8 @@ type Deps struct {
 
 // New parses the templates and hashes the static files.
 func New(cat *i18n.Catalog, log *slog.Logger, deps Deps) (*Web, error) {
-	w := &Web{cat: cat, log: log, store: deps.Store, audit: deps.Audit, authn: deps.Authn, vault: deps.Vault, rosters: deps.Rosters, gate: deps.Gate, pages: map[string]*template.Template{}, assets: map[string]string{}}
+	w := &Web{cat: cat, log: log, store: deps.Store, audit: deps.Audit, authn: deps.Authn, vault: deps.Vault, rosters: deps.Rosters, gate: deps.Gate, pages: map[string]*template.Template{}, assets: map[string]string{},
+		down: httpx.NewThrottle(time.Minute)}
 	if w.gate == nil {
 		w.gate = danis.NewGate(danis.DefaultLimit, 0, danis.DefaultWrongLimit)
 	}
@@ -91,6 +93,7 @@ func New(cat *i18n.Catalog, log *slog.Logger, deps Deps) (*Web, error) {
 		"pair": func(a, b storage.ChildRecord) []storage.ChildRecord { return []storage.ChildRecord{a, b} }}
 	maps.Copy(funcs, referralFuncs())
 	maps.Copy(funcs, eventFuncs())
+	maps.Copy(funcs, screeningFuncs())
 	names, err := fs.Glob(files, "templates/pages/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: list templates: %w", err)
@@ -157,6 +160,9 @@ func (w *Web) routes() []route {
 	rs = append(rs, w.notifyRoutes()...)
 	rs = append(rs, w.eventRoutes()...)
 	rs = append(rs, w.campaignRoutes()...)
+	rs = append(rs, w.screeningRoutes()...)
+	rs = append(rs, w.planRoutes()...)
+	rs = append(rs, w.statsRoutes()...)
 	rs = append(rs, w.danisRoutes()...)
 	for _, s := range Sections() {
 		if !slices.ContainsFunc(rs, func(r route) bool { return r.pattern == "GET /"+s.Slug }) {
@@ -285,10 +291,13 @@ type errorData struct {
 }
 
 func (w *Web) renderError(rw http.ResponseWriter, r *http.Request, err error) {
+	err = storage.Classify(err)
 	e := apperr.As(err)
 	status := httpx.Status(e)
 	httpx.ErrorHeaders(rw.Header(), status)
-	if status >= 500 && !errors.Is(err, context.Canceled) {
+	if w.transient(rw, r, e) {
+		// said once a minute, not once a request (ops.go)
+	} else if status >= 500 && !errors.Is(err, context.Canceled) {
 		w.log.ErrorContext(r.Context(), "page failed", "err", err, "request_id", httpx.RequestID(r.Context()), "route", r.Pattern)
 	}
 	p := w.page(r, "error.title", nil)
