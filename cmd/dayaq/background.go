@@ -95,6 +95,9 @@ func registerProviders(esc registrar, db *storage.DB) {
 	esc.Register("referrals", escalate.ProviderFunc(db.ReferralsDue))
 	esc.Register("action_items", escalate.ProviderFunc(db.ActionItemsDue))
 	esc.Register("cases", escalate.ProviderFunc(db.CasesDue))
+	esc.Register("register_reviews", escalate.ProviderFunc(db.RegisterReviewsDue))
+	esc.Register("plan_reviews", escalate.ProviderFunc(db.PlanReviewsDue))
+	esc.Register("plan_consents", escalate.ProviderFunc(db.PlanConsentsDue))
 }
 
 // registrar is what registerProviders needs of the escalator.

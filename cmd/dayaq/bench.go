@@ -10,7 +10,7 @@ import (
 	"dayaq/internal/bench"
 )
 
-// bench runs a benchmark: "bench cases", "bench intake" or "bench match".
+// bench runs a benchmark: "bench cases", "bench intake", "bench match", "bench screening" or "bench plans".
 func (m *Main) bench(ctx context.Context, args []string) error {
 	switch {
 	case len(args) > 0 && args[0] == "cases":
@@ -19,12 +19,16 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		return m.benchIntakeCmd(ctx, args[1:])
 	case len(args) > 0 && args[0] == "match":
 		return m.benchMatch(ctx, args[1:])
+	case len(args) > 0 && args[0] == "screening":
+		return m.benchScreening(ctx, args[1:])
+	case len(args) > 0 && args[0] == "plans":
+		return m.benchPlans(ctx, args[1:])
 	}
-	fmt.Fprintln(m.Stderr, m.l.T("cli.usage_line", "bench cases|intake|match [flags]"))
+	fmt.Fprintln(m.Stderr, m.l.T("cli.usage_line", "bench cases|intake|match|screening|plans [flags]"))
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 		return nil
 	}
-	return usageError{"bench: want a benchmark name: cases, intake or match"}
+	return usageError{"bench: want a benchmark name: cases, intake, match, screening or plans"}
 }
 
 // benchCases seeds cases in bulk (unless the database already has them)

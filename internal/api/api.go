@@ -58,6 +58,8 @@ type Store interface {
 	ReferralStore
 	RosterStore
 	EventsStore
+	ScreeningStore
+	PlanStore
 }
 
 // API serves /api/v1.
@@ -123,6 +125,8 @@ func (a *API) Routes() []Route {
 	rs = append(rs, a.rosterRoutes()...)
 	rs = append(rs, a.eventRoutes()...)
 	rs = append(rs, a.campaignRoutes()...)
+	rs = append(rs, a.screeningRoutes()...)
+	rs = append(rs, a.planRoutes()...)
 	return rs
 }
 

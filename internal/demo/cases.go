@@ -14,19 +14,7 @@ import (
 // starts work on it. It needs the demo users and children of the demo
 // school; without them it does nothing.
 func LoadCases(ctx context.Context, db *storage.DB) error {
-	actor := func(role string) (audit.Actor, error) {
-		for _, s := range SignIns() {
-			if string(s.Role) == role {
-				u, err := db.UserByEmail(ctx, s.Email)
-				if err != nil {
-					return audit.Actor{}, err
-				}
-				p, err := db.PrincipalForUser(ctx, u.ID)
-				return audit.Actor{Principal: p, RequestID: "demo"}, err
-			}
-		}
-		return audit.Actor{}, fmt.Errorf("demo: no %s", role)
-	}
+	actor := demoActor(ctx, db)
 	head, err := actor("school_head")
 	if err != nil {
 		return fmt.Errorf("demo.LoadCases: %w", err)
@@ -72,4 +60,21 @@ func LoadCases(ctx context.Context, db *storage.DB) error {
 		return fmt.Errorf("demo.LoadCases: start: %w", err)
 	}
 	return nil
+}
+
+// demoActor finds a demo user by role, as the actor of the demo's writes.
+func demoActor(ctx context.Context, db *storage.DB) func(role string) (audit.Actor, error) {
+	return func(role string) (audit.Actor, error) {
+		for _, s := range SignIns() {
+			if string(s.Role) == role {
+				u, err := db.UserByEmail(ctx, s.Email)
+				if err != nil {
+					return audit.Actor{}, err
+				}
+				p, err := db.PrincipalForUser(ctx, u.ID)
+				return audit.Actor{Principal: p, RequestID: "demo"}, err
+			}
+		}
+		return audit.Actor{}, fmt.Errorf("demo: no %s", role)
+	}
 }

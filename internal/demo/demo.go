@@ -10,6 +10,7 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"math/bits"
@@ -394,10 +395,10 @@ func Load(ctx context.Context, db *storage.DB, children int, progress func(done 
 			return sum, err
 		}
 	}
-	if err := LoadCases(ctx, db); err != nil {
+	if err := errors.Join(LoadCases(ctx, db), LoadEvents(ctx, db), LoadScreening(ctx, db)); err != nil {
 		return sum, err
 	}
-	return sum, LoadEvents(ctx, db)
+	return sum, LoadPlans(ctx, db)
 }
 
 // allSchools reads every school, page by page, ordered by code.

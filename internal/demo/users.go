@@ -58,6 +58,7 @@ func SignIns() []SignIn {
 		{"analyst", "Günay Vəliyeva", "TAIM", access.Analyst, nil},
 		{"public_council", "İlham Qasımov", "ICTIMAI-SURA", access.PublicCouncil, nil},
 		{"system_admin", "Rauf Kərimov", "BSTI", access.SystemAdmin, nil},
+		{"teacher_7b", "Aytən Məmmədli", "BAK-06-001", access.Teacher, []access.Class{{Grade: 7, Section: "B"}}}, // another class: screening's tests
 	}
 	out := make([]SignIn, len(accts))
 	for i, a := range accts {

@@ -34,6 +34,13 @@ var baseURL string
 // dayaqBin is the binary TestMain built, for tests that run their own server.
 var dayaqBin string
 
+// dbFile is the server's SQLite database, for tests that must move a
+// deadline into the past (the server runs on the real clock).
+var dbFile string
+
+// smsGateway is the test SMS gateway the server sends its SMS to.
+var smsGateway = newSMSCapture()
+
 // urlRE finds the address in the server's "listening" line. The line is
 // translated (DAYAQ_LANG=en), the address is not.
 var urlRE = regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
@@ -129,10 +136,13 @@ func startServer(bin, dir string, extra ...string) (*server, error) {
 		stderr: newSyncBuffer(nil),
 		exited: make(chan struct{}),
 	}
-	args := []string{"serve", "--demo", "--demo-children", demoChildren,
-		"--addr", "127.0.0.1:0", "--db", filepath.Join(dir, "dayaq.db")}
+	db := filepath.Join(dir, "dayaq.db")
+	if dbFile == "" {
+		dbFile = db // the main server's; the kill tests' own servers keep theirs
+	}
+	args := []string{"serve", "--demo", "--demo-children", demoChildren, "--addr", "127.0.0.1:0", "--db", db}
 	s.cmd = exec.Command(bin, append(args, extra...)...)
-	s.cmd.Env = append(os.Environ(), "DAYAQ_LANG=en")
+	s.cmd.Env = append(os.Environ(), "DAYAQ_LANG=en", "DAYAQ_SMS_URL="+smsGateway.url())
 	s.cmd.Stdout = s.stdout
 	s.cmd.Stderr = s.stderr
 	// If the test binary dies without running TestMain's cleanup (a panic,

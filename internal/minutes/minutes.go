@@ -144,3 +144,7 @@ func Write(out io.Writer, d Doc) error {
 	}
 	return nil
 }
+
+// Font returns the embedded DejaVu Sans, for other documents that print
+// Azerbaijani and Cyrillic text the same way (the recovery plan's PDF).
+func Font() []byte { return dejaVuSans }

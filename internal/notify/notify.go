@@ -32,12 +32,14 @@ const (
 	DeadlineSoon     Kind = "deadline_soon"     // one's work is about to fall due
 	DeadlineOverdue  Kind = "deadline_overdue"  // work one answers for is overdue
 	Escalated        Kind = "escalated"         // work is long overdue: the city unit steps in
+	PlanTask         Kind = "plan_task"         // a recovery plan one leads needs one: a parent asked for a call, sessions missed
+	PlanParent       Kind = "plan_parent"       // to a pupil's parent (by address): the link to their plan's page
 )
 
 // Kinds lists every kind in the order the preferences page shows them.
 func Kinds() []Kind {
 	return []Kind{ReferralReceived, ReferralChanged, CaseAssigned, CriticalAlert, ActionItem, Meeting,
-		DeadlineSoon, DeadlineOverdue, Escalated}
+		DeadlineSoon, DeadlineOverdue, Escalated, PlanTask, PlanParent}
 }
 
 // Valid reports whether k is a known kind.

@@ -205,108 +205,115 @@ func (db *DB) SendReferral(ctx context.Context, a audit.Actor, n NewReferral) (r
 		return r, err
 	}
 	var id int64
-	err = db.inTx(ctx, func(c conn) error {
-		k, err := db.loadCase(ctx, c, a.Principal, access.Write, n.CaseID, true)
-		if err != nil {
-			return err
-		}
-		var fs []apperr.FieldError
-		to, err := getOrgByCode(ctx, c, strings.ToUpper(strings.TrimSpace(n.ToOrgCode)))
-		switch {
-		case apperr.CodeOf(err) == apperr.NotFound || (err == nil && !referral.Receivable(to.Type)):
-			fs = append(fs, apperr.Field("to_org", "referral.error.to_org"))
-		case err != nil:
-			return err
-		case to.ID == a.OrgID:
-			fs = append(fs, apperr.Field("to_org", "referral.error.to_self"))
-		}
-		if n.ChildID == 0 && len(k.Children) > 0 {
-			n.ChildID = k.Children[0].ID
-		}
-		if !slices.ContainsFunc(k.Children, func(ch ChildRecord) bool { return ch.ID == n.ChildID }) {
-			fs = append(fs, apperr.Field("child_id", "referral.error.child"))
-		}
-		var svc Service
-		err = c.queryRow(ctx, `SELECT code, org_type, name_az, name_ru, name_en, position, active FROM referral_services WHERE code = ? AND active`,
-			n.ServiceCode).Scan(&svc.Code, &svc.OrgType, &svc.NameAZ, &svc.NameRU, &svc.NameEN, &svc.Position, &svc.Active)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			fs = append(fs, apperr.Field("service", "referral.error.service"))
-		case err != nil:
-			return err
-		case to.ID != 0 && svc.OrgType != to.Type:
-			fs = append(fs, apperr.Field("service", "referral.error.service_body"))
-		}
-		ref := referral.Referral{CaseID: k.ID, ChildID: n.ChildID, FromOrgID: a.OrgID, ToOrgID: to.ID, ServiceCode: n.ServiceCode,
-			Urgency: n.Urgency, Message: strings.TrimSpace(n.Message), Share: n.Share, Basis: n.Basis, State: referral.Sent,
-			SentBy: a.UserID, SentAt: c.now, Version: 1}
-		if to.ID == 0 {
-			ref.ToOrgID = -1 // reported above; keeps Validate from reporting it twice
-		}
-		if err := ref.Validate(); err != nil {
-			fs = append(fs, apperr.As(err).Fields...)
-		}
-		if len(fs) > 0 {
-			return apperr.Validation(fs...)
-		}
-		if err := referral.CheckBasis(a.Principal, n.Basis, c.now); err != nil {
-			return err
-		}
-		if ref.AckDue, ref.CompleteDue, err = referral.Deadlines(cal, ref.Urgency, c.now); err != nil {
-			return err
-		}
-		b := n.Basis
-		if err := c.queryRow(ctx, `INSERT INTO referrals (case_id, child_id, from_org_id, to_org_id, service_code, urgency, message, share,
-			basis, consent_by, consent_relation, consent_method, consent_at, basis_reference, override_reason, state, sent_by, sent_at,
-			ack_due, complete_due, due_at, version, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) RETURNING id`,
-			ref.CaseID, ref.ChildID, ref.FromOrgID, ref.ToOrgID, ref.ServiceCode, ref.Urgency, ref.Message, shareText(ref.Share),
-			b.Kind, strings.TrimSpace(b.ConsentBy), strings.TrimSpace(b.ConsentRelated), b.ConsentMethod, nullTime(b.ConsentAt),
-			strings.TrimSpace(b.Reference), strings.TrimSpace(b.Reason), ref.State, nullInt(a.UserID), c.now,
-			ref.AckDue, ref.CompleteDue, ref.AckDue, c.now).Scan(&id); err != nil {
-			return err
-		}
-		grant, ge, err := grantChildAccessTx(ctx, c, a, ref.ChildID, to.ID, 0, "referral", "referral:"+strconv.FormatInt(id, 10), time.Time{})
-		if err != nil {
-			return err
-		}
-		if _, err := c.exec(ctx, `UPDATE referrals SET grant_id = ? WHERE id = ?`, grant, id); err != nil {
-			return err
-		}
-		if err := referralEvent(ctx, c, a, id, "", referral.Sent, ""); err != nil {
-			return err
-		}
-		payload := map[string]any{"referral_id": id, "action": "sent", "to_org": to.Code, "service": svc.Code,
-			"urgency": ref.Urgency, "basis": b.Kind}
-		if b.Kind == referral.Override {
-			payload["override"] = true
-		}
-		if _, err := addCaseEvent(ctx, c, a, k.ID, EventReferral, payload); err != nil {
-			return err
-		}
-		if err := touchCase(ctx, c, k.ID); err != nil {
-			return err
-		}
-		if err := notifyReceivers(ctx, c, id, to.ID, ref.AckDue); err != nil {
-			return err
-		}
-		if err := appendAudit(ctx, c, ge); err != nil {
-			return err
-		}
-		e := a.Event("referral.send", "referral", id)
-		e.ChildID = ref.ChildID
-		d := map[string]any{"case_id": k.ID, "to_org": to.Code, "service": svc.Code, "basis": b.Kind, "share": shareText(ref.Share)}
-		if b.Kind == referral.Override {
-			d["override"] = true
-			e.Reason = strings.TrimSpace(b.Reason)
-		}
-		e.Details = detailsJSON(d)
-		return appendAudit(ctx, c, e)
+	err = db.inTx(ctx, func(c conn) (err error) {
+		id, err = db.sendReferralTx(ctx, c, cal, a, n)
+		return err
 	})
 	if err != nil {
 		return r, err
 	}
 	return db.ReferralFor(ctx, a, id)
+}
+
+// sendReferralTx is SendReferral inside the caller's transaction (a
+// recovery plan's referral activity sends one this way).
+func (db *DB) sendReferralTx(ctx context.Context, c conn, cal referral.Calendar, a audit.Actor, n NewReferral) (id int64, err error) {
+	k, err := db.loadCase(ctx, c, a.Principal, access.Write, n.CaseID, true)
+	if err != nil {
+		return 0, err
+	}
+	var fs []apperr.FieldError
+	to, err := getOrgByCode(ctx, c, strings.ToUpper(strings.TrimSpace(n.ToOrgCode)))
+	switch {
+	case apperr.CodeOf(err) == apperr.NotFound || (err == nil && !referral.Receivable(to.Type)):
+		fs = append(fs, apperr.Field("to_org", "referral.error.to_org"))
+	case err != nil:
+		return 0, err
+	case to.ID == a.OrgID:
+		fs = append(fs, apperr.Field("to_org", "referral.error.to_self"))
+	}
+	if n.ChildID == 0 && len(k.Children) > 0 {
+		n.ChildID = k.Children[0].ID
+	}
+	if !slices.ContainsFunc(k.Children, func(ch ChildRecord) bool { return ch.ID == n.ChildID }) {
+		fs = append(fs, apperr.Field("child_id", "referral.error.child"))
+	}
+	var svc Service
+	err = c.queryRow(ctx, `SELECT code, org_type, name_az, name_ru, name_en, position, active FROM referral_services WHERE code = ? AND active`,
+		n.ServiceCode).Scan(&svc.Code, &svc.OrgType, &svc.NameAZ, &svc.NameRU, &svc.NameEN, &svc.Position, &svc.Active)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		fs = append(fs, apperr.Field("service", "referral.error.service"))
+	case err != nil:
+		return 0, err
+	case to.ID != 0 && svc.OrgType != to.Type:
+		fs = append(fs, apperr.Field("service", "referral.error.service_body"))
+	}
+	ref := referral.Referral{CaseID: k.ID, ChildID: n.ChildID, FromOrgID: a.OrgID, ToOrgID: to.ID, ServiceCode: n.ServiceCode,
+		Urgency: n.Urgency, Message: strings.TrimSpace(n.Message), Share: n.Share, Basis: n.Basis, State: referral.Sent,
+		SentBy: a.UserID, SentAt: c.now, Version: 1}
+	if to.ID == 0 {
+		ref.ToOrgID = -1 // reported above; keeps Validate from reporting it twice
+	}
+	if err := ref.Validate(); err != nil {
+		fs = append(fs, apperr.As(err).Fields...)
+	}
+	if len(fs) > 0 {
+		return 0, apperr.Validation(fs...)
+	}
+	if err := referral.CheckBasis(a.Principal, n.Basis, c.now); err != nil {
+		return 0, err
+	}
+	if ref.AckDue, ref.CompleteDue, err = referral.Deadlines(cal, ref.Urgency, c.now); err != nil {
+		return 0, err
+	}
+	b := n.Basis
+	if err := c.queryRow(ctx, `INSERT INTO referrals (case_id, child_id, from_org_id, to_org_id, service_code, urgency, message, share,
+		basis, consent_by, consent_relation, consent_method, consent_at, basis_reference, override_reason, state, sent_by, sent_at,
+		ack_due, complete_due, due_at, version, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) RETURNING id`,
+		ref.CaseID, ref.ChildID, ref.FromOrgID, ref.ToOrgID, ref.ServiceCode, ref.Urgency, ref.Message, shareText(ref.Share),
+		b.Kind, strings.TrimSpace(b.ConsentBy), strings.TrimSpace(b.ConsentRelated), b.ConsentMethod, nullTime(b.ConsentAt),
+		strings.TrimSpace(b.Reference), strings.TrimSpace(b.Reason), ref.State, nullInt(a.UserID), c.now,
+		ref.AckDue, ref.CompleteDue, ref.AckDue, c.now).Scan(&id); err != nil {
+		return 0, err
+	}
+	grant, ge, err := grantChildAccessTx(ctx, c, a, ref.ChildID, to.ID, 0, "referral", "referral:"+strconv.FormatInt(id, 10), time.Time{})
+	if err != nil {
+		return 0, err
+	}
+	if _, err := c.exec(ctx, `UPDATE referrals SET grant_id = ? WHERE id = ?`, grant, id); err != nil {
+		return 0, err
+	}
+	if err := referralEvent(ctx, c, a, id, "", referral.Sent, ""); err != nil {
+		return 0, err
+	}
+	payload := map[string]any{"referral_id": id, "action": "sent", "to_org": to.Code, "service": svc.Code,
+		"urgency": ref.Urgency, "basis": b.Kind}
+	if b.Kind == referral.Override {
+		payload["override"] = true
+	}
+	if _, err := addCaseEvent(ctx, c, a, k.ID, EventReferral, payload); err != nil {
+		return 0, err
+	}
+	if err := touchCase(ctx, c, k.ID); err != nil {
+		return 0, err
+	}
+	if err := notifyReceivers(ctx, c, id, to.ID, ref.AckDue); err != nil {
+		return 0, err
+	}
+	if err := appendAudit(ctx, c, ge); err != nil {
+		return 0, err
+	}
+	e := a.Event("referral.send", "referral", id)
+	e.ChildID = ref.ChildID
+	d := map[string]any{"case_id": k.ID, "to_org": to.Code, "service": svc.Code, "basis": b.Kind, "share": shareText(ref.Share)}
+	if b.Kind == referral.Override {
+		d["override"] = true
+		e.Reason = strings.TrimSpace(b.Reason)
+	}
+	e.Details = detailsJSON(d)
+	return id, appendAudit(ctx, c, e)
 }
 
 // notifyReceivers tells the receiving body's officers and supervisors that

@@ -45,6 +45,8 @@ type Store interface {
 	ReferralStore
 	RosterStore
 	EventsStore
+	ScreeningStore
+	PlanStore
 }
 
 func (w *Web) childRoutes() []route {
@@ -272,6 +274,7 @@ type childPageData struct {
 	Reason     string
 	// ParentEvents are the awareness events the child's parent attended.
 	ParentEvents []storage.ChildEventAttendance
+	Screening    *childScreening // register status and screening results, nil when the reader may not see them
 }
 
 func (w *Web) childPage(rw http.ResponseWriter, r *http.Request) error {
@@ -287,8 +290,10 @@ func (w *Web) childPage(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return w.render(rw, http.StatusOK, "child", w.page(r, "child.title", childPageData{Rec: rec, ID: id,
-		Full: rec.Decision.View >= access.ViewShared, ParentEvents: w.childEvents(r.Context(), a, id)}))
+	p := w.page(r, "child.title", nil)
+	p.Data = childPageData{Rec: rec, ID: id, Full: rec.Decision.View >= access.ViewShared,
+		ParentEvents: w.childEvents(r.Context(), a, id), Screening: w.childScreeningPart(p, r, id)}
+	return w.render(rw, http.StatusOK, "child", p)
 }
 
 func (w *Web) childBreakGlass(rw http.ResponseWriter, r *http.Request) error {

@@ -87,6 +87,7 @@ func New(cat *i18n.Catalog, log *slog.Logger, deps Deps) (*Web, error) {
 		"pair": func(a, b storage.ChildRecord) []storage.ChildRecord { return []storage.ChildRecord{a, b} }}
 	maps.Copy(funcs, referralFuncs())
 	maps.Copy(funcs, eventFuncs())
+	maps.Copy(funcs, screeningFuncs())
 	names, err := fs.Glob(files, "templates/pages/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: list templates: %w", err)
@@ -153,6 +154,8 @@ func (w *Web) routes() []route {
 	rs = append(rs, w.notifyRoutes()...)
 	rs = append(rs, w.eventRoutes()...)
 	rs = append(rs, w.campaignRoutes()...)
+	rs = append(rs, w.screeningRoutes()...)
+	rs = append(rs, w.planRoutes()...)
 	for _, s := range Sections() {
 		if !slices.ContainsFunc(rs, func(r route) bool { return r.pattern == "GET /"+s.Slug }) {
 			rs = append(rs, route{"GET /" + s.Slug, w.section(s)})

@@ -1,0 +1,196 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"dayaq/internal/access"
+	"dayaq/internal/audit"
+	"dayaq/internal/auth"
+	"dayaq/internal/child"
+	"dayaq/internal/demo"
+	"dayaq/internal/i18n"
+	"dayaq/internal/org"
+	"dayaq/internal/screening"
+	"dayaq/internal/server"
+	"dayaq/internal/storage"
+)
+
+// SeedPlans fills an empty db for "bench plans": the demo organisations and
+// users, plans pupils in schools of PupilsPerSchool (the demo school
+// first), each on the register and with a live recovery plan.
+func SeedPlans(ctx context.Context, db *storage.DB, plans int, progress func(string)) (time.Duration, error) {
+	empty, err := demo.IsEmpty(ctx, db)
+	if err != nil || !empty {
+		return 0, fmt.Errorf("bench: the database is not empty (%v)", err)
+	}
+	if _, err := demo.Load(ctx, db, 0, nil); err != nil {
+		return 0, err
+	}
+	schools, err := allSchools(ctx, db)
+	if err != nil {
+		return 0, err
+	}
+	slices.SortStableFunc(schools, func(a, b org.Org) int {
+		switch {
+		case a.Code == "BAK-06-001":
+			return -1
+		case b.Code == "BAK-06-001":
+			return 1
+		}
+		return 0
+	})
+	n := (plans + PupilsPerSchool - 1) / PupilsPerSchool
+	if n > len(schools) {
+		return 0, fmt.Errorf("bench: %d plans need %d schools, the demo has %d", plans, n, len(schools))
+	}
+	start := time.Now()
+	day := db.Now().Truncate(24 * time.Hour)
+	levels := []screening.Level{screening.Medium, screening.High, screening.Low}
+	seq := 0
+	for si, s := range schools[:n] {
+		count := min(PupilsPerSchool, plans-si*PupilsPerSchool)
+		kids := make([]child.Child, count)
+		for i := range kids {
+			grade := 1 + i%11
+			kids[i] = child.Child{StudentID: fmt.Sprintf("BP%09d", seq), LastName: "Planlı", FirstName: "Bench" + strconv.Itoa(seq),
+				Sex: child.Female, BirthDate: time.Date(2020-grade, 5, 1+i%28, 0, 0, 0, 0, time.UTC), SchoolID: s.ID, Grade: grade,
+				Section: string(rune('A' + (i/11)%3))}
+			seq++
+		}
+		if err := db.InsertChildren(ctx, kids); err != nil {
+			return 0, err
+		}
+		ents := make([]storage.BulkEntry, len(kids))
+		for i, k := range kids {
+			ents[i] = storage.BulkEntry{ChildID: k.ID, SchoolID: s.ID, Level: levels[i%len(levels)], Status: screening.Active,
+				Factors: `[]`, NextReview: day.AddDate(0, 0, i%60)}
+		}
+		if err := db.InsertRegisterBulk(ctx, ents); err != nil {
+			return 0, err
+		}
+		if progress != nil && (si%10 == 9 || si == n-1) {
+			progress(fmt.Sprintf("%d schools, %d pupils on the register", si+1, seq))
+		}
+	}
+	lead, err := demoUserID(ctx, db, access.SchoolPsychologist)
+	if err != nil {
+		return 0, err
+	}
+	opened, err := db.SeedPlansBulk(ctx, lead)
+	if err != nil {
+		return 0, err
+	}
+	if progress != nil {
+		progress(fmt.Sprintf("%d plans opened", opened))
+	}
+	return time.Since(start), nil
+}
+
+func demoUserID(ctx context.Context, db *storage.DB, r access.Role) (int64, error) {
+	for _, s := range demo.SignIns() {
+		if s.Role == r {
+			u, err := db.UserByEmail(ctx, s.Email)
+			return u.ID, err
+		}
+	}
+	return 0, fmt.Errorf("bench: no demo %s", r)
+}
+
+// PlanWorld is a seeded database with the server's handler and tokens.
+type PlanWorld struct {
+	*ScreeningWorld
+	Plans []int64 // the demo school's plans
+}
+
+// OpenPlanWorld makes the tokens and the handler, and reads the demo
+// school's plan IDs.
+func OpenPlanWorld(ctx context.Context, db *storage.DB) (*PlanWorld, error) {
+	sw := &ScreeningWorld{DB: db, Tokens: map[string]string{}}
+	for _, s := range demo.SignIns() {
+		if s.Role != access.SchoolPsychologist && s.Role != access.Teacher && s.Role != access.CitySpecialist {
+			continue
+		}
+		if _, dup := sw.Tokens[string(s.Role)]; dup {
+			continue
+		}
+		u, err := db.UserByEmail(ctx, s.Email)
+		if err != nil {
+			return nil, err
+		}
+		tok := auth.NewAPIToken()
+		if _, err := db.CreateAPIToken(ctx, audit.System(), storage.NewAPIToken{UserID: u.ID, Name: "bench",
+			Scopes: []access.Scope{access.ScopeRead}, ExpiresAt: db.Now().Add(24 * time.Hour), TokenHash: auth.HashToken(tok)}); err != nil {
+			return nil, err
+		}
+		sw.Tokens[string(s.Role)] = tok
+	}
+	cat, err := i18n.Load()
+	if err != nil {
+		return nil, err
+	}
+	srv, err := server.New(db, cat, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, err
+	}
+	sw.Handler = srv.Handler()
+	w := &PlanWorld{ScreeningWorld: sw}
+	id, err := demoUserID(ctx, db, access.SchoolPsychologist)
+	if err != nil {
+		return nil, err
+	}
+	p, err := db.PrincipalForUser(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	for before := int64(0); ; {
+		ps, err := db.ListPlans(ctx, audit.Actor{Principal: p}, storage.PlanQuery{Limit: 200, Before: before})
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range ps {
+			w.Plans = append(w.Plans, x.ID)
+		}
+		if len(ps) < 200 {
+			break
+		}
+		before = ps[len(ps)-1].ID
+	}
+	if len(w.Plans) == 0 {
+		return nil, fmt.Errorf("bench: no plans at the demo school")
+	}
+	return w, nil
+}
+
+// MeasurePlanPage times n GET /api/v1/plans/{id} of the demo school's
+// plans, round the list, as user.
+func (w *PlanWorld) MeasurePlanPage(user string, n int) (ScreeningResult, error) {
+	res := ScreeningResult{Name: "plan page (GET /api/v1/plans/{id}, " + user + ")", N: n, Items: 1}
+	ds := make([]time.Duration, 0, n)
+	for i := range n + 5 {
+		path := "/api/v1/plans/" + strconv.FormatInt(w.Plans[(i*37)%len(w.Plans)], 10)
+		start := time.Now()
+		code, b := w.do(user, "GET", path, nil)
+		if code != http.StatusOK {
+			return res, fmt.Errorf("bench plan page: %d %.300s", code, b)
+		}
+		if i >= 5 { // the first five warm up
+			ds = append(ds, time.Since(start))
+		}
+		if i == 5 {
+			var p struct{ Goals []json.RawMessage }
+			_ = json.Unmarshal(b, &p)
+			if len(p.Goals) != 2 {
+				return res, fmt.Errorf("bench plan page: %d goals", len(p.Goals))
+			}
+		}
+	}
+	res.P50, res.P95, res.P99 = pct(ds, 50), pct(ds, 95), pct(ds, 99)
+	return res, nil
+}
