@@ -23,12 +23,14 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 		return m.benchScreening(ctx, args[1:])
 	case len(args) > 0 && args[0] == "plans":
 		return m.benchPlans(ctx, args[1:])
+	case len(args) > 0 && args[0] == "dashboard":
+		return m.benchDashboard(ctx, args[1:])
 	}
-	fmt.Fprintln(m.Stderr, m.l.T("cli.usage_line", "bench cases|intake|match|screening|plans [flags]"))
+	fmt.Fprintln(m.Stderr, m.l.T("cli.usage_line", "bench cases|intake|match|screening|plans|dashboard [flags]"))
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 		return nil
 	}
-	return usageError{"bench: want a benchmark name: cases, intake, match, screening or plans"}
+	return usageError{"bench: want a benchmark name: cases, intake, match, screening, plans or dashboard"}
 }
 
 // benchCases seeds cases in bulk (unless the database already has them)

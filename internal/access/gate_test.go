@@ -126,6 +126,8 @@ var systemPaths = map[string]string{
 	"ContactDraft":        "as SaveContactDraft",
 	"DeleteContactDraft":  "as SaveContactDraft",
 	"HalfWrittenContacts": "a count for the durability test and the bench, no contact's data",
+	"PublicCaseCounts":    "counts for the public statistics, protected by internal/disclosure before anyone sees them (ADR 0025)",
+	"PublicContactCounts": "as PublicCaseCounts",
 }
 
 // Every exported store method that reads or writes protected data takes

@@ -60,6 +60,7 @@ type Store interface {
 	EventsStore
 	ScreeningStore
 	PlanStore
+	StatsStore
 }
 
 // API serves /api/v1.
@@ -127,6 +128,7 @@ func (a *API) Routes() []Route {
 	rs = append(rs, a.campaignRoutes()...)
 	rs = append(rs, a.screeningRoutes()...)
 	rs = append(rs, a.planRoutes()...)
+	rs = append(rs, a.statsRoutes()...)
 	return rs
 }
 
@@ -135,7 +137,8 @@ func (a *API) Routes() []Route {
 // Every other route goes through gate.
 func Public(method, path string) bool {
 	switch method + " " + path {
-	case "GET " + Prefix + "/openapi.json", "GET " + Prefix + "/districts", "GET " + Prefix + "/organisations":
+	case "GET " + Prefix + "/openapi.json", "GET " + Prefix + "/districts", "GET " + Prefix + "/organisations",
+		"GET " + Prefix + "/stats/public": // the public statistics (ADR 0025)
 		return true
 	}
 	return false

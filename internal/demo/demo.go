@@ -398,7 +398,10 @@ func Load(ctx context.Context, db *storage.DB, children int, progress func(done 
 	if err := errors.Join(LoadCases(ctx, db), LoadEvents(ctx, db), LoadScreening(ctx, db)); err != nil {
 		return sum, err
 	}
-	return sum, LoadPlans(ctx, db)
+	if err := LoadPlans(ctx, db); err != nil {
+		return sum, err
+	}
+	return sum, LoadStats(ctx, db)
 }
 
 // allSchools reads every school, page by page, ordered by code.

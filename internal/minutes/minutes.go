@@ -146,5 +146,6 @@ func Write(out io.Writer, d Doc) error {
 }
 
 // Font returns the embedded DejaVu Sans, for other documents that print
-// Azerbaijani and Cyrillic text the same way (the recovery plan's PDF).
+// Azerbaijani and Cyrillic text the same way (the recovery plan's PDF, the
+// monthly report).
 func Font() []byte { return dejaVuSans }

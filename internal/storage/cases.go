@@ -714,9 +714,10 @@ type CaseQuery struct {
 	SchoolID  int64
 	OwnerID   int64
 	LeadOrgID int64
-	Overdue   bool   // the running deadline has passed
-	After     string // the cursor of the previous page's last case ("" for the first page)
-	Limit     int    // 1..200, default 20
+	Overdue   bool      // the running deadline has passed
+	From, To  time.Time // created in [From, To); zero: unbounded (the dashboards' period)
+	After     string    // the cursor of the previous page's last case ("" for the first page)
+	Limit     int       // 1..200, default 20
 }
 
 // CasePage is a page of cases and the cursor of the next one ("" on the last).
@@ -845,6 +846,14 @@ func listCaseIDs(ctx context.Context, c conn, p access.Principal, q CaseQuery) (
 	if q.Overdue {
 		where = append(where, `k.due_at < ?`)
 		wargs = append(wargs, c.now)
+	}
+	if !q.From.IsZero() {
+		where = append(where, `k.created_at >= ?`)
+		wargs = append(wargs, q.From)
+	}
+	if !q.To.IsZero() {
+		where = append(where, `k.created_at < ?`)
+		wargs = append(wargs, q.To)
 	}
 	// The overdue list walks the deadline index, most overdue first; every
 	// other list walks a queue index.

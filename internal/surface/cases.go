@@ -22,6 +22,7 @@ import (
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
 	"dayaq/internal/blob"
+	"dayaq/internal/calendar"
 	"dayaq/internal/casework"
 	"dayaq/internal/storage"
 )
@@ -118,6 +119,22 @@ func CaseQueryFrom(v url.Values, me int64, orgID func(code string) (int64, bool)
 		q.Overdue = true
 	default:
 		fs = append(fs, apperr.Field("overdue", "case.error.boolean"))
+	}
+	for _, k := range []string{"from", "to"} { // the dashboards' period (issue 15)
+		s := strings.TrimSpace(v.Get(k))
+		if s == "" {
+			continue
+		}
+		d, err := time.ParseInLocation(time.DateOnly, s, calendar.Baku())
+		if err != nil {
+			fs = append(fs, apperr.Field(k, "stats.error.date"))
+			continue
+		}
+		if k == "from" {
+			q.From = d.UTC()
+		} else {
+			q.To = d.AddDate(0, 0, 1).UTC() // the whole last day
+		}
 	}
 	if s := v.Get("after"); s != "" {
 		if _, _, _, ok := storage.ParseCaseCursor(s); !ok {

@@ -180,6 +180,15 @@ func (w *Web) caseQueues(rw http.ResponseWriter, r *http.Request) error {
 		if extra.SchoolID != 0 {
 			q.SchoolID = extra.SchoolID
 		}
+		// the filters the dashboards link with (internal/web/stats.go)
+		q.From, q.To = extra.From, extra.To
+		if extra.OwnerID != 0 {
+			q.OwnerID = extra.OwnerID
+		}
+		if extra.LeadOrgID != 0 {
+			q.LeadOrgID = extra.LeadOrgID
+		}
+		q.Overdue = q.Overdue || extra.Overdue
 		q.Limit = 25
 		pg, err := w.store.ListCases(r.Context(), a, q)
 		if err != nil && apperr.CodeOf(err) != apperr.Invalid {

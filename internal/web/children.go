@@ -47,6 +47,7 @@ type Store interface {
 	EventsStore
 	ScreeningStore
 	PlanStore
+	StatsStore
 }
 
 func (w *Web) childRoutes() []route {

@@ -156,6 +156,7 @@ func (w *Web) routes() []route {
 	rs = append(rs, w.campaignRoutes()...)
 	rs = append(rs, w.screeningRoutes()...)
 	rs = append(rs, w.planRoutes()...)
+	rs = append(rs, w.statsRoutes()...)
 	for _, s := range Sections() {
 		if !slices.ContainsFunc(rs, func(r route) bool { return r.pattern == "GET /"+s.Slug }) {
 			rs = append(rs, route{"GET /" + s.Slug, w.section(s)})

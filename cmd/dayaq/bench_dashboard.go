@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"dayaq/internal/bench"
+)
+
+// benchDashboard seeds children and cases in bulk on each engine asked for
+// and times the dashboards through the whole HTTP stack.
+func (m *Main) benchDashboard(ctx context.Context, args []string) error {
+	fs := m.flags("bench dashboard", "bench dashboard [--engines sqlite,postgres] [--pg URL] [--cases 20000] [--children 20000] [--requests 50]")
+	engines := fs.String("engines", "sqlite,postgres", "engines to measure, comma-separated")
+	pgURL := fs.String("pg", "", "a PostgreSQL server to create the benchmark's database on; default a throwaway cluster")
+	n := fs.Int("cases", 20000, "cases to seed")
+	children := fs.Int("children", 20000, "children to seed")
+	requests := fs.Int("requests", 50, "timed requests per dashboard")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	for _, e := range strings.Split(*engines, ",") {
+		var dsn string
+		cleanup := func() {}
+		switch strings.TrimSpace(e) {
+		case "sqlite":
+			dir, err := os.MkdirTemp("", "dayaq-bench-")
+			if err != nil {
+				return err
+			}
+			dsn, cleanup = filepath.Join(dir, "bench.db"), func() { os.RemoveAll(dir) }
+		case "postgres":
+			var err error
+			if dsn, cleanup, err = benchPostgres(ctx, *pgURL); err != nil {
+				return err
+			}
+		default:
+			return usageError{"bench dashboard: unknown engine " + e}
+		}
+		err := m.benchDashboardOn(ctx, dsn, *n, *children, *requests)
+		cleanup()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *Main) benchDashboardOn(ctx context.Context, dsn string, n, children, requests int) error {
+	db, err := openDB(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	fmt.Fprintf(m.Stdout, "seeding %d children and %d cases into %s…\n", children, n, db.Engine())
+	start := time.Now()
+	if _, err := bench.SeedCases(ctx, db, n, children, nil); err != nil {
+		return err
+	}
+	if err := db.Analyze(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "seeded in %s\n", time.Since(start).Round(time.Second))
+	w, err := bench.OpenWorld(ctx, db, n)
+	if err != nil {
+		return err
+	}
+	ss := bench.DashboardScenarios()
+	var rs []bench.Result
+	for _, s := range ss {
+		r, err := w.MeasureDashboard(s, requests)
+		if err != nil {
+			return err
+		}
+		rs = append(rs, r)
+	}
+	bench.PrintDashboardTable(m.Stdout, db.Engine(), n, children, ss, rs)
+	return nil
+}

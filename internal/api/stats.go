@@ -1,0 +1,190 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"dayaq/internal/access"
+	"dayaq/internal/apperr"
+	"dayaq/internal/audit"
+	"dayaq/internal/disclosure"
+	"dayaq/internal/org"
+	"dayaq/internal/stats"
+	"dayaq/internal/storage"
+	"dayaq/internal/surface"
+)
+
+// StatsStore is what the statistics routes need of storage.
+type StatsStore interface {
+	DashboardCounts(ctx context.Context, a audit.Actor, q storage.StatsQuery) (stats.Figures, error)
+	PublicCaseCounts(ctx context.Context, from, to time.Time) ([]stats.Group, error)
+	PublicContactCounts(ctx context.Context, from, to time.Time) ([]stats.Group, error)
+}
+
+func (a *API) statsRoutes() []Route {
+	return []Route{
+		{"GET", Prefix + "/stats/dashboard", a.getDashboard},
+		{"GET", Prefix + "/stats/public", a.getPublicStats},
+	}
+}
+
+type barJSON struct {
+	Key        string `json:"key"`
+	Value      *int   `json:"value"` // null where suppressed
+	Suppressed bool   `json:"suppressed"`
+}
+
+type chartJSON struct {
+	ID              string    `json:"id"`
+	Bars            []barJSON `json:"bars"`
+	Total           *int      `json:"total"`
+	TotalSuppressed bool      `json:"total_suppressed"`
+}
+
+type deadlineJSON struct {
+	Org    string `json:"org"`
+	Values []*int `json:"values"` // ack met, missed, open; done met, missed, open; null where suppressed
+}
+
+type deadlinesJSON struct {
+	ID   string         `json:"id"`
+	Rows []deadlineJSON `json:"rows"`
+}
+
+type dashboardJSON struct {
+	View      string          `json:"view"` // "exact" or "suppressed"
+	K         int             `json:"k"`
+	Charts    []chartJSON     `json:"charts"`
+	Deadlines []deadlinesJSON `json:"deadlines"`
+}
+
+func shown(v int, suppressed bool) *int {
+	if suppressed {
+		return nil
+	}
+	return &v
+}
+
+func (a *API) getDashboard(w http.ResponseWriter, r *http.Request) error {
+	act, err := actor(r)
+	if err != nil {
+		return err
+	}
+	v := r.URL.Query()
+	if v.Get("district") == "" && v.Get("school") == "" && v.Get("body") == "" {
+		home := access.HomeScope(act.Principal)
+		v.Set("district", home.District)
+		if id := home.SchoolID + home.BodyID; id != 0 {
+			os, err := a.store.Orgs(r.Context(), storage.OrgFilter{})
+			if err != nil {
+				return err
+			}
+			for _, o := range os {
+				if o.ID == id && home.SchoolID != 0 {
+					v.Set("school", o.Code)
+				} else if o.ID == id {
+					v.Set("body", o.Code)
+				}
+			}
+		}
+	}
+	_, q, scope, fs := surface.ParseStatsFilter(v, func(code string) (org.Org, bool) {
+		o, err := a.store.OrgByCode(r.Context(), code)
+		return o, err == nil
+	})
+	if len(fs) > 0 {
+		return apperr.Validation(fs...)
+	}
+	view := access.DecideStats(act.Principal, scope)
+	if view == access.StatsNone {
+		return apperr.New(apperr.NotFound, "error.not_found")
+	}
+	q.Exact = view == access.StatsExact
+	q.Scoped = q.Exact
+	fig, err := a.store.DashboardCounts(r.Context(), act, q)
+	if err != nil {
+		return err
+	}
+	b, err := stats.Build(fig, !q.Exact, disclosure.Options{}, func(_, key string) string { return key },
+		func(string, string) string { return "" })
+	if err != nil {
+		return err
+	}
+	out := dashboardJSON{View: "exact", K: disclosure.DefaultK, Charts: []chartJSON{}, Deadlines: []deadlinesJSON{}}
+	if !q.Exact {
+		out.View = "suppressed"
+	}
+	for _, c := range b.Charts {
+		cj := chartJSON{ID: c.ID, Bars: []barJSON{}, Total: shown(c.Total, c.TotalSuppressed), TotalSuppressed: c.TotalSuppressed}
+		for _, bar := range c.Bars {
+			cj.Bars = append(cj.Bars, barJSON{Key: bar.Key, Value: shown(bar.Value, bar.Suppressed), Suppressed: bar.Suppressed})
+		}
+		out.Charts = append(out.Charts, cj)
+	}
+	for _, d := range b.Deadlines {
+		dj := deadlinesJSON{ID: d.ID, Rows: []deadlineJSON{}}
+		for _, row := range d.Rows {
+			rj := deadlineJSON{Org: row.Org.Code}
+			for i := range 6 {
+				rj.Values = append(rj.Values, shown(row.Values[i], row.Suppressed[i]))
+			}
+			dj.Rows = append(dj.Rows, rj)
+		}
+		out.Deadlines = append(out.Deadlines, dj)
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+type publicDimJSON struct {
+	Name  string   `json:"name"`
+	Codes []string `json:"codes"`
+}
+
+type publicCellJSON struct {
+	Coords []int `json:"coords"` // -1 for a margin
+	Value  *int  `json:"value"`  // null where suppressed
+}
+
+type publicTableJSON struct {
+	ID    string           `json:"id"`
+	Dims  []publicDimJSON  `json:"dims"`
+	Cells []publicCellJSON `json:"cells"`
+}
+
+type publicJSON struct {
+	K      int               `json:"k"`
+	Symbol string            `json:"symbol"`
+	Tables []publicTableJSON `json:"tables"`
+}
+
+// getPublicStats serves the public catalogue, protected, to anyone: no
+// sign-in, the same cells as /statistika.
+func (a *API) getPublicStats(w http.ResponseWriter, r *http.Request) error {
+	now := a.store.Now()
+	from := time.Date(now.Year()-1, now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
+	cases, err := a.store.PublicCaseCounts(r.Context(), from, now.Add(time.Second))
+	if err != nil {
+		return err
+	}
+	contacts, err := a.store.PublicContactCounts(r.Context(), from, now.Add(time.Second))
+	if err != nil {
+		return err
+	}
+	tables, err := stats.PublicTables(now, cases, contacts, "en")
+	if err != nil {
+		return err
+	}
+	out := publicJSON{K: disclosure.DefaultK, Symbol: stats.Symbol, Tables: []publicTableJSON{}}
+	for _, t := range tables {
+		tj := publicTableJSON{ID: t.ID, Dims: []publicDimJSON{}, Cells: []publicCellJSON{}}
+		for _, d := range t.Dims {
+			tj.Dims = append(tj.Dims, publicDimJSON{Name: d.Name, Codes: d.Codes})
+		}
+		for i, c := range t.Result.Cells {
+			tj.Cells = append(tj.Cells, publicCellJSON{Coords: c.Coords, Value: shown(c.Value, t.Result.Status[i].Suppressed())})
+		}
+		out.Tables = append(out.Tables, tj)
+	}
+	return writeJSON(w, http.StatusOK, out)
+}

@@ -1,0 +1,108 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"dayaq/internal/access"
+	"dayaq/internal/audit"
+	"dayaq/internal/casework"
+	"dayaq/internal/child"
+	"dayaq/internal/i18n"
+	"dayaq/internal/server"
+	"dayaq/internal/storage/storagetest"
+)
+
+type dashboardDoc struct {
+	View   string `json:"view"`
+	Charts []struct {
+		ID    string `json:"id"`
+		Total *int   `json:"total"`
+		Bars  []struct {
+			Key        string `json:"key"`
+			Value      *int   `json:"value"`
+			Suppressed bool   `json:"suppressed"`
+		} `json:"bars"`
+	} `json:"charts"`
+}
+
+// The JSON dashboard is exact for the school's head at their school and
+// suppressed for them over the city, with the suppressed counts null; the
+// public tables need no token; bad filters are problems naming the field.
+func TestDashboardAPI(t *testing.T) {
+	ctx := context.Background()
+	db := seeded(t, storagetest.Open(t, storagetest.SQLiteDSN(t)))
+	s, err := server.New(db, i18n.MustLoad(), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.Handler()
+	head, _ := tokenFor(t, db, "head@test.az", "BAK-06-001", access.SchoolHead)
+	u, _ := db.UserByEmail(ctx, "head@test.az")
+	p, _ := db.PrincipalForUser(ctx, u.ID)
+	school, _ := db.OrgByCode(ctx, "BAK-06-001")
+	kids := []child.Child{
+		{StudentID: "S-1", LastName: "Quliyev", FirstName: "Ömər", Sex: child.Male, BirthDate: time.Date(2013, 5, 6, 0, 0, 0, 0, time.UTC), SchoolID: school.ID, Grade: 7},
+		{StudentID: "S-2", LastName: "Əliyeva", FirstName: "Aysel", Sex: child.Female, BirthDate: time.Date(2014, 5, 6, 0, 0, 0, 0, time.UTC), SchoolID: school.ID, Grade: 6},
+	}
+	if err := db.InsertChildren(ctx, kids); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range kids {
+		if _, err := db.CreateCase(ctx, audit.Actor{Principal: p}, casework.NewCase{Type: "violence.bullying", Severity: casework.Medium,
+			Title: "Hadisə", ChildIDs: []int64{k.ID}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := call(t, h, "GET", "/api/v1/stats/dashboard", head, "")
+	if w.Code != http.StatusOK {
+		t.Fatalf("own dashboard: %d %s", w.Code, w.Body)
+	}
+	d := decode[dashboardDoc](t, w)
+	if d.View != "exact" || d.Charts[0].ID != "cases_by_type" || d.Charts[0].Total == nil || *d.Charts[0].Total != 2 {
+		t.Errorf("own dashboard: %+v", d)
+	}
+	w = call(t, h, "GET", "/api/v1/stats/dashboard?district=BAK-07", head, "")
+	d = decode[dashboardDoc](t, w)
+	if w.Code != http.StatusOK || d.View != "suppressed" {
+		t.Fatalf("another district: %d %+v", w.Code, d)
+	}
+	w = call(t, h, "GET", "/api/v1/stats/dashboard?school=BAK-06-001&district=", head, "")
+	if w.Code != http.StatusOK {
+		t.Fatal(w.Code)
+	}
+	w = call(t, h, "GET", "/api/v1/stats/dashboard?from=yesterday", head, "")
+	if w.Code != http.StatusUnprocessableEntity || !strings.HasPrefix(w.Header().Get("Content-Type"), "application/problem+json") {
+		t.Errorf("bad date: %d %s", w.Code, w.Header().Get("Content-Type"))
+	}
+	// the city as a whole, for the head: 2 cases, both small → suppressed
+	w = call(t, h, "GET", "/api/v1/stats/dashboard?district=BAK-06", head, "")
+	d = decode[dashboardDoc](t, w)
+	if d.View != "suppressed" || d.Charts[0].Total != nil {
+		t.Errorf("two cases shown to someone outside the district's jurisdiction: %+v", d.Charts[0])
+	}
+	w = get(t, h, "/api/v1/stats/public")
+	if w.Code != http.StatusOK {
+		t.Fatalf("public: %d %s", w.Code, w.Body)
+	}
+	pub := decode[struct {
+		Tables []struct {
+			ID    string `json:"id"`
+			Cells []struct {
+				Coords []int `json:"coords"`
+				Value  *int  `json:"value"`
+			} `json:"cells"`
+		} `json:"tables"`
+	}](t, w)
+	if len(pub.Tables) != 5 { // four quarters of cases, the contacts
+		t.Fatalf("public tables: %d", len(pub.Tables))
+	}
+	for _, c := range pub.Tables[0].Cells {
+		if c.Value != nil && *c.Value >= 1 && *c.Value < 5 {
+			t.Errorf("public cell %v = %d", c.Coords, *c.Value)
+		}
+	}
+}
