@@ -131,8 +131,11 @@ type server struct {
 // dir, and waits until it prints the address it listens on. Extra flags
 // come last, so they win over these (another --db).
 func startServer(bin, dir string, extra ...string) (*server, error) {
-	dbFile = filepath.Join(dir, "dayaq.db")
-	return startServerOn(bin, dbFile, extra...)
+	db := filepath.Join(dir, "dayaq.db")
+	if dbFile == "" {
+		dbFile = db // the main server's; the kill tests' own servers keep theirs
+	}
+	return startServerOn(bin, db, extra...)
 }
 
 // startServerOn is startServer on the database dsn (a SQLite file or a
