@@ -83,3 +83,9 @@ func CanEditDanis(p Principal) bool {
 	return p.Authenticated() && p.allows(Write) &&
 		(p.Has(HotlineSupervisor) || (p.Has(CityAdmin) && p.OrgType == org.CityDepartment))
 }
+
+// CanSetDanisRetention reports whether p may change how long the channel's
+// conversations are kept: the city department's administrator only.
+func CanSetDanisRetention(p Principal) bool {
+	return p.Has(CityAdmin) && p.OrgType == org.CityDepartment
+}

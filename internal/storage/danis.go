@@ -130,7 +130,7 @@ func (db *DB) SaveDanisSettings(ctx context.Context, a audit.Actor, s DanisSetti
 		if cur.Version != basedOn {
 			return apperr.New(apperr.Conflict, "danis.error.stale")
 		}
-		if s.RetentionDays != cur.RetentionDays && !(a.Has(access.CityAdmin) && a.OrgType == org.CityDepartment) {
+		if s.RetentionDays != cur.RetentionDays && !access.CanSetDanisRetention(a.Principal) {
 			return apperr.Validation(apperr.Field("retention_days", "danis.error.retention_city"))
 		}
 		words, _ := json.Marshal(s.Words)

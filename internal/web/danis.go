@@ -593,7 +593,7 @@ func (d danisSettingsData) FieldError(name string) string { return d.Errors[name
 func (w *Web) settingsData(r *http.Request, s storage.DanisSettings) danisSettingsData {
 	p := authn.PrincipalFrom(r.Context())
 	d := danisSettingsData{Version: s.Version, Retention: strconv.Itoa(s.RetentionDays), Errors: map[string]string{},
-		CityAdmin: p.Has(access.CityAdmin)}
+		CityAdmin: access.CanSetDanisRetention(p)}
 	for _, lang := range i18n.Langs() {
 		d.Langs = append(d.Langs, danisLangSettings{Lang: lang, Name: w.cat.T(lang, "lang.self"),
 			Words: strings.Join(s.Words[string(lang)], "\n"), Canned: strings.Join(s.Canned[string(lang)], "\n\n")})
