@@ -72,8 +72,8 @@ func TestMetrics(t *testing.T) {
 			"/api/v1/organisations",
 			"/api/v1/organisations?type=nope",
 			"/api/v1/no/such/thing-4711",
-			"/campaign",
-			"/campaign/4711",
+			"/statistika", // a public page: the sections are all behind sign-in now
+			"/no-such-page/4711",
 		} {
 			get(t, h, target)
 		}
@@ -85,7 +85,7 @@ func TestMetrics(t *testing.T) {
 			`dayaq_http_requests_total{code="200",method="GET",route="GET /api/v1/organisations"} 1`,
 			`dayaq_http_requests_total{code="422",method="GET",route="GET /api/v1/organisations"} 1`,
 			`dayaq_http_requests_total{code="404",method="GET",route="/api/v1/"} 1`,
-			`dayaq_http_requests_total{code="200",method="GET",route="GET /campaign"} 1`,
+			`dayaq_http_requests_total{code="200",method="GET",route="GET /statistika"} 1`,
 			`dayaq_http_requests_total{code="404",method="GET",route="/"} 1`,
 			`dayaq_http_request_duration_seconds_count{method="GET",route="GET /api/v1/organisations"} 2`,
 			"go_goroutines ",
