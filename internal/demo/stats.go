@@ -55,6 +55,9 @@ func LoadStats(ctx context.Context, db *storage.DB) error {
 			Title: "Keçmiş hal", Source: casework.FromSchool, SchoolID: k.SchoolID}, d, created)
 		c.SchoolID, c.District = k.SchoolID, district[k.SchoolID]
 		c.Status = statuses[r.IntN(len(statuses))]
+		if c.Status == casework.New && now.Sub(created) > 14*24*time.Hour {
+			c.Status = casework.InProgress // a past case is not still waiting for triage
+		}
 		if c.Status == casework.Closed {
 			c.ClosedAt = created.Add(time.Duration(1+r.IntN(40)) * 24 * time.Hour)
 			if c.ClosedAt.After(now) {
