@@ -11,7 +11,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"dayaq/internal/access"
-	"dayaq/internal/auth"
 	"dayaq/internal/demo"
 )
 
@@ -63,7 +62,7 @@ func TestSchoolUserSignsInAndOpensAChild(t *testing.T) {
 		})
 	}
 
-	code, err := auth.TOTPCode(head.TOTPSecret, time.Now())
+	code, err := freshTOTP(head.TOTPSecret)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"dayaq/internal/auth"
 	"dayaq/internal/demo"
 )
 
@@ -37,7 +36,7 @@ func signIn(t *testing.T, ctx context.Context, role string) {
 	); err != nil {
 		t.Fatalf("sign in as %s: %v", role, err)
 	}
-	code, err := auth.TOTPCode(acct.TOTPSecret, time.Now())
+	code, err := freshTOTP(acct.TOTPSecret)
 	if err != nil {
 		t.Fatal(err)
 	}

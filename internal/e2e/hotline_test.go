@@ -10,7 +10,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"dayaq/internal/auth"
 	"dayaq/internal/demo"
 )
 
@@ -25,7 +24,7 @@ func signInAs(t *testing.T, ctx context.Context, role string) {
 			acct = s
 		}
 	}
-	code, err := auth.TOTPCode(acct.TOTPSecret, time.Now())
+	code, err := freshTOTP(acct.TOTPSecret)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"dayaq/internal/auth"
 )
 
 const (
@@ -257,4 +259,29 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// totpUsed remembers, per TOTP secret, the last time step whose code a test
+// typed: the server refuses a code used once already (replay), so two
+// sign-ins of one account within 30 seconds need two steps.
+var totpUsed = struct {
+	sync.Mutex
+	step map[string]int64
+}{step: map[string]int64{}}
+
+// freshTOTP is the account's current TOTP code, waiting for the next time
+// step when this step's code was typed already.
+func freshTOTP(secret string) (string, error) {
+	totpUsed.Lock()
+	defer totpUsed.Unlock()
+	now := time.Now()
+	step := now.Unix() / 30
+	if last, ok := totpUsed.step[secret]; ok && last >= step {
+		next := time.Unix((last+1)*30, 0).Add(200 * time.Millisecond)
+		time.Sleep(time.Until(next))
+		now = time.Now()
+		step = now.Unix() / 30
+	}
+	totpUsed.step[secret] = step
+	return auth.TOTPCode(secret, now)
 }
