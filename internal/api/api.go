@@ -61,7 +61,7 @@ type Store interface {
 	DanisStore
 	EventsStore
 	ScreeningStore
-	PlanStore
+	surface.PlanStore
 	StatsStore
 }
 

@@ -95,17 +95,6 @@ type childInput struct {
 	Section    string `json:"section"`
 }
 
-// ParseDate reads a date as YYYY-MM-DD or DD.MM.YYYY.
-func ParseDate(s string) (time.Time, bool) {
-	s = strings.TrimSpace(s)
-	for _, layout := range []string{"2006-01-02", "02.01.2006"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, true
-		}
-	}
-	return time.Time{}, false
-}
-
 // child turns the input into a validated child, naming every field at
 // fault at once.
 func (in childInput) child(today time.Time) (child.Child, error) {
@@ -114,7 +103,7 @@ func (in childInput) child(today time.Time) (child.Child, error) {
 	ch.Normalize()
 	var fs []apperr.FieldError
 	if in.BirthDate != "" {
-		bd, ok := ParseDate(in.BirthDate)
+		bd, ok := surface.ParseDate(in.BirthDate)
 		if !ok {
 			fs = append(fs, apperr.Field("birth_date", "child.error.birth_format"))
 		}

@@ -245,7 +245,7 @@ func (a *API) addCalendarDay(w http.ResponseWriter, r *http.Request) error {
 	}
 	d := storage.CalendarDay{Kind: calendar.DayKind(strings.TrimSpace(in.Kind)), Name: in.Name}
 	if in.Date != "" {
-		t, ok := ParseDate(in.Date)
+		t, ok := surface.ParseDate(in.Date)
 		if !ok {
 			return apperr.Validation(apperr.Field("date", "calendar.error.date"))
 		}

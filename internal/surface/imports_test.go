@@ -10,10 +10,7 @@ import (
 
 // pending are files merged from main while their feature was in progress
 // that still borrow from api (see the closing note of issue 10).
-var pending = map[string]string{
-	"../web/plans.go":        "issue 12 in progress: api.PlanStore and api.PlanPDF to move here",
-	"../web/plans_parent.go": "issue 12 in progress: api.ParseDate to move here",
-}
+var pending = map[string]string{}
 
 // The surfaces share through this package, not through each other, and
 // httpx knows nothing of storage (ADR 0017).

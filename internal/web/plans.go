@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"dayaq/internal/access"
-	"dayaq/internal/api"
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
 	"dayaq/internal/authn"
@@ -20,11 +19,12 @@ import (
 	"dayaq/internal/referral"
 	"dayaq/internal/screening"
 	"dayaq/internal/storage"
+	"dayaq/internal/surface"
 )
 
 // PlanStore is what the plan pages need of storage.
 type PlanStore interface {
-	api.PlanStore
+	surface.PlanStore
 	RegisterEntry(ctx context.Context, a audit.Actor, id int64) (storage.RegisterEntry, error)
 	RegisterList(ctx context.Context, a audit.Actor, f storage.RegisterFilter) ([]storage.RegisterEntry, error)
 	SchoolStaff(ctx context.Context, a audit.Actor, schoolID int64) ([]storage.StaffMember, error)
@@ -413,7 +413,7 @@ func (w *Web) planPDF(rw http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	var buf bytes.Buffer
-	if err := api.PlanPDF(&buf, w.cat.For(lang), p); err != nil {
+	if err := surface.PlanPDF(&buf, w.cat.For(lang), p); err != nil {
 		return err
 	}
 	rw.Header().Set("Content-Type", "application/pdf")

@@ -6,12 +6,12 @@ import (
 	"strconv"
 	"time"
 
-	"dayaq/internal/api"
 	"dayaq/internal/apperr"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
 	"dayaq/internal/plan"
 	"dayaq/internal/storage"
+	"dayaq/internal/surface"
 )
 
 // The parent's page (/p/{token}) is outside the signed-in platform: it has
@@ -101,7 +101,7 @@ func (w *Web) parentPost(rw http.ResponseWriter, r *http.Request) error {
 	d := parentPageData{Token: token, Purposes: plan.Purposes(), Now: w.store.Now()}
 	action := r.PostFormValue("action")
 	if action == "unlock" {
-		birth, ok := api.ParseDate(r.PostFormValue("birth_date")) // a civil date: no time zone
+		birth, ok := surface.ParseDate(r.PostFormValue("birth_date")) // a civil date: no time zone
 		pg, session, err := w.store.UnlockParentLink(ctx, token, birth, ip, rid)
 		if apperr.CodeOf(err) == apperr.NotFound {
 			d.Pg.State = "unknown"
