@@ -56,9 +56,6 @@ func TestNoRoleChecksOutsideThePolicy(t *testing.T) {
 		"../referral/basis.go":      "who may declare a referral's legal basis",
 		"../workgroup/workgroup.go": "the working group's roles",
 		"../plan/review.go":         "a plan's review rules (a record rule, like casework's)",
-		// Merged from main while its feature was in progress: to move into
-		// a named decision (see the closing note of issue 10).
-		"../web/plans.go": "issue 12 in progress",
 	}
 	dirs := []string{"../api", "../web", "../storage", "../rosterrun", "../authn", "../server", "../httpx",
 		"../casework", "../referral", "../workgroup", "../../cmd/dayaq"}
