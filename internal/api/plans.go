@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -28,20 +29,20 @@ func (a *API) planRoutes() []Route {
 		{"POST", p + "/{id}/goals", a.addGoal},
 		{"PUT", p + "/{id}/goals/{goal}/status", a.setGoalStatus},
 		{"POST", p + "/{id}/activities", a.addActivity},
-		{"DELETE", p + "/{id}/activities/{activity}", a.removeActivity},
+		{"DELETE", p + "/{id}/activities/{activity}", a.planSubAction("activity", surface.PlanStore.RemoveActivity)},
 		{"POST", p + "/{id}/activities/{activity}/referral", a.sendPlanReferral},
 		{"POST", p + "/{id}/parents", a.addPlanParent},
 		{"POST", p + "/{id}/agreements", a.recordAgreement},
 		{"POST", p + "/{id}/consents", a.recordConsent},
-		{"POST", p + "/{id}/consents/{consent}/confirmation", a.confirmConsent},
+		{"POST", p + "/{id}/consents/{consent}/confirmation", a.planSubAction("consent", surface.PlanStore.ConfirmConsent)},
 		{"POST", p + "/{id}/sessions", a.logSession},
 		{"POST", p + "/{id}/reviews", a.recordReview},
-		{"POST", p + "/{id}/reviews/{review}/approval", a.approveReview},
+		{"POST", p + "/{id}/reviews/{review}/approval", a.planSubAction("review", surface.PlanStore.ApproveReview)},
 		{"POST", p + "/{id}/closure", a.closePlan},
 		{"GET", p + "/{id}/versions/compare", a.compareVersions},
 		{"POST", p + "/{id}/links", a.createParentLink},
-		{"DELETE", p + "/{id}/links/{link}", a.revokeParentLink},
-		{"POST", p + "/{id}/calls/{call}/done", a.resolveCall},
+		{"DELETE", p + "/{id}/links/{link}", a.planSubAction("link", surface.PlanStore.RevokeParentLink)},
+		{"POST", p + "/{id}/calls/{call}/done", a.planSubAction("call", surface.PlanStore.ResolveCallRequest)},
 		{"GET", Prefix + "/plan-goal-catalogue", a.listGoalCatalogue},
 		{"PUT", Prefix + "/plan-goal-catalogue/{code}", a.saveGoalCatalogue},
 		{"GET", Prefix + "/plan-settings", a.getPlanSettings},
@@ -512,22 +513,6 @@ func (a *API) addActivity(w http.ResponseWriter, r *http.Request) error {
 	return a.writePlan(w, http.StatusCreated, p)
 }
 
-func (a *API) removeActivity(w http.ResponseWriter, r *http.Request) error {
-	act, id, version, err := planChange(r)
-	if err != nil {
-		return err
-	}
-	aid, err := subID(r, "activity")
-	if err != nil {
-		return err
-	}
-	p, err := a.store.RemoveActivity(r.Context(), act, id, version, aid)
-	if err != nil {
-		return err
-	}
-	return a.writePlan(w, http.StatusOK, p)
-}
-
 func (a *API) sendPlanReferral(w http.ResponseWriter, r *http.Request) error {
 	act, id, version, err := planChange(r)
 	if err != nil {
@@ -618,22 +603,6 @@ func (a *API) recordConsent(w http.ResponseWriter, r *http.Request) error {
 	return a.writePlan(w, http.StatusCreated, p)
 }
 
-func (a *API) confirmConsent(w http.ResponseWriter, r *http.Request) error {
-	act, id, version, err := planChange(r)
-	if err != nil {
-		return err
-	}
-	cid, err := subID(r, "consent")
-	if err != nil {
-		return err
-	}
-	p, err := a.store.ConfirmConsent(r.Context(), act, id, version, cid)
-	if err != nil {
-		return err
-	}
-	return a.writePlan(w, http.StatusOK, p)
-}
-
 func (a *API) logSession(w http.ResponseWriter, r *http.Request) error {
 	act, id, version, err := planChange(r)
 	if err != nil {
@@ -692,22 +661,6 @@ func (a *API) recordReview(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return a.writePlan(w, http.StatusCreated, p)
-}
-
-func (a *API) approveReview(w http.ResponseWriter, r *http.Request) error {
-	act, id, version, err := planChange(r)
-	if err != nil {
-		return err
-	}
-	rid, err := subID(r, "review")
-	if err != nil {
-		return err
-	}
-	p, err := a.store.ApproveReview(r.Context(), act, id, version, rid)
-	if err != nil {
-		return err
-	}
-	return a.writePlan(w, http.StatusOK, p)
 }
 
 func (a *API) closePlan(w http.ResponseWriter, r *http.Request) error {
@@ -792,36 +745,27 @@ func (a *API) createParentLink(w http.ResponseWriter, r *http.Request) error {
 		"/p/" + nl.Token, nl.Code})
 }
 
-func (a *API) revokeParentLink(w http.ResponseWriter, r *http.Request) error {
-	act, id, version, err := planChange(r)
-	if err != nil {
-		return err
+// planSubAction is a handler for a change to one part of a plan named in
+// the path (an activity, consent, review, link or call request): the plan's
+// ID and the version read (If-Match), the part's ID, then the store's
+// method (a method expression, so building the routes needs no store);
+// it answers the plan.
+func (a *API) planSubAction(part string, do func(st surface.PlanStore, ctx context.Context, a audit.Actor, id int64, version int, partID int64) (storage.PlanRecord, error)) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		act, id, version, err := planChange(r)
+		if err != nil {
+			return err
+		}
+		pid, err := subID(r, part)
+		if err != nil {
+			return err
+		}
+		p, err := do(a.store, r.Context(), act, id, version, pid)
+		if err != nil {
+			return err
+		}
+		return a.writePlan(w, http.StatusOK, p)
 	}
-	lid, err := subID(r, "link")
-	if err != nil {
-		return err
-	}
-	p, err := a.store.RevokeParentLink(r.Context(), act, id, version, lid)
-	if err != nil {
-		return err
-	}
-	return a.writePlan(w, http.StatusOK, p)
-}
-
-func (a *API) resolveCall(w http.ResponseWriter, r *http.Request) error {
-	act, id, version, err := planChange(r)
-	if err != nil {
-		return err
-	}
-	cid, err := subID(r, "call")
-	if err != nil {
-		return err
-	}
-	p, err := a.store.ResolveCallRequest(r.Context(), act, id, version, cid)
-	if err != nil {
-		return err
-	}
-	return a.writePlan(w, http.StatusOK, p)
 }
 
 type catalogueGoalJSON struct {
