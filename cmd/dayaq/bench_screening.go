@@ -17,7 +17,7 @@ import (
 // register entries on SQLite and PostgreSQL and times storing a school's
 // round, the register list and a class's grid through the HTTP API.
 func (m *Main) benchScreening(ctx context.Context, args []string) error {
-	fs := m.flags("bench screening", `bench screening [--pupils 500000] [--entries 50000] [--requests 200] [--rounds 3] [--engines sqlite,postgres] [--postgres URL]
+	fs := m.flags("bench screening", `bench screening [--pupils 500000] [--entries 50000] [--requests 200] [--rounds 3] [--engines sqlite,postgres] [--db FILE] [--postgres URL]
 
 Seeds pupils in schools of 1,000 (three answer sets each: PSC-17, social
 categories, staff signs) and register entries in bulk, then times, through
@@ -25,13 +25,17 @@ the whole HTTP stack with a bearer token, the policy and the audit:
 storing a school's whole round (1,000 pupils × PSC-17 and social
 categories) in one request; the register list (the school's psychologist,
 the city); one class's screening grid (its teacher, the psychologist).
-PostgreSQL is a throwaway cluster unless --postgres names a database.`)
+SQLite is a temporary file unless --db names one, PostgreSQL a throwaway
+cluster unless --postgres names a database. A named database already
+seeded with the bench's pupils is measured again without seeding (each run
+adds its stored rounds to the demo school).`)
 	pupils := fs.Int("pupils", 500_000, "pupils to seed (1,000 a school)")
 	entries := fs.Int("entries", 50_000, "register entries to seed")
 	requests := fs.Int("requests", 200, "timed requests per list scenario")
 	rounds := fs.Int("rounds", 3, "whole rounds stored (timed one by one)")
 	engines := fs.String("engines", "sqlite,postgres", "engines to measure")
-	pg := fs.String("postgres", m.Getenv("DAYAQ_BENCH_POSTGRES"), "an empty PostgreSQL database (postgres://…); default a throwaway cluster")
+	file := fs.String("db", "", "a SQLite file to seed, or to reuse when already seeded; default a temporary file")
+	pg := fs.String("postgres", m.Getenv("DAYAQ_BENCH_POSTGRES"), "a PostgreSQL database (postgres://…) to seed when empty, or to reuse when already seeded; default a throwaway cluster")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -42,6 +46,10 @@ PostgreSQL is a throwaway cluster unless --postgres names a database.`)
 		var dsn string
 		switch strings.TrimSpace(engine) {
 		case "sqlite":
+			if *file != "" {
+				dsn = *file
+				break
+			}
 			dir, err := os.MkdirTemp("", "dayaq-bench-")
 			if err != nil {
 				return err
@@ -88,12 +96,20 @@ func (m *Main) benchScreeningOn(ctx context.Context, dsn string, pupils, entries
 		return nil, err
 	}
 	defer db.Close()
-	fmt.Fprintf(m.Stdout, "seeding %d pupils (%d answer sets) and %d register entries into %s…\n", pupils, 3*pupils, entries, db.Engine())
-	took, err := bench.SeedScreening(ctx, db, pupils, entries, func(s string) { fmt.Fprintf(m.Stdout, "  %s\n", s) })
+	seeded, err := bench.ScreeningSeeded(ctx, db, pupils)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(m.Stdout, "  seeded in %s\n", took.Round(time.Second))
+	if seeded {
+		fmt.Fprintf(m.Stdout, "reusing the %d pupils already seeded in %s\n", pupils, db.Engine())
+	} else {
+		fmt.Fprintf(m.Stdout, "seeding %d pupils (%d answer sets) and %d register entries into %s…\n", pupils, 3*pupils, entries, db.Engine())
+		took, err := bench.SeedScreening(ctx, db, pupils, entries, func(s string) { fmt.Fprintf(m.Stdout, "  %s\n", s) })
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(m.Stdout, "  seeded in %s\n", took.Round(time.Second))
+	}
 	w, err := bench.OpenScreeningWorld(ctx, db)
 	if err != nil {
 		return nil, err

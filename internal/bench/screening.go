@@ -169,6 +169,25 @@ func SeedScreening(ctx context.Context, db *storage.DB, pupils, entries int, pro
 	return time.Since(start), db.Analyze(ctx)
 }
 
+// ScreeningSeeded reports whether db already holds a seeding of pupils
+// pupils (so that a named database is measured again without seeding): it
+// is empty (false), or holds the demo and at least pupils more children
+// (true); anything else is an error, so that no other data is measured.
+func ScreeningSeeded(ctx context.Context, db *storage.DB, pupils int) (bool, error) {
+	empty, err := demo.IsEmpty(ctx, db)
+	if err != nil || empty {
+		return false, err
+	}
+	n, err := db.CountChildren(ctx)
+	if err != nil {
+		return false, err
+	}
+	if n < pupils {
+		return false, fmt.Errorf("bench: the database holds %d children, not a seeding of %d pupils", n, pupils)
+	}
+	return true, nil
+}
+
 // OpenScreeningWorld makes tokens for the demo users measured and the
 // server's handler over db.
 func OpenScreeningWorld(ctx context.Context, db *storage.DB) (*ScreeningWorld, error) {

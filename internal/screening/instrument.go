@@ -617,6 +617,13 @@ type Values map[string]int
 // UnmarshalJSON reads the answers, naming the item whose value is not a
 // whole number.
 func (v *Values) UnmarshalJSON(b []byte) error {
+	// The common case, every value a whole number, in one pass; the slow
+	// path below only names the item that is not.
+	var fast map[string]int
+	if err := json.Unmarshal(b, &fast); err == nil {
+		*v = fast
+		return nil
+	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return &FieldError{Field: "answers", Err: err}
