@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -186,6 +187,74 @@ func TestRegisterFromCase(t *testing.T) {
 			}
 			if _, err := db.DeclineRegister(ctx, head, storage.RegisterDecision{ID: got.ID, Version: got.Version, Reason: "Ailə dəstək alır"}); err != nil {
 				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestRegisterListOneSchool: a school's list goes from its children to
+// their entries (ADR 0029). It holds its pupils' entries, proposals first
+// and then by next review, a pupil who moved in with an entry another
+// school opened included; a teacher's holds only their classes'; nobody's
+// holds another school's pupil; and a page stops at its limit.
+func TestRegisterListOneSchool(t *testing.T) {
+	for _, e := range storagetest.Engines() {
+		t.Run(string(e.Name), func(t *testing.T) {
+			ctx := context.Background()
+			f := newMatrixFixture(t, e.DSN(t))
+			db := f.db
+			school := func(code string) int64 {
+				o, err := db.OrgByCode(ctx, code)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return o.ID
+			}
+			a, b := school("BAK-06-001"), school("BAK-06-002")
+			day := f.clock.now().Truncate(24 * time.Hour)
+			if err := db.InsertRegisterBulk(ctx, []storage.BulkEntry{
+				{ChildID: f.children["ownClass"], SchoolID: a, Level: screening.High, Status: screening.Active, NextReview: day.AddDate(0, 0, 5), Factors: `[]`},
+				{ChildID: f.children["ownSchool"], SchoolID: b, Level: screening.Medium, Status: screening.Active, NextReview: day.AddDate(0, 0, -3), Factors: `[]`}, // moved in from B
+				{ChildID: f.children["otherSchool"], SchoolID: b, Level: screening.Medium, Status: screening.Proposed, Factors: `[]`},
+			}); err != nil {
+				t.Fatal(err)
+			}
+			p, err := db.ProposeRegister(ctx, f.users["school_psychologist"], storage.NewProposal{ChildID: f.children["ownSchool"], Level: screening.High, Source: screening.FromScreening})
+			if err != nil || p.SchoolID != b {
+				t.Fatalf("the moved-in pupil's open entry: %+v %v", p, err)
+			}
+			kids := func(es []storage.RegisterEntry) []int64 {
+				var ids []int64
+				for _, e := range es {
+					ids = append(ids, e.ChildID)
+				}
+				return ids
+			}
+			for _, c := range []struct {
+				who  string
+				f    storage.RegisterFilter
+				want []int64
+			}{
+				{"school_psychologist", storage.RegisterFilter{}, []int64{f.children["ownSchool"], f.children["ownClass"]}},
+				{"school_head", storage.RegisterFilter{Overdue: true}, []int64{f.children["ownSchool"]}},
+				{"school_psychologist", storage.RegisterFilter{Limit: 1}, []int64{f.children["ownSchool"]}},
+				{"school_psychologist", storage.RegisterFilter{ChildID: f.children["ownClass"]}, []int64{f.children["ownClass"]}},
+				{"school_psychologist", storage.RegisterFilter{ChildID: f.children["otherSchool"]}, nil},
+				{"teacher", storage.RegisterFilter{}, []int64{f.children["ownClass"]}},
+				{"district_specialist", storage.RegisterFilter{Status: screening.Proposed}, []int64{f.children["otherSchool"]}},
+			} {
+				got, err := db.RegisterList(ctx, f.users[c.who], c.f)
+				if err != nil {
+					t.Fatalf("%s %+v: %v", c.who, c.f, err)
+				}
+				if g := kids(got); !slices.Equal(g, c.want) {
+					t.Errorf("%s %+v lists children %v, want %v", c.who, c.f, g, c.want)
+				}
+				for _, e := range got {
+					if e.ChildName == "" || e.SchoolName == "" {
+						t.Errorf("%s: entry %d read without its child or school", c.who, e.ID)
+					}
+				}
 			}
 		})
 	}

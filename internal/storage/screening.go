@@ -446,7 +446,7 @@ type RoundView struct {
 // audited.
 func (db *DB) RoundFor(ctx context.Context, a audit.Actor, id int64, grade int, section string) (v RoundView, err error) {
 	defer apperr.Wrap(&err, "storage.RoundFor(%d)", id)
-	err = db.inTx(ctx, func(c conn) error {
+	err = db.readAudited(ctx, func(c conn) error {
 		if v.Round, err = roundFor(ctx, c, a.Principal, id); err != nil {
 			return err
 		}
@@ -528,11 +528,25 @@ func (db *DB) RoundFor(ctx context.Context, a audit.Actor, id int64, grade int, 
 		v.CanEnter = slices.ContainsFunc(a.Roles, func(r access.Role) bool {
 			return a.Has(r) && (r == access.Teacher || r == access.SchoolHead || r == access.SchoolPsychologist)
 		}) && a.OrgID == v.SchoolID
+		return nil
+	}, func() audit.Event {
 		e := a.Event("screening.round_read", "screening_round", id)
 		e.Details = detailsJSON(map[string]any{"pupils": len(v.Pupils), "grade": grade, "section": section})
-		return appendAudit(ctx, c, e)
+		return e
 	})
 	return v, err
+}
+
+// readAudited runs read on the read pool (on SQLite its statements are
+// prepared once, and it waits for no writer), then appends the event
+// audit gives in a group commit: the read's result goes to no one unless
+// the read is on the trail.
+func (db *DB) readAudited(ctx context.Context, read func(c conn) error, event func() audit.Event) error {
+	if err := read(db.reader()); err != nil {
+		return err
+	}
+	e := event()
+	return db.inGroupTx(ctx, func(ctx context.Context, c conn) error { return appendAudit(ctx, c, e) })
 }
 
 // answerSets reads answer sets matching where (on a) and scores each
@@ -747,8 +761,10 @@ func saveAnswers(ctx context.Context, db *DB, c conn, a audit.Actor, roundID int
 	}); err != nil {
 		return nil, err
 	}
-	var out []Saved
+	// Each pupil's level, stored many rows a statement.
+	out := make([]Saved, 0, len(ids))
 	var events []audit.Event
+	var proposals []NewProposal
 	for _, id := range ids {
 		stored := bySet[id]
 		scored := make([]screening.Scored, 0, len(stored))
@@ -760,43 +776,68 @@ func saveAnswers(ctx context.Context, db *DB, c conn, a audit.Actor, roundID int
 			scored = append(scored, screening.Scored{Instrument: in, Answers: s.Answers, Result: s.Result})
 		}
 		as := rules.Assess(scored)
-		fjs, err := json.Marshal(as.Factors)
-		if err != nil {
-			return nil, err
-		}
-		sv := Saved{ChildID: id, Risk: RiskResult{ChildID: id, RoundID: roundID, Assessment: as, ComputedAt: c.now}}
-		if err := c.queryRow(ctx, `INSERT INTO risk_results (child_id, round_id, rules_version, level, points, factors, computed_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, id, roundID, as.RulesVersion, as.Level, as.Points, string(fjs), c.now).Scan(&sv.Risk.ID); err != nil {
-			return nil, err
-		}
+		out = append(out, Saved{ChildID: id, Risk: RiskResult{ChildID: id, RoundID: roundID, Assessment: as, ComputedAt: c.now}})
 		e := a.Event("screening.answers_save", "screening_round", roundID)
 		e.ChildID = id
 		e.Details = detailsJSON(map[string]any{"sets": len(stored), "level": as.Level})
 		events = append(events, e)
-		if as.Level.Proposes() {
-			entry, ev, err := writeProposal(ctx, c, a, NewProposal{ChildID: id, Level: as.Level, Source: screening.FromScreening,
-				SourceID: sv.Risk.ID, Factors: as.Factors}, r.SchoolID)
+	}
+	const riskCols = 7
+	for start := 0; start < len(out); start += bulkRows {
+		part := out[start:min(start+bulkRows, len(out))]
+		args := make([]any, 0, len(part)*riskCols)
+		for _, sv := range part {
+			as := sv.Risk.Assessment
+			fjs, err := json.Marshal(as.Factors)
 			if err != nil {
 				return nil, err
 			}
-			sv.Entry = &entry
-			events = append(events, ev)
+			args = append(args, sv.ChildID, roundID, as.RulesVersion, as.Level, as.Points, string(fjs), c.now)
 		}
-		out = append(out, sv)
-	}
-	// The audit events come last, the head read and written once (ADR 0015's
-	// batch head): on PostgreSQL its lock is held only for these statements.
-	ac := c
-	ac.head = &batchHead{}
-	for _, e := range events {
-		if err := appendAudit(ctx, ac, e); err != nil {
+		rows, err := c.query(ctx, `INSERT INTO risk_results (child_id, round_id, rules_version, level, points, factors, computed_at)
+			VALUES `+valuesList(len(part), riskCols)+` RETURNING id, child_id`, args...)
+		if err != nil {
 			return nil, err
 		}
-	}
-	if ac.head.dirty {
-		if _, err := c.exec(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, ac.head.Seq, ac.head.Hash); err != nil {
-			return nil, fmt.Errorf("storage: audit head: %w", err)
+		got := make(map[int64]int64, len(part))
+		for rows.Next() {
+			var rid, child int64
+			if err := rows.Scan(&rid, &child); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			got[child] = rid
 		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		for i := range part {
+			if part[i].Risk.ID = got[part[i].ChildID]; part[i].Risk.ID == 0 {
+				return nil, fmt.Errorf("storage: no risk result came back for child %d", part[i].ChildID)
+			}
+			if as := part[i].Risk.Assessment; as.Level.Proposes() {
+				proposals = append(proposals, NewProposal{ChildID: part[i].ChildID, Level: as.Level, Source: screening.FromScreening,
+					SourceID: part[i].Risk.ID, Factors: as.Factors})
+			}
+		}
+	}
+	// Medium and high propose the pupil for the register, in bulk.
+	entries, evs, err := writeProposals(ctx, c, a, proposals, r.SchoolID)
+	if err != nil {
+		return nil, err
+	}
+	events = append(events, evs...)
+	for i := range out {
+		if e, ok := entries[out[i].ChildID]; ok {
+			out[i].Entry = &e
+		}
+	}
+	// The audit events come last, the head read and written once (ADR 0015's
+	// batch head) and the events inserted many a statement: on PostgreSQL
+	// the head's lock is held only for these statements.
+	if err := appendAuditBatch(ctx, c, events); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
