@@ -366,6 +366,7 @@ type casePageData struct {
 	FileError    string
 	Uploads      bool // an attachment key is configured
 	Assignees    []storage.UserRef
+	Propose      *proposeForm // proposes the case's pupils for the register
 }
 
 // seen are the facts of a case the page carries, to tell the user what
@@ -384,7 +385,7 @@ func (w *Web) caseDetail(ctx context.Context, a audit.Actor, id int64) (casePage
 		return casePageData{}, err
 	}
 	pd := casePageData{CaseDetail: d, Now: w.store.Now(), Outcomes: casework.Outcomes(), Sevs: casework.Severities(),
-		Uploads: w.vault != nil}
+		Uploads: w.vault != nil, Propose: caseProposeForm(d)}
 	for _, to := range d.Transitions {
 		mf := moveForm{To: to, Needs: casework.Needs(d.Status, to), Severity: string(d.Severity),
 			Lead: d.LeadOrg.Code, Owner: strconv.FormatInt(d.OwnerID, 10)}
@@ -448,6 +449,9 @@ func (w *Web) casePage(rw http.ResponseWriter, r *http.Request) error {
 	pd, err := w.caseDetail(r.Context(), authn.ActorFrom(r), id)
 	if err != nil {
 		return err
+	}
+	if pd.Propose != nil {
+		pd.Propose.Done = r.URL.Query().Get("proposed") != ""
 	}
 	return w.renderCase(rw, r, http.StatusOK, pd)
 }

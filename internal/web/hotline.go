@@ -17,6 +17,7 @@ import (
 	"dayaq/internal/apperr"
 	"dayaq/internal/authn"
 	"dayaq/internal/hotline"
+	"dayaq/internal/httpx"
 	"dayaq/internal/org"
 	"dayaq/internal/storage"
 	"dayaq/internal/surface"
@@ -428,6 +429,8 @@ type contactData struct {
 	Phone  string // revealed
 	Logged bool   // just logged: say so
 	Error  string
+	// Propose proposes the contact's registry pupils for the register.
+	Propose *proposeForm
 }
 
 func (w *Web) contactPage(rw http.ResponseWriter, r *http.Request) error {
@@ -439,13 +442,8 @@ func (w *Web) showContact(rw http.ResponseWriter, r *http.Request, phone, msg st
 	if err != nil {
 		return err
 	}
-	a := authn.ActorFrom(r)
-	c, err := w.store.ContactFor(r.Context(), a, id)
+	d, err := w.contactData(r, id, phone, msg)
 	if err != nil {
-		return err
-	}
-	d := contactData{C: c, Phone: phone, Logged: r.URL.Query().Get("logged") != "", Error: msg}
-	if d.Tax, err = w.taxonomies(r.Context(), []storage.ContactRecord{c}, c.Earlier); err != nil {
 		return err
 	}
 	status := http.StatusOK
@@ -453,6 +451,24 @@ func (w *Web) showContact(rw http.ResponseWriter, r *http.Request, phone, msg st
 		status = http.StatusConflict
 	}
 	return w.render(rw, status, "hotline_contact", w.page(r, "hotline.contact.title", d))
+}
+
+// contactData reads contact id for the page, with the form proposing its
+// pupils for the register.
+func (w *Web) contactData(r *http.Request, id int64, phone, msg string) (contactData, error) {
+	c, err := w.store.ContactFor(r.Context(), authn.ActorFrom(r), id)
+	if err != nil {
+		return contactData{}, err
+	}
+	d := contactData{C: c, Phone: phone, Logged: r.URL.Query().Get("logged") != "", Error: msg,
+		Propose: contactProposeForm(w.cat.For(httpx.Lang(r.Context())), c)}
+	if d.Propose != nil {
+		d.Propose.Done = r.Method == http.MethodGet && r.URL.Query().Get("proposed") != ""
+	}
+	if d.Tax, err = w.taxonomies(r.Context(), []storage.ContactRecord{c}, c.Earlier); err != nil {
+		return d, err
+	}
+	return d, nil
 }
 
 func (w *Web) contactTake(rw http.ResponseWriter, r *http.Request) error {

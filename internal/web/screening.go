@@ -16,6 +16,8 @@ import (
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
 	"dayaq/internal/authn"
+	"dayaq/internal/httpx"
+	"dayaq/internal/i18n"
 	"dayaq/internal/screening"
 	"dayaq/internal/storage"
 )
@@ -57,6 +59,8 @@ func (w *Web) screeningRoutes() []route {
 		{"POST /screening/instruments", w.signedIn(w.instrumentImport)},
 		{"POST /screening/rules", w.signedIn(w.rulesSave)},
 		{"POST /screening/children/{id}/propose", w.signedIn(w.proposeChild)},
+		{"POST /cases/{id}/register", w.signedIn(w.proposeFromCase)},
+		{"POST /hotline/contacts/{id}/register", w.signedIn(w.proposeFromContact)},
 	}
 }
 
@@ -772,6 +776,125 @@ func (w *Web) proposeChild(rw http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(rw, r, fmt.Sprintf("/screening/register/%d", e.ID), http.StatusSeeOther)
 	return nil
+}
+
+// proposeForm proposes a pupil of a special case or a hotline contact for
+// the register, from that page (the store checks that the reader may read
+// the case or contact and that the pupil is in it).
+type proposeForm struct {
+	Action   string // where the form posts
+	Back     string // the page it is on, where a proposal returns
+	Done     bool   // a proposal was just made
+	Children []proposeChild
+	Child    string // what was chosen and typed
+	Level    string
+	Note     string
+	Levels   []screening.Level
+	Alert    string
+	Errors   map[string]string
+}
+
+type proposeChild struct {
+	ID   int64
+	Name string
+}
+
+func newProposeForm(back string, kids []proposeChild) *proposeForm {
+	if len(kids) == 0 {
+		return nil
+	}
+	return &proposeForm{Action: back + "/register", Back: back, Children: kids, Levels: []screening.Level{screening.Medium, screening.High, screening.Low}}
+}
+
+// caseProposeForm offers the case's pupils the reader may see.
+func caseProposeForm(d storage.CaseDetail) *proposeForm {
+	var kids []proposeChild
+	for _, ch := range d.Children {
+		if ch.Decision.Allowed {
+			kids = append(kids, proposeChild{ch.ID, ch.LastName + " " + ch.FirstName})
+		}
+	}
+	return newProposeForm(fmt.Sprintf("/cases/%d", d.ID), kids)
+}
+
+// contactProposeForm offers the contact's pupils found in the registry.
+func contactProposeForm(l i18n.Localizer, c storage.ContactRecord) *proposeForm {
+	var kids []proposeChild
+	for _, ch := range c.Children {
+		if ch.ChildID != 0 {
+			name := ch.Name
+			if name == "" {
+				name = l.T("hotline.child.registry", ch.ChildID)
+			}
+			kids = append(kids, proposeChild{ch.ChildID, name})
+		}
+	}
+	return newProposeForm(fmt.Sprintf("/hotline/contacts/%d", c.ID), kids)
+}
+
+// propose reads the form and proposes the pupil from source id; on
+// success it goes back to the page, which says so (the proposer need not
+// be one who may see the register: a hotline operator is not). Otherwise it fills the form with what
+// was typed and the messages, or returns the error that is not the
+// user's to fix.
+func (w *Web) propose(rw http.ResponseWriter, r *http.Request, source screening.Source, id int64, pf *proposeForm) (done bool, err error) {
+	pf.Child, pf.Level, pf.Note = strings.TrimSpace(r.PostFormValue("child_id")), strings.TrimSpace(r.PostFormValue("level")), strings.TrimSpace(r.PostFormValue("note"))
+	child, perr := strconv.ParseInt(pf.Child, 10, 64)
+	if perr != nil || child <= 0 {
+		err = apperr.Validation(apperr.Field("child_id", "error.required"))
+	} else {
+		_, err = w.store.ProposeRegister(r.Context(), authn.ActorFrom(r), storage.NewProposal{ChildID: child, Level: screening.Level(pf.Level),
+			Source: source, SourceID: id, Note: pf.Note, Factors: []screening.Factor{}})
+		if err == nil {
+			http.Redirect(rw, r, pf.Back+"?proposed=1#register-propose", http.StatusSeeOther)
+			return true, nil
+		}
+	}
+	ae := apperr.As(err)
+	if ae.Code == apperr.Internal || ae.Code == apperr.Unavailable || ae.Code == apperr.NotFound {
+		return false, err
+	}
+	l := w.cat.For(httpx.Lang(r.Context()))
+	pf.Alert, pf.Errors = l.T(ae.Key, ae.Args...), fieldMessages(l, ae, nil)
+	return false, nil
+}
+
+func (w *Web) proposeFromCase(rw http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	pd, err := w.caseDetail(r.Context(), authn.ActorFrom(r), id)
+	if err != nil {
+		return err
+	}
+	if pd.Propose == nil {
+		return apperr.New(apperr.NotFound, "error.not_found")
+	}
+	done, perr := w.propose(rw, r, screening.FromCase, id, pd.Propose)
+	if done || perr != nil {
+		return perr
+	}
+	return w.renderCase(rw, r, http.StatusUnprocessableEntity, pd)
+}
+
+func (w *Web) proposeFromContact(rw http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	d, err := w.contactData(r, id, "", "")
+	if err != nil {
+		return err
+	}
+	if d.Propose == nil {
+		return apperr.New(apperr.NotFound, "error.not_found")
+	}
+	done, perr := w.propose(rw, r, screening.FromContact, id, d.Propose)
+	if done || perr != nil {
+		return perr
+	}
+	return w.render(rw, http.StatusUnprocessableEntity, "hotline_contact", w.page(r, "hotline.contact.title", d))
 }
 
 // childScreening is the child page's screening part: nil when the
