@@ -80,7 +80,8 @@ func TestScreeningToRegister(t *testing.T) {
 	teacher.open(round + "/grid?class=5-A&instrument=social_categories&lang=en")
 	teacher.submit("form.grid-form", map[string]string{
 		fmt.Sprintf("input[name='a.%s.orphan']", child): "checked", fmt.Sprintf("input[name='a.%s.idp']", child): "checked",
-		fmt.Sprintf("input[name='a.%s._.evidence']", child): "Şəhadətnamə", fmt.Sprintf("input[name='a.%s._.date']", child): "2025-03-01"})
+		fmt.Sprintf("input[name='a.%s.orphan.evidence']", child): "Şəhadətnamə", fmt.Sprintf("input[name='a.%s.orphan.date']", child): "2025-03-01",
+		fmt.Sprintf("input[name='a.%s.idp.evidence']", child): "Köçkün vəsiqəsi", fmt.Sprintf("input[name='a.%s.idp.date']", child): "2024-09-10"})
 	if !strings.Contains(teacher.text(), "Answers saved") || !strings.Contains(teacher.text(), "high") {
 		t.Fatalf("saving the categories:\n%s", teacher.text())
 	}

@@ -236,6 +236,7 @@ type gridCell struct {
 	Head                      string // extra cells: the column's heading
 	Item                      screening.Item
 	Checked                   bool
+	Parts                     []gridCell // a category's own evidence note and date
 }
 
 // gridRow is one pupil's row of the grid.
@@ -347,25 +348,21 @@ func buildRows(p Page, d *gridData, v storage.RoundView, typed map[string]string
 			c := gridCell{Name: gridName(pu.ChildID, it.Code), Value: val(it.Code), Item: it,
 				Label: pu.Name + " — " + label, Error: errs[gridName(pu.ChildID, it.Code)]}
 			c.Checked = c.Value == "1"
+			if it.Kind == screening.Category {
+				c.Parts = []gridCell{
+					{Name: gridName(pu.ChildID, it.Code+".evidence"), Value: detail(it.Code, "evidence"), Kind: "text",
+						Label: c.Label + " — " + p.L.T("screening.grid.evidence"), Error: errs[gridName(pu.ChildID, it.Code+".evidence")]},
+					{Name: gridName(pu.ChildID, it.Code+".date"), Value: detail(it.Code, "date"), Kind: "date",
+						Label: c.Label + " — " + p.L.T("screening.grid.evidence_date"), Error: errs[gridName(pu.ChildID, it.Code+".date")]},
+				}
+			}
 			row.Cells = append(row.Cells, c)
 		}
 		switch d.Instrument.Items[0].Kind {
 		case screening.Category:
 			row.Extra = append(row.Extra,
-				gridCell{Name: gridName(pu.ChildID, "_.evidence"), Value: detail("_", "evidence"), Label: pu.Name + " — " + p.L.T("screening.grid.evidence"),
-					Kind: "text", Head: p.L.T("screening.grid.evidence")},
-				gridCell{Name: gridName(pu.ChildID, "_.date"), Value: detail("_", "date"), Label: pu.Name + " — " + p.L.T("screening.grid.evidence_date"),
-					Error: errs[gridName(pu.ChildID, "_.date")], Kind: "date", Head: p.L.T("screening.grid.evidence_date")},
 				gridCell{Name: gridName(pu.ChildID, "other.text"), Value: detail("other", "text"), Label: pu.Name + " — " + p.L.T("screening.grid.other_text"),
 					Kind: "text", Head: p.L.T("screening.grid.other_text")})
-			if typed == nil && has {
-				for _, dd := range stored.Answers.Details {
-					if dd.Evidence != "" || dd.Date != "" {
-						row.Extra[0].Value, row.Extra[1].Value = dd.Evidence, dd.Date
-						break
-					}
-				}
-			}
 		case screening.Sign:
 			row.Extra = append(row.Extra, gridCell{Name: gridName(pu.ChildID, "_.since"), Value: detail("_", "since"),
 				Label: pu.Name + " — " + p.L.T("screening.grid.since"), Error: errs[gridName(pu.ChildID, "_.since")], Kind: "date", Head: p.L.T("screening.grid.since")})
@@ -403,8 +400,10 @@ func buildRows(p Page, d *gridData, v storage.RoundView, typed map[string]string
 			}
 		}
 		for _, c := range append(slices.Clone(row.Cells), row.Extra...) {
-			if c.Error != "" {
-				d.Problems = append(d.Problems, c.Label+": "+c.Error)
+			for _, c := range append([]gridCell{c}, c.Parts...) {
+				if c.Error != "" {
+					d.Problems = append(d.Problems, c.Label+": "+c.Error)
+				}
 			}
 		}
 		d.Rows = append(d.Rows, row)
@@ -478,7 +477,7 @@ func (w *Web) screeningSaveGrid(rw http.ResponseWriter, r *http.Request) error {
 		for code := range ans.Values {
 			switch kind {
 			case screening.Category:
-				dd := screening.Detail{Evidence: typed[gridName(pu.ChildID, "_.evidence")], Date: typed[gridName(pu.ChildID, "_.date")]}
+				dd := screening.Detail{Evidence: typed[gridName(pu.ChildID, code+".evidence")], Date: typed[gridName(pu.ChildID, code+".date")]}
 				if code == "other" {
 					dd.Text = typed[gridName(pu.ChildID, "other.text")]
 				}
@@ -530,11 +529,10 @@ func (w *Web) screeningSaveGrid(rw http.ResponseWriter, r *http.Request) error {
 			}
 			rest := strings.TrimPrefix(m[2], "answers.")
 			rest = strings.TrimPrefix(rest, "details.")
-			if strings.HasPrefix(rest, "orphan.") || strings.Contains(rest, ".date") {
-				rest = "_.date"
-			} else if strings.Contains(rest, ".since") {
+			if strings.HasSuffix(rest, ".since") { // a sign's: one date a row
 				rest = "_.since"
-			}
+			} // a category's evidence and date are its own cell's
+
 			errs[gridName(owners[i], rest)] = p.L.T(fe.Key, fe.Args...)
 		}
 		alert = p.L.T(e.Key, e.Args...)

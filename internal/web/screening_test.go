@@ -6,6 +6,7 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -96,5 +97,69 @@ func TestProposeFromCaseAndContact(t *testing.T) {
 	es, err = s.db.RegisterList(ctx, head, storage.RegisterFilter{ChildID: s.child})
 	if err != nil || len(es) != 1 || es[0].Level != screening.High {
 		t.Fatalf("the school's register after the contact's proposal: %+v %v", es, err)
+	}
+}
+
+// The class grid of social categories records each ticked category's own
+// evidence note and date, in three languages; a bad date is refused on
+// that category's cell with everything typed kept, and the saved grid
+// shows each category's evidence where it was typed.
+func TestGridEvidencePerCategory(t *testing.T) {
+	s := newCaseSite(t)
+	ctx := context.Background()
+	cat := i18n.MustLoad()
+	hp, err := s.db.PrincipalForUser(ctx, s.who["head"].id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := audit.Actor{Principal: hp}
+	day := s.db.Now()
+	r, err := s.db.CreateRound(ctx, head, storage.Round{Scope: "class", Grade: 6, Section: "A", Instruments: []string{screening.CodeCategories},
+		Informants: []screening.Informant{screening.Teacher}, StartsOn: day.AddDate(0, 0, -1), EndsOn: day.AddDate(0, 0, 10)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	grid := fmt.Sprintf("/screening/rounds/%d/grid?class=6-A&instrument=%s&informant=teacher", r.ID, screening.CodeCategories)
+	name := func(item string) string { return fmt.Sprintf("a.%d.%s", s.child, item) }
+	for _, l := range i18n.Langs() {
+		resp, b := s.get(t, "head", grid, string(l))
+		checkPage(t, resp, b, http.StatusOK, l)
+		for _, n := range []string{name("orphan.evidence"), name("orphan.date"), name("idp.evidence"), name("idp.date")} {
+			if !strings.Contains(b, `name="`+n+`"`) {
+				t.Errorf("%s: the grid has no input %s", l, n)
+			}
+		}
+	}
+	form := url.Values{name("orphan"): {"1"}, name("orphan.evidence"): {"Şəhadətnamə"}, name("orphan.date"): {"2025-03-01"},
+		name("idp"): {"1"}, name("idp.evidence"): {"Köçkün vəsiqəsi"}, name("idp.date"): {"10.09.2024"}}
+	resp, b := s.post(t, "head", grid, form)
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("a bad date: %d", resp.StatusCode)
+	}
+	bad := regexp.MustCompile(`name="` + regexp.QuoteMeta(name("idp.date")) + `" value="10.09.2024"[^>]*aria-invalid="true"`)
+	if !bad.MatchString(b) || !strings.Contains(b, `value="Şəhadətnamə"`) || !strings.Contains(b, cat.T(i18n.EN, "screening.error.date")) {
+		t.Fatalf("the bad date is not named on its category's cell, or what was typed is lost")
+	}
+	if regexp.MustCompile(`name="` + regexp.QuoteMeta(name("orphan.date")) + `"[^>]*aria-invalid`).MatchString(b) {
+		t.Error("the good date is marked invalid too")
+	}
+	form.Set(name("idp.date"), "2024-09-10")
+	if resp, _ := s.post(t, "head", grid, form); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save: %d", resp.StatusCode)
+	}
+	cs, err := s.db.ChildScreeningFor(ctx, head, s.child)
+	if err != nil || len(cs.Sets) != 1 {
+		t.Fatalf("stored: %+v %v", cs.Sets, err)
+	}
+	d := cs.Sets[0].Answers.Details
+	if d["orphan"] != (screening.Detail{Evidence: "Şəhadətnamə", Date: "2025-03-01"}) || d["idp"] != (screening.Detail{Evidence: "Köçkün vəsiqəsi", Date: "2024-09-10"}) || len(d) != 2 {
+		t.Errorf("details stored %+v, want each category's own", d)
+	}
+	_, b = s.get(t, "head", grid, "en")
+	b = html.UnescapeString(b)
+	for n, v := range map[string]string{name("orphan.evidence"): "Şəhadətnamə", name("idp.evidence"): "Köçkün vəsiqəsi", name("idp.date"): "2024-09-10"} {
+		if !strings.Contains(b, `name="`+n+`" value="`+v+`"`) {
+			t.Errorf("the saved grid shows no %q in %s", v, n)
+		}
 	}
 }
