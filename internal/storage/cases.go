@@ -1071,6 +1071,9 @@ func (db *DB) CaseQueueCounts(ctx context.Context, a audit.Actor) (qc QueueCount
 type NavCounts struct {
 	Unread int
 	Queues QueueCounts
+	// Register: proposals awaiting a decision and reviews overdue, for
+	// those who decide on their school's register (0 for everyone else).
+	Register int
 }
 
 // NavCounts reads a's unread notifications and case queue counts (each
@@ -1094,7 +1097,13 @@ func (db *DB) NavCounts(ctx context.Context, a audit.Actor) (nc NavCounts, err e
 		cols = append(cols, `(`+sq+`)`)
 		args = append(args, qargs...)
 	}
-	err = c.queryRow(ctx, `SELECT `+strings.Join(cols, `, `), args...).Scan(&nc.Unread, &nc.Queues.New, &nc.Queues.Mine, &nc.Queues.Overdue)
+	if sq, rargs, ok := registerAwaitingSQL(a.Principal, c.now); ok {
+		cols = append(cols, `(`+sq+`)`)
+		args = append(args, rargs...)
+	} else {
+		cols = append(cols, `0`)
+	}
+	err = c.queryRow(ctx, `SELECT `+strings.Join(cols, `, `), args...).Scan(&nc.Unread, &nc.Queues.New, &nc.Queues.Mine, &nc.Queues.Overdue, &nc.Register)
 	return nc, err
 }
 

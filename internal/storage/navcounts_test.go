@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"dayaq/internal/casework"
+	"dayaq/internal/screening"
 	"dayaq/internal/storage"
 	"dayaq/internal/storage/storagetest"
 )
@@ -43,8 +44,12 @@ func TestNavCountsOneStatement(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if nc.Queues != qc || nc.Unread != unread {
-					t.Errorf("%s: one statement %+v, separately %+v unread %d", key, nc, qc, unread)
+				reg, err := f.db.RegisterAwaiting(ctx, a)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if nc.Queues != qc || nc.Unread != unread || nc.Register != reg {
+					t.Errorf("%s: one statement %+v, separately %+v unread %d register %d", key, nc, qc, unread, reg)
 				}
 				return nc
 			}
@@ -69,6 +74,54 @@ func TestNavCountsOneStatement(t *testing.T) {
 			}
 			if after := check("city_admin"); after.Queues.New != before.Queues.New+1 {
 				t.Errorf("after a new case: new %d, want %d", after.Queues.New, before.Queues.New+1)
+			}
+		})
+	}
+}
+
+// The register's badge counts, for those who decide on their school's
+// register, its proposals and its overdue reviews (not reviews still to
+// come, nor another school's), and nothing for anyone else; the one
+// statement agrees with the count alone.
+func TestNavCountsRegister(t *testing.T) {
+	for _, e := range storagetest.Engines() {
+		t.Run(string(e.Name), func(t *testing.T) {
+			f := newMatrixFixture(t, e.DSN(t))
+			ctx := context.Background()
+			school := func(code string) int64 {
+				o, err := f.db.OrgByCode(ctx, code)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return o.ID
+			}
+			a, b := school("BAK-06-001"), school("BAK-06-002")
+			now := f.clock.now()
+			if err := f.db.InsertRegisterBulk(ctx, []storage.BulkEntry{
+				{ChildID: f.children["ownClass"], SchoolID: a, Level: screening.High, Status: screening.Proposed, Factors: `[]`},
+				{ChildID: f.children["ownSchool"], SchoolID: a, Level: screening.Medium, Status: screening.Active, NextReview: now.Add(-time.Hour), Factors: `[]`},
+				{ChildID: f.children["otherSchool"], SchoolID: b, Level: screening.Medium, Status: screening.Proposed, Factors: `[]`},
+				{ChildID: f.children["otherDistrict"], SchoolID: school("BAK-07-001"), Level: screening.Low, Status: screening.Active, NextReview: now.Add(-time.Hour), Factors: `[]`},
+			}); err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]int{"school_psychologist": 2, "school_head": 2}
+			for key, a := range f.users {
+				nc, err := f.db.NavCounts(ctx, a)
+				if err != nil {
+					t.Fatalf("%s: %v", key, err)
+				}
+				alone, err := f.db.RegisterAwaiting(ctx, a)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if nc.Register != want[key] || alone != want[key] {
+					t.Errorf("%s: register badge %d (alone %d), want %d", key, nc.Register, alone, want[key])
+				}
+			}
+			f.clock.t = now.Add(-2 * time.Hour) // before the review fell due
+			if nc, err := f.db.NavCounts(ctx, f.users["school_psychologist"]); err != nil || nc.Register != 1 {
+				t.Errorf("before the review is due: %d %v, want 1", nc.Register, err)
 			}
 		})
 	}

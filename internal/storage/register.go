@@ -808,6 +808,38 @@ func queryIDs(ctx context.Context, c conn, q string, args ...any) ([]int64, erro
 	return ids, rows.Err()
 }
 
+// registerAwaitingSQL counts, up to CountCap, what awaits p's decision
+// on their school's register: proposals, and active entries past their
+// review, of pupils the screening policy lets p see. ok is false for
+// those who decide on no register.
+func registerAwaitingSQL(p access.Principal, now time.Time) (q string, args []any, ok bool) {
+	if !access.CanDecideRegister(p, p.OrgID) {
+		return "", nil, false
+	}
+	cond, cargs, ok := screeningWhere(p, now)
+	if !ok {
+		return "", nil, false
+	}
+	return `SELECT COUNT(*) FROM (SELECT 1 FROM register_entries e JOIN children c ON c.id = e.child_id LEFT JOIN orgs s ON s.id = c.school_id
+		WHERE e.school_id = ? AND (e.status = 'proposed' OR (e.status = 'active' AND e.next_review_due < ?)) AND ` + cond +
+		fmt.Sprintf(` LIMIT %d) w`, CountCap), append([]any{p.OrgID, now}, cargs...), true
+}
+
+// RegisterAwaiting counts what awaits a's decision on their school's
+// register (up to CountCap; 0 for those who decide on none), as the
+// navigation's badge does. A count shows no child's data and is not
+// audited.
+func (db *DB) RegisterAwaiting(ctx context.Context, a audit.Actor) (n int, err error) {
+	defer apperr.Wrap(&err, "storage.RegisterAwaiting")
+	c := db.reader()
+	q, args, ok := registerAwaitingSQL(a.Principal, c.now)
+	if !ok {
+		return 0, nil
+	}
+	err = c.queryRow(ctx, q, args...).Scan(&n)
+	return n, err
+}
+
 // RegisterHistory lists entry id's changes as a may see them, audited.
 func (db *DB) RegisterHistory(ctx context.Context, a audit.Actor, id int64) (hs []RegisterChange, err error) {
 	defer apperr.Wrap(&err, "storage.RegisterHistory(%d)", id)

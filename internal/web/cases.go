@@ -58,6 +58,9 @@ func (w *Web) caseBadges(r *http.Request, p *Page) {
 			p.Nav[i].Badges = []Badge{{Count: countText(qc.New), Label: p.L.T("case.queue.new"), Kind: "new"},
 				{Count: countText(qc.Overdue), Label: p.L.T("case.queue.overdue"), Kind: "overdue"}}
 		}
+		if p.Nav[i].Slug == "screening" { // the register: proposals to decide and reviews overdue
+			p.Nav[i].Badges = []Badge{{Count: countText(p.Register), Label: p.L.T("screening.nav.awaiting"), Kind: "new"}}
+		}
 	}
 }
 

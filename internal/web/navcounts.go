@@ -16,5 +16,5 @@ func (w *Web) navCounts(r *http.Request, p *Page) {
 		w.log.WarnContext(r.Context(), "navigation counts", "err", err)
 		return
 	}
-	p.Unread, p.Queues, p.counted = nc.Unread, nc.Queues, true
+	p.Unread, p.Queues, p.Register, p.counted = nc.Unread, nc.Queues, nc.Register, true
 }

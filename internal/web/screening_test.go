@@ -57,6 +57,17 @@ func TestProposeFromCaseAndContact(t *testing.T) {
 	if _, b := s.get(t, "head", resp.Header.Get("Location"), "ru"); !strings.Contains(html.UnescapeString(b), cat.T(i18n.RU, "screening.propose.done")) {
 		t.Error("the case page does not say the pupil was proposed")
 	}
+	// The head decides on the school's register: the navigation's badge
+	// counts the proposal awaiting her, in every language.
+	for _, l := range i18n.Langs() {
+		_, b := s.get(t, "head", "/screening", string(l))
+		if badge := `<span class="sr-only">` + cat.T(l, "screening.nav.awaiting") + `: </span>1</span>`; !strings.Contains(html.UnescapeString(b), badge) {
+			t.Errorf("%s: no register badge of 1 in the navigation", l)
+		}
+	}
+	if _, b := s.get(t, "spec", "/screening", "en"); strings.Contains(html.UnescapeString(b), cat.T(i18n.EN, "screening.nav.awaiting")) {
+		t.Error("the city specialist, who decides on no school's register, has a register badge")
+	}
 	hp, err := s.db.PrincipalForUser(ctx, s.who["head"].id)
 	if err != nil {
 		t.Fatal(err)

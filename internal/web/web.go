@@ -219,6 +219,7 @@ type Page struct {
 	CSRF      string              // the session's form token: every state-changing form carries it
 	Unread    int                 // the signed-in user's unread notifications, for the bell
 	Queues    storage.QueueCounts // the case queues' counts (navigation badges, the queue tabs)
+	Register  int                 // what awaits the user's decision on the register (navigation badge)
 	counted   bool                // Unread and Queues were read
 	now       time.Time           // the platform clock when the page was made (Remaining)
 }
