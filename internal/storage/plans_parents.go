@@ -582,6 +582,9 @@ func (db *DB) ParentAct(ctx context.Context, token, session, ip, reqID string, a
 			return apperr.New(apperr.Conflict, "plans.error.closed")
 		}
 		r.Decision = access.PlanDecision{Allowed: true, View: access.PlanFull} // the parent's own plan, for the rules; the page shows less
+		if r.Activities, err = planActivities(ctx, c, r.ID); err != nil {
+			return err
+		}
 		if err := loadPlanParts(ctx, c, &r, access.Principal{}); err != nil {
 			return err
 		}
