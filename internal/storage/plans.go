@@ -921,15 +921,8 @@ func (db *DB) AddGoal(ctx context.Context, a audit.Actor, id int64, version int,
 		return r, err
 	}
 	return db.changePlan(ctx, a, id, version, func(c conn, r *PlanRecord) error {
-		if g.CatalogueCode != "" {
-			var domain plan.Domain
-			err := c.queryRow(ctx, `SELECT domain FROM plan_goal_catalogue WHERE code = ? AND active`, g.CatalogueCode).Scan(&domain)
-			if errors.Is(err, sql.ErrNoRows) || (err == nil && domain != g.Domain) {
-				return apperr.Validation(apperr.Field("catalogue_code", "plans.error.catalogue_code"))
-			}
-			if err != nil {
-				return err
-			}
+		if err := checkCatalogueCode(ctx, c, g.CatalogueCode, g.Domain); err != nil {
+			return err
 		}
 		if err := newVersionIfAgreed(ctx, c, r); err != nil {
 			return err
@@ -960,6 +953,98 @@ func (db *DB) SetGoalStatus(ctx context.Context, a audit.Actor, id int64, versio
 			return apperr.New(apperr.NotFound, "error.not_found")
 		}
 		return planAudit(ctx, c, a, "plan.goal_status", *r, map[string]any{"goal_id": goalID, "status": s})
+	})
+}
+
+// checkCatalogueCode refuses a catalogue code that is not an active goal
+// of the catalogue in domain d.
+func checkCatalogueCode(ctx context.Context, c conn, code string, d plan.Domain) error {
+	if code == "" {
+		return nil
+	}
+	var domain plan.Domain
+	err := c.queryRow(ctx, `SELECT domain FROM plan_goal_catalogue WHERE code = ? AND active`, code).Scan(&domain)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && domain != d) {
+		return apperr.Validation(apperr.Field("catalogue_code", "plans.error.catalogue_code"))
+	}
+	return err
+}
+
+// UpdateGoal changes what goal g.ID of plan id says — its domain,
+// statement, indicator and period — keeping its status (SetGoalStatus);
+// a new version if the parents had agreed.
+func (db *DB) UpdateGoal(ctx context.Context, a audit.Actor, id int64, version int, g plan.Goal) (r PlanRecord, err error) {
+	defer apperr.Wrap(&err, "storage.UpdateGoal(%d, %d)", id, g.ID)
+	g.Statement, g.Indicator = strings.TrimSpace(g.Statement), strings.TrimSpace(g.Indicator)
+	return db.changePlan(ctx, a, id, version, func(c conn, r *PlanRecord) error {
+		i := slices.IndexFunc(r.Goals, func(x plan.Goal) bool { return x.ID == g.ID })
+		if i < 0 {
+			return apperr.New(apperr.NotFound, "error.not_found")
+		}
+		g.Status = r.Goals[i].Status
+		if err := g.Validate(); err != nil {
+			return err
+		}
+		if err := checkCatalogueCode(ctx, c, g.CatalogueCode, g.Domain); err != nil {
+			return err
+		}
+		if err := newVersionIfAgreed(ctx, c, r); err != nil {
+			return err
+		}
+		if _, err := c.exec(ctx, `UPDATE plan_goals SET domain = ?, catalogue_code = ?, statement = ?, indicator = ?, from_on = ?, until_on = ?
+			WHERE id = ? AND plan_id = ?`, g.Domain, g.CatalogueCode, g.Statement, g.Indicator, g.From.UTC(), g.Until.UTC(), g.ID, id); err != nil {
+			return err
+		}
+		return planAudit(ctx, c, a, "plan.goal_edit", *r, map[string]any{"goal_id": g.ID, "domain": g.Domain, "content_version": r.ContentVersion})
+	})
+}
+
+// RemoveGoal takes a goal out of plan id (a new version if the parents had
+// agreed). A goal that an activity serves or a review measured stays: take
+// it out of the activity first, or mark it dropped.
+func (db *DB) RemoveGoal(ctx context.Context, a audit.Actor, id int64, version int, goalID int64) (r PlanRecord, err error) {
+	defer apperr.Wrap(&err, "storage.RemoveGoal(%d, %d)", id, goalID)
+	return db.changePlan(ctx, a, id, version, func(c conn, r *PlanRecord) error {
+		if !slices.ContainsFunc(r.Goals, func(x plan.Goal) bool { return x.ID == goalID }) {
+			return apperr.New(apperr.NotFound, "error.not_found")
+		}
+		served := slices.ContainsFunc(r.Activities, func(x PlanActivity) bool { return x.Serves(goalID) })
+		measured := slices.ContainsFunc(r.Reviews, func(x plan.Review) bool { _, ok := x.Progress[goalID]; return ok })
+		if served || measured {
+			return apperr.New(apperr.Conflict, "plans.error.goal_in_use")
+		}
+		if err := newVersionIfAgreed(ctx, c, r); err != nil {
+			return err
+		}
+		if _, err := c.exec(ctx, `DELETE FROM plan_goals WHERE id = ? AND plan_id = ?`, goalID, id); err != nil {
+			return err
+		}
+		return planAudit(ctx, c, a, "plan.goal_remove", *r, map[string]any{"goal_id": goalID, "content_version": r.ContentVersion})
+	})
+}
+
+// SetPlanLead makes userID, a member of the plan's school's staff, the
+// plan's lead specialist, and tells them.
+func (db *DB) SetPlanLead(ctx context.Context, a audit.Actor, id int64, version int, userID int64) (r PlanRecord, err error) {
+	defer apperr.Wrap(&err, "storage.SetPlanLead(%d)", id)
+	return db.changePlan(ctx, a, id, version, func(c conn, r *PlanRecord) error {
+		if o, err := userOrg(ctx, c, userID); err != nil || o != r.SchoolID {
+			return apperr.Validation(apperr.Field("lead_user_id", "plans.error.lead"))
+		}
+		if userID == r.LeadUserID {
+			return nil
+		}
+		if _, err := c.exec(ctx, `UPDATE plans SET lead_user_id = ? WHERE id = ?`, userID, id); err != nil {
+			return err
+		}
+		from := r.LeadUserID
+		r.LeadUserID = userID
+		if userID != a.UserID {
+			if err := notifyLead(ctx, c, *r, "notify.plans.lead"); err != nil {
+				return err
+			}
+		}
+		return planAudit(ctx, c, a, "plan.lead", *r, map[string]any{"from": from, "to": userID})
 	})
 }
 
