@@ -147,8 +147,8 @@ func planFacts(p PlanRecord, district string, acts []PlanActivity) access.PlanFa
 }
 
 // loadPlan reads plan id with every part p's view allows: NotFound when
-// the policy does not reach it, Forbidden-as-NotFound for a write by a
-// reader. The policy's facts come from the activities, which the page
+// the policy does not reach it, Forbidden for a change by one who may only
+// read it. The policy's facts come from the activities, which the page
 // shows anyway, so that deciding costs no query of its own.
 func (db *DB) loadPlan(ctx context.Context, c conn, p access.Principal, id int64, write bool) (PlanRecord, error) {
 	r, district, err := scanPlan(c.queryRow(ctx, `SELECT `+planColumns+planFrom+`WHERE pl.id = ?`, id))
@@ -163,8 +163,12 @@ func (db *DB) loadPlan(ctx context.Context, c conn, p access.Principal, id int64
 		return r, err
 	}
 	r.Decision = access.DecidePlan(p, planFacts(r, district, acts))
-	if !r.Decision.Allowed || (write && !r.Decision.CanWrite) {
+	if !r.Decision.Allowed {
 		return PlanRecord{}, apperr.New(apperr.NotFound, "error.not_found")
+	}
+	if write && !r.Decision.CanWrite {
+		// They see the plan, so its existence is no secret from them.
+		return PlanRecord{}, apperr.New(apperr.Forbidden, "plans.error.read_only")
 	}
 	r.Activities = acts
 	r.CanApprove = r.Decision.View == access.PlanFull && access.CanApprovePlanReview(p) && (p.OrgType != org.School || p.OrgID == r.SchoolID)

@@ -433,6 +433,9 @@ func (w *Web) planAction(rw http.ResponseWriter, r *http.Request) error {
 		err = apperr.Validation(fs...)
 	}
 	if err != nil {
+		if apperr.CodeOf(err) == apperr.Forbidden {
+			return err // one who may only read the plan: the error page, 403
+		}
 		if ferr := f.fail(w.page(r, "", nil), err); ferr != nil {
 			return ferr
 		}

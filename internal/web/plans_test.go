@@ -236,7 +236,7 @@ func TestPlanForms(t *testing.T) {
 	resp, b = post(psych, "letter", url.Values{"target": {link}, "code": {"WRONGCOD"}})
 	expect(resp, b, http.StatusUnprocessableEntity)
 	resp, b = post(teacher, "letter", url.Values{"target": {link}, "code": {m[1]}})
-	if resp.StatusCode != http.StatusNotFound {
+	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("the teacher prints the letter: %d", resp.StatusCode)
 	}
 	resp, b = post(psych, "letter", url.Values{"target": {link}, "code": {strings.ToLower(m[1])}})
