@@ -27,7 +27,10 @@ func (a *API) planRoutes() []Route {
 		{"GET", p + "/{id}", a.getPlan},
 		{"GET", p + "/{id}/pdf", a.getPlanPDF},
 		{"POST", p + "/{id}/goals", a.addGoal},
+		{"PUT", p + "/{id}/goals/{goal}", a.updateGoal},
+		{"DELETE", p + "/{id}/goals/{goal}", a.planSubAction("goal", surface.PlanStore.RemoveGoal)},
 		{"PUT", p + "/{id}/goals/{goal}/status", a.setGoalStatus},
+		{"PUT", p + "/{id}/lead", a.setPlanLead},
 		{"POST", p + "/{id}/activities", a.addActivity},
 		{"DELETE", p + "/{id}/activities/{activity}", a.planSubAction("activity", surface.PlanStore.RemoveActivity)},
 		{"POST", p + "/{id}/activities/{activity}/referral", a.sendPlanReferral},
@@ -42,6 +45,7 @@ func (a *API) planRoutes() []Route {
 		{"GET", p + "/{id}/versions/compare", a.compareVersions},
 		{"POST", p + "/{id}/links", a.createParentLink},
 		{"DELETE", p + "/{id}/links/{link}", a.planSubAction("link", surface.PlanStore.RevokeParentLink)},
+		{"POST", p + "/{id}/links/{link}/letter", a.planLetter},
 		{"POST", p + "/{id}/calls/{call}/done", a.planSubAction("call", surface.PlanStore.ResolveCallRequest)},
 		{"GET", Prefix + "/plan-goal-catalogue", a.listGoalCatalogue},
 		{"PUT", Prefix + "/plan-goal-catalogue/{code}", a.saveGoalCatalogue},
@@ -421,33 +425,122 @@ func (a *API) getPlan(w http.ResponseWriter, r *http.Request) error {
 	return a.writePlan(w, http.StatusOK, p)
 }
 
-func (a *API) addGoal(w http.ResponseWriter, r *http.Request) error {
-	act, id, version, err := planChange(r)
-	if err != nil {
-		return err
-	}
-	var in struct {
-		Domain        plan.Domain `json:"domain"`
-		CatalogueCode string      `json:"catalogue_code"`
-		Statement     string      `json:"statement"`
-		Indicator     string      `json:"indicator"`
-		From          string      `json:"from"`
-		Until         string      `json:"until"`
-	}
+// goalInput is a goal as the API takes it, to add or to change.
+type goalInput struct {
+	Domain        plan.Domain `json:"domain"`
+	CatalogueCode string      `json:"catalogue_code"`
+	Statement     string      `json:"statement"`
+	Indicator     string      `json:"indicator"`
+	From          string      `json:"from"`
+	Until         string      `json:"until"`
+}
+
+func readGoal(r *http.Request) (plan.Goal, error) {
+	var in goalInput
 	if err := decode(r, &in); err != nil {
-		return err
+		return plan.Goal{}, err
 	}
 	var fs []apperr.FieldError
 	g := plan.Goal{Domain: in.Domain, CatalogueCode: in.CatalogueCode, Statement: in.Statement, Indicator: in.Indicator,
 		From: dateField("from", in.From, &fs), Until: dateField("until", in.Until, &fs)}
 	if len(fs) > 0 {
-		return apperr.Validation(fs...)
+		return g, apperr.Validation(fs...)
+	}
+	return g, nil
+}
+
+func (a *API) addGoal(w http.ResponseWriter, r *http.Request) error {
+	act, id, version, err := planChange(r)
+	if err != nil {
+		return err
+	}
+	g, err := readGoal(r)
+	if err != nil {
+		return err
 	}
 	p, err := a.store.AddGoal(r.Context(), act, id, version, g)
 	if err != nil {
 		return err
 	}
 	return a.writePlan(w, http.StatusCreated, p)
+}
+
+func (a *API) updateGoal(w http.ResponseWriter, r *http.Request) error {
+	act, id, version, err := planChange(r)
+	if err != nil {
+		return err
+	}
+	goal, err := subID(r, "goal")
+	if err != nil {
+		return err
+	}
+	g, err := readGoal(r)
+	if err != nil {
+		return err
+	}
+	g.ID = goal
+	p, err := a.store.UpdateGoal(r.Context(), act, id, version, g)
+	if err != nil {
+		return err
+	}
+	return a.writePlan(w, http.StatusOK, p)
+}
+
+func (a *API) setPlanLead(w http.ResponseWriter, r *http.Request) error {
+	act, id, version, err := planChange(r)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		LeadUserID int64 `json:"lead_user_id"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if in.LeadUserID <= 0 {
+		return apperr.Validation(apperr.Field("lead_user_id", "error.required"))
+	}
+	p, err := a.store.SetPlanLead(r.Context(), act, id, version, in.LeadUserID)
+	if err != nil {
+		return err
+	}
+	return a.writePlan(w, http.StatusOK, p)
+}
+
+// planLetter prints the letter for a link's parent, in the parent's
+// language: the code shown once when the link was made comes back in the
+// body, since only its hash is kept.
+func (a *API) planLetter(w http.ResponseWriter, r *http.Request) error {
+	act, id, err := actorAndID(r)
+	if err != nil {
+		return err
+	}
+	link, err := subID(r, "link")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Code string `json:"code"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if in.Code == "" {
+		return apperr.Validation(apperr.Field("code", "error.required"))
+	}
+	pl, err := a.store.PlanLetter(r.Context(), act, id, link, in.Code)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := surface.PlanLetterPDF(&buf, a.cat.For(surface.LetterLang(pl)), pl, surface.SiteBase(r), a.now()); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", `inline; filename="letter-`+strconv.FormatInt(id, 10)+`.pdf"`)
+	w.Header().Set("Cache-Control", "no-store")
+	_, err = buf.WriteTo(w)
+	return err
 }
 
 func (a *API) setGoalStatus(w http.ResponseWriter, r *http.Request) error {

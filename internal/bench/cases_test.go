@@ -93,3 +93,32 @@ func TestSeedAndMeasure(t *testing.T) {
 		}
 	})
 }
+
+// The plans' seeding and measurement work, on a small world, on both
+// engines: the demo school's psychologist opens a plan and lists a full
+// page, the class teacher their class's plans.
+func TestSeedPlansAndMeasure(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		if _, err := bench.SeedPlans(ctx, db, 1200, nil); err != nil {
+			t.Fatal(err)
+		}
+		w, err := bench.OpenPlanWorld(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(w.Plans) != bench.PupilsPerSchool {
+			t.Fatalf("%d plans at the demo school", len(w.Plans))
+		}
+		r, err := w.MeasurePlanPage("school_psychologist", 3)
+		if err != nil || r.Items != 1 || r.Anchor.P95 <= 0 {
+			t.Fatalf("plan page: %+v %v", r, err)
+		}
+		if r, err = w.MeasurePlanList("school", "school_psychologist", 50, 3); err != nil {
+			t.Fatal(err)
+		}
+		if r, err = w.MeasurePlanList("class", "teacher", 0, 3); err != nil || r.Items >= 50 {
+			t.Fatalf("the teacher's list: %+v %v", r, err)
+		}
+	})
+}

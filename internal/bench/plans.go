@@ -168,29 +168,74 @@ func OpenPlanWorld(ctx context.Context, db *storage.DB) (*PlanWorld, error) {
 	return w, nil
 }
 
+// PlanResult is one measured scenario with its anchor: GET /api/v1/me as
+// the same user through the same stack (bearer token, principal, JSON),
+// one request right after each measured one, so that both meet the same
+// load on a shared machine and their ratio means more than either.
+type PlanResult struct {
+	ScreeningResult
+	Anchor ScreeningResult
+}
+
 // MeasurePlanPage times n GET /api/v1/plans/{id} of the demo school's
 // plans, round the list, as user.
-func (w *PlanWorld) MeasurePlanPage(user string, n int) (ScreeningResult, error) {
-	res := ScreeningResult{Name: "plan page (GET /api/v1/plans/{id}, " + user + ")", N: n, Items: 1}
-	ds := make([]time.Duration, 0, n)
-	for i := range n + 5 {
-		path := "/api/v1/plans/" + strconv.FormatInt(w.Plans[(i*37)%len(w.Plans)], 10)
-		start := time.Now()
-		code, b := w.do(user, "GET", path, nil)
-		if code != http.StatusOK {
-			return res, fmt.Errorf("bench plan page: %d %.300s", code, b)
+func (w *PlanWorld) MeasurePlanPage(user string, n int) (PlanResult, error) {
+	return w.measure("plan page (GET /api/v1/plans/{id}, "+user+")", user, n, func(i int) string {
+		return "/api/v1/plans/" + strconv.FormatInt(w.Plans[(i*37)%len(w.Plans)], 10)
+	}, func(b []byte) (int, error) {
+		var p struct{ Goals []json.RawMessage }
+		_ = json.Unmarshal(b, &p)
+		if len(p.Goals) != 2 {
+			return 0, fmt.Errorf("%d goals, want 2", len(p.Goals))
 		}
-		if i >= 5 { // the first five warm up
-			ds = append(ds, time.Since(start))
+		return 1, nil
+	})
+}
+
+// MeasurePlanList times n GET /api/v1/plans as user, who must see want
+// plans on the first page (0: some).
+func (w *PlanWorld) MeasurePlanList(name, user string, want, n int) (PlanResult, error) {
+	return w.measure(name, user, n, func(int) string { return "/api/v1/plans" }, func(b []byte) (int, error) {
+		var page struct{ Items []json.RawMessage }
+		_ = json.Unmarshal(b, &page)
+		if len(page.Items) == 0 || (want != 0 && len(page.Items) != want) {
+			return 0, fmt.Errorf("%d plans listed, want %d", len(page.Items), want)
+		}
+		return len(page.Items), nil
+	})
+}
+
+// measure times n requests of path(i) as user, after five to warm up,
+// each followed by one of the anchor; check reads the first timed answer.
+func (w *PlanWorld) measure(name, user string, n int, path func(int) string, check func([]byte) (int, error)) (PlanResult, error) {
+	res := PlanResult{ScreeningResult: ScreeningResult{Name: name, N: n}, Anchor: ScreeningResult{Name: "GET /api/v1/me", N: n, Items: 1}}
+	ds := make([]time.Duration, 0, n)
+	as := make([]time.Duration, 0, n)
+	for i := range n + 5 {
+		start := time.Now()
+		code, b := w.do(user, "GET", path(i), nil)
+		took := time.Since(start)
+		if code != http.StatusOK {
+			return res, fmt.Errorf("bench %s: %d %.300s", name, code, b)
+		}
+		start = time.Now()
+		if code, b := w.do(user, "GET", "/api/v1/me", nil); code != http.StatusOK {
+			return res, fmt.Errorf("bench anchor: %d %.300s", code, b)
+		}
+		anchor := time.Since(start)
+		if i < 5 { // the first five warm up
+			continue
 		}
 		if i == 5 {
-			var p struct{ Goals []json.RawMessage }
-			_ = json.Unmarshal(b, &p)
-			if len(p.Goals) != 2 {
-				return res, fmt.Errorf("bench plan page: %d goals", len(p.Goals))
+			items, err := check(b)
+			if err != nil {
+				return res, fmt.Errorf("bench %s: %w", name, err)
 			}
+			res.Items = items
 		}
+		ds, as = append(ds, took), append(as, anchor)
 	}
 	res.P50, res.P95, res.P99 = pct(ds, 50), pct(ds, 95), pct(ds, 99)
+	res.Anchor.P50, res.Anchor.P95, res.Anchor.P99 = pct(as, 50), pct(as, 95), pct(as, 99)
 	return res, nil
 }

@@ -158,3 +158,78 @@ func Write(out io.Writer, d Doc) error {
 	}
 	return nil
 }
+
+// Letter is the one-page letter a school prints for a parent who has no
+// phone for the SMS, already in the parent's language: the address of
+// the parent's page with the short code, and until when it opens. It
+// names the parent it is for and the school that sends it, and nothing of
+// the pupil or the plan: a letter can be lost on the way.
+type Letter struct {
+	School  string
+	Date    time.Time
+	Parent  string // the addressee
+	Address string // the page to open, the code in it: "https://…/p/ABCDEFGH"
+	Code    string // the short code, grouped for reading: "ABCD-EFGH"
+	Until   time.Time
+	Loc     *time.Location
+	T       func(key string, args ...any) string
+}
+
+// WriteLetter renders l as a one-page PDF to out.
+func WriteLetter(out io.Writer, l Letter) error {
+	loc := l.Loc
+	if loc == nil {
+		loc = time.UTC
+	}
+	pdf := &gopdf.GoPdf{}
+	pdf.Start(gopdf.Config{PageSize: gopdf.Rect{W: pageW, H: pageH}})
+	pdf.SetInfo(gopdf.PdfInfo{Title: l.T("plans.letter.title"), Creator: "Dayaq", Producer: "Dayaq", CreationDate: l.Date})
+	if err := pdf.AddTTFFontData("dejavu", minutes.Font()); err != nil {
+		return fmt.Errorf("planpdf: font: %w", err)
+	}
+	pdf.AddPage()
+	pdf.SetY(margin)
+	w := &writer{pdf: pdf}
+	w.para(l.School, 11)
+	w.para(l.Date.In(loc).Format("02.01.2006"), 10)
+	pdf.Br(24)
+	w.para(l.T("plans.letter.dear", l.Parent), 12)
+	pdf.Br(8)
+	w.para(l.T("plans.letter.body"), 11)
+	pdf.Br(12)
+	w.para(l.T("plans.letter.open"), 11)
+	w.para(l.Address, 16)
+	pdf.Br(6)
+	w.para(l.T("plans.letter.code"), 11)
+	w.para(l.Code, 22)
+	pdf.Br(12)
+	w.para(l.T("plans.letter.birth"), 11)
+	pdf.Br(6)
+	w.para(l.T("plans.letter.until", l.Until.In(loc).Format("02.01.2006")), 11)
+	pdf.Br(24)
+	w.para(l.T("plans.letter.regards"), 11)
+	w.para(l.School, 11)
+	if w.err != nil {
+		return fmt.Errorf("planpdf: layout: %w", w.err)
+	}
+	if pdf.GetNumberOfPages() != 1 {
+		return fmt.Errorf("planpdf: the letter takes %d pages", pdf.GetNumberOfPages())
+	}
+	if _, err := pdf.WriteTo(out); err != nil {
+		return fmt.Errorf("planpdf: write: %w", err)
+	}
+	return nil
+}
+
+// GroupCode writes a short code in groups of four for reading aloud and
+// typing: "ABCD-EFGH".
+func GroupCode(code string) string {
+	var b strings.Builder
+	for i, r := range code {
+		if i > 0 && i%4 == 0 {
+			b.WriteByte('-')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

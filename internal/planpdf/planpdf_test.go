@@ -87,3 +87,43 @@ func TestPlanPDFKeepsAzerbaijaniAndCyrillic(t *testing.T) {
 		}
 	}
 }
+
+// The parent's letter is one page whose text carries the address with the
+// code, the code grouped, the parent's name and the school in their
+// letters, and the date until which the code works.
+func TestLetterIsOnePageWithTheCodeAndAddress(t *testing.T) {
+	T := func(key string, args ...any) string {
+		if len(args) == 0 {
+			return key
+		}
+		return key + " " + fmt.Sprint(args...)
+	}
+	l := Letter{
+		School:  "Bakı şəhəri 132 nömrəli tam orta məktəb",
+		Date:    time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC),
+		Parent:  "Сабина Алиева",
+		Address: "https://dayaq.example.az/p/ABCDEFGH",
+		Code:    GroupCode("ABCDEFGH"),
+		Until:   time.Date(2026, 12, 17, 9, 0, 0, 0, time.UTC),
+		T:       T,
+	}
+	var buf bytes.Buffer
+	if err := WriteLetter(&buf, l); err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(buf.Bytes(), []byte("/Type /Page\n")) + bytes.Count(buf.Bytes(), []byte("/Type /Page ")); n != 1 {
+		t.Errorf("the letter has %d pages", n)
+	}
+	got := text(t, buf.Bytes())
+	for _, want := range []string{"plans.letter.dear Сабина Алиева", "https://dayaq.example.az/p/ABCDEFGH", "ABCD-EFGH",
+		"plans.letter.until 17.12.2026", "Bakı şəhəri 132 nömrəli tam orta məktəb", "plans.letter.birth"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the letter's text has no %q; it reads:\n%s", want, got)
+		}
+	}
+	long := l
+	long.Parent = strings.Repeat("Çox uzun ad ", 400)
+	if err := WriteLetter(io.Discard, long); err == nil {
+		t.Error("a letter that does not fit one page was written")
+	}
+}

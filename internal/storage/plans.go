@@ -132,35 +132,24 @@ func utcOf(t sql.NullTime) time.Time {
 	return t.Time.UTC()
 }
 
-// planFacts fills the policy's facts of plan p.
-func planFacts(ctx context.Context, c conn, p PlanRecord, district string) (access.PlanFacts, error) {
+// planFacts fills the policy's facts of plan p from its activities.
+func planFacts(p PlanRecord, district string, acts []PlanActivity) access.PlanFacts {
 	f := access.PlanFacts{Child: access.ChildFacts{SchoolID: p.SchoolID, District: district, Grade: p.Grade, Section: p.Section}}
-	rows, err := c.query(ctx, `SELECT a.resp_kind, COALESCE(a.resp_user_id, 0), COALESCE(a.resp_org_id, 0), COALESCE(r.state, '')
-		FROM plan_activities a LEFT JOIN referrals r ON r.id = a.referral_id WHERE a.plan_id = ?`, p.ID)
-	if err != nil {
-		return f, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var kind plan.PartyKind
-		var user, orgID int64
-		var state referral.State
-		if err := rows.Scan(&kind, &user, &orgID, &state); err != nil {
-			return f, err
-		}
-		switch {
-		case kind == plan.PartyStaff && user != 0:
-			f.StaffUserIDs = append(f.StaffUserIDs, user)
-		case kind == plan.PartyBody && state.Live():
-			f.BodyOrgIDs = append(f.BodyOrgIDs, orgID)
+	for _, a := range acts {
+		switch r := a.Responsible; {
+		case r.Kind == plan.PartyStaff && r.UserID != 0:
+			f.StaffUserIDs = append(f.StaffUserIDs, r.UserID)
+		case r.Kind == plan.PartyBody && a.ReferralState.Live():
+			f.BodyOrgIDs = append(f.BodyOrgIDs, r.OrgID)
 		}
 	}
-	return f, rows.Err()
+	return f
 }
 
 // loadPlan reads plan id with every part p's view allows: NotFound when
-// the policy does not reach it, Forbidden-as-NotFound for a write by a
-// reader.
+// the policy does not reach it, Forbidden for a change by one who may only
+// read it. The policy's facts come from the activities, which the page
+// shows anyway, so that deciding costs no query of its own.
 func (db *DB) loadPlan(ctx context.Context, c conn, p access.Principal, id int64, write bool) (PlanRecord, error) {
 	r, district, err := scanPlan(c.queryRow(ctx, `SELECT `+planColumns+planFrom+`WHERE pl.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -169,14 +158,19 @@ func (db *DB) loadPlan(ctx context.Context, c conn, p access.Principal, id int64
 	if err != nil {
 		return r, err
 	}
-	facts, err := planFacts(ctx, c, r, district)
+	acts, err := planActivities(ctx, c, r.ID)
 	if err != nil {
 		return r, err
 	}
-	r.Decision = access.DecidePlan(p, facts)
-	if !r.Decision.Allowed || (write && !r.Decision.CanWrite) {
+	r.Decision = access.DecidePlan(p, planFacts(r, district, acts))
+	if !r.Decision.Allowed {
 		return PlanRecord{}, apperr.New(apperr.NotFound, "error.not_found")
 	}
+	if write && !r.Decision.CanWrite {
+		// They see the plan, so its existence is no secret from them.
+		return PlanRecord{}, apperr.New(apperr.Forbidden, "plans.error.read_only")
+	}
+	r.Activities = acts
 	r.CanApprove = r.Decision.View == access.PlanFull && access.CanApprovePlanReview(p) && (p.OrgType != org.School || p.OrgID == r.SchoolID)
 	if err := loadPlanParts(ctx, c, &r, p); err != nil {
 		return r, err
@@ -184,18 +178,19 @@ func (db *DB) loadPlan(ctx context.Context, c conn, p access.Principal, id int64
 	return r, nil
 }
 
-// loadPlanParts reads the goals, activities, sessions, parents, consents,
-// reviews and links, and trims them to the reader's view.
+// loadPlanParts reads the goals, sessions, parents, consents, reviews and
+// links of r, whose activities are read, and trims them to the reader's
+// view; the parts a narrower view never shows are not read at all.
 func loadPlanParts(ctx context.Context, c conn, r *PlanRecord, p access.Principal) error {
 	var err error
+	full := r.Decision.View == access.PlanFull
 	if r.Goals, err = planGoals(ctx, c, r.ID); err != nil {
 		return err
 	}
-	if r.Activities, err = planActivities(ctx, c, r.ID); err != nil {
-		return err
-	}
-	if r.Parents, err = planParents(ctx, c, r.ID); err != nil {
-		return err
+	if full {
+		if r.Parents, err = planParents(ctx, c, r.ID); err != nil {
+			return err
+		}
 	}
 	for i := range r.Activities {
 		a := &r.Activities[i]
@@ -210,54 +205,50 @@ func loadPlanParts(ctx context.Context, c conn, r *PlanRecord, p access.Principa
 	if r.Sessions, err = planSessions(ctx, c, r.ID); err != nil {
 		return err
 	}
-	if r.Reviews, err = planReviews(ctx, c, r.ID); err != nil {
-		return err
-	}
 	if r.Agreements, err = planAgreements(ctx, c, r.ID); err != nil {
 		return err
 	}
-	if r.Consents, err = planConsents(ctx, c, r.ID); err != nil {
-		return err
-	}
-	r.Standing = plan.Current(r.Consents, c.now)
 	r.Agreed = plan.Agreed(r.Agreements, r.ContentVersion)
-	if r.Links, err = planLinks(ctx, c, r.ID); err != nil {
-		return err
-	}
-	if r.Calls, err = planCalls(ctx, c, r.ID); err != nil {
-		return err
-	}
 	for v := 1; v <= r.ContentVersion; v++ {
 		r.Versions = append(r.Versions, v)
 	}
-	switch r.Decision.View {
-	case access.PlanFull:
+	if full {
+		if r.Reviews, err = planReviews(ctx, c, r.ID); err != nil {
+			return err
+		}
+		if r.Consents, err = planConsents(ctx, c, r.ID); err != nil {
+			return err
+		}
+		r.Standing = plan.Current(r.Consents, c.now)
+		if r.Links, err = planLinks(ctx, c, r.ID); err != nil {
+			return err
+		}
+		if r.Calls, err = planCalls(ctx, c, r.ID); err != nil {
+			return err
+		}
 		return nil
-	case access.PlanTeacher, access.PlanBody:
-		// Goals the reader's activities serve (a teacher sees all goals),
-		// their own activities and sessions; nothing of the family or the
-		// screening.
-		var acts []plan.Activity
-		var ids []int64
-		for _, a := range r.Activities {
-			if a.Mine {
-				acts = append(acts, a.Activity)
-				ids = append(ids, a.ID)
-			}
+	}
+	// Goals the reader's activities serve (a teacher sees all goals), their
+	// own activities and sessions; nothing of the family or the screening.
+	var acts []plan.Activity
+	var ids []int64
+	for _, a := range r.Activities {
+		if a.Mine {
+			acts = append(acts, a.Activity)
+			ids = append(ids, a.ID)
 		}
-		r.Activities = slices.DeleteFunc(r.Activities, func(a PlanActivity) bool { return !a.Mine })
-		if r.Decision.View == access.PlanBody {
-			r.Goals = slices.DeleteFunc(r.Goals, func(g plan.Goal) bool {
-				return !slices.ContainsFunc(acts, func(a plan.Activity) bool { return a.Serves(g.ID) })
-			})
-		}
-		r.Sessions = slices.DeleteFunc(r.Sessions, func(s plan.Session) bool { return !slices.Contains(ids, s.ActivityID) })
-		r.Concerns, r.Baseline, r.Parents, r.Agreements, r.Consents, r.Standing = "", nil, nil, nil, nil, nil
-		r.Links, r.Calls, r.Reviews, r.ClosureNote = nil, nil, nil, ""
-		for i := range r.Activities {
-			if r.Activities[i].Responsible.Kind == plan.PartyParent {
-				r.Activities[i].ResponsibleName = ""
-			}
+	}
+	r.Activities = slices.DeleteFunc(r.Activities, func(a PlanActivity) bool { return !a.Mine })
+	if r.Decision.View == access.PlanBody {
+		r.Goals = slices.DeleteFunc(r.Goals, func(g plan.Goal) bool {
+			return !slices.ContainsFunc(acts, func(a plan.Activity) bool { return a.Serves(g.ID) })
+		})
+	}
+	r.Sessions = slices.DeleteFunc(r.Sessions, func(s plan.Session) bool { return !slices.Contains(ids, s.ActivityID) })
+	r.Concerns, r.Baseline, r.Agreements, r.ClosureNote = "", nil, nil, ""
+	for i := range r.Activities {
+		if r.Activities[i].Responsible.Kind == plan.PartyParent {
+			r.Activities[i].ResponsibleName = ""
 		}
 	}
 	return nil
@@ -499,27 +490,29 @@ func planAudit(ctx context.Context, c conn, a audit.Actor, action string, r Plan
 }
 
 // Plan returns plan id as a may see it and audits the read (or the refused
-// attempt).
+// attempt). It reads on the read pool, outside any write transaction, and
+// answers only once the audit event is durable (the group commit): a plan
+// whose reading could not be audited is not shown.
 func (db *DB) Plan(ctx context.Context, a audit.Actor, id int64) (r PlanRecord, err error) {
 	defer apperr.Wrap(&err, "storage.Plan(%d)", id)
-	err = db.inTx(ctx, func(c conn) error {
-		r, err = db.loadPlan(ctx, c, a.Principal, id, false)
-		if apperr.CodeOf(err) == apperr.NotFound {
-			if aerr := appendAudit(ctx, c, a.Event("plan.read_denied", "plan", id)); aerr != nil {
-				return aerr
-			}
-			return errCommit{err}
-		}
-		if err != nil {
-			return err
-		}
-		return planAudit(ctx, c, a, "plan.read", r, map[string]any{"view": int(r.Decision.View)})
-	})
-	var ec errCommit
-	if errors.As(err, &ec) {
-		return PlanRecord{}, ec.err
+	r, err = db.loadPlan(ctx, db.reader(), a.Principal, id, false)
+	e := a.Event("plan.read_denied", "plan", id)
+	switch {
+	case apperr.CodeOf(err) == apperr.NotFound:
+	case err != nil:
+		return PlanRecord{}, err
+	default:
+		e = a.Event("plan.read", "plan", id)
+		e.ChildID = r.ChildID
+		e.Details = detailsJSON(map[string]any{"view": int(r.Decision.View)})
 	}
-	return r, err
+	if aerr := db.inGroupTx(ctx, func(ctx context.Context, c conn) error { return appendAudit(ctx, c, e) }); aerr != nil {
+		return PlanRecord{}, aerr
+	}
+	if err != nil {
+		return PlanRecord{}, err
+	}
+	return r, nil
 }
 
 // PlanSettings are the city's settings for plans.
@@ -728,90 +721,130 @@ type PlanSummary struct {
 	Version       int
 }
 
-// planWhere is the plan policy as SQL on pl, c and s.
-func planWhere(p access.Principal, now time.Time) (string, []any, bool) {
+// planBranches is the plan policy as SQL: one SELECT of plan IDs for
+// each way access.FilterPlans lets p reach plans, each narrowed by the
+// list's own conditions on pl (cond), ordered by an index and cut at
+// limit, so that the list is the newest limit of their union and no
+// branch reads more than its own newest (ADR 0030). A branch filters on
+// the plan's school as access.DecidePlan does and, where the older list
+// filtered on the pupil's, on that too: the list never shows a plan the
+// plan page would refuse. ScreeningFilter gives no grant or break-glass
+// branch: those do not reach a plan.
+func planBranches(p access.Principal, cond string, cargs []any, limit int) (string, []any, bool) {
 	f := access.FilterPlans(p)
 	if f.Empty() {
 		return "", nil, false
 	}
-	conds, cargs := filterBranches(f.Children, now)
+	var parts []string
 	var args []any
-	for _, a := range cargs {
-		args = append(args, a...)
+	lim := ` LIMIT ` + strconv.Itoa(limit)
+	add := func(q string, a ...any) {
+		parts = append(parts, `SELECT id FROM (`+q+`) AS b`+strconv.Itoa(len(parts)))
+		args = append(append(args, a...), cargs...)
 	}
+	ch := f.Children
+	switch {
+	case ch.All:
+		add(`SELECT pl.id FROM plans pl WHERE ` + cond + ` ORDER BY pl.id DESC` + lim)
+	case ch.District != "":
+		add(`SELECT pl.id FROM plans pl JOIN orgs s ON s.id = pl.school_id WHERE s.district_code = ? AND `+cond+
+			` ORDER BY pl.id DESC`+lim, ch.District)
+	case ch.SchoolID != 0 && len(ch.Classes) == 0:
+		add(`SELECT pl.id FROM plans pl JOIN children c ON c.id = pl.child_id WHERE pl.school_id = ? AND c.school_id = ? AND `+cond+
+			` ORDER BY pl.id DESC`+lim, ch.SchoolID, ch.SchoolID)
+	case ch.SchoolID != 0:
+		// The class's pupils first (children (school_id, grade, section)),
+		// then their plans (plans (child_id)): a class is a few dozen.
+		var or []string
+		a := []any{ch.SchoolID, ch.SchoolID}
+		for _, cl := range ch.Classes {
+			if cl.Section == "" {
+				or = append(or, `c.grade = ?`)
+				a = append(a, cl.Grade)
+			} else {
+				or = append(or, `(c.grade = ? AND c.section = ?)`)
+				a = append(a, cl.Grade, cl.Section)
+			}
+		}
+		add(`SELECT pl.id FROM plans pl WHERE pl.school_id = ? AND pl.child_id IN (SELECT c.id FROM children c WHERE c.school_id = ? AND (`+
+			strings.Join(or, ` OR `)+`)) AND `+cond+` ORDER BY pl.id DESC`+lim, a...)
+	}
+	// The activities a member of staff or a body carries lead to their
+	// plans; CROSS JOIN keeps SQLite from starting at the plans instead.
 	if f.UserID != 0 {
-		conds = append(conds, `pl.id IN (SELECT a.plan_id FROM plan_activities a WHERE a.resp_user_id = ?) AND pl.school_id = ?`)
-		args = append(args, f.UserID, p.OrgID)
+		add(`SELECT DISTINCT a.plan_id AS id FROM plan_activities a CROSS JOIN plans pl WHERE pl.id = a.plan_id AND a.resp_user_id = ?
+			AND pl.school_id = ? AND `+cond+` ORDER BY a.plan_id DESC`+lim, f.UserID, p.OrgID)
 	}
 	if f.OrgID != 0 {
-		conds = append(conds, `pl.id IN (SELECT a.plan_id FROM plan_activities a JOIN referrals r ON r.id = a.referral_id
-			WHERE a.resp_org_id = ? AND r.state IN ('sent', 'acknowledged', 'accepted', 'in_progress'))`)
-		args = append(args, f.OrgID)
+		add(`SELECT DISTINCT a.plan_id AS id FROM plan_activities a CROSS JOIN plans pl JOIN referrals r ON r.id = a.referral_id
+			WHERE pl.id = a.plan_id AND a.resp_org_id = ? AND r.state IN ('sent', 'acknowledged', 'accepted', 'in_progress') AND `+cond+
+			` ORDER BY a.plan_id DESC`+lim, f.OrgID)
 	}
-	if len(conds) == 0 {
+	if len(parts) == 0 {
 		return "", nil, false
 	}
-	return `((` + strings.Join(conds, `) OR (`) + `))`, args, true
+	return strings.Join(parts, ` UNION ALL `), args, true
 }
 
-// ListPlans lists the plans a may see, filtered in SQL, most urgent review
-// first; the list is audited with the IDs it showed.
+// ListPlans lists the plans a may see, filtered in SQL, newest first. It
+// reads on the read pool and then audits the list with the IDs it showed
+// through the group commit, answering only once that event is durable.
 func (db *DB) ListPlans(ctx context.Context, a audit.Actor, q PlanQuery) (ps []PlanSummary, err error) {
 	defer apperr.Wrap(&err, "storage.ListPlans")
 	if q.Limit <= 0 || q.Limit > 200 {
 		q.Limit = 50
 	}
-	err = db.inTx(ctx, func(c conn) error {
-		where, args, ok := planWhere(a.Principal, c.now)
-		if !ok {
-			return nil
+	c := db.reader()
+	cond := `pl.status IN ('draft', 'active')`
+	var cargs []any
+	if q.Status != "" {
+		cond, cargs = `pl.status = ?`, []any{q.Status}
+	}
+	if q.SchoolID != 0 {
+		cond += ` AND pl.school_id = ?`
+		cargs = append(cargs, q.SchoolID)
+	}
+	if q.Overdue {
+		cond += ` AND pl.next_review_due < ?`
+		cargs = append(cargs, c.now)
+	}
+	if q.Before > 0 {
+		cond += ` AND pl.id < ?`
+		cargs = append(cargs, q.Before)
+	}
+	branches, args, ok := planBranches(a.Principal, cond, cargs, q.Limit)
+	if !ok {
+		return nil, nil
+	}
+	rows, err := c.query(ctx, `SELECT pl.id, c.last_name || ' ' || c.first_name, c.grade, c.section, s.name_az, pl.status, pl.level,
+		COALESCE(lu.name, ''), pl.next_review_due, pl.missed_flag, pl.version`+planFrom+`WHERE pl.id IN (`+branches+`)
+		ORDER BY pl.id DESC LIMIT `+strconv.Itoa(q.Limit), args...)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	for rows.Next() {
+		var s PlanSummary
+		var due sql.NullTime
+		if err := rows.Scan(&s.ID, &s.ChildName, &s.Grade, &s.Section, &s.SchoolName, &s.Status, &s.Level, &s.LeadName, &due,
+			&s.MissedFlag, &s.Version); err != nil {
+			rows.Close()
+			return nil, err
 		}
-		if q.Status == "" {
-			where += ` AND pl.status IN ('draft', 'active')`
-		} else {
-			where += ` AND pl.status = ?`
-			args = append(args, q.Status)
-		}
-		if q.SchoolID != 0 {
-			where += ` AND pl.school_id = ?`
-			args = append(args, q.SchoolID)
-		}
-		if q.Overdue {
-			where += ` AND pl.next_review_due < ?`
-			args = append(args, c.now)
-		}
-		if q.Before > 0 {
-			where += ` AND pl.id < ?`
-			args = append(args, q.Before)
-		}
-		rows, err := c.query(ctx, `SELECT pl.id, c.last_name || ' ' || c.first_name, c.grade, c.section, s.name_az, pl.status, pl.level,
-			COALESCE(lu.name, ''), pl.next_review_due, pl.missed_flag, pl.version`+planFrom+`WHERE `+where+
-			` ORDER BY pl.id DESC LIMIT `+strconv.Itoa(q.Limit), args...)
-		if err != nil {
-			return err
-		}
-		var ids []int64
-		for rows.Next() {
-			var s PlanSummary
-			var due sql.NullTime
-			if err := rows.Scan(&s.ID, &s.ChildName, &s.Grade, &s.Section, &s.SchoolName, &s.Status, &s.Level, &s.LeadName, &due,
-				&s.MissedFlag, &s.Version); err != nil {
-				rows.Close()
-				return err
-			}
-			s.NextReviewDue = utcOf(due)
-			ps = append(ps, s)
-			ids = append(ids, s.ID)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		e := a.Event("plan.list", "plan", 0)
-		e.Details = idsJSON(ids)
-		return appendAudit(ctx, c, e)
-	})
-	return ps, err
+		s.NextReviewDue = utcOf(due)
+		ps = append(ps, s)
+		ids = append(ids, s.ID)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	e := a.Event("plan.list", "plan", 0)
+	e.Details = idsJSON(ids)
+	if err := db.inGroupTx(ctx, func(ctx context.Context, c conn) error { return appendAudit(ctx, c, e) }); err != nil {
+		return nil, err
+	}
+	return ps, nil
 }
 
 // stalePlan is the Conflict of a change based on an old version.
@@ -892,15 +925,8 @@ func (db *DB) AddGoal(ctx context.Context, a audit.Actor, id int64, version int,
 		return r, err
 	}
 	return db.changePlan(ctx, a, id, version, func(c conn, r *PlanRecord) error {
-		if g.CatalogueCode != "" {
-			var domain plan.Domain
-			err := c.queryRow(ctx, `SELECT domain FROM plan_goal_catalogue WHERE code = ? AND active`, g.CatalogueCode).Scan(&domain)
-			if errors.Is(err, sql.ErrNoRows) || (err == nil && domain != g.Domain) {
-				return apperr.Validation(apperr.Field("catalogue_code", "plans.error.catalogue_code"))
-			}
-			if err != nil {
-				return err
-			}
+		if err := checkCatalogueCode(ctx, c, g.CatalogueCode, g.Domain); err != nil {
+			return err
 		}
 		if err := newVersionIfAgreed(ctx, c, r); err != nil {
 			return err
@@ -931,6 +957,98 @@ func (db *DB) SetGoalStatus(ctx context.Context, a audit.Actor, id int64, versio
 			return apperr.New(apperr.NotFound, "error.not_found")
 		}
 		return planAudit(ctx, c, a, "plan.goal_status", *r, map[string]any{"goal_id": goalID, "status": s})
+	})
+}
+
+// checkCatalogueCode refuses a catalogue code that is not an active goal
+// of the catalogue in domain d.
+func checkCatalogueCode(ctx context.Context, c conn, code string, d plan.Domain) error {
+	if code == "" {
+		return nil
+	}
+	var domain plan.Domain
+	err := c.queryRow(ctx, `SELECT domain FROM plan_goal_catalogue WHERE code = ? AND active`, code).Scan(&domain)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && domain != d) {
+		return apperr.Validation(apperr.Field("catalogue_code", "plans.error.catalogue_code"))
+	}
+	return err
+}
+
+// UpdateGoal changes what goal g.ID of plan id says — its domain,
+// statement, indicator and period — keeping its status (SetGoalStatus);
+// a new version if the parents had agreed.
+func (db *DB) UpdateGoal(ctx context.Context, a audit.Actor, id int64, version int, g plan.Goal) (r PlanRecord, err error) {
+	defer apperr.Wrap(&err, "storage.UpdateGoal(%d, %d)", id, g.ID)
+	g.Statement, g.Indicator = strings.TrimSpace(g.Statement), strings.TrimSpace(g.Indicator)
+	return db.changePlan(ctx, a, id, version, func(c conn, r *PlanRecord) error {
+		i := slices.IndexFunc(r.Goals, func(x plan.Goal) bool { return x.ID == g.ID })
+		if i < 0 {
+			return apperr.New(apperr.NotFound, "error.not_found")
+		}
+		g.Status = r.Goals[i].Status
+		if err := g.Validate(); err != nil {
+			return err
+		}
+		if err := checkCatalogueCode(ctx, c, g.CatalogueCode, g.Domain); err != nil {
+			return err
+		}
+		if err := newVersionIfAgreed(ctx, c, r); err != nil {
+			return err
+		}
+		if _, err := c.exec(ctx, `UPDATE plan_goals SET domain = ?, catalogue_code = ?, statement = ?, indicator = ?, from_on = ?, until_on = ?
+			WHERE id = ? AND plan_id = ?`, g.Domain, g.CatalogueCode, g.Statement, g.Indicator, g.From.UTC(), g.Until.UTC(), g.ID, id); err != nil {
+			return err
+		}
+		return planAudit(ctx, c, a, "plan.goal_edit", *r, map[string]any{"goal_id": g.ID, "domain": g.Domain, "content_version": r.ContentVersion})
+	})
+}
+
+// RemoveGoal takes a goal out of plan id (a new version if the parents had
+// agreed). A goal that an activity serves or a review measured stays: take
+// it out of the activity first, or mark it dropped.
+func (db *DB) RemoveGoal(ctx context.Context, a audit.Actor, id int64, version int, goalID int64) (r PlanRecord, err error) {
+	defer apperr.Wrap(&err, "storage.RemoveGoal(%d, %d)", id, goalID)
+	return db.changePlan(ctx, a, id, version, func(c conn, r *PlanRecord) error {
+		if !slices.ContainsFunc(r.Goals, func(x plan.Goal) bool { return x.ID == goalID }) {
+			return apperr.New(apperr.NotFound, "error.not_found")
+		}
+		served := slices.ContainsFunc(r.Activities, func(x PlanActivity) bool { return x.Serves(goalID) })
+		measured := slices.ContainsFunc(r.Reviews, func(x plan.Review) bool { _, ok := x.Progress[goalID]; return ok })
+		if served || measured {
+			return apperr.New(apperr.Conflict, "plans.error.goal_in_use")
+		}
+		if err := newVersionIfAgreed(ctx, c, r); err != nil {
+			return err
+		}
+		if _, err := c.exec(ctx, `DELETE FROM plan_goals WHERE id = ? AND plan_id = ?`, goalID, id); err != nil {
+			return err
+		}
+		return planAudit(ctx, c, a, "plan.goal_remove", *r, map[string]any{"goal_id": goalID, "content_version": r.ContentVersion})
+	})
+}
+
+// SetPlanLead makes userID, a member of the plan's school's staff, the
+// plan's lead specialist, and tells them.
+func (db *DB) SetPlanLead(ctx context.Context, a audit.Actor, id int64, version int, userID int64) (r PlanRecord, err error) {
+	defer apperr.Wrap(&err, "storage.SetPlanLead(%d)", id)
+	return db.changePlan(ctx, a, id, version, func(c conn, r *PlanRecord) error {
+		if o, err := userOrg(ctx, c, userID); err != nil || o != r.SchoolID {
+			return apperr.Validation(apperr.Field("lead_user_id", "plans.error.lead"))
+		}
+		if userID == r.LeadUserID {
+			return nil
+		}
+		if _, err := c.exec(ctx, `UPDATE plans SET lead_user_id = ? WHERE id = ?`, userID, id); err != nil {
+			return err
+		}
+		from := r.LeadUserID
+		r.LeadUserID = userID
+		if userID != a.UserID {
+			if err := notifyLead(ctx, c, *r, "notify.plans.lead"); err != nil {
+				return err
+			}
+		}
+		return planAudit(ctx, c, a, "plan.lead", *r, map[string]any{"from": from, "to": userID})
 	})
 }
 

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"crypto/subtle"
 	"database/sql"
 	"errors"
 	"slices"
@@ -582,6 +583,9 @@ func (db *DB) ParentAct(ctx context.Context, token, session, ip, reqID string, a
 			return apperr.New(apperr.Conflict, "plans.error.closed")
 		}
 		r.Decision = access.PlanDecision{Allowed: true, View: access.PlanFull} // the parent's own plan, for the rules; the page shows less
+		if r.Activities, err = planActivities(ctx, c, r.ID); err != nil {
+			return err
+		}
 		if err := loadPlanParts(ctx, c, &r, access.Principal{}); err != nil {
 			return err
 		}
@@ -649,4 +653,60 @@ func (db *DB) ResolveCallRequest(ctx context.Context, a audit.Actor, id int64, v
 		}
 		return planAudit(ctx, c, a, "plan.call_done", *r, map[string]any{"call_id": callID})
 	})
+}
+
+// ParentLetter is what the printed letter to a parent carries: who it is
+// for and in which language, the school that sends it, the short code and
+// until when it opens the page. Nothing of the pupil or the plan's
+// content: a letter can be lost on the way.
+type ParentLetter struct {
+	PlanID     int64
+	LinkID     int64
+	ParentName string
+	Language   string
+	SchoolName string
+	Code       string
+	ExpiresAt  time.Time
+}
+
+// PlanLetter checks that code is the short code of plan id's open link
+// linkID — the school is shown it once, when the link is made, and only
+// its hash is kept — and returns what the printed letter for that link's
+// parent needs. Only those who may change the plan print letters; the
+// printing is audited.
+func (db *DB) PlanLetter(ctx context.Context, a audit.Actor, id, linkID int64, code string) (pl ParentLetter, err error) {
+	defer apperr.Wrap(&err, "storage.PlanLetter(%d, %d)", id, linkID)
+	c := db.reader()
+	r, err := db.loadPlan(ctx, c, a.Principal, id, true)
+	if err != nil {
+		return pl, err
+	}
+	i := slices.IndexFunc(r.Links, func(l plan.Link) bool { return l.ID == linkID })
+	if i < 0 {
+		return pl, apperr.New(apperr.NotFound, "error.not_found")
+	}
+	l := r.Links[i]
+	if l.State(c.now) != plan.LinkOpen {
+		return pl, apperr.New(apperr.Conflict, "plans.error.letter_link")
+	}
+	var hash string
+	if err := c.queryRow(ctx, `SELECT code_hash FROM plan_links WHERE id = ?`, linkID).Scan(&hash); err != nil {
+		return pl, err
+	}
+	code = plan.NormalizeCode(code)
+	if code == "" || subtle.ConstantTimeCompare([]byte(plan.HashCode(code)), []byte(hash)) != 1 {
+		return pl, apperr.Validation(apperr.Field("code", "plans.error.letter_code"))
+	}
+	par, ok := r.Parent(l.ParentID)
+	if !ok {
+		return pl, apperr.New(apperr.NotFound, "error.not_found")
+	}
+	e := a.Event("plan.letter", "plan", id)
+	e.ChildID = r.ChildID
+	e.Details = detailsJSON(map[string]any{"link_id": linkID, "parent_id": l.ParentID})
+	if err := db.inGroupTx(ctx, func(ctx context.Context, c conn) error { return appendAudit(ctx, c, e) }); err != nil {
+		return pl, err
+	}
+	return ParentLetter{PlanID: id, LinkID: linkID, ParentName: par.Name, Language: par.Language, SchoolName: r.SchoolName,
+		Code: code, ExpiresAt: l.ExpiresAt}, nil
 }

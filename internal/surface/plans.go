@@ -3,6 +3,7 @@ package surface
 import (
 	"context"
 	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"dayaq/internal/access"
 	"dayaq/internal/apperr"
 	"dayaq/internal/audit"
+	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
 	"dayaq/internal/plan"
 	"dayaq/internal/planpdf"
@@ -26,6 +28,10 @@ type PlanStore interface {
 	SetGoalStatus(ctx context.Context, a audit.Actor, id int64, version int, goalID int64, s plan.GoalStatus) (storage.PlanRecord, error)
 	AddActivity(ctx context.Context, a audit.Actor, id int64, version int, n storage.NewActivity) (storage.PlanRecord, error)
 	RemoveActivity(ctx context.Context, a audit.Actor, id int64, version int, activityID int64) (storage.PlanRecord, error)
+	UpdateGoal(ctx context.Context, a audit.Actor, id int64, version int, g plan.Goal) (storage.PlanRecord, error)
+	RemoveGoal(ctx context.Context, a audit.Actor, id int64, version int, goalID int64) (storage.PlanRecord, error)
+	SetPlanLead(ctx context.Context, a audit.Actor, id int64, version int, userID int64) (storage.PlanRecord, error)
+	PlanLetter(ctx context.Context, a audit.Actor, id, linkID int64, code string) (storage.ParentLetter, error)
 	SendPlanReferral(ctx context.Context, a audit.Actor, id int64, version int, activityID int64, u referral.Urgency, message string) (storage.PlanRecord, error)
 	AddPlanParent(ctx context.Context, a audit.Actor, id int64, version int, p plan.Parent) (storage.PlanRecord, error)
 	RecordAgreement(ctx context.Context, a audit.Actor, id int64, version int, g plan.Agreement) (storage.PlanRecord, error)
@@ -69,6 +75,33 @@ func PlanPDF(out io.Writer, l i18n.Localizer, p storage.PlanRecord) error {
 	}
 	d.Staff = append(d.Staff, l.T("plans.pdf.head"))
 	return planpdf.Write(out, d)
+}
+
+// PlanLetterPDF writes the printed letter for the parent of pl in l's
+// language (the parent's: LetterLang): their page's address under base,
+// the site as the parent reaches it (SiteBase), with the short code in it.
+func PlanLetterPDF(out io.Writer, l i18n.Localizer, pl storage.ParentLetter, base string, now time.Time) error {
+	return planpdf.WriteLetter(out, planpdf.Letter{School: pl.SchoolName, Date: now, Parent: pl.ParentName,
+		Address: strings.TrimSuffix(base, "/") + "/p/" + pl.Code, Code: planpdf.GroupCode(pl.Code), Until: pl.ExpiresAt,
+		Loc: time.FixedZone("Asia/Baku", 4*3600), T: l.T})
+}
+
+// LetterLang is the language of pl's parent, or the default.
+func LetterLang(pl storage.ParentLetter) i18n.Lang {
+	if l, ok := i18n.Parse(pl.Language); ok {
+		return l
+	}
+	return i18n.Default
+}
+
+// SiteBase is the site's address as the client reached it: the scheme
+// (https behind a proxy that says so) and the host.
+func SiteBase(r *http.Request) string {
+	scheme := "http"
+	if httpx.IsHTTPS(r) {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }
 
 // ParseDate reads a date as YYYY-MM-DD or DD.MM.YYYY.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -96,6 +97,8 @@ func planOpenFor(ps []storage.PlanSummary, e storage.RegisterEntry) bool {
 // planNewData is the form that opens a plan.
 type planNewData struct {
 	Entry     storage.RegisterEntry
+	Staff     []storage.StaffMember // who may lead the plan: the school's staff
+	Me        int64
 	Form      *form
 	Relations []string
 	Langs     []i18n.Lang
@@ -109,18 +112,24 @@ func (w *Web) planNew(rw http.ResponseWriter, r *http.Request) error {
 }
 
 func (w *Web) renderPlanNew(rw http.ResponseWriter, r *http.Request, status int, entry int64, f *form) error {
-	e, err := w.store.RegisterEntry(r.Context(), authn.ActorFrom(r), entry)
+	act := authn.ActorFrom(r)
+	e, err := w.store.RegisterEntry(r.Context(), act, entry)
 	if err != nil {
 		return err
 	}
-	d := planNewData{Entry: e, Form: f, Relations: plan.Relations(), Langs: i18n.Langs()}
+	d := planNewData{Entry: e, Form: f, Relations: plan.Relations(), Langs: i18n.Langs(), Me: act.UserID}
+	if e.CanDecide {
+		if d.Staff, err = w.store.SchoolStaff(r.Context(), act, e.SchoolID); err != nil {
+			return err
+		}
+	}
 	return w.render(rw, status, "plan_new", w.page(r, "plans.new.title", d))
 }
 
 func (w *Web) planCreate(rw http.ResponseWriter, r *http.Request) error {
-	f := readForm(r, "plan_new", "entry", "concerns", "parent_name", "relation", "phone", "language")
+	f := readForm(r, "plan_new", "entry", "concerns", "parent_name", "relation", "phone", "language", "lead")
 	entry, _ := strconv.ParseInt(f.V("entry"), 10, 64)
-	n := storage.NewPlan{RegisterEntryID: entry, Concerns: f.V("concerns")}
+	n := storage.NewPlan{RegisterEntryID: entry, Concerns: f.V("concerns"), LeadUserID: formInt(f, "lead")}
 	if f.V("parent_name") != "" {
 		n.Parents = []plan.Parent{{Name: f.V("parent_name"), Relation: f.V("relation"), Phone: f.V("phone"), Language: f.V("language")}}
 	}
@@ -166,6 +175,9 @@ type planPageData struct {
 	Scale        []plan.Progress
 	Urgencies    []referral.Urgency
 	Missed       int
+	CanLog       bool           // may log sessions: a writer, or the class teacher for their own activities
+	Removable    map[int64]bool // activities that may be taken out: no sessions, no referral
+	GoalInUse    map[int64]bool // goals an activity serves or a review measured: they stay
 	GoalByID     map[int64]plan.Goal
 	BodyByID     map[int64]string
 	ParentByID   map[int64]string
@@ -204,16 +216,30 @@ func (w *Web) renderPlan(rw http.ResponseWriter, r *http.Request, status int, f 
 	d := planPageData{P: p, Form: f, Now: w.store.Now(), NewLink: nl, Domains: plan.Domains(), Kinds: plan.ActivityKinds(),
 		Purposes: plan.Purposes(), Outcomes: plan.Outcomes(), Decisions: plan.Decisions(), Levels: plan.Levels(),
 		Scale: plan.ProgressScale(), Urgencies: referral.Urgencies(), Missed: plan.MissedInARow(p.Sessions),
-		GoalByID: map[int64]plan.Goal{}, BodyByID: map[int64]string{}, ParentByID: map[int64]string{}}
+		GoalByID: map[int64]plan.Goal{}, BodyByID: map[int64]string{}, ParentByID: map[int64]string{},
+		Removable: map[int64]bool{}, GoalInUse: map[int64]bool{}}
 	l := w.cat.For(httpx.Lang(r.Context()))
 	for _, g := range p.Goals {
 		d.GoalByID[g.ID] = g
+	}
+	for _, rv := range p.Reviews {
+		for g := range rv.Progress {
+			d.GoalInUse[g] = true
+		}
 	}
 	for _, a := range p.Activities {
 		if a.Responsible.Kind == plan.PartyBody {
 			d.BodyByID[a.Responsible.OrgID] = a.ToOrg.Name(string(l.Lang))
 		}
+		for _, g := range a.GoalIDs {
+			d.GoalInUse[g] = true
+		}
+		d.Removable[a.ID] = a.ReferralID == 0 && !slices.ContainsFunc(p.Sessions, func(s plan.Session) bool { return s.ActivityID == a.ID })
+		if a.Mine && p.Decision.View == access.PlanTeacher {
+			d.CanLog = true
+		}
 	}
+	d.CanLog = d.CanLog || p.Decision.CanWrite
 	for _, x := range p.Parents {
 		d.ParentByID[x.ID] = x.Name
 	}
@@ -279,7 +305,7 @@ func (w *Web) planAction(rw http.ResponseWriter, r *http.Request) error {
 	f := readForm(r, action, "domain", "catalogue_code", "statement", "indicator", "from", "until", "kind", "title",
 		"responsible", "staff", "body", "service", "parent", "frequency", "at", "attended", "missed_reason", "note",
 		"next_steps", "activity", "agrees", "reason", "via", "purpose", "org", "given", "method", "level", "decision",
-		"outcome", "urgency", "message", "name", "relation", "phone", "language", "sms", "days", "target", "status")
+		"outcome", "urgency", "message", "name", "relation", "phone", "language", "sms", "days", "target", "status", "lead", "code")
 	goals := func() []int64 {
 		var out []int64
 		for _, v := range r.PostForm["goals"] {
@@ -303,6 +329,33 @@ func (w *Web) planAction(rw http.ResponseWriter, r *http.Request) error {
 		}
 		if len(fs) == 0 {
 			_, err = s.AddGoal(ctx, act, id, version, g)
+		}
+	case "goal-edit":
+		g := plan.Goal{ID: formInt(f, "target"), Domain: plan.Domain(f.V("domain")), CatalogueCode: f.V("catalogue_code"),
+			Statement: f.V("statement"), Indicator: f.V("indicator"), From: planDate(f, "from", &fs), Until: planDate(f, "until", &fs)}
+		if len(fs) == 0 {
+			_, err = s.UpdateGoal(ctx, act, id, version, g)
+		}
+	case "goal-remove":
+		_, err = s.RemoveGoal(ctx, act, id, version, formInt(f, "target"))
+	case "activity-remove":
+		_, err = s.RemoveActivity(ctx, act, id, version, formInt(f, "target"))
+	case "lead":
+		_, err = s.SetPlanLead(ctx, act, id, version, formInt(f, "lead"))
+	case "letter":
+		// The code shown once when the link was made comes back from the
+		// page; storage checks it against the link's hash.
+		var pl storage.ParentLetter
+		if pl, err = s.PlanLetter(ctx, act, id, formInt(f, "target"), f.V("code")); err == nil {
+			var buf bytes.Buffer
+			if err := surface.PlanLetterPDF(&buf, w.cat.For(surface.LetterLang(pl)), pl, surface.SiteBase(r), s.Now()); err != nil {
+				return err
+			}
+			rw.Header().Set("Content-Type", "application/pdf")
+			rw.Header().Set("Content-Disposition", `inline; filename="letter-`+itoa(id)+`.pdf"`)
+			rw.Header().Set("Cache-Control", "no-store")
+			_, err = buf.WriteTo(rw)
+			return err
 		}
 	case "goal-status":
 		_, err = s.SetGoalStatus(ctx, act, id, version, formInt(f, "target"), plan.GoalStatus(f.V("status")))
@@ -380,6 +433,9 @@ func (w *Web) planAction(rw http.ResponseWriter, r *http.Request) error {
 		err = apperr.Validation(fs...)
 	}
 	if err != nil {
+		if apperr.CodeOf(err) == apperr.Forbidden {
+			return err // one who may only read the plan: the error page, 403
+		}
 		if ferr := f.fail(w.page(r, "", nil), err); ferr != nil {
 			return ferr
 		}

@@ -21,6 +21,8 @@ type Cluster struct {
 	Port int
 
 	asPostgres bool
+	keep       bool     // Close leaves the directory (OpenCluster's)
+	settings   []string // -c settings beyond the port and socket
 	srv        *exec.Cmd
 	logf       *os.File
 }
@@ -31,32 +33,68 @@ func NewCluster() (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{Dir: dir, asPostgres: os.Geteuid() == 0}
-	if c.asPostgres {
-		u, err := user.Lookup("postgres")
-		if err != nil {
-			return nil, fmt.Errorf("running as root needs the postgres user: %w", err)
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		if err := os.Chown(dir, uid, gid); err != nil {
-			return nil, err
-		}
-	}
-	if out, err := c.cmd("initdb", "-D", c.data(), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-		"--no-locale", "--no-sync").CombinedOutput(); err != nil {
+	c := &Cluster{Dir: dir, asPostgres: os.Geteuid() == 0, settings: []string{"max_connections=100", "shared_buffers=32MB"}}
+	if err := c.initdb(); err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("initdb: %v: %s", err, out)
-	}
-	if c.Port, err = freePort(); err != nil {
 		return nil, err
 	}
-	c.URL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", c.Port)
 	if err := c.Start(); err != nil {
 		c.Close()
 		return nil, err
 	}
 	return c, nil
+}
+
+// OpenCluster starts the cluster kept in dir, making it there first if
+// there is none, for a benchmark that reuses what it seeded: it runs with
+// Start's settings (durability off, so only a clean Close keeps the data)
+// and Close stops it cleanly and leaves dir.
+func OpenCluster(dir string) (*Cluster, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	c := &Cluster{Dir: dir, asPostgres: os.Geteuid() == 0, keep: true, settings: []string{"fsync=off", "synchronous_commit=off",
+		"full_page_writes=off", "max_connections=200", "shared_buffers=128MB"}}
+	if _, err := os.Stat(filepath.Join(c.data(), "PG_VERSION")); err != nil {
+		if err := c.initdb(); err != nil {
+			return nil, err
+		}
+	} else {
+		var err error
+		if c.Port, err = freePort(); err != nil {
+			return nil, err
+		}
+		c.URL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", c.Port)
+	}
+	if err := c.Start(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// initdb makes the cluster's data directory and picks its port.
+func (c *Cluster) initdb() error {
+	if c.asPostgres {
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			return fmt.Errorf("running as root needs the postgres user: %w", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		if err := os.Chown(c.Dir, uid, gid); err != nil {
+			return err
+		}
+	}
+	if out, err := c.cmd("initdb", "-D", c.data(), "-U", "postgres", "-A", "trust", "-E", "UTF8",
+		"--no-locale", "--no-sync").CombinedOutput(); err != nil {
+		return fmt.Errorf("initdb: %v: %s", err, out)
+	}
+	var err error
+	if c.Port, err = freePort(); err != nil {
+		return err
+	}
+	c.URL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", c.Port)
+	return nil
 }
 
 func (c *Cluster) data() string { return filepath.Join(c.Dir, "data") }
@@ -83,8 +121,11 @@ func (c *Cluster) Start() error {
 	if err != nil {
 		return err
 	}
-	srv := c.cmd("postgres", "-D", c.data(), "-p", strconv.Itoa(c.Port), "-k", c.Dir, "-c", "listen_addresses=127.0.0.1",
-		"-c", "max_connections=100", "-c", "shared_buffers=32MB")
+	args := []string{"-D", c.data(), "-p", strconv.Itoa(c.Port), "-k", c.Dir, "-c", "listen_addresses=127.0.0.1"}
+	for _, s := range c.settings {
+		args = append(args, "-c", s)
+	}
+	srv := c.cmd("postgres", args...)
 	srv.Stdout, srv.Stderr = logf, logf
 	if err := srv.Start(); err != nil {
 		logf.Close()
@@ -125,8 +166,13 @@ func (c *Cluster) Stop(mode string) error {
 	return nil
 }
 
-// Close stops the server and removes its directory.
+// Close stops the server and removes its directory; a kept cluster
+// (OpenCluster) is stopped cleanly and its directory left.
 func (c *Cluster) Close() {
+	if c.keep {
+		_ = c.Stop("fast")
+		return
+	}
 	_ = c.Stop("immediate")
 	os.RemoveAll(c.Dir)
 }
