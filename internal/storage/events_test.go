@@ -271,3 +271,44 @@ func TestCampaign(t *testing.T) {
 		})
 	}
 }
+
+// Once attendance is recorded an event takes at most twice the head count
+// of responses (those before count too); the next is a Conflict and is not
+// stored. Before attendance there is no cap.
+func TestFeedbackCappedByHeadCount(t *testing.T) {
+	for _, e := range storagetest.Engines() {
+		t.Run(string(e.Name), func(t *testing.T) {
+			ctx := context.Background()
+			f := newMatrixFixture(t, e.DSN(t))
+			db, head := f.db, f.users["school_head"]
+			topics, err := db.EventTopics(ctx, head, false)
+			if err != nil || len(topics) == 0 {
+				t.Fatalf("topics: %v", err)
+			}
+			ev, err := db.CreateParentEvent(ctx, head, events.Event{TopicIDs: []int64{topics[0].ID}, StartsAt: f.clock.t.Add(-time.Hour),
+				Place: "Akt zalı", WholeSchool: true, SpeakerKind: events.Psychologist})
+			if err != nil {
+				t.Fatal(err)
+			}
+			answer := func() error { return db.AddFeedback(ctx, ev.FeedbackCode, events.Feedback{Usefulness: 4, Lang: "az"}) }
+			for range 5 { // no head count yet: no cap
+				if err := answer(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := db.RecordAttendance(ctx, head, storage.Attendance{EventID: ev.ID, Version: ev.Version, HeadCount: 3}); err != nil {
+				t.Fatal(err)
+			}
+			if err := answer(); err != nil { // the sixth of 2×3
+				t.Fatalf("the sixth response: %v", err)
+			}
+			err = answer()
+			if e := apperr.As(err); e.Code != apperr.Conflict || e.Key != "events.error.feedback_full" {
+				t.Fatalf("the seventh response: %v, want Conflict events.error.feedback_full", err)
+			}
+			if fb, err := db.EventFeedback(ctx, head, ev.ID); err != nil || fb.Responses != events.FeedbackCap(3) {
+				t.Fatalf("stored %d responses (%v), want %d", fb.Responses, err, events.FeedbackCap(3))
+			}
+		})
+	}
+}
