@@ -554,3 +554,68 @@ func (w eventsWorld) feedbackRows(t *testing.T) int {
 	}
 	return n
 }
+
+// The city imports a figures file on the reach page: a file with bad lines
+// comes back listing each of them in the user's language and stores
+// nothing; a good one is stored whole; a school gets no such form.
+func TestImportFiguresPage(t *testing.T) {
+	w := newEventsWorld(t)
+	upload := func(s evSession, lang, data string) *httptest.ResponseRecorder {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		_ = mw.WriteField("csrf", s.csrf)
+		fw, _ := mw.CreateFormFile("file", "figures.csv")
+		_, _ = fw.Write([]byte(data))
+		mw.Close()
+		r := httptest.NewRequest(http.MethodPost, "/campaign/figures/import?from=2026-09&lang="+lang, &buf)
+		r.Header.Set("Content-Type", mw.FormDataContentType())
+		r.Header.Set("Cookie", s.cookie)
+		rec := httptest.NewRecorder()
+		w.h.ServeHTTP(rec, r)
+		return rec
+	}
+	const hdr = "metric,value,period_start,period_end,source,as_of,district,material_id\n"
+	good := hdr + "video_views,18400,2026-10-01,2026-10-31,YouTube Studio,2026-11-02,,\n" +
+		"social_reach,5200,2026-11-01,2026-11-30,Instagram,2026-12-01,BAK-06,\n"
+	bad := good + "leaflets_given,300,2026-11-01,2026-10-30,,2026-12-01,BAK-99,\n"
+	rec := upload(w.city, "ru", bad)
+	body := rec.Body.String()
+	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(body, `id="import-errors"`) ||
+		!strings.Contains(body, "Строка 4: столбец «period_end» пуст или заполнен неверно.") ||
+		!strings.Contains(body, "Строка 4: столбец «source» пуст или заполнен неверно.") {
+		t.Fatalf("a file with a bad line: %d\n%s", rec.Code, body)
+	}
+	figures := func() int {
+		raw, err := sql.Open("sqlite", "file:"+w.path+"?mode=ro")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		var n int
+		if err := raw.QueryRow(`SELECT COUNT(*) FROM campaign_figures`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := figures(); n != 0 {
+		t.Fatalf("a refused file stored %d figures", n)
+	}
+	// An unknown district is found in the database, and refuses the file too.
+	if rec := upload(w.city, "en", hdr+"video_views,1,2026-10-01,2026-10-31,YouTube,2026-11-02,BAK-99,\n"); rec.Code != http.StatusUnprocessableEntity ||
+		!strings.Contains(rec.Body.String(), "Line 2: the column “district” is empty or wrong.") {
+		t.Fatalf("an unknown district: %d\n%s", rec.Code, rec.Body)
+	}
+	if rec := upload(w.head, "en", good); rec.Code != http.StatusNotFound {
+		t.Fatalf("a school imports figures: %d", rec.Code)
+	}
+	if rec := upload(w.city, "az", good); rec.Code != http.StatusSeeOther {
+		t.Fatalf("a good file: %d\n%s", rec.Code, rec.Body)
+	}
+	if n := figures(); n != 2 {
+		t.Fatalf("%d figures stored, want 2", n)
+	}
+	page := w.get(t, w.city, "/campaign/reach?from=2026-09&lang=en")
+	if !strings.Contains(page.Body.String(), `id="import-form"`) || !strings.Contains(page.Body.String(), "Instagram") {
+		t.Errorf("the reach page lacks the import form or the imported figure:\n%s", page.Body)
+	}
+}
