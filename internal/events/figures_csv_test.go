@@ -41,10 +41,10 @@ func TestParseFiguresCSV(t *testing.T) {
 			[]apperr.FieldError{LineError(3, "value"), LineError(3, "material_id"), LineError(3, "period_end"), LineError(3, "source")}},
 		"no source or date": {figuresHead + "tv_minutes,10,2026-10-01,2026-10-31,,,,\n",
 			[]apperr.FieldError{LineError(2, "as_of"), LineError(2, "metric"), LineError(2, "source")}},
-		"no header":   {"video_views,10,2026-10-01,2026-10-31,YouTube,2026-11-02,,\n", []apperr.FieldError{apperr.Field("file", "campaign.import.header", strings.TrimSpace(strings.ReplaceAll(figuresHead, "\n", "")))}},
-		"empty":       {figuresHead, []apperr.FieldError{apperr.Field("file", "campaign.import.empty")}},
-		"unreadable":  {figuresHead + "video_views,1,2026-10-01,2026-10-31,\"YouTube,2026-11-02,,\n", []apperr.FieldError{apperr.Field("file", "campaign.import.unreadable", 2)}},
-		"too big":     {strings.Repeat("x", MaxFigureFile+1), []apperr.FieldError{apperr.Field("file", "campaign.import.too_big", MaxFigureFile>>10)}},
+		"no header":  {"video_views,10,2026-10-01,2026-10-31,YouTube,2026-11-02,,\n", []apperr.FieldError{apperr.Field("file", "campaign.import.header", strings.TrimSpace(strings.ReplaceAll(figuresHead, "\n", "")))}},
+		"empty":      {figuresHead, []apperr.FieldError{apperr.Field("file", "campaign.import.empty")}},
+		"unreadable": {figuresHead + "video_views,1,2026-10-01,2026-10-31,\"YouTube,2026-11-02,,\n", []apperr.FieldError{apperr.Field("file", "campaign.import.unreadable", 2)}},
+		"too big":    {strings.Repeat("x", MaxFigureFile+1), []apperr.FieldError{apperr.Field("file", "campaign.import.too_big", MaxFigureFile>>10)}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			rows, err := ParseFiguresCSV([]byte(c.file))
