@@ -71,8 +71,8 @@ func ParseFiguresCSV(data []byte) ([]FigureRow, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
+			line := 0
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				line = pe.StartLine
@@ -80,6 +80,7 @@ func ParseFiguresCSV(data []byte) ([]FigureRow, error) {
 			bad = append(bad, apperr.Field("file", "campaign.import.unreadable", line))
 			break // the rest cannot be trusted to line up
 		}
+		line, _ := cr.FieldPos(0) // after an error it would panic
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue // an empty line
 		}

@@ -57,3 +57,26 @@ func TestParseFiguresCSV(t *testing.T) {
 		})
 	}
 }
+
+// Whatever the file, ParseFiguresCSV does not panic, and what it accepts
+// is whole: every row valid, from a line after the header, with its source
+// and date.
+func FuzzParseFiguresCSV(f *testing.F) {
+	f.Add([]byte(figuresHead + "video_views,18400,2026-10-01,2026-10-31,YouTube Studio,2026-11-02,,3\n"))
+	f.Add([]byte(figuresHead + "social_reach,5,2026-11-01,2026-11-30,\"Insta\ngram\",2026-12-01,BAK-06,\n"))
+	f.Add([]byte("metric;value\n1;2\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rows, err := ParseFiguresCSV(data)
+		if err != nil {
+			if rows != nil || len(apperr.As(err).Fields) == 0 {
+				t.Fatalf("a refusal with rows %v or without a field: %v", rows, err)
+			}
+			return
+		}
+		for _, r := range rows {
+			if r.Line < 2 || r.Validate() != nil || r.Source == "" || r.AsOf.IsZero() {
+				t.Fatalf("accepted a bad row: %+v", r)
+			}
+		}
+	})
+}
