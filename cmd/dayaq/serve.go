@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -17,7 +18,7 @@ import (
 )
 
 func (m *Main) serve(ctx context.Context, args []string) error {
-	fs := m.flags("serve", "serve [--addr 127.0.0.1:8080] [--metrics-addr ADDR] [--db DB] [--demo]")
+	fs := m.flags("serve", "serve [--addr 127.0.0.1:8080] [--metrics-addr ADDR] [--public-url URL] [--db DB] [--demo]")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)")
 	metricsAddr := fs.String("metrics-addr", "", "serve /metrics on this address only, not on --addr (empty: on --addr)")
 	dsn := m.dbFlag(fs)
@@ -26,8 +27,14 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	runJobs := fs.Bool("jobs", true, "run the background jobs (outbox delivery, escalation); several replicas share them safely")
+	publicURL := fs.String("public-url", cmp.Or(m.Getenv("DAYAQ_PUBLIC_URL"), m.Getenv("DAYAQ_BASE_URL")),
+		"the platform's public address (https://host[/path]) for links in e-mail, SMS and the feedback QR codes (env DAYAQ_PUBLIC_URL; empty: the listen address for messages, the request's host for QR codes)")
 	cases := m.caseFlags(fs)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	public, err := parsePublicURL(*publicURL)
+	if err != nil {
 		return err
 	}
 	log, err := m.logger(*logFormat, *logLevel)
@@ -68,7 +75,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	sopts := []server.Option{server.WithVault(vault), server.WithSpoolDir(rosterrun.SpoolDir(cases.dir(*dsn)))}
+	sopts := []server.Option{server.WithVault(vault), server.WithSpoolDir(rosterrun.SpoolDir(cases.dir(*dsn))), server.WithPublicURL(public)}
 	if *metricsAddr != "" {
 		sopts = append(sopts, server.WithMetricsApart())
 	}
@@ -93,8 +100,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	if *runJobs {
-		base := cmp.Or(m.Getenv("DAYAQ_BASE_URL"), "http://"+ln.Addr().String())
-		bg, err := m.background(db, log, strings.TrimSuffix(base, "/"), sweepJobs(db, blobs, log)...)
+		base := cmp.Or(public, "http://"+ln.Addr().String())
+		bg, err := m.background(db, log, base, sweepJobs(db, blobs, log)...)
 		if err != nil {
 			ln.Close()
 			return err
@@ -105,6 +112,21 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	fmt.Fprintln(m.Stdout, m.l.T("cli.listening", "http://"+ln.Addr().String(), db.Engine()))
 	log.Info("serving", "addr", ln.Addr().String(), "engine", db.Engine())
 	return srv.Serve(ctx, ln)
+}
+
+// parsePublicURL checks serve --public-url: empty, or an absolute http(s)
+// address with a host and no query or fragment. It returns it without a
+// trailing slash, ready for "/f/code" or a message's link to follow.
+func parsePublicURL(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", usageError{fmt.Sprintf("bad --public-url %q: want http(s)://host[/path], without query or fragment", s)}
+	}
+	return strings.TrimSuffix(s, "/"), nil
 }
 
 // logger builds the structured logger on stderr.

@@ -21,6 +21,7 @@ import (
 	"dayaq/internal/blob"
 	"dayaq/internal/child"
 	"dayaq/internal/danis"
+	"dayaq/internal/events"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
 	"dayaq/internal/match"
@@ -77,13 +78,14 @@ type API struct {
 	// rosters runs roster imports (WithRosters; by default one of the
 	// API's own, spooling in the system temp directory).
 	rosters *rosterrun.Runner
-	gate    *danis.Gate // the children's channel's limits (WithDanisGate)
+	gate    *danis.Gate          // the children's channel's limits (WithDanisGate)
+	fbGate  *events.FeedbackGate // each event's feedback a minute (WithFeedbackGate)
 }
 
 // New returns the API over store.
 func New(store Store, cat *i18n.Catalog, log *slog.Logger) *API {
 	a := &API{store: store, cat: cat, log: log, down: httpx.NewThrottle(time.Minute),
-		gate: danis.NewGate(danis.DefaultLimit, 0, danis.DefaultWrongLimit)}
+		gate: danis.NewGate(danis.DefaultLimit, 0, danis.DefaultWrongLimit), fbGate: events.NewFeedbackGate(0)}
 	a.doc, a.docErr = buildOpenAPI(openAPIFS)
 	if store != nil {
 		a.rosters = rosterrun.NewRunner(store, log, "")

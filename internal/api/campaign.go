@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -24,6 +25,7 @@ type CampaignStore interface {
 	CreateShowing(ctx context.Context, a audit.Actor, s events.Showing) (events.Showing, error)
 	UpdateShowing(ctx context.Context, a audit.Actor, s events.Showing) (events.Showing, error)
 	AddFigure(ctx context.Context, a audit.Actor, f events.Figure) (events.Figure, error)
+	AddFigures(ctx context.Context, a audit.Actor, rows []events.FigureRow) ([]events.Figure, error)
 	Figures(ctx context.Context, a audit.Actor, from, to time.Time) ([]events.Figure, error)
 	CampaignReach(ctx context.Context, a audit.Actor, from, to time.Time, district string) (storage.Reach, error)
 }
@@ -40,6 +42,7 @@ func (a *API) campaignRoutes() []Route {
 		{"PATCH", p + "/showings/{id}", a.updateShowing},
 		{"GET", p + "/figures", a.listFigures},
 		{"POST", p + "/figures", a.createFigure},
+		{"POST", p + "/figures/import", a.importFigures},
 		{"GET", p + "/reach", a.campaignReach},
 	}
 }
@@ -381,6 +384,33 @@ func (a *API) createFigure(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusCreated, toFigureJSON(f))
+}
+
+// importFigures takes a CSV file of figures (events.ParseFiguresCSV) as
+// the request body: all its lines, or — when one is bad — none, with a
+// field error on "file" naming each bad line.
+func (a *API) importFigures(w http.ResponseWriter, r *http.Request) error {
+	act, err := actor(r)
+	if err != nil {
+		return err
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, events.MaxFigureFile+1))
+	if err != nil {
+		return apperr.Validation(apperr.Field("file", "campaign.import.unreadable", 1))
+	}
+	rows, err := events.ParseFiguresCSV(data)
+	if err != nil {
+		return err
+	}
+	fs, err := a.store.AddFigures(r.Context(), act, rows)
+	if err != nil {
+		return err
+	}
+	out := listPage[figureJSON]{Items: []figureJSON{}}
+	for _, f := range fs {
+		out.Items = append(out.Items, toFigureJSON(f))
+	}
+	return writeJSON(w, http.StatusCreated, out)
 }
 
 func (a *API) campaignReach(w http.ResponseWriter, r *http.Request) error {

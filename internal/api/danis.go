@@ -141,13 +141,18 @@ func decodeDanis(w http.ResponseWriter, r *http.Request, v any) error {
 
 // tooMany answers 429 with a plain problem and when to try again.
 func (a *API) tooMany(w http.ResponseWriter, r *http.Request, key string, retry time.Duration) {
+	a.tooManyTitled(w, r, "danis.error.busy", key, retry)
+}
+
+// tooManyTitled is tooMany with the problem's title from titleKey.
+func (a *API) tooManyTitled(w http.ResponseWriter, r *http.Request, titleKey, key string, retry time.Duration) {
 	l := a.cat.For(httpx.Lang(r.Context()))
 	w.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())))
 	w.Header().Set("Content-Type", "application/problem+json; charset=utf-8")
 	w.Header().Set("Content-Language", string(l.Lang))
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusTooManyRequests)
-	_ = json.NewEncoder(w).Encode(Problem{Type: "urn:dayaq:problem:too_many_requests", Title: l.T("danis.error.busy"),
+	_ = json.NewEncoder(w).Encode(Problem{Type: "urn:dayaq:problem:too_many_requests", Title: l.T(titleKey),
 		Status: http.StatusTooManyRequests, Detail: l.T(key)})
 }
 

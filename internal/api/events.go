@@ -30,6 +30,7 @@ type EventsStore interface {
 	UpdateParentEvent(ctx context.Context, a audit.Actor, e events.Event) (events.Event, error)
 	RecordAttendance(ctx context.Context, a audit.Actor, at storage.Attendance) (events.Event, error)
 	ParentEventAttendance(ctx context.Context, a audit.Actor, childID int64) ([]storage.ChildEventAttendance, error)
+	EventByFeedbackCode(ctx context.Context, code string) (storage.PublicEvent, error)
 	AddFeedback(ctx context.Context, code string, f events.Feedback) error
 	EventFeedback(ctx context.Context, a audit.Actor, eventID int64) (storage.FeedbackSummary, error)
 	EventOverview(ctx context.Context, a audit.Actor, from, to time.Time) (storage.EventOverview, error)
@@ -447,7 +448,9 @@ func (a *API) getEventFeedback(w http.ResponseWriter, r *http.Request) error {
 }
 
 // postFeedback takes one anonymous response; it needs no sign-in and
-// keeps nothing about who sent it (see storage.AddFeedback).
+// keeps nothing about who sent it (see storage.AddFeedback). An event
+// takes FeedbackGate's limit a minute (429 after) and, once attendance is
+// recorded, twice its head count (409 after).
 func (a *API) postFeedback(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Usefulness int    `json:"usefulness"`
@@ -458,12 +461,34 @@ func (a *API) postFeedback(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	if err := a.store.AddFeedback(r.Context(), r.PathValue("code"), events.Feedback{Usefulness: in.Usefulness, Clear: in.Clear,
+	code := r.PathValue("code")
+	pe, err := a.store.EventByFeedbackCode(r.Context(), code)
+	if err != nil {
+		return err
+	}
+	// The event's budget of responses this minute (ADR 0031): it keys on
+	// the event, never on the sender.
+	now := a.now()
+	if ok, retry := a.fbGate.Take(pe.ID, now); !ok {
+		a.tooManyTitled(w, r, "events.feedback.busy", "events.feedback.busy", retry)
+		return nil
+	}
+	if err := a.store.AddFeedback(r.Context(), code, events.Feedback{Usefulness: in.Usefulness, Clear: in.Clear,
 		NextTopic: in.NextTopic, Comment: in.Comment, Lang: httpx.Lang(r.Context()).String()}); err != nil {
+		a.fbGate.Return(pe.ID, now)
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// WithFeedbackGate shares g, the server's limit on each event's feedback a
+// minute, with the web form.
+func (a *API) WithFeedbackGate(g *events.FeedbackGate) *API {
+	if g != nil {
+		a.fbGate = g
+	}
+	return a
 }
 
 func (a *API) childParentEvents(w http.ResponseWriter, r *http.Request) error {

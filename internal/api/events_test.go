@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"dayaq/internal/access"
+	"dayaq/internal/api/openapitest"
 	"dayaq/internal/i18n"
 	"dayaq/internal/org"
 	"dayaq/internal/server"
@@ -125,5 +126,53 @@ func TestEventsAndCampaignAPI(t *testing.T) {
 	w = jsonCall(t, h, "GET", "/api/v1/campaign/reach?from=2026-09-01&to=2027-01-01&district=BAK-06", "", "Authorization", city)
 	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `{"month":"2026-11","showings":1,"pupils":25,"parents":4,"contacts":0}`) {
 		t.Fatalf("reach: %d %s", w.Code, w.Body)
+	}
+}
+
+// A figures file through the API: a bad line refuses the whole file (422,
+// the field "file" naming the line, nothing stored); a good file imports
+// every line (201); a school may not import. Responses match the OpenAPI
+// document.
+func TestImportFiguresAPI(t *testing.T) {
+	db := seeded(t, storagetest.Open(t, storagetest.SQLiteDSN(t)))
+	s, err := server.New(db, i18n.MustLoad(), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := openapitest.Wrap(s.Handler())
+	head := bearerFor(t, db, "head@test.az", "BAK-06-001", access.SchoolHead)
+	city := bearerFor(t, db, "city@test.az", "BSTI", access.CitySpecialist)
+	const hdr = "metric,value,period_start,period_end,source,as_of,district,material_id\n"
+	good := hdr + "video_views,18400,2026-10-01,2026-10-31,YouTube Studio,2026-11-02,,\n" +
+		"social_reach,5200,2026-11-01,2026-11-30,Instagram,2026-12-01,,\n"
+	bad := good + "leaflets_given,three hundred,2026-11-01,2026-11-30,Jurnal,2026-12-01,,\n"
+	call := func(who, body string) *httptest.ResponseRecorder {
+		return jsonCall(t, h, "POST", "/api/v1/campaign/figures/import?lang=en", body, "Authorization", who, "Content-Type", "text/csv")
+	}
+	if w := call(city, bad); w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), `"field":"file"`) ||
+		!strings.Contains(w.Body.String(), "Line 4: the column “value” is empty or wrong. Nothing was imported.") {
+		t.Fatalf("a file with a bad line: %d %s", w.Code, w.Body)
+	}
+	list := func() int {
+		w := jsonCall(t, h, "GET", "/api/v1/campaign/figures?from=2026-09-01&to=2027-09-01", "", "Authorization", city)
+		var out struct {
+			Items []json.RawMessage `json:"items"`
+		}
+		if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &out) != nil {
+			t.Fatalf("figures: %d %s", w.Code, w.Body)
+		}
+		return len(out.Items)
+	}
+	if n := list(); n != 0 {
+		t.Fatalf("a refused file stored %d figures", n)
+	}
+	if w := call(head, good); w.Code != http.StatusForbidden {
+		t.Fatalf("a school imports figures: %d %s", w.Code, w.Body)
+	}
+	if w := call(city, good); w.Code != http.StatusCreated || !strings.Contains(w.Body.String(), `"source":"Instagram"`) {
+		t.Fatalf("a good file: %d %s", w.Code, w.Body)
+	}
+	if n := list(); n != 2 {
+		t.Fatalf("%d figures after the import, want 2", n)
 	}
 }

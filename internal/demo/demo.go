@@ -404,6 +404,9 @@ func Load(ctx context.Context, db *storage.DB, children int, progress func(done 
 	if err := LoadStats(ctx, db); err != nil {
 		return sum, err
 	}
+	if err := LoadHotline(ctx, db); err != nil {
+		return sum, err
+	}
 	return sum, LoadDanis(ctx, db)
 }
 

@@ -58,3 +58,39 @@ func TestDemoPublicTablesResistTheAttacker(t *testing.T) {
 		}
 	})
 }
+
+// The demo's hotline contacts fill every month of the past year and the
+// current one, in the demo school's district too, so that the campaign's
+// reach has a contact line that is not flat; none is critical or has an
+// open alert.
+func TestDemoHotlineContacts(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		if _, err := Load(ctx, db, 1500, nil); err != nil {
+			t.Fatal(err)
+		}
+		city, err := demoActor(ctx, db)("city_specialist")
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := db.Now()
+		thisMonth := time.Date(now.UTC().Year(), now.UTC().Month(), 1, 0, 0, 0, 0, time.UTC)
+		for _, district := range []string{"", "BAK-06"} {
+			r, err := db.CampaignReach(ctx, city, thisMonth.AddDate(0, -HotlineMonths, 0), now.Add(time.Second), district)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Rows) != HotlineMonths+1 {
+				t.Fatalf("%q: %d months, want %d", district, len(r.Rows), HotlineMonths+1)
+			}
+			for _, row := range r.Rows {
+				if row.Contacts < 3 {
+					t.Errorf("%q: %s has %d contacts, want at least 3", district, row.Month.Format("2006-01"), row.Contacts)
+				}
+			}
+		}
+		if n, err := db.HalfWrittenContacts(ctx); err != nil || n != 0 {
+			t.Errorf("half-written demo contacts: %d %v", n, err)
+		}
+	})
+}

@@ -3,6 +3,7 @@ package server
 import (
 	"dayaq/internal/blob"
 	"dayaq/internal/danis"
+	"dayaq/internal/events"
 )
 
 // Option configures New.
@@ -13,6 +14,8 @@ type config struct {
 	spoolDir     string
 	metricsApart bool
 	gate         *danis.Gate
+	fbGate       *events.FeedbackGate
+	publicURL    string
 }
 
 // WithMetricsApart leaves /metrics off the main handler: the caller serves
@@ -32,3 +35,12 @@ func WithVault(v *blob.Vault) Option { return func(c *config) { c.vault = v } }
 // WithDanisGate sets the limits of the children's channel ("Mənimlə
 // danış"); without it, the defaults (danis.DefaultLimit a minute).
 func WithDanisGate(g *danis.Gate) Option { return func(c *config) { c.gate = g } }
+
+// WithFeedbackGate sets the limit on each parent event's anonymous
+// feedback a minute (ADR 0031); without it, events.FeedbackPerMinute.
+func WithFeedbackGate(g *events.FeedbackGate) Option { return func(c *config) { c.fbGate = g } }
+
+// WithPublicURL sets the platform's public address (serve --public-url),
+// which absolute links such as the feedback QR code use instead of the
+// request's host.
+func WithPublicURL(u string) Option { return func(c *config) { c.publicURL = u } }

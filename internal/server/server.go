@@ -24,6 +24,7 @@ import (
 	"dayaq/internal/apperr"
 	"dayaq/internal/authn"
 	"dayaq/internal/danis"
+	"dayaq/internal/events"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
 	"dayaq/internal/rosterrun"
@@ -72,7 +73,12 @@ func New(db *storage.DB, cat *i18n.Catalog, log *slog.Logger, opts ...Option) (*
 	if gate == nil {
 		gate = danis.NewGate(danis.DefaultLimit, 0, danis.DefaultWrongLimit)
 	}
-	ui, err := web.New(cat, log, web.Deps{Store: db, Audit: db, Authn: an, Vault: cfg.vault, Rosters: rosters, Gate: gate})
+	fbGate := cfg.fbGate // likewise one per process
+	if fbGate == nil {
+		fbGate = events.NewFeedbackGate(0)
+	}
+	ui, err := web.New(cat, log, web.Deps{Store: db, Audit: db, Authn: an, Vault: cfg.vault, Rosters: rosters, Gate: gate,
+		FeedbackGate: fbGate, PublicURL: cfg.publicURL})
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +96,7 @@ func New(db *storage.DB, cat *i18n.Catalog, log *slog.Logger, opts ...Option) (*
 	if !cfg.metricsApart {
 		mux.Handle("GET /metrics", s.metricsHandler)
 	}
-	api.New(db, cat, log).WithVault(cfg.vault).WithRosters(rosters).WithDanisGate(gate).Register(mux)
+	api.New(db, cat, log).WithVault(cfg.vault).WithRosters(rosters).WithDanisGate(gate).WithFeedbackGate(fbGate).Register(mux)
 	ui.Register(mux)
 
 	// Cross-origin protection rejects a state-changing request that a

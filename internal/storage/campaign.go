@@ -325,6 +325,84 @@ func (db *DB) AddFigure(ctx context.Context, a audit.Actor, f events.Figure) (_ 
 	return f, err
 }
 
+// AddFigures imports figures from a file (events.ParseFiguresCSV) in one
+// transaction: every line's material and district must exist, else
+// nothing is stored and the refusal names the lines (field "file"). Each
+// figure is audited as AddFigure's are.
+func (db *DB) AddFigures(ctx context.Context, a audit.Actor, rows []events.FigureRow) (out []events.Figure, err error) {
+	defer apperr.Wrap(&err, "storage.AddFigures")
+	if err := canEditTopics(a); err != nil {
+		return nil, err
+	}
+	var bad []apperr.FieldError
+	for _, r := range rows {
+		if verr := r.Validate(); verr != nil {
+			for _, fe := range apperr.As(verr).Fields {
+				bad = append(bad, events.LineError(r.Line, fe.Field))
+			}
+		}
+	}
+	if len(bad) > 0 {
+		return nil, apperr.Validation(bad...)
+	}
+	err = db.inTx(ctx, func(c conn) error {
+		known := map[string]bool{}
+		exists := func(q string, arg any) (bool, error) {
+			k := fmt.Sprint(q, arg)
+			if ok, seen := known[k]; seen {
+				return ok, nil
+			}
+			var n int
+			if err := c.queryRow(ctx, q, arg).Scan(&n); err != nil {
+				return false, err
+			}
+			known[k] = n > 0
+			return n > 0, nil
+		}
+		for _, r := range rows {
+			if r.MaterialID != 0 {
+				ok, err := exists(`SELECT COUNT(*) FROM campaign_materials WHERE id = ?`, r.MaterialID)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					bad = append(bad, events.LineError(r.Line, "material_id"))
+				}
+			}
+			if r.District != "" {
+				ok, err := exists(`SELECT COUNT(*) FROM districts WHERE code = ?`, r.District)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					bad = append(bad, events.LineError(r.Line, "district"))
+				}
+			}
+		}
+		if len(bad) > 0 {
+			return apperr.Validation(bad[:min(len(bad), 10)]...)
+		}
+		for _, r := range rows {
+			f := r.Figure
+			f.Source = strings.TrimSpace(f.Source)
+			if err := c.queryRow(ctx, `INSERT INTO campaign_figures (material_id, district, metric, value, period_start, period_end, source,
+				as_of, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, nullInt(f.MaterialID), f.District, f.Metric,
+				f.Value, f.PeriodStart.UTC(), f.PeriodEnd.UTC(), f.Source, f.AsOf.UTC(), nullInt(a.UserID), c.now).Scan(&f.ID); err != nil {
+				return err
+			}
+			if err := appendAudit(ctx, c, a.Event("campaign.figure_add", "campaign_figure", f.ID)); err != nil {
+				return err
+			}
+			out = append(out, f)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // Figures lists imported figures whose period overlaps [from, to), for
 // those who see aggregates (a district's staff: their district's and the
 // city-wide ones).

@@ -234,18 +234,40 @@ func (db *DB) BaselineInsertContact(ctx context.Context, a audit.Actor, ct hotli
 	if !access.CanLogContact(a.Principal) {
 		return apperr.New(apperr.Forbidden, "hotline.error.cannot_log")
 	}
-	orgID, userID := a.OrgID, a.UserID
+	return db.inTx(ctx, func(c conn) error { return insertContactRaw(ctx, c, a, &ct) })
+}
+
+// InsertContactsBulk inserts past contacts for a, as BaselineInsertContact
+// does (no validation, audit, case or alert; no caller's number), all in
+// one transaction. It is for synthetic demo data, which shows the
+// hotline's contact volume beside the campaign's reach; it asks the same
+// policy question as CreateContact.
+func (db *DB) InsertContactsBulk(ctx context.Context, a audit.Actor, cts []hotline.Contact) (err error) {
+	defer apperr.Wrap(&err, "storage.InsertContactsBulk")
+	if !access.CanLogContact(a.Principal) {
+		return apperr.New(apperr.Forbidden, "hotline.error.cannot_log")
+	}
 	return db.inTx(ctx, func(c conn) error {
-		if err := c.queryRow(ctx, `INSERT INTO contacts (taxonomy_version, channel, call_type, received_at, caller_anonymous,
-			caller_name, caller_relation, urgency, suggested, narrative, outcome, org_id, created_by, created_at,
-			children_n, categories_n) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			ct.Channel, ct.CallType, ct.ReceivedAt.UTC(), ct.Caller.Anonymous, ct.Caller.Name, ct.Caller.Relationship,
-			ct.Urgency, ct.Urgency, ct.Narrative, ct.Outcome, orgID, userID, c.now, len(ct.Children),
-			len(ct.Categories)).Scan(&ct.ID); err != nil {
-			return err
+		for i := range cts {
+			if err := insertContactRaw(ctx, c, a, &cts[i]); err != nil {
+				return err
+			}
 		}
-		return insertContactParts(ctx, c, &ct)
+		return nil
 	})
+}
+
+// insertContactRaw inserts one contact's rows as they are.
+func insertContactRaw(ctx context.Context, c conn, a audit.Actor, ct *hotline.Contact) error {
+	if err := c.queryRow(ctx, `INSERT INTO contacts (taxonomy_version, channel, call_type, received_at, caller_anonymous,
+		caller_name, caller_relation, urgency, suggested, narrative, outcome, org_id, created_by, created_at,
+		children_n, categories_n) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		ct.Channel, ct.CallType, ct.ReceivedAt.UTC(), ct.Caller.Anonymous, ct.Caller.Name, ct.Caller.Relationship,
+		ct.Urgency, ct.Urgency, ct.Narrative, ct.Outcome, a.OrgID, a.UserID, c.now, len(ct.Children),
+		len(ct.Categories)).Scan(&ct.ID); err != nil {
+		return err
+	}
+	return insertContactParts(ctx, c, ct)
 }
 
 // contactColumns are read by scanContact, from contacts k joined to the

@@ -852,7 +852,9 @@ func (db *DB) EventByFeedbackCode(ctx context.Context, code string) (pe PublicEv
 
 // AddFeedback stores one anonymous response to the event behind code. It
 // takes no actor: nothing about who answered is kept, not even in the
-// audit trail, whose event for it carries no address and no request.
+// audit trail, whose event for it carries no address and no request. Once
+// attendance is recorded, an event takes at most events.FeedbackCap(head
+// count) responses; more are a Conflict (ADR 0031).
 func (db *DB) AddFeedback(ctx context.Context, code string, f events.Feedback) (err error) {
 	defer apperr.Wrap(&err, "storage.AddFeedback")
 	f.Clear, f.NextTopic, f.Comment = strings.TrimSpace(f.Clear), strings.TrimSpace(f.NextTopic), strings.TrimSpace(f.Comment)
@@ -867,6 +869,21 @@ func (db *DB) AddFeedback(ctx context.Context, code string, f events.Feedback) (
 		return err
 	}
 	return db.inTx(ctx, func(c conn) error {
+		// The no-op update locks the event's row (PostgreSQL; SQLite has one
+		// writer), so that concurrent responses cannot both pass the cap.
+		var head, n int
+		if err := c.queryRow(ctx, `UPDATE parent_events SET head_count = head_count WHERE id = ? RETURNING head_count`, pe.ID).
+			Scan(&head); err != nil {
+			return err
+		}
+		if limit := events.FeedbackCap(head); limit > 0 {
+			if err := c.queryRow(ctx, `SELECT COUNT(*) FROM event_feedback WHERE event_id = ?`, pe.ID).Scan(&n); err != nil {
+				return err
+			}
+			if n >= limit {
+				return apperr.New(apperr.Conflict, "events.error.feedback_full")
+			}
+		}
 		day := c.now.In(time.FixedZone("AZT", 4*3600)).Format("2006-01-02")
 		if _, err := c.exec(ctx, `INSERT INTO event_feedback (event_id, usefulness, clear_text, next_topic, comment, lang, day)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`, pe.ID, f.Usefulness, f.Clear, f.NextTopic, f.Comment, f.Lang, day); err != nil {

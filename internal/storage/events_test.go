@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -267,6 +268,91 @@ func TestCampaign(t *testing.T) {
 			}
 			if _, err := db.CampaignReach(ctx, head, from, to, ""); apperr.CodeOf(err) != apperr.NotFound {
 				t.Fatalf("a school reads the reach: %v", err)
+			}
+		})
+	}
+}
+
+// Once attendance is recorded an event takes at most twice the head count
+// of responses (those before count too); the next is a Conflict and is not
+// stored. Before attendance there is no cap.
+func TestFeedbackCappedByHeadCount(t *testing.T) {
+	for _, e := range storagetest.Engines() {
+		t.Run(string(e.Name), func(t *testing.T) {
+			ctx := context.Background()
+			f := newMatrixFixture(t, e.DSN(t))
+			db, head := f.db, f.users["school_head"]
+			topics, err := db.EventTopics(ctx, head, false)
+			if err != nil || len(topics) == 0 {
+				t.Fatalf("topics: %v", err)
+			}
+			ev, err := db.CreateParentEvent(ctx, head, events.Event{TopicIDs: []int64{topics[0].ID}, StartsAt: f.clock.t.Add(-time.Hour),
+				Place: "Akt zalı", WholeSchool: true, SpeakerKind: events.Psychologist})
+			if err != nil {
+				t.Fatal(err)
+			}
+			answer := func() error { return db.AddFeedback(ctx, ev.FeedbackCode, events.Feedback{Usefulness: 4, Lang: "az"}) }
+			for range 5 { // no head count yet: no cap
+				if err := answer(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := db.RecordAttendance(ctx, head, storage.Attendance{EventID: ev.ID, Version: ev.Version, HeadCount: 3}); err != nil {
+				t.Fatal(err)
+			}
+			if err := answer(); err != nil { // the sixth of 2×3
+				t.Fatalf("the sixth response: %v", err)
+			}
+			err = answer()
+			if e := apperr.As(err); e.Code != apperr.Conflict || e.Key != "events.error.feedback_full" {
+				t.Fatalf("the seventh response: %v, want Conflict events.error.feedback_full", err)
+			}
+			if fb, err := db.EventFeedback(ctx, head, ev.ID); err != nil || fb.Responses != events.FeedbackCap(3) {
+				t.Fatalf("stored %d responses (%v), want %d", fb.Responses, err, events.FeedbackCap(3))
+			}
+		})
+	}
+}
+
+// A figures file imports all its lines in one go; a line naming a district
+// or material that does not exist refuses the whole file, naming the line,
+// and nothing is stored. Only the city imports.
+func TestImportFigures(t *testing.T) {
+	for _, e := range storagetest.Engines() {
+		t.Run(string(e.Name), func(t *testing.T) {
+			ctx := context.Background()
+			f := newMatrixFixture(t, e.DSN(t))
+			db, city := f.db, f.users["city_specialist"]
+			rows, err := events.ParseFiguresCSV([]byte("metric,value,period_start,period_end,source,as_of,district,material_id\n" +
+				"video_views,18400,2026-10-01,2026-10-31,YouTube Studio,2026-11-02,,\n" +
+				"social_reach,5200,2026-11-01,2026-11-30,Instagram,2026-12-01,BAK-06,\n" +
+				"leaflets_given,300,2026-11-01,2026-11-30,Paylanma jurnalı,2026-12-01,BAK-99,\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			from, to := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 9, 1, 0, 0, 0, 0, time.UTC)
+			_, err = db.AddFigures(ctx, city, rows)
+			if fs := apperr.As(err).Fields; apperr.CodeOf(err) != apperr.Invalid || len(fs) != 1 || fmt.Sprint(fs[0]) != fmt.Sprint(events.LineError(4, "district")) {
+				t.Fatalf("a line with an unknown district: %v %+v", err, fs)
+			}
+			if fs, err := db.Figures(ctx, city, from, to); err != nil || len(fs) != 0 {
+				t.Fatalf("a refused file stored %d figures (%v)", len(fs), err)
+			}
+			if _, err := db.AddFigures(ctx, f.users["school_head"], rows[:2]); apperr.CodeOf(err) != apperr.Forbidden {
+				t.Fatalf("a school imports figures: %v", err)
+			}
+			got, err := db.AddFigures(ctx, city, rows[:2])
+			if err != nil || len(got) != 2 || got[0].ID == 0 {
+				t.Fatalf("importing two lines: %+v %v", got, err)
+			}
+			fs, err := db.Figures(ctx, city, from, to)
+			if err != nil || len(fs) != 2 {
+				t.Fatalf("%d figures stored (%v), want 2", len(fs), err)
+			}
+			for _, x := range fs {
+				if x.Source == "" || x.AsOf.IsZero() {
+					t.Errorf("a figure without its source or date: %+v", x)
+				}
 			}
 		})
 	}

@@ -2,8 +2,10 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -29,6 +31,7 @@ type CampaignStore interface {
 	CreateShowing(ctx context.Context, a audit.Actor, s events.Showing) (events.Showing, error)
 	UpdateShowing(ctx context.Context, a audit.Actor, s events.Showing) (events.Showing, error)
 	AddFigure(ctx context.Context, a audit.Actor, f events.Figure) (events.Figure, error)
+	AddFigures(ctx context.Context, a audit.Actor, rows []events.FigureRow) ([]events.Figure, error)
 	Figures(ctx context.Context, a audit.Actor, from, to time.Time) ([]events.Figure, error)
 	CampaignReach(ctx context.Context, a audit.Actor, from, to time.Time, district string) (storage.Reach, error)
 	Districts(ctx context.Context) ([]org.DistrictInfo, error)
@@ -44,6 +47,7 @@ func (w *Web) campaignRoutes() []route {
 		{"POST /campaign/showings/{id}", w.signedIn(w.campaignSaveShowing)},
 		{"GET /campaign/reach", w.signedIn(w.campaignReach)},
 		{"POST /campaign/figures", w.signedIn(w.campaignAddFigure)},
+		{"POST /campaign/figures/import", w.signedIn(w.campaignImportFigures)},
 	}
 }
 
@@ -315,6 +319,8 @@ type reachData struct {
 	Form      *form
 	Metrics   []string
 	Materials []events.CampaignMaterial
+	Columns   string   // the figures file's columns, for the import form's hint
+	BadLines  []string // every refusal of an imported file, one a line
 }
 
 func (d reachData) submitted() *form { return d.Form }
@@ -341,7 +347,7 @@ func (w *Web) campaignReach(rw http.ResponseWriter, r *http.Request) error {
 	return w.renderReach(rw, r, http.StatusOK, nil)
 }
 
-func (w *Web) renderReach(rw http.ResponseWriter, r *http.Request, status int, f *form) error {
+func (w *Web) renderReach(rw http.ResponseWriter, r *http.Request, status int, f *form, badLines ...string) error {
 	a := authn.ActorFrom(r)
 	ctx := r.Context()
 	from, to := reachPeriod(r, w.store.Now())
@@ -352,7 +358,7 @@ func (w *Web) renderReach(rw http.ResponseWriter, r *http.Request, status int, f
 	p := w.page(r, "campaign.reach.title", nil)
 	d := reachData{Reach: reach, From: from.Format("2006-01"), To: to.AddDate(0, -1, 0).Format("2006-01"),
 		CanEdit: access.CanEditTopics(a.Principal), Locked: access.AggregateFilter(a.Principal).District != "", Form: f,
-		Metrics: events.Metrics()}
+		Metrics: events.Metrics(), Columns: strings.Join(events.FigureColumns(), ","), BadLines: badLines}
 	if d.Figures, err = w.store.Figures(ctx, a, from, to); err != nil {
 		return err
 	}
@@ -400,6 +406,50 @@ func (w *Web) campaignAddFigure(rw http.ResponseWriter, r *http.Request) error {
 			return ferr
 		}
 		return w.renderReach(rw, r, statusOf(err), f)
+	}
+	http.Redirect(rw, r, fmt.Sprintf("/campaign/reach?from=%s#figures", r.URL.Query().Get("from")), http.StatusSeeOther)
+	return nil
+}
+
+// campaignImportFigures imports a CSV file of figures from outside, each
+// line with its source and date (events.ParseFiguresCSV). A file with a
+// bad line imports nothing; the page lists every bad line.
+func (w *Web) campaignImportFigures(rw http.ResponseWriter, r *http.Request) error {
+	a := authn.ActorFrom(r)
+	if !access.CanEditTopics(a.Principal) {
+		return apperr.New(apperr.NotFound, "error.page_not_found")
+	}
+	r.Body = http.MaxBytesReader(rw, r.Body, events.MaxFigureFile+64<<10)
+	var err error
+	file, _, ferr := r.FormFile("file")
+	if ferr != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(ferr, &mbe) {
+			err = apperr.Validation(apperr.Field("file", "campaign.import.too_big", events.MaxFigureFile>>10))
+		} else {
+			err = apperr.Validation(apperr.Field("file", "error.required"))
+		}
+	} else {
+		defer file.Close()
+		var data []byte
+		if data, err = io.ReadAll(io.LimitReader(file, events.MaxFigureFile+1)); err == nil {
+			var rows []events.FigureRow
+			if rows, err = events.ParseFiguresCSV(data); err == nil {
+				_, err = w.store.AddFigures(r.Context(), a, rows)
+			}
+		}
+	}
+	if err != nil {
+		f := &form{Name: "import", Values: map[string]string{}, Errors: map[string]string{}}
+		p := w.page(r, "", nil)
+		if ferr := f.fail(p, err); ferr != nil {
+			return ferr
+		}
+		var lines []string
+		for _, fe := range apperr.As(err).Fields {
+			lines = append(lines, p.L.T(fe.Key, fe.Args...))
+		}
+		return w.renderReach(rw, r, statusOf(err), f, lines...)
 	}
 	http.Redirect(rw, r, fmt.Sprintf("/campaign/reach?from=%s#figures", r.URL.Query().Get("from")), http.StatusSeeOther)
 	return nil

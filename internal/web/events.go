@@ -283,8 +283,12 @@ type eventPageData struct {
 func (d eventPageData) submitted() *form { return d.Form }
 
 // feedbackLink is the short link to an event's feedback form, absolute
-// (for the QR code).
-func feedbackLink(r *http.Request, code string) string {
+// (for the QR code): on the configured public address (serve
+// --public-url), else on the request's own host.
+func (w *Web) feedbackLink(r *http.Request, code string) string {
+	if w.publicURL != "" {
+		return w.publicURL + "/f/" + code
+	}
 	scheme := "http"
 	if httpx.IsHTTPS(r) {
 		scheme = "https"
@@ -307,7 +311,7 @@ func (w *Web) renderEvent(rw http.ResponseWriter, r *http.Request, status int, f
 	if err != nil {
 		return err
 	}
-	d := eventPageData{Rec: rec, Link: feedbackLink(r, rec.FeedbackCode), Form: f, Statuses: events.Statuses(),
+	d := eventPageData{Rec: rec, Link: w.feedbackLink(r, rec.FeedbackCode), Form: f, Statuses: events.Statuses(),
 		Aggregate: access.SeesEventAggregates(a.Principal)}
 	if d.Feedback, err = w.store.EventFeedback(ctx, a, id); err != nil {
 		return err
@@ -431,7 +435,7 @@ func (w *Web) eventQR(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	l := w.cat.For(httpx.Lang(r.Context()))
-	svg, err := QRSVG(feedbackLink(r, rec.FeedbackCode), l.T("events.qr.alt"))
+	svg, err := QRSVG(w.feedbackLink(r, rec.FeedbackCode), l.T("events.qr.alt"))
 	if err != nil {
 		return err
 	}
@@ -602,10 +606,20 @@ func (w *Web) feedbackSubmit(rw http.ResponseWriter, r *http.Request) error {
 		return w.renderFeedback(rw, r, http.StatusConflict, d)
 	}
 	f := readForm(r, "feedback", "usefulness", "clear", "next_topic", "comment")
+	// The event's budget of responses this minute (ADR 0031): it keys on
+	// the event, never on the sender.
+	now := w.store.Now()
+	if ok, retry := w.fbGate.Take(pe.ID, now); !ok {
+		f.Alert = w.cat.For(httpx.Lang(r.Context())).T("events.feedback.busy")
+		d.Form = f
+		rw.Header().Set("Retry-After", strconv.Itoa(int(retry.Seconds())))
+		return w.renderFeedback(rw, r, http.StatusTooManyRequests, d)
+	}
 	n, _ := strconv.Atoi(f.V("usefulness"))
 	err = w.store.AddFeedback(r.Context(), code, events.Feedback{Usefulness: n, Clear: f.V("clear"), NextTopic: f.V("next_topic"),
 		Comment: f.V("comment"), Lang: httpx.Lang(r.Context()).String()})
 	if err != nil {
+		w.fbGate.Return(pe.ID, now)
 		if ferr := f.fail(w.page(r, "", nil), err); ferr != nil {
 			return ferr
 		}

@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	_ "modernc.org/sqlite"
 
@@ -28,6 +29,7 @@ import (
 	"dayaq/internal/server"
 	"dayaq/internal/storage"
 	"dayaq/internal/storage/storagetest"
+	"dayaq/internal/web"
 )
 
 // eventsWorld is a server with a school, its head and the city unit
@@ -45,16 +47,24 @@ type evSession struct{ cookie, csrf string }
 
 func newEventsWorld(t *testing.T) eventsWorld {
 	t.Helper()
+	return newEventsWorldWith(t, nil)
+}
+
+// newEventsWorldWith is newEventsWorld with options for the database and
+// the server.
+func newEventsWorldWith(t *testing.T, dbOpts []storage.Option, opts ...server.Option) eventsWorld {
+	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "dayaq.db")
-	db := storagetest.Open(t, path)
+	db := storagetest.Open(t, path, dbOpts...)
 	blobs := filepath.Join(t.TempDir(), "blobs")
 	vault, err := blob.NewVault(must(blob.NewDir(blobs)), make([]byte, blob.KeySize))
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &bytes.Buffer{}
-	s, err := server.New(db, i18n.MustLoad(), slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), server.WithVault(vault))
+	s, err := server.New(db, i18n.MustLoad(), slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		append([]server.Option{server.WithVault(vault)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -427,5 +437,185 @@ func TestMaterialEdit(t *testing.T) {
 	page := w.get(t, w.head, "/campaign?lang=en").Body.String()
 	if !strings.Contains(page, "<td>v2</td>") || !strings.Contains(page, "az, ru") {
 		t.Errorf("the new edition is not shown")
+	}
+}
+
+// With a public address configured (serve --public-url) the short link and
+// the QR code point there, whatever host the request came to; without
+// one, at the request's own host.
+func TestFeedbackLinkUsesPublicURL(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		opts []server.Option
+		want string
+	}{
+		{"configured", []server.Option{server.WithPublicURL("https://dayaq.example.az/edu")}, "https://dayaq.example.az/edu/f/"},
+		{"unset", nil, "http://example.com/f/"}, // httptest's request host
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := newEventsWorldWith(t, nil, c.opts...)
+			evPath, code := w.plan(t)
+			link := c.want + code
+			page := w.get(t, w.head, evPath+"?lang=en")
+			if !strings.Contains(page.Body.String(), `href="`+link+`" id="feedback-link"`) {
+				t.Fatalf("the event's page lacks the link %s:\n%s", link, page.Body)
+			}
+			qr := w.get(t, w.head, evPath+"/qr.svg?lang=en")
+			want, err := web.QRSVG(link, i18n.MustLoad().For(i18n.EN).T("events.qr.alt"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if qr.Code != http.StatusOK || qr.Body.String() != want {
+				t.Errorf("the QR code does not encode %s: %d", link, qr.Code)
+			}
+		})
+	}
+}
+
+// The feedback form is limited per event, never per sender (ADR 0031): a
+// minute's budget, then 429 with Retry-After and a message in the parent's
+// language, shared by the form and the API; once attendance is recorded,
+// no more than twice the head count, then a refusal that says why. The
+// typed answer stays in the form.
+func TestFeedbackLimitedPerEvent(t *testing.T) {
+	// A fixed clock in the middle of a minute, so that the minute cannot
+	// roll over during the test.
+	at := time.Now().Truncate(time.Minute).Add(20 * time.Second)
+	w := newEventsWorldWith(t, []storage.Option{storage.WithClock(func() time.Time { return at })},
+		server.WithFeedbackGate(events.NewFeedbackGate(3)))
+	evPath, code := w.plan(t)
+	answer := func(lang string) *httptest.ResponseRecorder {
+		return w.post(t, evSession{}, "/f/"+code+"?lang="+lang, url.Values{"usefulness": {"4"}, "comment": {"Çox faydalı idi"}})
+	}
+	for i := range 2 {
+		if rec := answer("az"); rec.Code != http.StatusOK {
+			t.Fatalf("answer %d: %d\n%s", i+1, rec.Code, rec.Body)
+		}
+	}
+	api := func(lang string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodPost, "/api/v1/feedback/"+code+"?lang="+lang, strings.NewReader(`{"usefulness":5}`))
+		r.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		w.h.ServeHTTP(rec, r)
+		return rec
+	}
+	if rec := api("en"); rec.Code != http.StatusNoContent {
+		t.Fatalf("the third answer, by the API: %d\n%s", rec.Code, rec.Body)
+	}
+	rec := answer("ru")
+	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") != "40" ||
+		!strings.Contains(rec.Body.String(), "Сейчас по этому мероприятию приходит очень много ответов") ||
+		!strings.Contains(rec.Body.String(), "Çox faydalı idi") {
+		t.Fatalf("the fourth answer this minute: %d, Retry-After %q\n%s", rec.Code, rec.Header().Get("Retry-After"), rec.Body)
+	}
+	if rec := api("en"); rec.Code != http.StatusTooManyRequests || !strings.Contains(rec.Body.String(), "Very many answers are arriving") {
+		t.Fatalf("the API past the minute's budget: %d\n%s", rec.Code, rec.Body)
+	}
+	if n := w.feedbackRows(t); n != 3 {
+		t.Fatalf("%d responses stored, want 3", n)
+	}
+
+	// The next minute, after the event: 2 parents came, so 4 answers at most.
+	at = at.Add(time.Minute)
+	page := w.get(t, w.head, evPath+"?lang=en")
+	version := regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(page.Body.String())
+	if version == nil {
+		t.Fatalf("no version on the event's page:\n%s", page.Body)
+	}
+	if rec := w.post(t, w.head, evPath+"/attendance", url.Values{"head_count": {"2"}, "version": {version[1]}}); rec.Code != http.StatusSeeOther {
+		t.Fatalf("attendance: %d\n%s", rec.Code, rec.Body)
+	}
+	if rec := answer("az"); rec.Code != http.StatusOK {
+		t.Fatalf("the fourth answer: %d\n%s", rec.Code, rec.Body)
+	}
+	rec = answer("en")
+	if rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "twice as many answers as parents who came") {
+		t.Fatalf("an answer past twice the head count: %d\n%s", rec.Code, rec.Body)
+	}
+	if rec := api("ru"); rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "вдвое больше ответов") {
+		t.Fatalf("the API past twice the head count: %d\n%s", rec.Code, rec.Body)
+	}
+	if n := w.feedbackRows(t); n != 4 {
+		t.Fatalf("%d responses stored, want 4", n)
+	}
+}
+
+// feedbackRows counts the stored feedback responses, read from the file.
+func (w eventsWorld) feedbackRows(t *testing.T) int {
+	t.Helper()
+	raw, err := sql.Open("sqlite", "file:"+w.path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var n int
+	if err := raw.QueryRow(`SELECT COUNT(*) FROM event_feedback`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// The city imports a figures file on the reach page: a file with bad lines
+// comes back listing each of them in the user's language and stores
+// nothing; a good one is stored whole; a school gets no such form.
+func TestImportFiguresPage(t *testing.T) {
+	w := newEventsWorld(t)
+	upload := func(s evSession, lang, data string) *httptest.ResponseRecorder {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		_ = mw.WriteField("csrf", s.csrf)
+		fw, _ := mw.CreateFormFile("file", "figures.csv")
+		_, _ = fw.Write([]byte(data))
+		mw.Close()
+		r := httptest.NewRequest(http.MethodPost, "/campaign/figures/import?from=2026-09&lang="+lang, &buf)
+		r.Header.Set("Content-Type", mw.FormDataContentType())
+		r.Header.Set("Cookie", s.cookie)
+		rec := httptest.NewRecorder()
+		w.h.ServeHTTP(rec, r)
+		return rec
+	}
+	const hdr = "metric,value,period_start,period_end,source,as_of,district,material_id\n"
+	good := hdr + "video_views,18400,2026-10-01,2026-10-31,YouTube Studio,2026-11-02,,\n" +
+		"social_reach,5200,2026-11-01,2026-11-30,Instagram,2026-12-01,BAK-06,\n"
+	bad := good + "leaflets_given,300,2026-11-01,2026-10-30,,2026-12-01,BAK-99,\n"
+	rec := upload(w.city, "ru", bad)
+	body := rec.Body.String()
+	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(body, `id="import-errors"`) ||
+		!strings.Contains(body, "Строка 4: столбец «period_end» пуст или заполнен неверно.") ||
+		!strings.Contains(body, "Строка 4: столбец «source» пуст или заполнен неверно.") {
+		t.Fatalf("a file with a bad line: %d\n%s", rec.Code, body)
+	}
+	figures := func() int {
+		raw, err := sql.Open("sqlite", "file:"+w.path+"?mode=ro")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		var n int
+		if err := raw.QueryRow(`SELECT COUNT(*) FROM campaign_figures`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := figures(); n != 0 {
+		t.Fatalf("a refused file stored %d figures", n)
+	}
+	// An unknown district is found in the database, and refuses the file too.
+	if rec := upload(w.city, "en", hdr+"video_views,1,2026-10-01,2026-10-31,YouTube,2026-11-02,BAK-99,\n"); rec.Code != http.StatusUnprocessableEntity ||
+		!strings.Contains(rec.Body.String(), "Line 2: the column “district” is empty or wrong.") {
+		t.Fatalf("an unknown district: %d\n%s", rec.Code, rec.Body)
+	}
+	if rec := upload(w.head, "en", good); rec.Code != http.StatusNotFound {
+		t.Fatalf("a school imports figures: %d", rec.Code)
+	}
+	if rec := upload(w.city, "az", good); rec.Code != http.StatusSeeOther {
+		t.Fatalf("a good file: %d\n%s", rec.Code, rec.Body)
+	}
+	if n := figures(); n != 2 {
+		t.Fatalf("%d figures stored, want 2", n)
+	}
+	page := w.get(t, w.city, "/campaign/reach?from=2026-09&lang=en")
+	if !strings.Contains(page.Body.String(), `id="import-form"`) || !strings.Contains(page.Body.String(), "Instagram") {
+		t.Errorf("the reach page lacks the import form or the imported figure:\n%s", page.Body)
 	}
 }

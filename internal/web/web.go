@@ -27,6 +27,7 @@ import (
 	"dayaq/internal/authn"
 	"dayaq/internal/blob"
 	"dayaq/internal/danis"
+	"dayaq/internal/events"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
 	"dayaq/internal/rosterrun"
@@ -45,10 +46,15 @@ type Web struct {
 	authn   *authn.Authn
 	vault   *blob.Vault
 	rosters *rosterrun.Runner
-	gate    *danis.Gate // "Mənimlə danış": the global limit on new conversations
-	pages   map[string]*template.Template
-	assets  map[string]string // file name → content hash, for cache-busting URLs
-	down    *httpx.Throttle   // the database-down warning, once a minute (ops.go)
+	gate    *danis.Gate          // "Mənimlə danış": the global limit on new conversations
+	fbGate  *events.FeedbackGate // each event's budget of anonymous feedback a minute
+	// publicURL is the platform's public address (serve --public-url),
+	// without a trailing slash, for absolute links such as the feedback QR
+	// code; "" means the request's own host.
+	publicURL string
+	pages     map[string]*template.Template
+	assets    map[string]string // file name → content hash, for cache-busting URLs
+	down      *httpx.Throttle   // the database-down warning, once a minute (ops.go)
 }
 
 // Deps are what the UI's pages need from the rest of the platform.
@@ -61,6 +67,12 @@ type Deps struct {
 	// own runner, spooling in the system temp directory (tests).
 	Rosters *rosterrun.Runner
 	Gate    *danis.Gate // the children's channel's limits, shared with the API; nil: a gate of its own
+	// FeedbackGate limits each event's anonymous feedback a minute, shared
+	// with the API; nil: a gate of its own with the default limit.
+	FeedbackGate *events.FeedbackGate
+	// PublicURL is the platform's public address (http(s)://host[/path]),
+	// for absolute links; "": the request's host.
+	PublicURL string
 }
 
 // New parses the templates and hashes the static files.
@@ -69,6 +81,10 @@ func New(cat *i18n.Catalog, log *slog.Logger, deps Deps) (*Web, error) {
 		down: httpx.NewThrottle(time.Minute)}
 	if w.gate == nil {
 		w.gate = danis.NewGate(danis.DefaultLimit, 0, danis.DefaultWrongLimit)
+	}
+	w.fbGate, w.publicURL = deps.FeedbackGate, strings.TrimSuffix(deps.PublicURL, "/")
+	if w.fbGate == nil {
+		w.fbGate = events.NewFeedbackGate(0)
 	}
 	if w.rosters == nil && w.store != nil {
 		w.rosters = rosterrun.NewRunner(w.rosterStore(), log, "")
