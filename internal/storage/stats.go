@@ -138,10 +138,42 @@ func countsBy(ctx context.Context, c conn, query string, args ...any) ([]stats.C
 // DashboardCounts counts a dashboard's figures for a under q. Counts carry
 // no child's data, so reading them is not audited; the lists behind them
 // are.
+//
+// Where the viewer may count the whole scope (a suppressed view, or an
+// exact one over a place inside their jurisdiction, or the city for those
+// who see every case) and the scope is one place, the figures come from
+// the pre-aggregated totals (stats_agg.go, ADR 0032) for the whole months
+// of the period and from the base tables for its ragged edges; otherwise
+// from the base tables under the case policy's own SQL.
 func (db *DB) DashboardCounts(ctx context.Context, a audit.Actor, q StatsQuery) (d stats.Figures, err error) {
 	defer apperr.Wrap(&err, "storage.DashboardCounts")
 	c := db.reader()
-	where, args, ok := caseScope(c, a.Principal, q)
+	if s, ok := aggScopeOf(q); ok && wholeScope(c, a.Principal, q) {
+		if d, err = dashboardFromTotals(ctx, c, q, s, splitPeriod(q.From, q.To)); err != nil {
+			return d, err
+		}
+		cq := q
+		cq.From, cq.To = time.Time{}, time.Time{}
+		d.OverdueByOwner, err = overdueByOwner(ctx, c, a.Principal, cq)
+		return d, err
+	}
+	return dashboardBase(ctx, c, a.Principal, q, true)
+}
+
+// wholeScope reports whether q counts every case its filters select: not
+// only those the viewer may list.
+func wholeScope(c conn, p access.Principal, q StatsQuery) bool {
+	if !q.Exact || (q.Scoped && (q.District != "" || q.SchoolID != 0 || q.BodyID != 0)) {
+		return true
+	}
+	branches := caseBranches(access.FilterCases(p, access.List), c.now)
+	return len(branches) == 1 && branches[0].cond == `1 = 1`
+}
+
+// dashboardBase counts q's figures from the base tables; the overdue work
+// only withOverdue.
+func dashboardBase(ctx context.Context, c conn, p access.Principal, q StatsQuery, withOverdue bool) (d stats.Figures, err error) {
+	where, args, ok := caseScope(c, p, q)
 	if !ok {
 		return d, nil
 	}
@@ -175,7 +207,7 @@ func (db *DB) DashboardCounts(ctx context.Context, a audit.Actor, q StatsQuery) 
 	// closed in the period: the period applies to closed_at here
 	cq := q
 	cq.From, cq.To = time.Time{}, time.Time{}
-	cwhere, cargs, _ := caseScope(c, a.Principal, cq)
+	cwhere, cargs, _ := caseScope(c, p, cq)
 	cwhere += ` AND k.closed_at IS NOT NULL`
 	if !q.From.IsZero() {
 		cwhere += ` AND k.closed_at >= ?`
@@ -189,13 +221,15 @@ func (db *DB) DashboardCounts(ctx context.Context, a audit.Actor, q StatsQuery) 
 	if d.ClosedByMonth, _, err = countsBy(ctx, c, `SELECT `+cm+`, COUNT(*) FROM cases k WHERE `+cwhere+` GROUP BY 1 ORDER BY 1`, cargs...); err != nil {
 		return d, fmt.Errorf("closed by month: %w", err)
 	}
-	if d.OverdueByOwner, err = overdueByOwner(ctx, c, a.Principal, cq); err != nil {
+	if withOverdue {
+		if d.OverdueByOwner, err = overdueByOwner(ctx, c, p, cq); err != nil {
+			return d, err
+		}
+	}
+	if d.ByBody, err = deadlineRows(ctx, c, p, q, `r.to_org_id`); err != nil {
 		return d, err
 	}
-	if d.ByBody, err = deadlineRows(ctx, c, a.Principal, q, `r.to_org_id`); err != nil {
-		return d, err
-	}
-	if d.BySchool, err = deadlineRows(ctx, c, a.Principal, q, `k.school_id`); err != nil {
+	if d.BySchool, err = deadlineRows(ctx, c, p, q, `k.school_id`); err != nil {
 		return d, err
 	}
 	if q.District == "" && q.SchoolID == 0 && q.BodyID == 0 && q.Type == "" {
