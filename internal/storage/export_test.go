@@ -23,10 +23,10 @@ func (db *DB) GrantChildAccess(ctx context.Context, a audit.Actor, childID, orgI
 }
 
 // DashboardRecount counts q's figures over the whole scope from the base
-// tables alone, as the dashboards did before the totals (no overdue work).
+// tables alone, as the dashboards did before the totals.
 func (db *DB) DashboardRecount(ctx context.Context, q StatsQuery) (stats.Figures, error) {
 	q.Exact = false
-	return dashboardBase(ctx, db.reader(), access.Principal{}, q, false)
+	return dashboardBase(ctx, db.reader(), access.Principal{}, q, true)
 }
 
 // StatsTotals is every total row of the dashboards' aggregates, keyed by
@@ -37,6 +37,7 @@ func (db *DB) StatsTotals(ctx context.Context) (map[string]int, int, error) {
 	for _, q := range []string{
 		`SELECT 'case|' || scope || '|' || type_code || '|' || month || '|' || severity || '|' || status, n FROM case_counts`,
 		`SELECT 'closed|' || scope || '|' || type_code || '|' || month, n FROM case_closed_counts`,
+		`SELECT 'due|' || scope || '|' || type_code || '|' || owner_id || '|' || month, n FROM case_due_counts`,
 		`SELECT 'contact|' || month || '|' || dim || '|' || key, n FROM contact_counts`,
 	} {
 		if err := db.collect(ctx, c, q, func(k string, v int) { out[k] = v }); err != nil {

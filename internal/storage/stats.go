@@ -152,9 +152,7 @@ func (db *DB) DashboardCounts(ctx context.Context, a audit.Actor, q StatsQuery) 
 		if d, err = dashboardFromTotals(ctx, c, q, s, splitPeriod(q.From, q.To)); err != nil {
 			return d, err
 		}
-		cq := q
-		cq.From, cq.To = time.Time{}, time.Time{}
-		d.OverdueByOwner, err = overdueByOwner(ctx, c, a.Principal, cq)
+		d.OverdueByOwner, err = aggOverdue(ctx, c, s, q)
 		return d, err
 	}
 	return dashboardBase(ctx, c, a.Principal, q, true)
@@ -243,7 +241,17 @@ func dashboardBase(ctx context.Context, c conn, p access.Principal, q StatsQuery
 // overdueByOwner counts the open cases past their running deadline now,
 // by owner (the unowned under user 0): the overdue queue's numbers.
 func overdueByOwner(ctx context.Context, c conn, p access.Principal, q StatsQuery) ([]stats.OwnerCount, error) {
+	return overdueByOwnerSince(ctx, c, p, q, time.Time{})
+}
+
+// overdueByOwnerSince is overdueByOwner for the cases whose running
+// deadline is at or after since (zero: any).
+func overdueByOwnerSince(ctx context.Context, c conn, p access.Principal, q StatsQuery, since time.Time) ([]stats.OwnerCount, error) {
 	where, args, _ := caseScope(c, p, q)
+	if !since.IsZero() {
+		where += ` AND k.due_at >= ?`
+		args = append(args, since)
+	}
 	args = append(args, closedOffset, c.now)
 	rows, err := c.query(ctx, `SELECT COALESCE(k.owner_id, 0), COALESCE(u.name, ''), COUNT(*) FROM cases k LEFT JOIN users u ON u.id = k.owner_id
 		WHERE `+where+` AND k.queue_key < ? AND k.due_at < ? GROUP BY k.owner_id, u.name ORDER BY 3 DESC, 1`, args...)

@@ -492,7 +492,7 @@ func dashboardFromTotals(ctx context.Context, c conn, q StatsQuery, s aggScope, 
 // table itself (SQLite, one writer), or on PostgreSQL the rows one
 // DELETE … RETURNING took, so that exactly what is folded is removed even
 // while writers append.
-func caseFoldSQL(src string) (counts, closed string) {
+func caseFoldSQL(src string) (counts, closed, due string) {
 	expand := func(cols, where string) string {
 		return `SELECT 'c' AS scope, ` + cols + ` FROM ` + src + ` WHERE ` + where + `
 			UNION ALL SELECT 'd:' || district_code, ` + cols + ` FROM ` + src + ` WHERE district_code IS NOT NULL AND ` + where + `
@@ -507,7 +507,11 @@ func caseFoldSQL(src string) (counts, closed string) {
 		SELECT scope, type_code, closed_month, SUM(n) FROM (` + expand(`type_code, closed_month, n`, `closed_month <> ''`) + `) x
 		GROUP BY scope, type_code, closed_month
 		ON CONFLICT (scope, type_code, month) DO UPDATE SET n = case_closed_counts.n + excluded.n`
-	return counts, closed
+	due = `INSERT INTO case_due_counts (scope, type_code, owner_id, month, n)
+		SELECT scope, type_code, owner_id, due_month, SUM(n) FROM (` + expand(`type_code, owner_id, due_month, n`, `due_month <> ''`) + `) x
+		GROUP BY scope, type_code, owner_id, due_month
+		ON CONFLICT (scope, type_code, owner_id, month) DO UPDATE SET n = case_due_counts.n + excluded.n`
+	return counts, closed, due
 }
 
 const refSums = `SUM(ack_met), SUM(ack_late), SUM(ack_waiting), SUM(done_met), SUM(done_late), SUM(done_waiting), SUM(n)`
@@ -548,16 +552,16 @@ func contactFoldSQL(src string) string {
 // fold adds every delta into the totals and removes it, in c's
 // transaction.
 func fold(ctx context.Context, c conn) error {
-	cc, ccl := caseFoldSQL(`case_count_delta`)
+	cc, ccl, cdu := caseFoldSQL(`case_count_delta`)
 	rb, rs := referralFoldSQL(`referral_count_delta`)
 	ct := contactFoldSQL(`contact_count_delta`)
 	if c.engine == Postgres {
 		// One statement per delta table: what DELETE … RETURNING removed
 		// is what is added, whatever commits meanwhile.
-		cc, ccl = caseFoldSQL(`d`)
+		cc, ccl, cdu = caseFoldSQL(`d`)
 		rb, rs = referralFoldSQL(`d`)
 		for _, st := range []string{
-			`WITH d AS (DELETE FROM case_count_delta RETURNING *), a AS (` + cc + ` RETURNING 1) ` + ccl,
+			`WITH d AS (DELETE FROM case_count_delta RETURNING *), a AS (` + cc + ` RETURNING 1), b AS (` + ccl + ` RETURNING 1) ` + cdu,
 			`WITH d AS (DELETE FROM referral_count_delta RETURNING *), a AS (` + rb + ` RETURNING 1) ` + rs,
 			`WITH d AS (DELETE FROM contact_count_delta RETURNING *) ` + contactFoldSQL(`d`),
 		} {
@@ -566,7 +570,7 @@ func fold(ctx context.Context, c conn) error {
 			}
 		}
 	} else {
-		for _, st := range []string{cc, ccl, `DELETE FROM case_count_delta`, rb, rs, `DELETE FROM referral_count_delta`,
+		for _, st := range []string{cc, ccl, cdu, `DELETE FROM case_count_delta`, rb, rs, `DELETE FROM referral_count_delta`,
 			ct, `DELETE FROM contact_count_delta`} {
 			if _, err := c.exec(ctx, st); err != nil {
 				return fmt.Errorf("fold: %w", err)
@@ -574,7 +578,7 @@ func fold(ctx context.Context, c conn) error {
 		}
 	}
 	// Totals that came to zero carry nothing.
-	for _, t := range []string{`case_counts`, `case_closed_counts`, `contact_counts`} {
+	for _, t := range []string{`case_counts`, `case_closed_counts`, `case_due_counts`, `contact_counts`} {
 		if _, err := c.exec(ctx, `DELETE FROM `+t+` WHERE n = 0`); err != nil {
 			return fmt.Errorf("fold: %w", err)
 		}
@@ -618,7 +622,8 @@ func rebuildSQL(e Engine) []string {
 		CASE WHEN r.closed_at IS NULL THEN 1 ELSE 0 END, 1`
 	return []string{
 		`INSERT INTO case_count_delta SELECT k.district_code, k.school_id, k.lead_org_id, k.type_code, ` + m(`k.created_at`) +
-			`, k.severity, k.status, COALESCE(` + m(`k.closed_at`) + `, ''), 1 FROM cases k`,
+			`, k.severity, k.status, COALESCE(` + m(`k.closed_at`) + `, ''), COALESCE(k.owner_id, 0), COALESCE(CASE WHEN k.queue_key < ` +
+			strconv.FormatInt(closedOffset, 10) + ` THEN ` + m(`k.due_at`) + ` END, ''), 1 FROM cases k`,
 		`INSERT INTO referral_count_delta SELECT k.district_code, k.school_id, r.to_org_id, k.type_code, ` + m(`r.sent_at`) + `, ` + flags +
 			` FROM referrals r JOIN cases k ON k.id = r.case_id`,
 		`INSERT INTO contact_count_delta SELECT ` + m(`t.received_at`) + `, 'channel', t.channel, 1 FROM contacts t`,
@@ -629,7 +634,7 @@ func rebuildSQL(e Engine) []string {
 }
 
 // aggTables are the totals and deltas, emptied by a rebuild.
-var aggTables = []string{`case_counts`, `case_closed_counts`, `referral_body_counts`, `referral_school_counts`, `contact_counts`,
+var aggTables = []string{`case_counts`, `case_closed_counts`, `case_due_counts`, `referral_body_counts`, `referral_school_counts`, `contact_counts`,
 	`case_count_delta`, `referral_count_delta`, `contact_count_delta`}
 
 // RebuildStats recomputes the dashboards' totals from the base tables
@@ -659,4 +664,87 @@ func (db *DB) RebuildStats(ctx context.Context) (err error) {
 		}
 		return fold(ctx, c)
 	})
+}
+
+// aggOverdue counts the open cases of s past their running deadline now,
+// by owner: those due before this month from the totals, this month's
+// from the base tables (cases_due).
+func aggOverdue(ctx context.Context, c conn, s aggScope, q StatsQuery) ([]stats.OwnerCount, error) {
+	this := monthStart(c.now)
+	tc, targs := typeCond(`type_code`, q.Type)
+	dcol, dargs := deltaCaseCol(s)
+	m := monthKey(this)
+	args := append(append([]any{s.key(), m}, targs...), dargs...)
+	args = append(append(args, m), targs...)
+	rows, err := c.query(ctx, `SELECT owner_id, SUM(n) FROM (
+		SELECT owner_id, n FROM case_due_counts WHERE scope = ? AND month < ? AND `+tc+`
+		UNION ALL
+		SELECT owner_id, n FROM case_count_delta WHERE `+dcol+` AND due_month <> '' AND due_month < ? AND `+tc+`
+	) x GROUP BY owner_id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("overdue totals: %w", err)
+	}
+	by := map[int64]int{}
+	for rows.Next() {
+		var id int64
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if n != 0 {
+			by[id] += n
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	cq := q
+	cq.From, cq.To, cq.Exact = time.Time{}, time.Time{}, false
+	recent, err := overdueByOwnerSince(ctx, c, access.Principal{}, cq, this)
+	if err != nil {
+		return nil, err
+	}
+	names := map[int64]string{}
+	for _, o := range recent {
+		by[o.UserID] += o.N
+		names[o.UserID] = o.Name
+	}
+	var ids []any
+	for id := range by {
+		if _, ok := names[id]; !ok && id != 0 {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) > 0 {
+		rows, err := c.query(ctx, `SELECT id, name FROM users WHERE id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+`)`, ids...)
+		if err != nil {
+			return nil, fmt.Errorf("overdue owners: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			var name string
+			if err := rows.Scan(&id, &name); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			names[id] = name
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]stats.OwnerCount, 0, len(by))
+	for id, n := range by {
+		out = append(out, stats.OwnerCount{UserID: id, Name: names[id], N: n})
+	}
+	slices.SortFunc(out, func(a, b stats.OwnerCount) int {
+		if a.N != b.N {
+			return b.N - a.N
+		}
+		return int(a.UserID - b.UserID)
+	})
+	return out, nil
 }

@@ -18,6 +18,8 @@ CREATE TABLE case_count_delta (
     severity      TEXT NOT NULL,
     status        TEXT NOT NULL,
     closed_month  TEXT NOT NULL,  -- '' while closed_at is NULL
+    owner_id      BIGINT NOT NULL,  -- 0: none
+    due_month     TEXT NOT NULL,  -- the running deadline's month while open ('' when none)
     n             INTEGER NOT NULL
 );
 
@@ -29,6 +31,17 @@ CREATE TABLE case_counts (
     status    TEXT NOT NULL,
     n         BIGINT NOT NULL,
     PRIMARY KEY (scope, type_code, month, severity, status)
+);
+
+-- Open cases by their running deadline's month and owner: those due
+-- before this month are overdue now; this month's are read from cases_due.
+CREATE TABLE case_due_counts (
+    scope     TEXT NOT NULL,
+    type_code TEXT NOT NULL,
+    owner_id  BIGINT NOT NULL,
+    month     TEXT NOT NULL,
+    n         BIGINT NOT NULL,
+    PRIMARY KEY (scope, type_code, owner_id, month)
 );
 
 CREATE TABLE case_closed_counts (
@@ -116,12 +129,14 @@ BEGIN
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         INSERT INTO case_count_delta VALUES (OLD.district_code, OLD.school_id, OLD.lead_org_id, OLD.type_code,
             to_char(OLD.created_at AT TIME ZONE 'Asia/Baku', 'YYYY-MM'), OLD.severity, OLD.status,
-            COALESCE(to_char(OLD.closed_at AT TIME ZONE 'Asia/Baku', 'YYYY-MM'), ''), -1);
+            COALESCE(to_char(OLD.closed_at AT TIME ZONE 'Asia/Baku', 'YYYY-MM'), ''),
+            COALESCE(OLD.owner_id, 0), COALESCE(CASE WHEN OLD.queue_key < 100000000000000000 THEN to_char(OLD.due_at AT TIME ZONE 'Asia/Baku', 'YYYY-MM') END, ''), -1);
     END IF;
     IF TG_OP IN ('UPDATE', 'INSERT') THEN
         INSERT INTO case_count_delta VALUES (NEW.district_code, NEW.school_id, NEW.lead_org_id, NEW.type_code,
             to_char(NEW.created_at AT TIME ZONE 'Asia/Baku', 'YYYY-MM'), NEW.severity, NEW.status,
-            COALESCE(to_char(NEW.closed_at AT TIME ZONE 'Asia/Baku', 'YYYY-MM'), ''), 1);
+            COALESCE(to_char(NEW.closed_at AT TIME ZONE 'Asia/Baku', 'YYYY-MM'), ''),
+            COALESCE(NEW.owner_id, 0), COALESCE(CASE WHEN NEW.queue_key < 100000000000000000 THEN to_char(NEW.due_at AT TIME ZONE 'Asia/Baku', 'YYYY-MM') END, ''), 1);
     END IF;
     -- the case's referrals are counted under its district, school and type
     IF TG_OP = 'UPDATE' AND (OLD.type_code, OLD.district_code, OLD.school_id) IS DISTINCT FROM (NEW.type_code, NEW.district_code, NEW.school_id) THEN
@@ -150,9 +165,9 @@ $$;
 -- +goose StatementEnd
 
 CREATE TRIGGER cases_agg_insert_delete AFTER INSERT OR DELETE ON cases FOR EACH ROW EXECUTE FUNCTION cases_agg();
-CREATE TRIGGER cases_agg_update AFTER UPDATE OF type_code, severity, status, district_code, school_id, lead_org_id, created_at, closed_at ON cases
-    FOR EACH ROW WHEN ((OLD.type_code, OLD.severity, OLD.status, OLD.district_code, OLD.school_id, OLD.lead_org_id, OLD.created_at, OLD.closed_at)
-        IS DISTINCT FROM (NEW.type_code, NEW.severity, NEW.status, NEW.district_code, NEW.school_id, NEW.lead_org_id, NEW.created_at, NEW.closed_at))
+CREATE TRIGGER cases_agg_update AFTER UPDATE OF type_code, severity, status, district_code, school_id, lead_org_id, created_at, closed_at, owner_id, due_at, queue_key ON cases
+    FOR EACH ROW WHEN ((OLD.type_code, OLD.severity, OLD.status, OLD.district_code, OLD.school_id, OLD.lead_org_id, OLD.created_at, OLD.closed_at, OLD.owner_id, OLD.due_at, OLD.queue_key < 100000000000000000)
+        IS DISTINCT FROM (NEW.type_code, NEW.severity, NEW.status, NEW.district_code, NEW.school_id, NEW.lead_org_id, NEW.created_at, NEW.closed_at, NEW.owner_id, NEW.due_at, NEW.queue_key < 100000000000000000))
     EXECUTE FUNCTION cases_agg();
 
 -- +goose StatementBegin
@@ -240,7 +255,8 @@ CREATE TRIGGER contact_categories_agg AFTER INSERT OR DELETE OR UPDATE OF contac
 -- The counts of what is already there.
 INSERT INTO case_count_delta
 SELECT district_code, school_id, lead_org_id, type_code, to_char(created_at AT TIME ZONE 'Asia/Baku', 'YYYY-MM'), severity, status,
-    COALESCE(to_char(closed_at AT TIME ZONE 'Asia/Baku', 'YYYY-MM'), ''), 1 FROM cases;
+    COALESCE(to_char(closed_at AT TIME ZONE 'Asia/Baku', 'YYYY-MM'), ''),
+    COALESCE(owner_id, 0), COALESCE(CASE WHEN queue_key < 100000000000000000 THEN to_char(due_at AT TIME ZONE 'Asia/Baku', 'YYYY-MM') END, ''), 1 FROM cases;
 INSERT INTO referral_count_delta
 SELECT k.district_code, k.school_id, r.to_org_id, k.type_code, to_char(r.sent_at AT TIME ZONE 'Asia/Baku', 'YYYY-MM'),
     CASE WHEN r.ack_at IS NOT NULL AND r.ack_at <= r.ack_due THEN 1 ELSE 0 END,
@@ -277,5 +293,6 @@ DROP TABLE referral_school_counts;
 DROP TABLE referral_body_counts;
 DROP TABLE referral_count_delta;
 DROP TABLE case_closed_counts;
+DROP TABLE case_due_counts;
 DROP TABLE case_counts;
 DROP TABLE case_count_delta;

@@ -18,6 +18,8 @@ CREATE TABLE case_count_delta (
     severity      TEXT NOT NULL,
     status        TEXT NOT NULL,
     closed_month  TEXT NOT NULL,  -- '' while closed_at is NULL
+    owner_id      INTEGER NOT NULL,  -- 0: none
+    due_month     TEXT NOT NULL,  -- the running deadline's month while open ('' when none)
     n             INTEGER NOT NULL
 );
 
@@ -29,6 +31,17 @@ CREATE TABLE case_counts (
     status    TEXT NOT NULL,
     n         INTEGER NOT NULL,
     PRIMARY KEY (scope, type_code, month, severity, status)
+);
+
+-- Open cases by their running deadline's month and owner: those due
+-- before this month are overdue now; this month's are read from cases_due.
+CREATE TABLE case_due_counts (
+    scope     TEXT NOT NULL,
+    type_code TEXT NOT NULL,
+    owner_id  INTEGER NOT NULL,
+    month     TEXT NOT NULL,
+    n         INTEGER NOT NULL,
+    PRIMARY KEY (scope, type_code, owner_id, month)
 );
 
 CREATE TABLE case_closed_counts (
@@ -115,7 +128,8 @@ CREATE TRIGGER cases_agg_insert AFTER INSERT ON cases
 BEGIN
     INSERT INTO case_count_delta VALUES (NEW.district_code, NEW.school_id, NEW.lead_org_id, NEW.type_code,
         strftime('%Y-%m', NEW.created_at, '+4 hours'), NEW.severity, NEW.status,
-        COALESCE(strftime('%Y-%m', NEW.closed_at, '+4 hours'), ''), 1);
+        COALESCE(strftime('%Y-%m', NEW.closed_at, '+4 hours'), ''),
+        COALESCE(NEW.owner_id, 0), COALESCE(CASE WHEN NEW.queue_key < 100000000000000000 THEN strftime('%Y-%m', NEW.due_at, '+4 hours') END, ''), 1);
 END;
 -- +goose StatementEnd
 
@@ -124,22 +138,26 @@ CREATE TRIGGER cases_agg_delete AFTER DELETE ON cases
 BEGIN
     INSERT INTO case_count_delta VALUES (OLD.district_code, OLD.school_id, OLD.lead_org_id, OLD.type_code,
         strftime('%Y-%m', OLD.created_at, '+4 hours'), OLD.severity, OLD.status,
-        COALESCE(strftime('%Y-%m', OLD.closed_at, '+4 hours'), ''), -1);
+        COALESCE(strftime('%Y-%m', OLD.closed_at, '+4 hours'), ''),
+        COALESCE(OLD.owner_id, 0), COALESCE(CASE WHEN OLD.queue_key < 100000000000000000 THEN strftime('%Y-%m', OLD.due_at, '+4 hours') END, ''), -1);
 END;
 -- +goose StatementEnd
 
 -- +goose StatementBegin
-CREATE TRIGGER cases_agg_update AFTER UPDATE OF type_code, severity, status, district_code, school_id, lead_org_id, created_at, closed_at ON cases
+CREATE TRIGGER cases_agg_update AFTER UPDATE OF type_code, severity, status, district_code, school_id, lead_org_id, created_at, closed_at, owner_id, due_at, queue_key ON cases
 WHEN OLD.type_code IS NOT NEW.type_code OR OLD.severity IS NOT NEW.severity OR OLD.status IS NOT NEW.status
     OR OLD.district_code IS NOT NEW.district_code OR OLD.school_id IS NOT NEW.school_id OR OLD.lead_org_id IS NOT NEW.lead_org_id
     OR OLD.created_at IS NOT NEW.created_at OR OLD.closed_at IS NOT NEW.closed_at
+    OR OLD.owner_id IS NOT NEW.owner_id OR OLD.due_at IS NOT NEW.due_at OR (OLD.queue_key < 100000000000000000) <> (NEW.queue_key < 100000000000000000)
 BEGIN
     INSERT INTO case_count_delta VALUES (OLD.district_code, OLD.school_id, OLD.lead_org_id, OLD.type_code,
         strftime('%Y-%m', OLD.created_at, '+4 hours'), OLD.severity, OLD.status,
-        COALESCE(strftime('%Y-%m', OLD.closed_at, '+4 hours'), ''), -1);
+        COALESCE(strftime('%Y-%m', OLD.closed_at, '+4 hours'), ''),
+        COALESCE(OLD.owner_id, 0), COALESCE(CASE WHEN OLD.queue_key < 100000000000000000 THEN strftime('%Y-%m', OLD.due_at, '+4 hours') END, ''), -1);
     INSERT INTO case_count_delta VALUES (NEW.district_code, NEW.school_id, NEW.lead_org_id, NEW.type_code,
         strftime('%Y-%m', NEW.created_at, '+4 hours'), NEW.severity, NEW.status,
-        COALESCE(strftime('%Y-%m', NEW.closed_at, '+4 hours'), ''), 1);
+        COALESCE(strftime('%Y-%m', NEW.closed_at, '+4 hours'), ''),
+        COALESCE(NEW.owner_id, 0), COALESCE(CASE WHEN NEW.queue_key < 100000000000000000 THEN strftime('%Y-%m', NEW.due_at, '+4 hours') END, ''), 1);
     -- the case's referrals are counted under its district, school and type
     INSERT INTO referral_count_delta
     SELECT OLD.district_code, OLD.school_id, r.to_org_id, OLD.type_code, strftime('%Y-%m', r.sent_at, '+4 hours'),
@@ -278,7 +296,8 @@ END;
 -- The counts of what is already there.
 INSERT INTO case_count_delta
 SELECT district_code, school_id, lead_org_id, type_code, strftime('%Y-%m', created_at, '+4 hours'), severity, status,
-    COALESCE(strftime('%Y-%m', closed_at, '+4 hours'), ''), 1 FROM cases;
+    COALESCE(strftime('%Y-%m', closed_at, '+4 hours'), ''),
+    COALESCE(owner_id, 0), COALESCE(CASE WHEN queue_key < 100000000000000000 THEN strftime('%Y-%m', due_at, '+4 hours') END, ''), 1 FROM cases;
 INSERT INTO referral_count_delta
 SELECT k.district_code, k.school_id, r.to_org_id, k.type_code, strftime('%Y-%m', r.sent_at, '+4 hours'),
     CASE WHEN r.ack_at IS NOT NULL AND r.ack_at <= r.ack_due THEN 1 ELSE 0 END, CASE WHEN r.ack_at IS NOT NULL AND r.ack_at > r.ack_due THEN 1 ELSE 0 END,
@@ -314,5 +333,6 @@ DROP TABLE referral_school_counts;
 DROP TABLE referral_body_counts;
 DROP TABLE referral_count_delta;
 DROP TABLE case_closed_counts;
+DROP TABLE case_due_counts;
 DROP TABLE case_counts;
 DROP TABLE case_count_delta;
