@@ -19,6 +19,7 @@ const (
 	deliverEvery  = 10 * time.Second
 	escalateEvery = time.Minute
 	pruneEvery    = 6 * time.Hour
+	foldEvery     = 30 * time.Second // the dashboards' count deltas into their totals (ADR 0032)
 )
 
 // deadlines reads DAYAQ_DEADLINES ("critical=1h/24h,high=1wd/5wd,…").
@@ -88,6 +89,12 @@ func (m *Main) background(db *storage.DB, log *slog.Logger, baseURL string, extr
 		// their contacts and classification stay.
 		{Name: "prune_danis", Every: pruneEvery, Run: func(ctx context.Context, _ time.Time) error {
 			_, err := db.PruneDanis(ctx)
+			return err
+		}},
+		// The dashboards read totals plus deltas, exact either way; folding
+		// keeps the deltas few, so the reads stay fast.
+		{Name: "fold_stats", Every: foldEvery, Run: func(ctx context.Context, _ time.Time) error {
+			_, err := db.FoldStats(ctx)
 			return err
 		}},
 	}

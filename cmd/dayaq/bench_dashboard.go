@@ -14,7 +14,8 @@ import (
 // benchDashboard seeds children and cases in bulk on each engine asked for
 // and times the dashboards through the whole HTTP stack.
 func (m *Main) benchDashboard(ctx context.Context, args []string) error {
-	fs := m.flags("bench dashboard", "bench dashboard [--engines sqlite,postgres] [--pg URL] [--cases 20000] [--children 20000] [--requests 50]")
+	fs := m.flags("bench dashboard", "bench dashboard [--engines sqlite,postgres] [--pg URL] [--db DB] [--cases 20000] [--children 20000] [--requests 50]")
+	keep := fs.String("db", "", "a database to seed and keep (SQLite file or postgres:// URL of an existing database); one seeded before is reused as it is")
 	engines := fs.String("engines", "sqlite,postgres", "engines to measure, comma-separated")
 	pgURL := fs.String("pg", "", "a PostgreSQL server to create the benchmark's database on; default a throwaway cluster")
 	n := fs.Int("cases", 20000, "cases to seed")
@@ -22,6 +23,9 @@ func (m *Main) benchDashboard(ctx context.Context, args []string) error {
 	requests := fs.Int("requests", 50, "timed requests per dashboard")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *keep != "" {
+		return m.benchDashboardOn(ctx, *keep, *n, *children, *requests)
 	}
 	for _, e := range strings.Split(*engines, ",") {
 		var dsn string
@@ -56,15 +60,18 @@ func (m *Main) benchDashboardOn(ctx context.Context, dsn string, n, children, re
 		return err
 	}
 	defer db.Close()
-	fmt.Fprintf(m.Stdout, "seeding %d children and %d cases into %s…\n", children, n, db.Engine())
-	start := time.Now()
-	if _, err := bench.SeedCases(ctx, db, n, children, nil); err != nil {
+	fmt.Fprintf(m.Stdout, "seeding %d children and %d cases into %s (unless seeded before)…\n", children, n, db.Engine())
+	seed, err := bench.SeedDashboard(ctx, db, n, children, func(s string) { fmt.Fprintln(m.Stdout, "  "+s) })
+	if err != nil {
 		return err
 	}
-	if err := db.Analyze(ctx); err != nil {
-		return err
+	if seed.Reused {
+		fmt.Fprintf(m.Stdout, "reused a database seeded before: %d cases\n", seed.Cases)
+		n = seed.Cases
+	} else {
+		fmt.Fprintf(m.Stdout, "seeded %d cases, %d referrals, %d contacts in %s (totals rebuilt in %s)\n", seed.Cases, seed.Referrals,
+			seed.Contacts, seed.Took.Round(time.Second), seed.Rebuild.Round(time.Millisecond))
 	}
-	fmt.Fprintf(m.Stdout, "seeded in %s\n", time.Since(start).Round(time.Second))
 	w, err := bench.OpenWorld(ctx, db, n)
 	if err != nil {
 		return err

@@ -98,6 +98,7 @@ func commands() []command {
 		{"backup", (*Main).backupCmd},
 		{"restore", (*Main).restoreCmd},
 		{"bench", (*Main).bench},
+		{"stats", (*Main).statsCmd},
 		{"version", (*Main).version},
 	}
 }

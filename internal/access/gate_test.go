@@ -138,6 +138,12 @@ var systemPaths = map[string]string{
 	"PlanConsentsDue":     "escalation job",
 	"PublicCaseCounts":    "counts for the public statistics, protected by internal/disclosure before anyone sees them (ADR 0025)",
 	"PublicContactCounts": "as PublicCaseCounts",
+	"FoldStats":           "the fold_stats job: adds the dashboards' count deltas into their totals, counts only (ADR 0032)",
+	"ChildIDsBySchool":    "bulk path of the bench command: IDs only",
+	"CaseSample":          "bulk path of the bench command: IDs and times only",
+	"InsertReferralsBulk": "bulk path of the bench command",
+	"InsertContactsBulk":  "bulk path of the bench command",
+	"RebuildStats":        "`dayaq stats rebuild` and bulk loads: recomputes the dashboards' totals, counts only (ADR 0032)",
 }
 
 // Every exported store method that reads or writes protected data takes

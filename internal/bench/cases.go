@@ -78,7 +78,10 @@ func SeedCases(ctx context.Context, db *storage.DB, n, children int, progress fu
 		return 0, err
 	}
 	// The children of each school, to give cases children of their school.
-	bySchool := map[int64][]int64{}
+	bySchool, err := db.ChildIDsBySchool(ctx)
+	if err != nil {
+		return 0, err
+	}
 	district := map[int64]string{}
 	schools, err := allSchools(ctx, db)
 	if err != nil {
@@ -86,21 +89,6 @@ func SeedCases(ctx context.Context, db *storage.DB, n, children int, progress fu
 	}
 	for _, s := range schools {
 		district[s.ID] = s.DistrictCode
-	}
-	sys := audit.Actor{Principal: access.Principal{UserID: -1, OrgType: org.CityDepartment, Roles: []access.Role{access.CityAdmin}}}
-	q := storage.ChildQuery{Limit: 200}
-	for {
-		rs, err := db.ListChildren(ctx, sys, q)
-		if err != nil {
-			return 0, err
-		}
-		for _, r := range rs {
-			bySchool[r.SchoolID] = append(bySchool[r.SchoolID], r.ID)
-		}
-		if len(rs) < q.Limit {
-			break
-		}
-		q.After = rs[len(rs)-1].ID
 	}
 	var withKids []int64
 	for id := range bySchool {

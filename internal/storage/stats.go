@@ -138,10 +138,40 @@ func countsBy(ctx context.Context, c conn, query string, args ...any) ([]stats.C
 // DashboardCounts counts a dashboard's figures for a under q. Counts carry
 // no child's data, so reading them is not audited; the lists behind them
 // are.
+//
+// Where the viewer may count the whole scope (a suppressed view, or an
+// exact one over a place inside their jurisdiction, or the city for those
+// who see every case) and the scope is one place, the figures come from
+// the pre-aggregated totals (stats_agg.go, ADR 0032) for the whole months
+// of the period and from the base tables for its ragged edges; otherwise
+// from the base tables under the case policy's own SQL.
 func (db *DB) DashboardCounts(ctx context.Context, a audit.Actor, q StatsQuery) (d stats.Figures, err error) {
 	defer apperr.Wrap(&err, "storage.DashboardCounts")
 	c := db.reader()
-	where, args, ok := caseScope(c, a.Principal, q)
+	if s, ok := aggScopeOf(q); ok && wholeScope(c, a.Principal, q) {
+		if d, err = dashboardFromTotals(ctx, c, q, s, splitPeriod(q.From, q.To)); err != nil {
+			return d, err
+		}
+		d.OverdueByOwner, err = aggOverdue(ctx, c, s, q)
+		return d, err
+	}
+	return dashboardBase(ctx, c, a.Principal, q, true)
+}
+
+// wholeScope reports whether q counts every case its filters select: not
+// only those the viewer may list.
+func wholeScope(c conn, p access.Principal, q StatsQuery) bool {
+	if !q.Exact || (q.Scoped && (q.District != "" || q.SchoolID != 0 || q.BodyID != 0)) {
+		return true
+	}
+	branches := caseBranches(access.FilterCases(p, access.List), c.now)
+	return len(branches) == 1 && branches[0].cond == `1 = 1`
+}
+
+// dashboardBase counts q's figures from the base tables; the overdue work
+// only withOverdue.
+func dashboardBase(ctx context.Context, c conn, p access.Principal, q StatsQuery, withOverdue bool) (d stats.Figures, err error) {
+	where, args, ok := caseScope(c, p, q)
 	if !ok {
 		return d, nil
 	}
@@ -175,7 +205,7 @@ func (db *DB) DashboardCounts(ctx context.Context, a audit.Actor, q StatsQuery) 
 	// closed in the period: the period applies to closed_at here
 	cq := q
 	cq.From, cq.To = time.Time{}, time.Time{}
-	cwhere, cargs, _ := caseScope(c, a.Principal, cq)
+	cwhere, cargs, _ := caseScope(c, p, cq)
 	cwhere += ` AND k.closed_at IS NOT NULL`
 	if !q.From.IsZero() {
 		cwhere += ` AND k.closed_at >= ?`
@@ -189,13 +219,15 @@ func (db *DB) DashboardCounts(ctx context.Context, a audit.Actor, q StatsQuery) 
 	if d.ClosedByMonth, _, err = countsBy(ctx, c, `SELECT `+cm+`, COUNT(*) FROM cases k WHERE `+cwhere+` GROUP BY 1 ORDER BY 1`, cargs...); err != nil {
 		return d, fmt.Errorf("closed by month: %w", err)
 	}
-	if d.OverdueByOwner, err = overdueByOwner(ctx, c, a.Principal, cq); err != nil {
+	if withOverdue {
+		if d.OverdueByOwner, err = overdueByOwner(ctx, c, p, cq); err != nil {
+			return d, err
+		}
+	}
+	if d.ByBody, err = deadlineRows(ctx, c, p, q, `r.to_org_id`); err != nil {
 		return d, err
 	}
-	if d.ByBody, err = deadlineRows(ctx, c, a.Principal, q, `r.to_org_id`); err != nil {
-		return d, err
-	}
-	if d.BySchool, err = deadlineRows(ctx, c, a.Principal, q, `k.school_id`); err != nil {
+	if d.BySchool, err = deadlineRows(ctx, c, p, q, `k.school_id`); err != nil {
 		return d, err
 	}
 	if q.District == "" && q.SchoolID == 0 && q.BodyID == 0 && q.Type == "" {
@@ -209,7 +241,17 @@ func (db *DB) DashboardCounts(ctx context.Context, a audit.Actor, q StatsQuery) 
 // overdueByOwner counts the open cases past their running deadline now,
 // by owner (the unowned under user 0): the overdue queue's numbers.
 func overdueByOwner(ctx context.Context, c conn, p access.Principal, q StatsQuery) ([]stats.OwnerCount, error) {
+	return overdueByOwnerSince(ctx, c, p, q, time.Time{})
+}
+
+// overdueByOwnerSince is overdueByOwner for the cases whose running
+// deadline is at or after since (zero: any).
+func overdueByOwnerSince(ctx context.Context, c conn, p access.Principal, q StatsQuery, since time.Time) ([]stats.OwnerCount, error) {
 	where, args, _ := caseScope(c, p, q)
+	if !since.IsZero() {
+		where += ` AND k.due_at >= ?`
+		args = append(args, since)
+	}
 	args = append(args, closedOffset, c.now)
 	rows, err := c.query(ctx, `SELECT COALESCE(k.owner_id, 0), COALESCE(u.name, ''), COUNT(*) FROM cases k LEFT JOIN users u ON u.id = k.owner_id
 		WHERE `+where+` AND k.queue_key < ? AND k.due_at < ? GROUP BY k.owner_id, u.name ORDER BY 3 DESC, 1`, args...)

@@ -1,0 +1,750 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"dayaq/internal/access"
+	"dayaq/internal/apperr"
+	"dayaq/internal/stats"
+)
+
+// The dashboards' pre-aggregated counts (migration 00023, ADR 0032).
+// Triggers append signed rows to the *_delta tables in every writer's own
+// transaction; FoldStats adds them into the totals; RebuildStats
+// recomputes everything from the base tables. A dashboard reads totals
+// plus deltas in one statement, so its counts are exact at every commit.
+
+// bakuZone is Baku's offset, the one storage.bucket uses on SQLite.
+var bakuZone = time.FixedZone("AZT", 4*60*60)
+
+// monthStart is the first instant of t's month, Baku time.
+func monthStart(t time.Time) time.Time {
+	l := t.In(bakuZone)
+	return time.Date(l.Year(), l.Month(), 1, 0, 0, 0, 0, bakuZone)
+}
+
+func monthKey(t time.Time) string { return t.In(bakuZone).Format("2006-01") }
+
+// aggWindow splits a period into the whole Baku months the totals answer,
+// [m1, m2) as YYYY-MM ("" unbounded), and the ragged edges the base
+// tables answer. ok is false when no whole month lies in the period.
+type aggWindow struct {
+	m1, m2 string
+	edges  [][2]time.Time
+	ok     bool
+}
+
+func splitPeriod(from, to time.Time) aggWindow {
+	var w aggWindow
+	fullFrom, fullTo := from, to
+	if !from.IsZero() {
+		if s := monthStart(from); !s.Equal(from) {
+			fullFrom = s.AddDate(0, 1, 0)
+		}
+		w.m1 = monthKey(fullFrom)
+	}
+	if !to.IsZero() {
+		fullTo = monthStart(to)
+		w.m2 = monthKey(fullTo)
+	}
+	if !from.IsZero() && !to.IsZero() && !fullFrom.Before(fullTo) {
+		w.edges = [][2]time.Time{{from, to}}
+		return w
+	}
+	w.ok = true
+	if !from.IsZero() && from.Before(fullFrom) {
+		w.edges = append(w.edges, [2]time.Time{from, fullFrom})
+	}
+	if !to.IsZero() && fullTo.Before(to) {
+		w.edges = append(w.edges, [2]time.Time{fullTo, to})
+	}
+	return w
+}
+
+// monthCond is the condition on column col for the window's months.
+func (w aggWindow) monthCond(col string) (string, []any) {
+	cond, args := `1 = 1`, []any{}
+	if w.m1 != "" {
+		cond += ` AND ` + col + ` >= ?`
+		args = append(args, w.m1)
+	}
+	if w.m2 != "" {
+		cond += ` AND ` + col + ` < ?`
+		args = append(args, w.m2)
+	}
+	return cond, args
+}
+
+// aggScope is the one place a dashboard is for, as the totals name it.
+type aggScope struct {
+	kind string // "c", "d", "s", "b" (the lead body; for referrals, the body referred to)
+	val  string // as in the scope's key
+	arg  any    // as a parameter: the district's code or the organisation's ID
+}
+
+func (s aggScope) key() string {
+	if s.kind == "c" {
+		return "c"
+	}
+	return s.kind + ":" + s.val
+}
+
+// aggScopeOf is q's scope, or false when q combines places the totals do
+// not cross (a district and a school, say): the base tables answer those.
+func aggScopeOf(q StatsQuery) (aggScope, bool) {
+	n := 0
+	s := aggScope{kind: "c"}
+	if q.District != "" {
+		n, s = n+1, aggScope{"d", q.District, q.District}
+	}
+	if q.SchoolID != 0 {
+		n, s = n+1, aggScope{"s", strconv.FormatInt(q.SchoolID, 10), q.SchoolID}
+	}
+	if q.BodyID != 0 {
+		n, s = n+1, aggScope{"b", strconv.FormatInt(q.BodyID, 10), q.BodyID}
+	}
+	return s, n <= 1
+}
+
+func typeCond(col, typ string) (string, []any) {
+	if typ == "" {
+		return `1 = 1`, nil
+	}
+	return `(` + col + ` = ? OR (` + col + ` >= ? AND ` + col + ` < ?))`, []any{typ, typ + ".", typ + "/"}
+}
+
+// aggCases adds the totals' case figures for s in w to d.
+func aggCases(ctx context.Context, c conn, s aggScope, typ string, w aggWindow, d *stats.Figures,
+	byType, bySev, byStatus, byMonth, closed map[string]int) error {
+	mc, margs := w.monthCond(`month`)
+	tc, targs := typeCond(`type_code`, typ)
+	dcol, dargs := deltaCaseCol(s)
+	args := append(append(append([]any{s.key()}, margs...), targs...), dargs...)
+	args = append(append(args, margs...), targs...)
+	rows, err := c.query(ctx, `SELECT type_code, severity, status, month, SUM(n) FROM (
+		SELECT type_code, severity, status, month, n FROM case_counts WHERE scope = ? AND `+mc+` AND `+tc+`
+		UNION ALL
+		SELECT type_code, severity, status, month, n FROM case_count_delta WHERE `+dcol+` AND `+mc+` AND `+tc+`
+	) x GROUP BY type_code, severity, status, month`, args...)
+	if err != nil {
+		return fmt.Errorf("case totals: %w", err)
+	}
+	for rows.Next() {
+		var ty, sev, st, mo string
+		var n int
+		if err := rows.Scan(&ty, &sev, &st, &mo, &n); err != nil {
+			rows.Close()
+			return err
+		}
+		if n == 0 {
+			continue
+		}
+		byType[ty] += n
+		bySev[sev] += n
+		byStatus[st] += n
+		byMonth[mo] += n
+		d.Cases += n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	mc, margs = w.monthCond(`month`)
+	cmc, cmargs := w.monthCond(`closed_month`)
+	args = append(append(append([]any{s.key()}, margs...), targs...), dargs...)
+	args = append(append(args, cmargs...), targs...)
+	rows, err = c.query(ctx, `SELECT month, SUM(n) FROM (
+		SELECT month, n FROM case_closed_counts WHERE scope = ? AND `+mc+` AND `+tc+`
+		UNION ALL
+		SELECT closed_month, n FROM case_count_delta WHERE `+dcol+` AND closed_month <> '' AND `+cmc+` AND `+tc+`
+	) x GROUP BY month`, args...)
+	if err != nil {
+		return fmt.Errorf("closed totals: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var mo string
+		var n int
+		if err := rows.Scan(&mo, &n); err != nil {
+			return err
+		}
+		if n != 0 {
+			closed[mo] += n
+		}
+	}
+	return rows.Err()
+}
+
+func deltaCaseCol(s aggScope) (string, []any) {
+	switch s.kind {
+	case "d":
+		return `district_code = ?`, []any{s.arg}
+	case "s":
+		return `school_id = ?`, []any{s.arg}
+	case "b":
+		return `lead_org_id = ?`, []any{s.arg}
+	}
+	return `1 = 1`, nil
+}
+
+// refTally is one organisation's referrals as the totals keep them.
+type refTally struct {
+	met, late, waiting, doneMet, doneLate, doneWaiting, n int
+	ackOpen, doneOpen                                     int
+}
+
+// aggDeadlines gives the deadline rows by body (by = "body") or by the
+// case's school ("school") for s in w from the totals, and the waiting
+// referrals not yet due from the base tables (few; partial indexes).
+func aggDeadlines(ctx context.Context, c conn, s aggScope, typ string, w aggWindow, by string) (map[int64]*refTally, error) {
+	table, col := `referral_body_counts`, `to_org_id`
+	if by == "school" {
+		table, col = `referral_school_counts`, `school_id`
+	}
+	// The totals' scope and an extra condition on the organisation column.
+	scope, extra, eargs := "c", `1 = 1`, []any{}
+	var dcond string
+	var dargs []any
+	switch {
+	case s.kind == "d":
+		scope, dcond, dargs = s.key(), `district_code = ?`, []any{s.arg}
+	case s.kind == "s" && by == "body":
+		scope, dcond, dargs = s.key(), `school_id = ?`, []any{s.arg}
+	case s.kind == "s":
+		extra, eargs, dcond, dargs = col+` = ?`, []any{s.arg}, `school_id = ?`, []any{s.arg}
+	case s.kind == "b" && by == "school":
+		scope, dcond, dargs = "r:"+s.val, `to_org_id = ?`, []any{s.arg}
+	case s.kind == "b":
+		extra, eargs, dcond, dargs = col+` = ?`, []any{s.arg}, `to_org_id = ?`, []any{s.arg}
+	default:
+		dcond = `1 = 1`
+	}
+	mc, margs := w.monthCond(`month`)
+	tc, targs := typeCond(`type_code`, typ)
+	args := append(append(append(append([]any{scope}, eargs...), margs...), targs...), dargs...)
+	args = append(append(args, margs...), targs...)
+	rows, err := c.query(ctx, `SELECT org, SUM(ack_met), SUM(ack_late), SUM(ack_waiting), SUM(done_met), SUM(done_late), SUM(done_waiting), SUM(n) FROM (
+		SELECT `+col+` AS org, ack_met, ack_late, ack_waiting, done_met, done_late, done_waiting, n FROM `+table+`
+			WHERE scope = ? AND `+extra+` AND `+mc+` AND `+tc+`
+		UNION ALL
+		SELECT `+col+`, ack_met, ack_late, ack_waiting, done_met, done_late, done_waiting, n FROM referral_count_delta
+			WHERE `+col+` IS NOT NULL AND `+dcond+` AND `+mc+` AND `+tc+`
+	) x GROUP BY org`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("deadline totals by %s: %w", by, err)
+	}
+	out := map[int64]*refTally{}
+	for rows.Next() {
+		var id int64
+		var t refTally
+		if err := rows.Scan(&id, &t.met, &t.late, &t.waiting, &t.doneMet, &t.doneLate, &t.doneWaiting, &t.n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if t.n != 0 {
+			out[id] = &t
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// The waiting ones not yet due: open now; the rest of the waiting are missed.
+	kcol := `r.to_org_id`
+	if by == "school" {
+		kcol = `k.school_id`
+	}
+	where, wargs := `1 = 1`, []any{}
+	switch s.kind {
+	case "d":
+		where, wargs = `k.district_code = ?`, []any{s.arg}
+	case "s":
+		where, wargs = `k.school_id = ?`, []any{s.arg}
+	case "b":
+		where, wargs = `r.to_org_id = ?`, []any{s.arg}
+	}
+	if typ != "" {
+		tc, targs := typeCond(`k.type_code`, typ)
+		where += ` AND ` + tc
+		wargs = append(wargs, targs...)
+	}
+	for _, w2 := range [][2]time.Time{periodOf(w)} {
+		if !w2[0].IsZero() {
+			where += ` AND r.sent_at >= ?`
+			wargs = append(wargs, w2[0])
+		}
+		if !w2[1].IsZero() {
+			where += ` AND r.sent_at < ?`
+			wargs = append(wargs, w2[1])
+		}
+	}
+	for i, waiting := range []string{`r.ack_at IS NULL AND r.state = 'sent' AND r.ack_due >= ?`, `r.closed_at IS NULL AND r.complete_due >= ?`} {
+		rows, err := c.query(ctx, `SELECT `+kcol+`, COUNT(*) FROM referrals r CROSS JOIN cases k
+			WHERE k.id = r.case_id AND `+waiting+` AND `+kcol+` IS NOT NULL AND `+where+` GROUP BY `+kcol, append([]any{c.now}, wargs...)...)
+		if err != nil {
+			return nil, fmt.Errorf("deadlines open now by %s: %w", by, err)
+		}
+		for rows.Next() {
+			var id int64
+			var n int
+			if err := rows.Scan(&id, &n); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			t := out[id]
+			if t == nil { // not in the totals: cannot be, but count it rather than lose it
+				t = &refTally{}
+				out[id] = t
+			}
+			if i == 0 {
+				t.ackOpen += n
+			} else {
+				t.doneOpen += n
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// periodOf is the window's whole months as instants.
+func periodOf(w aggWindow) [2]time.Time {
+	var p [2]time.Time
+	if w.m1 != "" {
+		t, _ := time.ParseInLocation("2006-01", w.m1, bakuZone)
+		p[0] = t
+	}
+	if w.m2 != "" {
+		t, _ := time.ParseInLocation("2006-01", w.m2, bakuZone)
+		p[1] = t
+	}
+	return p
+}
+
+// deadlineRowsOf names the tallies' organisations and orders them by code.
+func deadlineRowsOf(ctx context.Context, c conn, ts map[int64]*refTally) ([]stats.DeadlineRow, error) {
+	if len(ts) == 0 {
+		return nil, nil
+	}
+	ids := make([]any, 0, len(ts))
+	for id := range ts {
+		ids = append(ids, id)
+	}
+	rows, err := c.query(ctx, `SELECT id, code, name_az, name_ru, name_en FROM orgs WHERE id IN (`+
+		strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+`)`, ids...)
+	if err != nil {
+		return nil, fmt.Errorf("deadline organisations: %w", err)
+	}
+	defer rows.Close()
+	var out []stats.DeadlineRow
+	for rows.Next() {
+		var d stats.DeadlineRow
+		if err := rows.Scan(&d.OrgID, &d.Code, &d.NameAZ, &d.NameRU, &d.NameEN); err != nil {
+			return nil, err
+		}
+		t := ts[d.OrgID]
+		d.AckMet, d.AckMissed, d.AckOpen = t.met, t.late+t.waiting-t.ackOpen, t.ackOpen
+		d.DoneMet, d.DoneMissed, d.DoneOpen = t.doneMet, t.doneLate+t.doneWaiting-t.doneOpen, t.doneOpen
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b stats.DeadlineRow) int { return strings.Compare(a.Code, b.Code) })
+	return out, nil
+}
+
+// aggContacts adds the totals' contact figures in w.
+func aggContacts(ctx context.Context, c conn, w aggWindow, by map[string]map[string]int) error {
+	mc, margs := w.monthCond(`month`)
+	rows, err := c.query(ctx, `SELECT dim, key, SUM(n) FROM (
+		SELECT dim, key, n FROM contact_counts WHERE `+mc+`
+		UNION ALL
+		SELECT dim, key, n FROM contact_count_delta WHERE `+mc+`
+	) x GROUP BY dim, key`, append(margs, margs...)...)
+	if err != nil {
+		return fmt.Errorf("contact totals: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var dim, key string
+		var n int
+		if err := rows.Scan(&dim, &key, &n); err != nil {
+			return err
+		}
+		if n == 0 {
+			continue
+		}
+		if by[dim] == nil {
+			by[dim] = map[string]int{}
+		}
+		by[dim][key] += n
+	}
+	return rows.Err()
+}
+
+// mergeCounts adds b into the tally m.
+func mergeCounts(m map[string]int, b []stats.Count) {
+	for _, c := range b {
+		m[c.Key] += c.N
+	}
+}
+
+// mergeDeadlines adds rows b into a, by organisation.
+func mergeDeadlines(a, b []stats.DeadlineRow) []stats.DeadlineRow {
+	for _, r := range b {
+		i := slices.IndexFunc(a, func(x stats.DeadlineRow) bool { return x.OrgID == r.OrgID })
+		if i < 0 {
+			a = append(a, r)
+			continue
+		}
+		a[i].AckMet += r.AckMet
+		a[i].AckMissed += r.AckMissed
+		a[i].AckOpen += r.AckOpen
+		a[i].DoneMet += r.DoneMet
+		a[i].DoneMissed += r.DoneMissed
+		a[i].DoneOpen += r.DoneOpen
+	}
+	slices.SortFunc(a, func(x, y stats.DeadlineRow) int { return strings.Compare(x.Code, y.Code) })
+	return a
+}
+
+// dashboardFromTotals counts q's figures from the totals for the whole
+// months of its period and from the base tables for its ragged edges.
+func dashboardFromTotals(ctx context.Context, c conn, q StatsQuery, s aggScope, w aggWindow) (stats.Figures, error) {
+	var d stats.Figures
+	byType, bySev, byStatus, byMonth, closed := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
+	contacts := map[string]map[string]int{}
+	withContacts := q.District == "" && q.SchoolID == 0 && q.BodyID == 0 && q.Type == ""
+	if err := aggCases(ctx, c, s, q.Type, w, &d, byType, bySev, byStatus, byMonth, closed); err != nil {
+		return d, err
+	}
+	var err error
+	for _, by := range []string{"body", "school"} {
+		ts, err := aggDeadlines(ctx, c, s, q.Type, w, by)
+		if err != nil {
+			return d, err
+		}
+		rows, err := deadlineRowsOf(ctx, c, ts)
+		if err != nil {
+			return d, err
+		}
+		if by == "body" {
+			d.ByBody = rows
+		} else {
+			d.BySchool = rows
+		}
+	}
+	if withContacts {
+		if err = aggContacts(ctx, c, w, contacts); err != nil {
+			return d, err
+		}
+	}
+	// The ragged edges of the period, from the base tables (the whole
+	// scope: the caller has made sure the viewer may count all of it).
+	for _, e := range w.edges {
+		eq := q
+		eq.From, eq.To = e[0], e[1]
+		eq.Exact = false
+		ed, err := dashboardBase(ctx, c, access.Principal{}, eq, false)
+		if err != nil {
+			return d, err
+		}
+		d.Cases += ed.Cases
+		mergeCounts(byType, ed.ByType)
+		mergeCounts(bySev, ed.BySeverity)
+		mergeCounts(byStatus, ed.ByStatus)
+		mergeCounts(byMonth, ed.NewByMonth)
+		mergeCounts(closed, ed.ClosedByMonth)
+		d.ByBody = mergeDeadlines(d.ByBody, ed.ByBody)
+		d.BySchool = mergeDeadlines(d.BySchool, ed.BySchool)
+		if withContacts {
+			for dim, cs := range map[string][]stats.Count{"channel": ed.ContactsByChannel, "category": ed.ByCategory,
+				"hour": ed.ContactsByHour, "wday": ed.ContactsByWday} {
+				if contacts[dim] == nil {
+					contacts[dim] = map[string]int{}
+				}
+				mergeCounts(contacts[dim], cs)
+			}
+		}
+	}
+	d.ByType, d.BySeverity, d.ByStatus, d.NewByMonth = sortedCounts(byType), sortedCounts(bySev), sortedCounts(byStatus), sortedCounts(byMonth)
+	d.ClosedByMonth = sortedCounts(closed)
+	if withContacts {
+		d.ContactsByChannel, d.ByCategory = sortedCounts(contacts["channel"]), sortedCounts(contacts["category"])
+		d.ContactsByHour, d.ContactsByWday = sortedCounts(contacts["hour"]), sortedCounts(contacts["wday"])
+		for _, k := range d.ContactsByChannel {
+			d.Contacts += k.N
+		}
+	}
+	return d, nil
+}
+
+// deltaSource is the delta rows of each total as a relation: the delta
+// table itself (SQLite, one writer), or on PostgreSQL the rows one
+// DELETE … RETURNING took, so that exactly what is folded is removed even
+// while writers append.
+func caseFoldSQL(src string) (counts, closed, due string) {
+	expand := func(cols, where string) string {
+		return `SELECT 'c' AS scope, ` + cols + ` FROM ` + src + ` WHERE ` + where + `
+			UNION ALL SELECT 'd:' || district_code, ` + cols + ` FROM ` + src + ` WHERE district_code IS NOT NULL AND ` + where + `
+			UNION ALL SELECT 's:' || school_id, ` + cols + ` FROM ` + src + ` WHERE school_id IS NOT NULL AND ` + where + `
+			UNION ALL SELECT 'b:' || lead_org_id, ` + cols + ` FROM ` + src + ` WHERE lead_org_id IS NOT NULL AND ` + where
+	}
+	counts = `INSERT INTO case_counts (scope, type_code, month, severity, status, n)
+		SELECT scope, type_code, month, severity, status, SUM(n) FROM (` + expand(`type_code, month, severity, status, n`, `1 = 1`) + `) x
+		GROUP BY scope, type_code, month, severity, status
+		ON CONFLICT (scope, type_code, month, severity, status) DO UPDATE SET n = case_counts.n + excluded.n`
+	closed = `INSERT INTO case_closed_counts (scope, type_code, month, n)
+		SELECT scope, type_code, closed_month, SUM(n) FROM (` + expand(`type_code, closed_month, n`, `closed_month <> ''`) + `) x
+		GROUP BY scope, type_code, closed_month
+		ON CONFLICT (scope, type_code, month) DO UPDATE SET n = case_closed_counts.n + excluded.n`
+	due = `INSERT INTO case_due_counts (scope, type_code, owner_id, month, n)
+		SELECT scope, type_code, owner_id, due_month, SUM(n) FROM (` + expand(`type_code, owner_id, due_month, n`, `due_month <> ''`) + `) x
+		GROUP BY scope, type_code, owner_id, due_month
+		ON CONFLICT (scope, type_code, owner_id, month) DO UPDATE SET n = case_due_counts.n + excluded.n`
+	return counts, closed, due
+}
+
+const refSums = `SUM(ack_met), SUM(ack_late), SUM(ack_waiting), SUM(done_met), SUM(done_late), SUM(done_waiting), SUM(n)`
+const refCols = `ack_met, ack_late, ack_waiting, done_met, done_late, done_waiting, n`
+
+func refUpdate(table string) string {
+	var s []string
+	for _, c := range strings.Split(refCols, ", ") {
+		s = append(s, c+` = `+table+`.`+c+` + excluded.`+c)
+	}
+	return strings.Join(s, ", ")
+}
+
+func referralFoldSQL(src string) (body, school string) {
+	body = `INSERT INTO referral_body_counts (scope, to_org_id, type_code, month, ` + refCols + `)
+		SELECT scope, to_org_id, type_code, month, ` + refSums + ` FROM (
+			SELECT 'c' AS scope, to_org_id, type_code, month, ` + refCols + ` FROM ` + src + `
+			UNION ALL SELECT 'd:' || district_code, to_org_id, type_code, month, ` + refCols + ` FROM ` + src + ` WHERE district_code IS NOT NULL
+			UNION ALL SELECT 's:' || school_id, to_org_id, type_code, month, ` + refCols + ` FROM ` + src + ` WHERE school_id IS NOT NULL
+		) x GROUP BY scope, to_org_id, type_code, month
+		ON CONFLICT (scope, to_org_id, type_code, month) DO UPDATE SET ` + refUpdate("referral_body_counts")
+	school = `INSERT INTO referral_school_counts (scope, school_id, type_code, month, ` + refCols + `)
+		SELECT scope, school_id, type_code, month, ` + refSums + ` FROM (
+			SELECT 'c' AS scope, school_id, type_code, month, ` + refCols + ` FROM ` + src + ` WHERE school_id IS NOT NULL
+			UNION ALL SELECT 'd:' || district_code, school_id, type_code, month, ` + refCols + ` FROM ` + src + ` WHERE school_id IS NOT NULL AND district_code IS NOT NULL
+			UNION ALL SELECT 'r:' || to_org_id, school_id, type_code, month, ` + refCols + ` FROM ` + src + ` WHERE school_id IS NOT NULL
+		) x GROUP BY scope, school_id, type_code, month
+		ON CONFLICT (scope, school_id, type_code, month) DO UPDATE SET ` + refUpdate("referral_school_counts")
+	return body, school
+}
+
+func contactFoldSQL(src string) string {
+	return `INSERT INTO contact_counts (month, dim, key, n)
+		SELECT month, dim, key, SUM(n) FROM ` + src + ` x GROUP BY month, dim, key
+		ON CONFLICT (month, dim, key) DO UPDATE SET n = contact_counts.n + excluded.n`
+}
+
+// fold adds every delta into the totals and removes it, in c's
+// transaction.
+func fold(ctx context.Context, c conn) error {
+	cc, ccl, cdu := caseFoldSQL(`case_count_delta`)
+	rb, rs := referralFoldSQL(`referral_count_delta`)
+	ct := contactFoldSQL(`contact_count_delta`)
+	if c.engine == Postgres {
+		// One statement per delta table: what DELETE … RETURNING removed
+		// is what is added, whatever commits meanwhile.
+		cc, ccl, cdu = caseFoldSQL(`d`)
+		rb, rs = referralFoldSQL(`d`)
+		for _, st := range []string{
+			`WITH d AS (DELETE FROM case_count_delta RETURNING *), a AS (` + cc + ` RETURNING 1), b AS (` + ccl + ` RETURNING 1) ` + cdu,
+			`WITH d AS (DELETE FROM referral_count_delta RETURNING *), a AS (` + rb + ` RETURNING 1) ` + rs,
+			`WITH d AS (DELETE FROM contact_count_delta RETURNING *) ` + contactFoldSQL(`d`),
+		} {
+			if _, err := c.exec(ctx, st); err != nil {
+				return fmt.Errorf("fold: %w", err)
+			}
+		}
+	} else {
+		for _, st := range []string{cc, ccl, cdu, `DELETE FROM case_count_delta`, rb, rs, `DELETE FROM referral_count_delta`,
+			ct, `DELETE FROM contact_count_delta`} {
+			if _, err := c.exec(ctx, st); err != nil {
+				return fmt.Errorf("fold: %w", err)
+			}
+		}
+	}
+	// Totals that came to zero carry nothing.
+	for _, t := range []string{`case_counts`, `case_closed_counts`, `case_due_counts`, `contact_counts`} {
+		if _, err := c.exec(ctx, `DELETE FROM `+t+` WHERE n = 0`); err != nil {
+			return fmt.Errorf("fold: %w", err)
+		}
+	}
+	for _, t := range []string{`referral_body_counts`, `referral_school_counts`} {
+		if _, err := c.exec(ctx, `DELETE FROM `+t+` WHERE n = 0 AND ack_met = 0 AND ack_late = 0 AND ack_waiting = 0
+			AND done_met = 0 AND done_late = 0 AND done_waiting = 0`); err != nil {
+			return fmt.Errorf("fold: %w", err)
+		}
+	}
+	return nil
+}
+
+// FoldStats adds the dashboards' pending deltas into their totals (the
+// job fold_stats). Counts only, no child's data. It returns the delta
+// rows it folded.
+func (db *DB) FoldStats(ctx context.Context) (n int, err error) {
+	defer apperr.Wrap(&err, "storage.FoldStats")
+	err = db.inTx(ctx, func(c conn) error {
+		if err := c.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM case_count_delta) + (SELECT COUNT(*) FROM referral_count_delta)
+			+ (SELECT COUNT(*) FROM contact_count_delta)`).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		return fold(ctx, c)
+	})
+	return n, err
+}
+
+// The delta rows of everything in the base tables, as the triggers would
+// have written them one write at a time.
+func rebuildSQL(e Engine) []string {
+	m := func(col string) string { return bucket(e, col, "month") }
+	flags := `CASE WHEN r.ack_at IS NOT NULL AND r.ack_at <= r.ack_due THEN 1 ELSE 0 END,
+		CASE WHEN r.ack_at IS NOT NULL AND r.ack_at > r.ack_due THEN 1 ELSE 0 END,
+		CASE WHEN r.ack_at IS NULL AND r.state = 'sent' THEN 1 ELSE 0 END,
+		CASE WHEN r.state = 'completed' AND r.closed_at <= r.complete_due THEN 1 ELSE 0 END,
+		CASE WHEN r.state = 'completed' AND r.closed_at > r.complete_due THEN 1 ELSE 0 END,
+		CASE WHEN r.closed_at IS NULL THEN 1 ELSE 0 END, 1`
+	return []string{
+		`INSERT INTO case_count_delta SELECT k.district_code, k.school_id, k.lead_org_id, k.type_code, ` + m(`k.created_at`) +
+			`, k.severity, k.status, COALESCE(` + m(`k.closed_at`) + `, ''), COALESCE(k.owner_id, 0), COALESCE(CASE WHEN k.queue_key < ` +
+			strconv.FormatInt(closedOffset, 10) + ` THEN ` + m(`k.due_at`) + ` END, ''), 1 FROM cases k`,
+		`INSERT INTO referral_count_delta SELECT k.district_code, k.school_id, r.to_org_id, k.type_code, ` + m(`r.sent_at`) + `, ` + flags +
+			` FROM referrals r JOIN cases k ON k.id = r.case_id`,
+		`INSERT INTO contact_count_delta SELECT ` + m(`t.received_at`) + `, 'channel', t.channel, 1 FROM contacts t`,
+		`INSERT INTO contact_count_delta SELECT ` + m(`t.received_at`) + `, 'hour', ` + bucket(e, `t.received_at`, "hour") + `, 1 FROM contacts t`,
+		`INSERT INTO contact_count_delta SELECT ` + m(`t.received_at`) + `, 'wday', ` + bucket(e, `t.received_at`, "wday") + `, 1 FROM contacts t`,
+		`INSERT INTO contact_count_delta SELECT ` + m(`t.received_at`) + `, 'category', g.code, 1 FROM contacts t JOIN contact_categories g ON g.contact_id = t.id`,
+	}
+}
+
+// aggTables are the totals and deltas, emptied by a rebuild.
+var aggTables = []string{`case_counts`, `case_closed_counts`, `case_due_counts`, `referral_body_counts`, `referral_school_counts`, `contact_counts`,
+	`case_count_delta`, `referral_count_delta`, `contact_count_delta`}
+
+// RebuildStats recomputes the dashboards' totals from the base tables
+// (`dayaq stats rebuild`, and after a bulk load). On PostgreSQL the base
+// tables are locked against writes (not reads) meanwhile, so that no write
+// is counted twice or lost. Counts only, no child's data.
+func (db *DB) RebuildStats(ctx context.Context) (err error) {
+	defer apperr.Wrap(&err, "storage.RebuildStats")
+	return db.inTx(ctx, func(c conn) error {
+		if c.engine == Postgres {
+			if _, err := c.exec(ctx, `LOCK TABLE cases, referrals, contacts, contact_categories IN SHARE MODE`); err != nil {
+				return err
+			}
+			if _, err := c.exec(ctx, `LOCK TABLE `+strings.Join(aggTables, ", ")+` IN EXCLUSIVE MODE`); err != nil {
+				return err
+			}
+		}
+		for _, t := range aggTables {
+			if _, err := c.exec(ctx, `DELETE FROM `+t); err != nil {
+				return err
+			}
+		}
+		for _, st := range rebuildSQL(c.engine) {
+			if _, err := c.exec(ctx, st); err != nil {
+				return fmt.Errorf("rebuild: %w", err)
+			}
+		}
+		return fold(ctx, c)
+	})
+}
+
+// aggOverdue counts the open cases of s past their running deadline now,
+// by owner: those due before this month from the totals, this month's
+// from the base tables (cases_due).
+func aggOverdue(ctx context.Context, c conn, s aggScope, q StatsQuery) ([]stats.OwnerCount, error) {
+	this := monthStart(c.now)
+	tc, targs := typeCond(`type_code`, q.Type)
+	dcol, dargs := deltaCaseCol(s)
+	m := monthKey(this)
+	args := append(append([]any{s.key(), m}, targs...), dargs...)
+	args = append(append(args, m), targs...)
+	rows, err := c.query(ctx, `SELECT owner_id, SUM(n) FROM (
+		SELECT owner_id, n FROM case_due_counts WHERE scope = ? AND month < ? AND `+tc+`
+		UNION ALL
+		SELECT owner_id, n FROM case_count_delta WHERE `+dcol+` AND due_month <> '' AND due_month < ? AND `+tc+`
+	) x GROUP BY owner_id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("overdue totals: %w", err)
+	}
+	by := map[int64]int{}
+	for rows.Next() {
+		var id int64
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if n != 0 {
+			by[id] += n
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	cq := q
+	cq.From, cq.To, cq.Exact = time.Time{}, time.Time{}, false
+	recent, err := overdueByOwnerSince(ctx, c, access.Principal{}, cq, this)
+	if err != nil {
+		return nil, err
+	}
+	names := map[int64]string{}
+	for _, o := range recent {
+		by[o.UserID] += o.N
+		names[o.UserID] = o.Name
+	}
+	var ids []any
+	for id := range by {
+		if _, ok := names[id]; !ok && id != 0 {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) > 0 {
+		rows, err := c.query(ctx, `SELECT id, name FROM users WHERE id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")+`)`, ids...)
+		if err != nil {
+			return nil, fmt.Errorf("overdue owners: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			var name string
+			if err := rows.Scan(&id, &name); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			names[id] = name
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]stats.OwnerCount, 0, len(by))
+	for id, n := range by {
+		out = append(out, stats.OwnerCount{UserID: id, Name: names[id], N: n})
+	}
+	slices.SortFunc(out, func(a, b stats.OwnerCount) int {
+		if a.N != b.N {
+			return b.N - a.N
+		}
+		return int(a.UserID - b.UserID)
+	})
+	return out, nil
+}
