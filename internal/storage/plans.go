@@ -707,8 +707,10 @@ func insertParent(ctx context.Context, c conn, planID int64, p plan.Parent) (int
 // PlanQuery selects plans within what the principal may see.
 type PlanQuery struct {
 	SchoolID int64
-	Status   plan.Status // "" for the live ones
-	Overdue  bool        // live plans whose review is overdue
+	Status   plan.Status  // "" for the live ones
+	Overdue  bool         // live plans whose review is overdue
+	District string       // plans of this district's schools (a dashboard's number)
+	Outcome  plan.Outcome // with Status closed: plans that ended so
 	Before   int64
 	Limit    int
 }
@@ -775,6 +777,14 @@ func (db *DB) ListPlans(ctx context.Context, a audit.Actor, q PlanQuery) (ps []P
 		if q.SchoolID != 0 {
 			where += ` AND pl.school_id = ?`
 			args = append(args, q.SchoolID)
+		}
+		if q.District != "" {
+			where += ` AND s.district_code = ?`
+			args = append(args, q.District)
+		}
+		if q.Outcome != "" {
+			where += ` AND pl.outcome = ?`
+			args = append(args, q.Outcome)
 		}
 		if q.Overdue {
 			where += ` AND pl.next_review_due < ?`

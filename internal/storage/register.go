@@ -541,7 +541,12 @@ type RegisterFilter struct {
 	Status  screening.Status // "" for the open ones (proposed and active)
 	Overdue bool             // only active entries past their review
 	ChildID int64
-	Limit   int
+	// Level, SchoolID and District narrow the list to the entries a
+	// dashboard's number counts (the entry's school and its district).
+	Level    screening.Level
+	SchoolID int64
+	District string
+	Limit    int
 }
 
 // RegisterList lists the entries a may see, filtered in SQL by the
@@ -584,6 +589,18 @@ func (db *DB) RegisterList(ctx context.Context, a audit.Actor, f RegisterFilter)
 				q += ` AND e.child_id = ?`
 				qargs = append(qargs, f.ChildID)
 			}
+			if f.Level != "" {
+				q += ` AND e.level = ?`
+				qargs = append(qargs, f.Level)
+			}
+			if f.SchoolID != 0 {
+				q += ` AND e.school_id = ?`
+				qargs = append(qargs, f.SchoolID)
+			}
+			if f.District != "" {
+				q += ` AND s.district_code = ?`
+				qargs = append(qargs, f.District)
+			}
 			q += fmt.Sprintf(` ORDER BY e.status, e.next_review_due, e.id LIMIT %d`, f.Limit-len(es))
 			rows, err := c.query(ctx, q, qargs...)
 			if err != nil {
@@ -604,7 +621,8 @@ func (db *DB) RegisterList(ctx context.Context, a audit.Actor, f RegisterFilter)
 			}
 		}
 		ev := a.Event("register.list", "register_entry", 0)
-		ev.Details = detailsJSON(map[string]any{"status": f.Status, "overdue": f.Overdue, "n": len(es)})
+		ev.Details = detailsJSON(map[string]any{"status": f.Status, "overdue": f.Overdue, "level": f.Level, "school": f.SchoolID,
+			"district": f.District, "n": len(es)})
 		if f.ChildID != 0 {
 			ev.ChildID = f.ChildID
 		}

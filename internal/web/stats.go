@@ -35,6 +35,8 @@ type StatsStore interface {
 	DashboardCounts(ctx context.Context, a audit.Actor, q storage.StatsQuery) (stats.Figures, error)
 	PublicCaseCounts(ctx context.Context, from, to time.Time) ([]stats.Group, error)
 	PublicContactCounts(ctx context.Context, from, to time.Time) ([]stats.Group, error)
+	PublicRegisterCounts(ctx context.Context) ([]stats.Group, error)
+	SupportCounts(ctx context.Context, a audit.Actor, q storage.StatsQuery) (stats.Support, error)
 	RecordAudit(ctx context.Context, e audit.Event) error
 	DeidentifiedCases(ctx context.Context, a audit.Actor, project, filter string, q storage.StatsQuery) ([]storage.DeidentifiedRow, error)
 }
@@ -79,6 +81,18 @@ func statsLabels(l i18n.Localizer, orgNames map[string]string) stats.Labels {
 			if n, ok := orgNames[key]; ok {
 				return n
 			}
+		case "register_by_level":
+			return l.T("screening.level." + key)
+		case "plans_by_status":
+			return l.T("plans.status." + key)
+		case "plans_by_outcome":
+			return l.T("plans.outcome." + key)
+		case "events_by_status":
+			return l.T("events.status." + key)
+		case "campaign_showings":
+			return l.T("campaign.kind." + key)
+		case "screening_coverage", "plan_reviews", "event_attendance", "campaign_reach":
+			return l.T("stats.bar." + key)
 		}
 		return key
 	}
@@ -139,6 +153,67 @@ func statsLinks(f surface.StatsFilter) stats.Links {
 			return "" // the contacts and the closings have no list filtered so
 		}
 		return "/cases?" + v.Encode()
+	}
+}
+
+// supportLinks gives the list behind each support count of an exact
+// dashboard: the register and the plan lists narrowed to the dashboard's
+// school or district and the bar's own condition, and the campaign's reach
+// for its months. The lists apply the viewer's policy; the support figures
+// are exact only where it reaches every child counted.
+func supportLinks(f surface.StatsFilter) stats.Links {
+	return func(chart, key string) string {
+		v := url.Values{}
+		if f.School != "" {
+			v.Set("school", f.School)
+		}
+		if f.District != "" {
+			v.Set("district", f.District)
+		}
+		switch chart {
+		case "register_by_level":
+			v.Set("status", "active")
+			if key != "" {
+				v.Set("level", key)
+			}
+			return "/screening/register?" + v.Encode()
+		case "plans_by_status":
+			if key == "" {
+				return ""
+			}
+			v.Set("status", key)
+			return "/plans?" + v.Encode()
+		case "plans_by_outcome":
+			v.Set("status", "closed")
+			if key != "" {
+				v.Set("outcome", key)
+			}
+			return "/plans?" + v.Encode()
+		case "plan_reviews":
+			switch key {
+			case "overdue":
+				v.Set("overdue", "1")
+			case "":
+			default:
+				return "" // the list has no filter for "in time"
+			}
+			return "/plans?" + v.Encode()
+		case "campaign_showings", "campaign_reach":
+			if key != "" || f.School != "" {
+				return "" // the reach page counts a district's or the city's showings as a whole
+			}
+			r := url.Values{}
+			if f.District != "" {
+				r.Set("district", f.District)
+			}
+			for k, s := range map[string]string{"from": f.From, "to": f.To} {
+				if len(s) >= 7 {
+					r.Set(k, s[:7])
+				}
+			}
+			return "/campaign/reach?" + r.Encode()
+		}
+		return "" // screening coverage and events: no list filtered so
 	}
 }
 
@@ -214,6 +289,12 @@ func (w *Web) loadDashboard(r *http.Request, l i18n.Localizer) (dashboardView, e
 	if err != nil {
 		return d, err
 	}
+	support, suppressed, err := surface.SupportCharts(r.Context(), w.store, a, scope, q, statsLabels(l, names), supportLinks(f))
+	if err != nil {
+		return d, err
+	}
+	d.Board.Charts = append(d.Board.Charts, support...)
+	d.Board.Suppressed = d.Board.Suppressed || suppressed
 	d.SVG, d.Summary = map[string]template.HTML{}, map[string]string{}
 	for _, c := range d.Board.Charts {
 		title := l.T(c.Title)
@@ -246,6 +327,9 @@ func districtName(code, lang string) string {
 func chartSummary(l i18n.Localizer, c stats.Chart) string {
 	if c.Total == 0 && !c.TotalSuppressed {
 		return l.T("stats.summary.none")
+	}
+	if c.ID == "screening_coverage" && !c.TotalSuppressed && !c.Bars[0].Suppressed {
+		return l.T("stats.summary.coverage", l.Num(int64(c.Total)), l.Num(int64(c.Bars[0].Value)), 100*c.Bars[0].Value/max(c.Total, 1))
 	}
 	top, ok := c.Top()
 	switch {
@@ -386,18 +470,8 @@ func writeBoardXLSX(rw http.ResponseWriter, l i18n.Localizer, d dashboardView) e
 
 // publicTables returns the catalogue, protected, in lang (the cache holds
 // the az build; labels are per language, the pattern is one).
-func (w *Web) publicTables(ctx context.Context, lang string) ([]*stats.Published, error) {
-	now := w.store.Now()
-	from := time.Date(now.Year()-1, now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
-	cases, err := w.store.PublicCaseCounts(ctx, from, now.Add(time.Second))
-	if err != nil {
-		return nil, err
-	}
-	contacts, err := w.store.PublicContactCounts(ctx, from, now.Add(time.Second))
-	if err != nil {
-		return nil, err
-	}
-	return stats.PublicTables(now, cases, contacts, lang)
+func (w *Web) publicTables(ctx context.Context, l i18n.Localizer) ([]*stats.Published, error) {
+	return surface.PublicCatalogue(ctx, w.store, string(l.Lang), func(level string) string { return l.T("screening.level." + level) })
 }
 
 // PublicSlice is one two-way view of a public table as the page shows it:
@@ -483,7 +557,7 @@ type publicView struct {
 
 func (w *Web) publicStats(rw http.ResponseWriter, r *http.Request) error {
 	p := w.page(r, "stats.public.title", nil)
-	tables, err := w.publicTables(r.Context(), string(p.L.Lang))
+	tables, err := w.publicTables(r.Context(), p.L)
 	if err != nil {
 		return err
 	}
