@@ -94,7 +94,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	if *runJobs {
 		base := cmp.Or(m.Getenv("DAYAQ_BASE_URL"), "http://"+ln.Addr().String())
-		bg, err := m.background(db, log, strings.TrimSuffix(base, "/"), sweepJobs(db, blobs, log)...)
+		bg, err := m.background(db, log, strings.TrimSuffix(base, "/"), append(sweepJobs(db, blobs, log), srv.Jobs()...)...)
 		if err != nil {
 			ln.Close()
 			return err

@@ -139,6 +139,8 @@ var systemPaths = map[string]string{
 	"PublicCaseCounts":     "counts for the public statistics, protected by internal/disclosure before anyone sees them (ADR 0025)",
 	"PublicContactCounts":  "as PublicCaseCounts",
 	"PublicRegisterCounts": "as PublicCaseCounts: the register by district × risk level, protected before anyone sees it",
+	"ClaimExportJob":       "the background export job: it then builds the file through the lists as the requester (their own principal, read afresh)",
+	"FinishExportJob":      "as ClaimExportJob: stores the file built as the requester",
 }
 
 // Every exported store method that reads or writes protected data takes

@@ -1,5 +1,7 @@
 package access
 
+import "dayaq/internal/org"
+
 // SupportViews is how a principal sees a dashboard's figures of the
 // support work: the register, screening and the recovery plans (health
 // data, the screening policy's jurisdiction), and the parent events and the
@@ -41,4 +43,25 @@ func DecideSupportStats(p Principal, s StatsScope) SupportViews {
 		v.Events = StatsExact
 	}
 	return v
+}
+
+// MayExportList reports whether p may export the list kind ("cases",
+// "referrals", "contacts") with children's personal data (with a purpose,
+// audited): the case list as MayExportPersonal says; the referral list
+// also for a partner body's supervisors (their body's referrals); the
+// hotline's contacts for the hotline's supervisors and the city unit's
+// specialists. The rows are still those the list's own policy shows p.
+func MayExportList(p Principal, kind string) bool {
+	if !p.Authenticated() || !seesChildData(p) {
+		return false
+	}
+	switch kind {
+	case "cases":
+		return MayExportPersonal(p)
+	case "referrals":
+		return MayExportPersonal(p) || (p.Has(AgencySupervisor) && p.OrgType != org.District)
+	case "contacts":
+		return (p.Has(HotlineSupervisor) || citySpecialist(p)) && !ContactFilterFor(p).Empty()
+	}
+	return false
 }

@@ -13,6 +13,7 @@ type config struct {
 	spoolDir     string
 	metricsApart bool
 	gate         *danis.Gate
+	exportRows   int
 }
 
 // WithMetricsApart leaves /metrics off the main handler: the caller serves
@@ -32,3 +33,8 @@ func WithVault(v *blob.Vault) Option { return func(c *config) { c.vault = v } }
 // WithDanisGate sets the limits of the children's channel ("Mənimlə
 // danış"); without it, the defaults (danis.DefaultLimit a minute).
 func WithDanisGate(g *danis.Gate) Option { return func(c *config) { c.gate = g } }
+
+// WithExportRowLimit sets the most rows an XLSX export is built for in the
+// request; above it the export becomes a background job (Jobs). Without
+// it, 50,000; tests set it low.
+func WithExportRowLimit(n int) Option { return func(c *config) { c.exportRows = n } }

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"html/template"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -39,6 +40,7 @@ type StatsStore interface {
 	SupportCounts(ctx context.Context, a audit.Actor, q storage.StatsQuery) (stats.Support, error)
 	RecordAudit(ctx context.Context, e audit.Event) error
 	DeidentifiedCases(ctx context.Context, a audit.Actor, project, filter string, q storage.StatsQuery) ([]storage.DeidentifiedRow, error)
+	ExportStore
 }
 
 func (w *Web) statsRoutes() []route {
@@ -46,6 +48,10 @@ func (w *Web) statsRoutes() []route {
 		{"GET /statistics", w.signedIn(w.dashboard)},
 		{"GET /statistics/monthly", w.signedIn(w.monthlyReport)},
 		{"GET /cases/export", w.signedIn(w.caseExport)},
+		{"GET /referrals/export", w.signedIn(w.referralExport)},
+		{"GET /hotline/export", w.signedIn(w.contactExport)},
+		{"GET /exports", w.signedIn(w.exportsPage)},
+		{"GET /exports/{id}/download", w.signedIn(w.exportDownload)},
 		{"GET /statistics/export", w.signedIn(w.deidentifiedExport)},
 		{"GET /statistika", w.publicStats},
 	}
@@ -427,6 +433,20 @@ func writeCSV(rw http.ResponseWriter, name string, rows [][]string) error {
 // writeXLSX writes rows as a one-sheet workbook through excelize's
 // streaming writer; counts go in as numbers, text neutralised.
 func writeXLSX(rw http.ResponseWriter, name, sheet string, rows [][]string) error {
+	var buf bytes.Buffer
+	if err := xlsxTo(&buf, sheet, rows); err != nil {
+		return err
+	}
+	h := rw.Header()
+	h.Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	h.Set("Content-Disposition", name)
+	h.Set("Cache-Control", "no-store")
+	_, err := buf.WriteTo(rw)
+	return err
+}
+
+// xlsxTo writes rows as a one-sheet workbook to out (see writeXLSX).
+func xlsxTo(out io.Writer, sheet string, rows [][]string) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	if err := f.SetSheetName("Sheet1", sheet); err != nil {
@@ -453,11 +473,7 @@ func writeXLSX(rw http.ResponseWriter, name, sheet string, rows [][]string) erro
 	if err := sw.Flush(); err != nil {
 		return err
 	}
-	h := rw.Header()
-	h.Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	h.Set("Content-Disposition", name)
-	h.Set("Cache-Control", "no-store")
-	return f.Write(rw)
+	return f.Write(out)
 }
 
 func writeBoardCSV(rw http.ResponseWriter, l i18n.Localizer, d dashboardView) error {
@@ -669,97 +685,6 @@ func (w *Web) monthlyReport(rw http.ResponseWriter, r *http.Request) error {
 	h.Set("Cache-Control", "no-store")
 	_, err = buf.WriteTo(rw)
 	return err
-}
-
-// exportView asks for the purpose of a personal-data export.
-type exportView struct {
-	Filter url.Values
-	Format string
-	Error  string
-}
-
-// exportRowLimit is the most rows one export streams; the rest need a
-// narrower filter (a background job for larger XLSX exports is not built).
-const exportRowLimit = 50_000
-
-// caseExport streams the case list under the list's own filter as CSV or
-// XLSX, with the children's names: personal data. It needs the role
-// (access.MayExportPersonal) and a purpose, and is audited with the filter
-// and the purpose before the first row; each page read is audited as the
-// list is, with its IDs.
-func (w *Web) caseExport(rw http.ResponseWriter, r *http.Request) error {
-	a := authn.ActorFrom(r)
-	if !access.MayExportPersonal(a.Principal) {
-		return apperr.New(apperr.NotFound, "error.not_found")
-	}
-	p := w.page(r, "stats.export.title", nil)
-	v := r.URL.Query()
-	format := v.Get("format")
-	if format != "csv" && format != "xlsx" {
-		return apperr.Validation(apperr.Field("format", "stats.error.format"))
-	}
-	purpose := strings.TrimSpace(v.Get("purpose"))
-	if len([]rune(purpose)) < 10 {
-		filter := url.Values{}
-		for k, vs := range v {
-			if k != "purpose" {
-				filter[k] = vs
-			}
-		}
-		d := exportView{Filter: filter, Format: format}
-		status := http.StatusOK
-		if v.Has("purpose") {
-			d.Error, status = p.L.T("stats.error.purpose"), http.StatusBadRequest
-		}
-		p.Data = d
-		return w.render(rw, status, "stats_export", p)
-	}
-	q, fs := surface.CaseQueryFrom(v, a.UserID, func(code string) (int64, bool) {
-		o, err := w.store.OrgByCode(r.Context(), strings.ToUpper(code))
-		return o.ID, err == nil
-	})
-	if len(fs) > 0 {
-		return apperr.Validation(fs...)
-	}
-	filter := url.Values{}
-	for k, vs := range v {
-		if k != "purpose" && k != "format" {
-			filter[k] = vs
-		}
-	}
-	e := a.Event("case.export", "case", 0)
-	e.Reason = purpose
-	e.Details = fmt.Sprintf(`{"format":%q,"filter":%q}`, format, filter.Encode())
-	if err := w.store.RecordAudit(r.Context(), e); err != nil {
-		return err
-	}
-	rows := [][]string{{p.L.T("stats.export.case"), p.L.T("stats.dim.type"), p.L.T("stats.export.severity"), p.L.T("stats.export.status"),
-		p.L.T("stats.dim.district"), p.L.T("stats.field.school"), p.L.T("stats.export.created"), p.L.T("stats.export.owner"), p.L.T("stats.export.children")}}
-	q.Limit = 200
-	for len(rows) <= exportRowLimit {
-		pg, err := w.store.ListCases(r.Context(), a, q)
-		if err != nil {
-			return err
-		}
-		for _, k := range pg.Cases {
-			var names []string
-			for _, c := range k.Children {
-				names = append(names, strings.TrimSpace(c.LastName+" "+c.FirstName))
-			}
-			rows = append(rows, []string{strconv.FormatInt(k.ID, 10), k.Type, p.L.T("case.severity." + string(k.Severity)),
-				p.L.T("case.status." + string(k.Status)), k.District, k.School.Code,
-				k.CreatedAt.In(calendar.Baku()).Format("2006-01-02 15:04"), k.OwnerName, strings.Join(names, "; ")})
-		}
-		if pg.Next == "" {
-			break
-		}
-		q.After = pg.Next
-	}
-	name := exportName("dayaq-cases", format, w.store.Now())
-	if format == "csv" {
-		return writeCSV(rw, name, rows)
-	}
-	return writeXLSX(rw, name, "Dayaq", rows)
 }
 
 // deidentifiedExport is the analysts' record-level export: the cases under
