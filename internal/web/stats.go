@@ -54,6 +54,7 @@ func (w *Web) statsRoutes() []route {
 		{"GET /exports/{id}/download", w.signedIn(w.exportDownload)},
 		{"GET /statistics/export", w.signedIn(w.deidentifiedExport)},
 		{"GET /statistika", w.publicStats},
+		{"GET /statistika/pdf", w.publicStatsPDF},
 	}
 }
 
@@ -615,6 +616,40 @@ func (w *Web) publicStats(rw http.ResponseWriter, r *http.Request) error {
 	}
 	p.Data = d
 	return w.render(rw, http.StatusOK, "stats_public", p)
+}
+
+// publicStatsPDF is the public statistics as a PDF in the reader's
+// language: every table of the catalogue with its margins, suppressed
+// cells as the symbol, and the methodology note. No sign-in.
+func (w *Web) publicStatsPDF(rw http.ResponseWriter, r *http.Request) error {
+	p := w.page(r, "stats.public.title", nil)
+	tables, err := w.publicTables(r.Context(), p.L)
+	if err != nil {
+		return err
+	}
+	d := report.PublicDoc{Title: p.L.T("stats.public.title"), Lead: p.L.T("stats.public.lead"),
+		Method: p.L.T("stats.method.title") + ": " + p.L.T("stats.method.note", stats.Symbol, disclosure.DefaultK)}
+	for _, t := range tables {
+		ps := sliceOf(p.L, t, disclosure.Total, "")
+		pt := report.PublicTable{Title: ps.Title, RowLabel: p.L.T(t.Dims[0].Name), Cols: ps.Cols, Total: p.L.T("stats.total")}
+		for _, row := range ps.Rows {
+			pr := report.PublicRow{Label: row.Label, Total: row.Total.Text}
+			for _, c := range row.Cells {
+				pr.Cells = append(pr.Cells, c.Text)
+			}
+			pt.Rows = append(pt.Rows, pr)
+		}
+		d.Tables = append(d.Tables, pt)
+	}
+	var buf bytes.Buffer
+	if err := report.WritePublic(&buf, d); err != nil {
+		return err
+	}
+	h := rw.Header()
+	h.Set("Content-Type", "application/pdf")
+	h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", "dayaq-statistika-"+w.store.Now().Format("2006-01-02")+"-"+string(p.L.Lang)+".pdf"))
+	_, err = buf.WriteTo(rw)
+	return err
 }
 
 // publicRows lays every cell of a public table out in long form: one row
