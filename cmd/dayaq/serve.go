@@ -101,7 +101,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	if *runJobs {
 		base := cmp.Or(public, "http://"+ln.Addr().String())
-		bg, err := m.background(db, log, base, sweepJobs(db, blobs, log)...)
+		bg, err := m.background(db, log, base, append(sweepJobs(db, blobs, log), srv.Jobs()...)...)
 		if err != nil {
 			ln.Close()
 			return err

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"dayaq/internal/access"
@@ -20,6 +21,8 @@ type StatsStore interface {
 	DashboardCounts(ctx context.Context, a audit.Actor, q storage.StatsQuery) (stats.Figures, error)
 	PublicCaseCounts(ctx context.Context, from, to time.Time) ([]stats.Group, error)
 	PublicContactCounts(ctx context.Context, from, to time.Time) ([]stats.Group, error)
+	PublicRegisterCounts(ctx context.Context) ([]stats.Group, error)
+	SupportCounts(ctx context.Context, a audit.Actor, q storage.StatsQuery) (stats.Support, error)
 }
 
 func (a *API) statsRoutes() []Route {
@@ -40,6 +43,7 @@ type chartJSON struct {
 	Bars            []barJSON `json:"bars"`
 	Total           *int      `json:"total"`
 	TotalSuppressed bool      `json:"total_suppressed"`
+	View            string    `json:"view"` // "exact" or "suppressed", this chart's
 }
 
 type deadlineJSON struct {
@@ -115,8 +119,28 @@ func (a *API) getDashboard(w http.ResponseWriter, r *http.Request) error {
 	if !q.Exact {
 		out.View = "suppressed"
 	}
+	views := map[string]string{}
 	for _, c := range b.Charts {
-		cj := chartJSON{ID: c.ID, Bars: []barJSON{}, Total: shown(c.Total, c.TotalSuppressed), TotalSuppressed: c.TotalSuppressed}
+		views[c.ID] = out.View
+	}
+	support, _, err := surface.SupportCharts(r.Context(), a.store, act, scope, q, func(_, key string) string { return key },
+		func(string, string) string { return "" })
+	if err != nil {
+		return err
+	}
+	sv := access.DecideSupportStats(act.Principal, scope)
+	for _, c := range support {
+		v := sv.Health
+		if strings.HasPrefix(c.ID, "event") || strings.HasPrefix(c.ID, "campaign") {
+			v = sv.Events
+		}
+		views[c.ID] = "exact"
+		if v != access.StatsExact {
+			views[c.ID] = "suppressed"
+		}
+	}
+	for _, c := range append(b.Charts, support...) {
+		cj := chartJSON{ID: c.ID, Bars: []barJSON{}, Total: shown(c.Total, c.TotalSuppressed), TotalSuppressed: c.TotalSuppressed, View: views[c.ID]}
 		for _, bar := range c.Bars {
 			cj.Bars = append(cj.Bars, barJSON{Key: bar.Key, Value: shown(bar.Value, bar.Suppressed), Suppressed: bar.Suppressed})
 		}
@@ -161,17 +185,7 @@ type publicJSON struct {
 // getPublicStats serves the public catalogue, protected, to anyone: no
 // sign-in, the same cells as /statistika.
 func (a *API) getPublicStats(w http.ResponseWriter, r *http.Request) error {
-	now := a.store.Now()
-	from := time.Date(now.Year()-1, now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
-	cases, err := a.store.PublicCaseCounts(r.Context(), from, now.Add(time.Second))
-	if err != nil {
-		return err
-	}
-	contacts, err := a.store.PublicContactCounts(r.Context(), from, now.Add(time.Second))
-	if err != nil {
-		return err
-	}
-	tables, err := stats.PublicTables(now, cases, contacts, "en")
+	tables, err := surface.PublicCatalogue(r.Context(), a.store, "en", func(level string) string { return level })
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ type dashboardDoc struct {
 	Charts []struct {
 		ID    string `json:"id"`
 		Total *int   `json:"total"`
+		View  string `json:"view"`
 		Bars  []struct {
 			Key        string `json:"key"`
 			Value      *int   `json:"value"`
@@ -65,10 +66,26 @@ func TestDashboardAPI(t *testing.T) {
 	if d.View != "exact" || d.Charts[0].ID != "cases_by_type" || d.Charts[0].Total == nil || *d.Charts[0].Total != 2 {
 		t.Errorf("own dashboard: %+v", d)
 	}
+	// the support figures: exact for the head at their school
+	views := map[string]string{}
+	for _, c := range d.Charts {
+		views[c.ID] = c.View
+	}
+	for _, id := range []string{"register_by_level", "screening_coverage", "plans_by_status", "plans_by_outcome", "plan_reviews",
+		"events_by_status", "event_attendance", "campaign_showings", "campaign_reach"} {
+		if views[id] != "exact" {
+			t.Errorf("own dashboard: chart %s view %q", id, views[id])
+		}
+	}
 	w = call(t, h, "GET", "/api/v1/stats/dashboard?district=BAK-07", head, "")
 	d = decode[dashboardDoc](t, w)
 	if w.Code != http.StatusOK || d.View != "suppressed" {
 		t.Fatalf("another district: %d %+v", w.Code, d)
+	}
+	for _, c := range d.Charts {
+		if c.View != "suppressed" {
+			t.Errorf("another district: chart %s is %q", c.ID, c.View)
+		}
 	}
 	w = call(t, h, "GET", "/api/v1/stats/dashboard?school=BAK-06-001&district=", head, "")
 	if w.Code != http.StatusOK {
@@ -97,7 +114,7 @@ func TestDashboardAPI(t *testing.T) {
 			} `json:"cells"`
 		} `json:"tables"`
 	}](t, w)
-	if len(pub.Tables) != 5 { // four quarters of cases, the contacts
+	if len(pub.Tables) != 6 || pub.Tables[5].ID != "register" { // four quarters of cases, the contacts, the register
 		t.Fatalf("public tables: %d", len(pub.Tables))
 	}
 	for _, c := range pub.Tables[0].Cells {

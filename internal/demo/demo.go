@@ -401,7 +401,7 @@ func Load(ctx context.Context, db *storage.DB, children int, progress func(done 
 	if err := LoadPlans(ctx, db); err != nil {
 		return sum, err
 	}
-	if err := LoadStats(ctx, db); err != nil {
+	if err := errors.Join(LoadStats(ctx, db), LoadRegisterStats(ctx, db)); err != nil {
 		return sum, err
 	}
 	if err := LoadHotline(ctx, db); err != nil {

@@ -87,7 +87,7 @@ func LoadHotline(ctx context.Context, db *storage.DB) error {
 			cs = append(cs, c)
 		}
 	}
-	if err := db.InsertContactsBulk(ctx, op, cs); err != nil {
+	if err := db.InsertPastContacts(ctx, op, cs); err != nil {
 		return fmt.Errorf("demo.LoadHotline: %w", err)
 	}
 	return nil

@@ -40,6 +40,18 @@ func TestDemoPublicTablesResistTheAttacker(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		reg, err := db.PublicRegisterCounts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(reg) == 0 {
+			t.Fatal("the demo register is empty: the register table would test nothing")
+		}
+		rt, err := stats.RegisterTable(reg, "az", func(l string) string { return l })
+		if err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, rt)
 		for _, tb := range tables {
 			bounds, err := tb.Result.Attack()
 			if err != nil {

@@ -32,9 +32,18 @@ const (
 )
 
 type writer struct {
-	pdf *gopdf.GoPdf
-	err error
-	t   func(key string, args ...any) string
+	pdf   *gopdf.GoPdf
+	err   error
+	t     func(key string, args ...any) string
+	pageH float64 // the page's height; 0: A4 portrait
+}
+
+// pageBottom is the lowest a line may go.
+func (w *writer) pageBottom() float64 {
+	if w.pageH > 0 {
+		return w.pageH - margin
+	}
+	return pageH - margin
 }
 
 func (w *writer) font(size float64) {
@@ -45,7 +54,7 @@ func (w *writer) font(size float64) {
 
 // room starts a new page unless h points fit below.
 func (w *writer) room(h float64) {
-	if w.pdf.GetY()+h > pageH-margin {
+	if w.pdf.GetY()+h > w.pageBottom() {
 		w.pdf.AddPage()
 		w.pdf.SetY(margin)
 	}

@@ -2,68 +2,22 @@ package report
 
 import (
 	"bytes"
-	"compress/zlib"
 	"fmt"
-	"io"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
+	"dayaq/internal/report/pdftext"
 	"dayaq/internal/stats"
 )
 
-// pdfText extracts a PDF's text the way a reader does: the glyph codes of
-// every text-showing operator, mapped back to characters through the
-// font's ToUnicode table.
+// pdfText extracts a PDF's text the way a reader does (pdftext.Text).
 func pdfText(t *testing.T, pdf []byte) string {
 	t.Helper()
-	var streams []string
-	for _, loc := range regexp.MustCompile(`stream\r?\n`).FindAllIndex(pdf, -1) {
-		r, err := zlib.NewReader(bytes.NewReader(pdf[loc[1]:]))
-		if err != nil {
-			end := bytes.Index(pdf[loc[1]:], []byte("endstream"))
-			if end > 0 {
-				streams = append(streams, string(pdf[loc[1]:loc[1]+end]))
-			}
-			continue
-		}
-		b, _ := io.ReadAll(r)
-		streams = append(streams, string(b))
+	s, err := pdftext.Text(pdf)
+	if err != nil {
+		t.Fatal(err)
 	}
-	cmap := map[string]rune{}
-	// bfrange entries: <first><last><first code point>
-	rng := regexp.MustCompile(`<([0-9A-Fa-f]{4})>\s*<([0-9A-Fa-f]{4})>\s*<([0-9A-Fa-f]{4,8})>`)
-	for _, s := range streams {
-		if !strings.Contains(s, "beginbfrange") {
-			continue
-		}
-		for _, m := range rng.FindAllStringSubmatch(s, -1) {
-			lo, _ := strconv.ParseUint(m[1], 16, 32)
-			hi, _ := strconv.ParseUint(m[2], 16, 32)
-			cp, _ := strconv.ParseUint(m[3], 16, 32)
-			for g := lo; g <= hi; g++ {
-				cmap[fmt.Sprintf("%04X", g)] = rune(cp + g - lo)
-			}
-		}
-	}
-	if len(cmap) == 0 {
-		t.Fatal("no ToUnicode map")
-	}
-	var out strings.Builder
-	show := regexp.MustCompile(`\[?<([0-9A-Fa-f]+)>\]?\s*T[jJ]`)
-	for _, s := range streams {
-		for _, m := range show.FindAllStringSubmatch(s, -1) {
-			h := strings.ToUpper(m[1])
-			for i := 0; i+4 <= len(h); i += 4 {
-				if r, ok := cmap[h[i:i+4]]; ok {
-					out.WriteRune(r)
-				}
-			}
-			out.WriteByte('\n')
-		}
-	}
-	return out.String()
+	return s
 }
 
 func TestMonthlyReportTextAndLetters(t *testing.T) {
@@ -93,5 +47,37 @@ func TestMonthlyReportTextAndLetters(t *testing.T) {
 		if !strings.ContainsRune(text, r) {
 			t.Errorf("letter %q lost", r)
 		}
+	}
+}
+
+// The public statistics' PDF keeps every table's cells, margins and the
+// suppression symbol, the methodology note, and the Azerbaijani letters.
+func TestPublicPDFTextAndLetters(t *testing.T) {
+	rows := []PublicRow{{Label: "Binəqədi", Cells: []string{"12", stats.Symbol, "0"}, Total: "17"},
+		{Label: "Pirallahı", Cells: []string{"30", stats.Symbol, "6"}, Total: "38"},
+		{Label: "Cəmi", Cells: []string{"42", "7", "6"}, Total: "55"}}
+	var many []PublicRow
+	for i := range 60 { // past a page: the header comes again
+		many = append(many, PublicRow{Label: fmt.Sprintf("Sətir %d", i), Cells: []string{"5", "6", "7"}, Total: "18"})
+	}
+	var buf bytes.Buffer
+	if err := WritePublic(&buf, PublicDoc{Title: "İctimai statistika", Lead: "Kiçik saylar gizlədilir.",
+		Tables: []PublicTable{{Title: "Reyestr: rayon və risk səviyyəsi üzrə", RowLabel: "Rayon", Cols: []string{"aşağı", "orta", "yüksək"}, Total: "Cəmi", Rows: rows},
+			{Title: "Uzun cədvəl", RowLabel: "Sətir", Cols: []string{"a", "b", "c"}, Total: "Cəmi", Rows: many}},
+		Method: "Metodika: “·” işarəsi gizlədilmiş xananı göstərir; 1-dən 4-ə qədər saylar göstərilmir."}); err != nil {
+		t.Fatal(err)
+	}
+	text := pdfText(t, buf.Bytes())
+	for _, want := range []string{"İctimai statistika", "Reyestr: rayon və risk səviyyəsi üzrə", "Binəqədi", "Pirallahı", "yüksək", "55", "38", stats.Symbol,
+		"Metodika", "gizlədilmiş xananı", "Sətir 59"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the PDF's text lacks %q", want)
+		}
+	}
+	if n := strings.Count(text, "yüksək"); n < 1 {
+		t.Errorf("header %d times", n)
+	}
+	if n := strings.Count(text, "Sətir\n"); n < 2 {
+		t.Errorf("the long table's header is not repeated on the next page (%d)", n)
 	}
 }

@@ -16,6 +16,7 @@ type config struct {
 	gate         *danis.Gate
 	fbGate       *events.FeedbackGate
 	publicURL    string
+	exportRows   int
 }
 
 // WithMetricsApart leaves /metrics off the main handler: the caller serves
@@ -44,3 +45,8 @@ func WithFeedbackGate(g *events.FeedbackGate) Option { return func(c *config) { 
 // which absolute links such as the feedback QR code use instead of the
 // request's host.
 func WithPublicURL(u string) Option { return func(c *config) { c.publicURL = u } }
+
+// WithExportRowLimit sets the most rows an XLSX export is built for in the
+// request; above it the export becomes a background job (Jobs). Without
+// it, 50,000; tests set it low.
+func WithExportRowLimit(n int) Option { return func(c *config) { c.exportRows = n } }

@@ -27,6 +27,7 @@ import (
 	"dayaq/internal/events"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
+	"dayaq/internal/jobs"
 	"dayaq/internal/rosterrun"
 	"dayaq/internal/storage"
 	"dayaq/internal/web"
@@ -43,7 +44,15 @@ type Server struct {
 	// metricsHandler answers /metrics: on the main handler, or apart
 	// (WithMetricsApart) on a listener of its own.
 	metricsHandler http.Handler
+	ui             *web.Web
 }
+
+// Jobs are the surfaces' background jobs, for serve's runner: building
+// the queued exports.
+func (s *Server) Jobs() []jobs.Job { return s.ui.Jobs() }
+
+// RunExports builds the queued exports now (tests; serve runs Jobs).
+func (s *Server) RunExports(ctx context.Context) (int, error) { return s.ui.RunExports(ctx) }
 
 // MetricsHandler returns the Prometheus handler, for a listener of its own.
 func (s *Server) MetricsHandler() http.Handler { return s.metricsHandler }
@@ -78,7 +87,7 @@ func New(db *storage.DB, cat *i18n.Catalog, log *slog.Logger, opts ...Option) (*
 		fbGate = events.NewFeedbackGate(0)
 	}
 	ui, err := web.New(cat, log, web.Deps{Store: db, Audit: db, Authn: an, Vault: cfg.vault, Rosters: rosters, Gate: gate,
-		FeedbackGate: fbGate, PublicURL: cfg.publicURL})
+		FeedbackGate: fbGate, PublicURL: cfg.publicURL, ExportRowLimit: cfg.exportRows})
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +96,7 @@ func New(db *storage.DB, cat *i18n.Catalog, log *slog.Logger, opts ...Option) (*
 	for name, pool := range db.Pools() {
 		reg.MustRegister(collectors.NewDBStatsCollector(pool, "dayaq_"+name))
 	}
-	s := &Server{db: db, log: log, metrics: newHTTPMetrics(reg), rosters: rosters, down: httpx.NewThrottle(time.Minute)}
+	s := &Server{db: db, log: log, metrics: newHTTPMetrics(reg), rosters: rosters, down: httpx.NewThrottle(time.Minute), ui: ui}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)

@@ -59,3 +59,36 @@ func TestPeriods(t *testing.T) {
 		t.Error("quarter or top level")
 	}
 }
+
+// The register table: district × level with its margins; a lone small
+// cell is suppressed with enough others that no suppressed cell can be
+// narrowed below the protection range by an outsider's linear program.
+func TestRegisterTableResistsTheAttacker(t *testing.T) {
+	groups := []Group{{Keys: []string{"BAK-01", "low"}, N: 40}, {Keys: []string{"BAK-01", "medium"}, N: 2}, {Keys: []string{"BAK-01", "high"}, N: 11},
+		{Keys: []string{"BAK-02", "low"}, N: 30}, {Keys: []string{"BAK-02", "medium"}, N: 9}, {Keys: []string{"BAK-02", "high"}, N: 1},
+		{Keys: []string{"BAK-06", "high"}, N: 25}, {Keys: []string{"BAK-06", "medium"}, N: 17}, {Keys: []string{"XX", "high"}, N: 3}}
+	tb, err := RegisterTable(groups, "en", func(l string) string { return l })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tb.Dims) != 2 || len(tb.Dims[0].Codes) != 12 || len(tb.Dims[1].Codes) != 3 {
+		t.Fatalf("dims %+v", tb.Dims)
+	}
+	if s, sup := tb.Cell(0, 1); !sup || s != Symbol {
+		t.Errorf("BAK-01 medium = 2 shown as %q", s)
+	}
+	if s, sup := tb.Cell(5, 2); sup || s != "25" {
+		t.Errorf("BAK-06 high shown as %q", s)
+	}
+	_, prim, sec := tb.Result.Counts()
+	if prim != 2 || sec == 0 {
+		t.Errorf("%d primary, %d secondary", prim, sec)
+	}
+	bounds, err := tb.Result.Attack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if narrow := tb.Result.Narrow(bounds); len(narrow) > 0 {
+		t.Errorf("narrow cells %+v", narrow)
+	}
+}

@@ -237,13 +237,13 @@ func (db *DB) BaselineInsertContact(ctx context.Context, a audit.Actor, ct hotli
 	return db.inTx(ctx, func(c conn) error { return insertContactRaw(ctx, c, a, &ct) })
 }
 
-// InsertContactsBulk inserts past contacts for a, as BaselineInsertContact
+// InsertPastContacts inserts past contacts for a, as BaselineInsertContact
 // does (no validation, audit, case or alert; no caller's number), all in
 // one transaction. It is for synthetic demo data, which shows the
 // hotline's contact volume beside the campaign's reach; it asks the same
 // policy question as CreateContact.
-func (db *DB) InsertContactsBulk(ctx context.Context, a audit.Actor, cts []hotline.Contact) (err error) {
-	defer apperr.Wrap(&err, "storage.InsertContactsBulk")
+func (db *DB) InsertPastContacts(ctx context.Context, a audit.Actor, cts []hotline.Contact) (err error) {
+	defer apperr.Wrap(&err, "storage.InsertPastContacts")
 	if !access.CanLogContact(a.Principal) {
 		return apperr.New(apperr.Forbidden, "hotline.error.cannot_log")
 	}

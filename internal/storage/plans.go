@@ -700,8 +700,10 @@ func insertParent(ctx context.Context, c conn, planID int64, p plan.Parent) (int
 // PlanQuery selects plans within what the principal may see.
 type PlanQuery struct {
 	SchoolID int64
-	Status   plan.Status // "" for the live ones
-	Overdue  bool        // live plans whose review is overdue
+	Status   plan.Status  // "" for the live ones
+	Overdue  bool         // live plans whose review is overdue
+	District string       // plans of this district's schools (a dashboard's number)
+	Outcome  plan.Outcome // with Status closed: plans that ended so
 	Before   int64
 	Limit    int
 }
@@ -803,6 +805,14 @@ func (db *DB) ListPlans(ctx context.Context, a audit.Actor, q PlanQuery) (ps []P
 	if q.SchoolID != 0 {
 		cond += ` AND pl.school_id = ?`
 		cargs = append(cargs, q.SchoolID)
+	}
+	if q.District != "" {
+		cond += ` AND pl.school_id IN (SELECT o.id FROM orgs o WHERE o.district_code = ?)`
+		cargs = append(cargs, q.District)
+	}
+	if q.Outcome != "" {
+		cond += ` AND pl.outcome = ?`
+		cargs = append(cargs, q.Outcome)
 	}
 	if q.Overdue {
 		cond += ` AND pl.next_review_due < ?`

@@ -666,7 +666,12 @@ type RegisterFilter struct {
 	Status  screening.Status // "" for the open ones (proposed and active)
 	Overdue bool             // only active entries past their review
 	ChildID int64
-	Limit   int
+	// Level, SchoolID and District narrow the list to the entries a
+	// dashboard's number counts (the entry's school and its district).
+	Level    screening.Level
+	SchoolID int64
+	District string
+	Limit    int
 }
 
 // RegisterList lists the entries a may see, filtered in SQL by the
@@ -715,6 +720,18 @@ func (db *DB) RegisterList(ctx context.Context, a audit.Actor, f RegisterFilter)
 				extra += ` AND e.child_id = ?`
 				head = append(head, f.ChildID)
 			}
+			if f.Level != "" {
+				extra += ` AND e.level = ?`
+				head = append(head, f.Level)
+			}
+			if f.SchoolID != 0 {
+				extra += ` AND e.school_id = ?`
+				head = append(head, f.SchoolID)
+			}
+			if f.District != "" {
+				extra += ` AND e.school_id IN (SELECT o.id FROM orgs o WHERE o.district_code = ?)`
+				head = append(head, f.District)
+			}
 			limit := fmt.Sprintf(` LIMIT %d`, f.Limit-len(es))
 			if !oneSchool {
 				q := `SELECT ` + registerColumns + registerFrom + `WHERE e.status = ?` + extra + ` AND ` + cond + ` ORDER BY e.status, e.next_review_due, e.id` + limit
@@ -761,7 +778,8 @@ func (db *DB) RegisterList(ctx context.Context, a audit.Actor, f RegisterFilter)
 		return nil
 	}, func() audit.Event {
 		ev := a.Event("register.list", "register_entry", 0)
-		ev.Details = detailsJSON(map[string]any{"status": f.Status, "overdue": f.Overdue, "n": len(es)})
+		ev.Details = detailsJSON(map[string]any{"status": f.Status, "overdue": f.Overdue, "level": f.Level, "school": f.SchoolID,
+			"district": f.District, "n": len(es)})
 		if f.ChildID != 0 {
 			ev.ChildID = f.ChildID
 		}

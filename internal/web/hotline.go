@@ -361,6 +361,8 @@ type queueData struct {
 	Nothing  bool // the user's role sees no contacts at all
 	TakenMsg string
 	Danis    int // "Mənimlə danış" conversations waiting for someone to take them
+	// CanExport: the viewer may export the queue (access.MayExportList).
+	CanExport bool
 }
 
 // Label is the label of a category code in the version a contact used.
@@ -401,6 +403,7 @@ func (w *Web) hotlineQueue(rw http.ResponseWriter, r *http.Request) error {
 		q.Before, _ = strconv.ParseInt(s, 10, 64)
 	}
 	d.Nothing = access.ContactFilterFor(a.Principal).Empty()
+	d.CanExport = access.MayExportList(a.Principal, "contacts")
 	if n, err := w.store.DanisWaiting(r.Context(), a); err == nil {
 		d.Danis = n
 	} else {

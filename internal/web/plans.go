@@ -64,7 +64,24 @@ func (d planListData) Clock() time.Time { return d.Now }
 func (w *Web) planList(rw http.ResponseWriter, r *http.Request) error {
 	act := authn.ActorFrom(r)
 	d := planListData{Now: w.store.Now(), Overdue: r.URL.Query().Get("overdue") == "1", IsCity: access.CanEditGoalCatalogue(act.Principal)}
-	ps, err := w.store.ListPlans(r.Context(), act, storage.PlanQuery{Overdue: d.Overdue, Limit: 200})
+	pq := storage.PlanQuery{Overdue: d.Overdue, Limit: 200}
+	// a dashboard's number links here narrowed by status, outcome, school or district
+	v := r.URL.Query()
+	if st := plan.Status(v.Get("status")); slices.Contains(plan.Statuses(), st) {
+		pq.Status = st
+	}
+	if out := plan.Outcome(v.Get("outcome")); slices.Contains(plan.Outcomes(), out) {
+		pq.Outcome = out
+	}
+	pq.District = strings.ToUpper(v.Get("district"))
+	if code := v.Get("school"); code != "" {
+		o, err := w.store.OrgByCode(r.Context(), strings.ToUpper(code))
+		if err != nil {
+			return err
+		}
+		pq.SchoolID = o.ID
+	}
+	ps, err := w.store.ListPlans(r.Context(), act, pq)
 	if err != nil {
 		return err
 	}

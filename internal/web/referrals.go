@@ -57,6 +57,10 @@ type referralListData struct {
 	Next      string
 	Now       time.Time
 	States    []referral.State
+	// CanExport: the viewer may export the list (access.MayExportList);
+	// ExportQuery is its filter for the export links.
+	CanExport   bool
+	ExportQuery string
 }
 
 func (d referralListData) Clock() time.Time { return d.Now }
@@ -104,6 +108,11 @@ func (w *Web) referralList(rw http.ResponseWriter, r *http.Request) error {
 	}
 	if d.Bodies, err = w.receivingBodies(r.Context()); err != nil {
 		return err
+	}
+	if d.CanExport = access.MayExportList(authn.ActorFrom(r).Principal, "referrals"); d.CanExport {
+		ev := exportFilter(q)
+		ev.Del("before")
+		d.ExportQuery = ev.Encode()
 	}
 	return w.render(rw, http.StatusOK, "referrals", w.page(r, "section.referrals.title", d))
 }

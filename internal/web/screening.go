@@ -576,6 +576,18 @@ func (w *Web) registerList(rw http.ResponseWriter, r *http.Request) error {
 	default:
 		f.Status = ""
 	}
+	// a dashboard's number links here narrowed by level, school or district
+	if lv := screening.Level(q.Get("level")); lv.Valid() && lv != screening.None {
+		f.Level = lv
+	}
+	f.District = strings.ToUpper(q.Get("district"))
+	if code := q.Get("school"); code != "" {
+		o, err := w.store.OrgByCode(r.Context(), strings.ToUpper(code))
+		if err != nil {
+			return err
+		}
+		f.SchoolID = o.ID
+	}
 	es, err := w.store.RegisterList(r.Context(), a, f)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"html/template"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -35,8 +36,11 @@ type StatsStore interface {
 	DashboardCounts(ctx context.Context, a audit.Actor, q storage.StatsQuery) (stats.Figures, error)
 	PublicCaseCounts(ctx context.Context, from, to time.Time) ([]stats.Group, error)
 	PublicContactCounts(ctx context.Context, from, to time.Time) ([]stats.Group, error)
+	PublicRegisterCounts(ctx context.Context) ([]stats.Group, error)
+	SupportCounts(ctx context.Context, a audit.Actor, q storage.StatsQuery) (stats.Support, error)
 	RecordAudit(ctx context.Context, e audit.Event) error
 	DeidentifiedCases(ctx context.Context, a audit.Actor, project, filter string, q storage.StatsQuery) ([]storage.DeidentifiedRow, error)
+	ExportStore
 }
 
 func (w *Web) statsRoutes() []route {
@@ -44,8 +48,13 @@ func (w *Web) statsRoutes() []route {
 		{"GET /statistics", w.signedIn(w.dashboard)},
 		{"GET /statistics/monthly", w.signedIn(w.monthlyReport)},
 		{"GET /cases/export", w.signedIn(w.caseExport)},
+		{"GET /referrals/export", w.signedIn(w.referralExport)},
+		{"GET /hotline/export", w.signedIn(w.contactExport)},
+		{"GET /exports", w.signedIn(w.exportsPage)},
+		{"GET /exports/{id}/download", w.signedIn(w.exportDownload)},
 		{"GET /statistics/export", w.signedIn(w.deidentifiedExport)},
 		{"GET /statistika", w.publicStats},
+		{"GET /statistika/pdf", w.publicStatsPDF},
 	}
 }
 
@@ -79,6 +88,18 @@ func statsLabels(l i18n.Localizer, orgNames map[string]string) stats.Labels {
 			if n, ok := orgNames[key]; ok {
 				return n
 			}
+		case "register_by_level":
+			return l.T("screening.level." + key)
+		case "plans_by_status":
+			return l.T("plans.status." + key)
+		case "plans_by_outcome":
+			return l.T("plans.outcome." + key)
+		case "events_by_status":
+			return l.T("events.status." + key)
+		case "campaign_showings":
+			return l.T("campaign.kind." + key)
+		case "screening_coverage", "plan_reviews", "event_attendance", "campaign_reach":
+			return l.T("stats.bar." + key)
 		}
 		return key
 	}
@@ -139,6 +160,67 @@ func statsLinks(f surface.StatsFilter) stats.Links {
 			return "" // the contacts and the closings have no list filtered so
 		}
 		return "/cases?" + v.Encode()
+	}
+}
+
+// supportLinks gives the list behind each support count of an exact
+// dashboard: the register and the plan lists narrowed to the dashboard's
+// school or district and the bar's own condition, and the campaign's reach
+// for its months. The lists apply the viewer's policy; the support figures
+// are exact only where it reaches every child counted.
+func supportLinks(f surface.StatsFilter) stats.Links {
+	return func(chart, key string) string {
+		v := url.Values{}
+		if f.School != "" {
+			v.Set("school", f.School)
+		}
+		if f.District != "" {
+			v.Set("district", f.District)
+		}
+		switch chart {
+		case "register_by_level":
+			v.Set("status", "active")
+			if key != "" {
+				v.Set("level", key)
+			}
+			return "/screening/register?" + v.Encode()
+		case "plans_by_status":
+			if key == "" {
+				return ""
+			}
+			v.Set("status", key)
+			return "/plans?" + v.Encode()
+		case "plans_by_outcome":
+			v.Set("status", "closed")
+			if key != "" {
+				v.Set("outcome", key)
+			}
+			return "/plans?" + v.Encode()
+		case "plan_reviews":
+			switch key {
+			case "overdue":
+				v.Set("overdue", "1")
+			case "":
+			default:
+				return "" // the list has no filter for "in time"
+			}
+			return "/plans?" + v.Encode()
+		case "campaign_showings", "campaign_reach":
+			if key != "" || f.School != "" {
+				return "" // the reach page counts a district's or the city's showings as a whole
+			}
+			r := url.Values{}
+			if f.District != "" {
+				r.Set("district", f.District)
+			}
+			for k, s := range map[string]string{"from": f.From, "to": f.To} {
+				if len(s) >= 7 {
+					r.Set(k, s[:7])
+				}
+			}
+			return "/campaign/reach?" + r.Encode()
+		}
+		return "" // screening coverage and events: no list filtered so
 	}
 }
 
@@ -214,6 +296,12 @@ func (w *Web) loadDashboard(r *http.Request, l i18n.Localizer) (dashboardView, e
 	if err != nil {
 		return d, err
 	}
+	support, suppressed, err := surface.SupportCharts(r.Context(), w.store, a, scope, q, statsLabels(l, names), supportLinks(f))
+	if err != nil {
+		return d, err
+	}
+	d.Board.Charts = append(d.Board.Charts, support...)
+	d.Board.Suppressed = d.Board.Suppressed || suppressed
 	d.SVG, d.Summary = map[string]template.HTML{}, map[string]string{}
 	for _, c := range d.Board.Charts {
 		title := l.T(c.Title)
@@ -246,6 +334,9 @@ func districtName(code, lang string) string {
 func chartSummary(l i18n.Localizer, c stats.Chart) string {
 	if c.Total == 0 && !c.TotalSuppressed {
 		return l.T("stats.summary.none")
+	}
+	if c.ID == "screening_coverage" && !c.TotalSuppressed && !c.Bars[0].Suppressed {
+		return l.T("stats.summary.coverage", l.Num(int64(c.Total)), l.Num(int64(c.Bars[0].Value)), 100*c.Bars[0].Value/max(c.Total, 1))
 	}
 	top, ok := c.Top()
 	switch {
@@ -343,6 +434,20 @@ func writeCSV(rw http.ResponseWriter, name string, rows [][]string) error {
 // writeXLSX writes rows as a one-sheet workbook through excelize's
 // streaming writer; counts go in as numbers, text neutralised.
 func writeXLSX(rw http.ResponseWriter, name, sheet string, rows [][]string) error {
+	var buf bytes.Buffer
+	if err := xlsxTo(&buf, sheet, rows); err != nil {
+		return err
+	}
+	h := rw.Header()
+	h.Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	h.Set("Content-Disposition", name)
+	h.Set("Cache-Control", "no-store")
+	_, err := buf.WriteTo(rw)
+	return err
+}
+
+// xlsxTo writes rows as a one-sheet workbook to out (see writeXLSX).
+func xlsxTo(out io.Writer, sheet string, rows [][]string) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	if err := f.SetSheetName("Sheet1", sheet); err != nil {
@@ -369,11 +474,7 @@ func writeXLSX(rw http.ResponseWriter, name, sheet string, rows [][]string) erro
 	if err := sw.Flush(); err != nil {
 		return err
 	}
-	h := rw.Header()
-	h.Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	h.Set("Content-Disposition", name)
-	h.Set("Cache-Control", "no-store")
-	return f.Write(rw)
+	return f.Write(out)
 }
 
 func writeBoardCSV(rw http.ResponseWriter, l i18n.Localizer, d dashboardView) error {
@@ -386,18 +487,8 @@ func writeBoardXLSX(rw http.ResponseWriter, l i18n.Localizer, d dashboardView) e
 
 // publicTables returns the catalogue, protected, in lang (the cache holds
 // the az build; labels are per language, the pattern is one).
-func (w *Web) publicTables(ctx context.Context, lang string) ([]*stats.Published, error) {
-	now := w.store.Now()
-	from := time.Date(now.Year()-1, now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
-	cases, err := w.store.PublicCaseCounts(ctx, from, now.Add(time.Second))
-	if err != nil {
-		return nil, err
-	}
-	contacts, err := w.store.PublicContactCounts(ctx, from, now.Add(time.Second))
-	if err != nil {
-		return nil, err
-	}
-	return stats.PublicTables(now, cases, contacts, lang)
+func (w *Web) publicTables(ctx context.Context, l i18n.Localizer) ([]*stats.Published, error) {
+	return surface.PublicCatalogue(ctx, w.store, string(l.Lang), func(level string) string { return l.T("screening.level." + level) })
 }
 
 // PublicSlice is one two-way view of a public table as the page shows it:
@@ -483,7 +574,7 @@ type publicView struct {
 
 func (w *Web) publicStats(rw http.ResponseWriter, r *http.Request) error {
 	p := w.page(r, "stats.public.title", nil)
-	tables, err := w.publicTables(r.Context(), string(p.L.Lang))
+	tables, err := w.publicTables(r.Context(), p.L)
 	if err != nil {
 		return err
 	}
@@ -525,6 +616,40 @@ func (w *Web) publicStats(rw http.ResponseWriter, r *http.Request) error {
 	}
 	p.Data = d
 	return w.render(rw, http.StatusOK, "stats_public", p)
+}
+
+// publicStatsPDF is the public statistics as a PDF in the reader's
+// language: every table of the catalogue with its margins, suppressed
+// cells as the symbol, and the methodology note. No sign-in.
+func (w *Web) publicStatsPDF(rw http.ResponseWriter, r *http.Request) error {
+	p := w.page(r, "stats.public.title", nil)
+	tables, err := w.publicTables(r.Context(), p.L)
+	if err != nil {
+		return err
+	}
+	d := report.PublicDoc{Title: p.L.T("stats.public.title"), Lead: p.L.T("stats.public.lead"),
+		Method: p.L.T("stats.method.title") + ": " + p.L.T("stats.method.note", stats.Symbol, disclosure.DefaultK)}
+	for _, t := range tables {
+		ps := sliceOf(p.L, t, disclosure.Total, "")
+		pt := report.PublicTable{Title: ps.Title, RowLabel: p.L.T(t.Dims[0].Name), Cols: ps.Cols, Total: p.L.T("stats.total")}
+		for _, row := range ps.Rows {
+			pr := report.PublicRow{Label: row.Label, Total: row.Total.Text}
+			for _, c := range row.Cells {
+				pr.Cells = append(pr.Cells, c.Text)
+			}
+			pt.Rows = append(pt.Rows, pr)
+		}
+		d.Tables = append(d.Tables, pt)
+	}
+	var buf bytes.Buffer
+	if err := report.WritePublic(&buf, d); err != nil {
+		return err
+	}
+	h := rw.Header()
+	h.Set("Content-Type", "application/pdf")
+	h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", "dayaq-statistika-"+w.store.Now().Format("2006-01-02")+"-"+string(p.L.Lang)+".pdf"))
+	_, err = buf.WriteTo(rw)
+	return err
 }
 
 // publicRows lays every cell of a public table out in long form: one row
@@ -595,97 +720,6 @@ func (w *Web) monthlyReport(rw http.ResponseWriter, r *http.Request) error {
 	h.Set("Cache-Control", "no-store")
 	_, err = buf.WriteTo(rw)
 	return err
-}
-
-// exportView asks for the purpose of a personal-data export.
-type exportView struct {
-	Filter url.Values
-	Format string
-	Error  string
-}
-
-// exportRowLimit is the most rows one export streams; the rest need a
-// narrower filter (a background job for larger XLSX exports is not built).
-const exportRowLimit = 50_000
-
-// caseExport streams the case list under the list's own filter as CSV or
-// XLSX, with the children's names: personal data. It needs the role
-// (access.MayExportPersonal) and a purpose, and is audited with the filter
-// and the purpose before the first row; each page read is audited as the
-// list is, with its IDs.
-func (w *Web) caseExport(rw http.ResponseWriter, r *http.Request) error {
-	a := authn.ActorFrom(r)
-	if !access.MayExportPersonal(a.Principal) {
-		return apperr.New(apperr.NotFound, "error.not_found")
-	}
-	p := w.page(r, "stats.export.title", nil)
-	v := r.URL.Query()
-	format := v.Get("format")
-	if format != "csv" && format != "xlsx" {
-		return apperr.Validation(apperr.Field("format", "stats.error.format"))
-	}
-	purpose := strings.TrimSpace(v.Get("purpose"))
-	if len([]rune(purpose)) < 10 {
-		filter := url.Values{}
-		for k, vs := range v {
-			if k != "purpose" {
-				filter[k] = vs
-			}
-		}
-		d := exportView{Filter: filter, Format: format}
-		status := http.StatusOK
-		if v.Has("purpose") {
-			d.Error, status = p.L.T("stats.error.purpose"), http.StatusBadRequest
-		}
-		p.Data = d
-		return w.render(rw, status, "stats_export", p)
-	}
-	q, fs := surface.CaseQueryFrom(v, a.UserID, func(code string) (int64, bool) {
-		o, err := w.store.OrgByCode(r.Context(), strings.ToUpper(code))
-		return o.ID, err == nil
-	})
-	if len(fs) > 0 {
-		return apperr.Validation(fs...)
-	}
-	filter := url.Values{}
-	for k, vs := range v {
-		if k != "purpose" && k != "format" {
-			filter[k] = vs
-		}
-	}
-	e := a.Event("case.export", "case", 0)
-	e.Reason = purpose
-	e.Details = fmt.Sprintf(`{"format":%q,"filter":%q}`, format, filter.Encode())
-	if err := w.store.RecordAudit(r.Context(), e); err != nil {
-		return err
-	}
-	rows := [][]string{{p.L.T("stats.export.case"), p.L.T("stats.dim.type"), p.L.T("stats.export.severity"), p.L.T("stats.export.status"),
-		p.L.T("stats.dim.district"), p.L.T("stats.field.school"), p.L.T("stats.export.created"), p.L.T("stats.export.owner"), p.L.T("stats.export.children")}}
-	q.Limit = 200
-	for len(rows) <= exportRowLimit {
-		pg, err := w.store.ListCases(r.Context(), a, q)
-		if err != nil {
-			return err
-		}
-		for _, k := range pg.Cases {
-			var names []string
-			for _, c := range k.Children {
-				names = append(names, strings.TrimSpace(c.LastName+" "+c.FirstName))
-			}
-			rows = append(rows, []string{strconv.FormatInt(k.ID, 10), k.Type, p.L.T("case.severity." + string(k.Severity)),
-				p.L.T("case.status." + string(k.Status)), k.District, k.School.Code,
-				k.CreatedAt.In(calendar.Baku()).Format("2006-01-02 15:04"), k.OwnerName, strings.Join(names, "; ")})
-		}
-		if pg.Next == "" {
-			break
-		}
-		q.After = pg.Next
-	}
-	name := exportName("dayaq-cases", format, w.store.Now())
-	if format == "csv" {
-		return writeCSV(rw, name, rows)
-	}
-	return writeXLSX(rw, name, "Dayaq", rows)
 }
 
 // deidentifiedExport is the analysts' record-level export: the cases under

@@ -37,7 +37,7 @@ func pageData() map[string]any {
 		"events_calendar": eventsCalendarData{}, "events_form": eventFormData{}, "events_event": eventPageData{},
 		"events_overview": overviewData{}, "events_topics": topicsData{}, "events_feedback": feedbackData{},
 		"campaign_library": campaignData{}, "campaign_reach": reachData{},
-		"stats_dashboard": dashboardView{}, "stats_public": publicView{}, "stats_export": exportView{},
+		"stats_dashboard": dashboardView{}, "stats_public": publicView{}, "stats_export": exportView{}, "exports": exportsView{},
 	}
 }
 

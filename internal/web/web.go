@@ -55,6 +55,9 @@ type Web struct {
 	pages     map[string]*template.Template
 	assets    map[string]string // file name → content hash, for cache-busting URLs
 	down      *httpx.Throttle   // the database-down warning, once a minute (ops.go)
+	// exportRows is the most rows an XLSX export is built for in the
+	// request (0: exportRowLimit); above it, a background job.
+	exportRows int
 }
 
 // Deps are what the UI's pages need from the rest of the platform.
@@ -73,11 +76,14 @@ type Deps struct {
 	// PublicURL is the platform's public address (http(s)://host[/path]),
 	// for absolute links; "": the request's host.
 	PublicURL string
+	// ExportRowLimit is the most rows an XLSX export is built for in the
+	// request; 0: exportRowLimit (tests set it low).
+	ExportRowLimit int
 }
 
 // New parses the templates and hashes the static files.
 func New(cat *i18n.Catalog, log *slog.Logger, deps Deps) (*Web, error) {
-	w := &Web{cat: cat, log: log, store: deps.Store, audit: deps.Audit, authn: deps.Authn, vault: deps.Vault, rosters: deps.Rosters, gate: deps.Gate, pages: map[string]*template.Template{}, assets: map[string]string{},
+	w := &Web{cat: cat, log: log, store: deps.Store, audit: deps.Audit, authn: deps.Authn, vault: deps.Vault, rosters: deps.Rosters, gate: deps.Gate, exportRows: deps.ExportRowLimit, pages: map[string]*template.Template{}, assets: map[string]string{},
 		down: httpx.NewThrottle(time.Minute)}
 	if w.gate == nil {
 		w.gate = danis.NewGate(danis.DefaultLimit, 0, danis.DefaultWrongLimit)
