@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"text/tabwriter"
@@ -30,13 +31,25 @@ import (
 // run, the anchors: the sqlite3 shell's .import of the same file into a
 // plain table, and PostgreSQL's COPY of it.
 func (m *Main) benchRoster(ctx context.Context, args []string) error {
-	fs := m.flags("bench roster", "bench roster [--rows 100000] [--changed 0.01] [--postgres URL] [--dir DIR]")
+	fs := m.flags("bench roster", "bench roster [--rows 100000] [--changed 0.01] [--postgres URL] [--dir DIR] [--cpuprofile FILE]")
 	rows := fs.Int("rows", 100_000, "pupils in the roster file")
 	changed := fs.Float64("changed", 0.01, "share of rows changed for the re-sync")
 	pg := fs.String("postgres", m.Getenv("DAYAQ_BENCH_POSTGRES"), "an empty PostgreSQL database (postgres://…); none: SQLite only")
 	dir := fs.String("dir", "", "where to put the files (default: a temporary directory)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "dayaq-bench-roster-")

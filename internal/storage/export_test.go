@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"dayaq/internal/audit"
@@ -17,4 +18,53 @@ func (db *DB) Child(ctx context.Context, id int64) (child.Child, error) { return
 // GrantChildAccess grants access to a child as a referral would.
 func (db *DB) GrantChildAccess(ctx context.Context, a audit.Actor, childID, orgID, userID int64, kind, source string, ends time.Time) (int64, error) {
 	return db.grantChildAccess(ctx, a, childID, orgID, userID, kind, source, ends)
+}
+
+// ImportRosterUpsert is ImportRoster through the batched upsert only, the
+// path operator imports took before the pipeline (ADR 0034), to compare
+// the two.
+func (db *DB) ImportRosterUpsert(ctx context.Context, a audit.Actor, id int64, src RosterSource, o RosterImportOptions) (RosterCounts, error) {
+	return db.importRoster(ctx, a, id, src, o, false)
+}
+
+// MatchKeys lists every filed match key as "key child_id", in order.
+func (db *DB) MatchKeys(ctx context.Context) ([]string, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT key, child_id FROM child_match_keys ORDER BY key, child_id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var k string
+		var id int64
+		if err := rows.Scan(&k, &id); err != nil {
+			return nil, err
+		}
+		out = append(out, fmt.Sprintf("%s %d", k, id))
+	}
+	return out, rows.Err()
+}
+
+// ChildRows lists every child's stored columns, dup_key included, by ID.
+func (db *DB) ChildRows(ctx context.Context) ([]string, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id, student_id, last_name, first_name, patronymic, sex, birth_date,
+		COALESCE(school_id, 0), grade, section, dup_key, version, created_at, updated_at FROM children ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		vs := make([]any, 14)
+		ps := make([]any, len(vs))
+		for i := range vs {
+			ps[i] = &vs[i]
+		}
+		if err := rows.Scan(ps...); err != nil {
+			return nil, err
+		}
+		out = append(out, fmt.Sprint(vs...))
+	}
+	return out, rows.Err()
 }
