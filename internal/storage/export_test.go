@@ -68,3 +68,32 @@ func (db *DB) ChildRows(ctx context.Context) ([]string, error) {
 	}
 	return out, rows.Err()
 }
+
+// ChildIndexes lists children's indexes by name.
+func (db *DB) ChildIndexes(ctx context.Context) ([]string, error) {
+	q := `SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'children' ORDER BY name`
+	if db.engine == Postgres {
+		q = `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'children' ORDER BY indexname`
+	}
+	rows, err := db.read.QueryContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// StopBulkLoad leaves a bulk load of import id as a process killed in its
+// middle would: the indexes dropped and recorded, no keys filed.
+func (db *DB) StopBulkLoad(ctx context.Context, id int64) error {
+	w := &bulkWriter{db: db}
+	return w.deferIndexes(ctx, id)
+}

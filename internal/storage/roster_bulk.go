@@ -80,6 +80,7 @@ type bulkChunk struct {
 	rows    []bulkRow
 	read    int // rows read when the batch was cut
 	last    bool
+	empty   bool  // the registry had no child when the import began
 	err     error // reading failed: the import fails after the batches before
 }
 
@@ -89,7 +90,7 @@ type snapResult struct {
 }
 
 // importBulk runs an operator import through the pipeline.
-func (db *DB) importBulk(ctx context.Context, im *rosterImporter, src RosterSource) error {
+func (db *DB) importBulk(ctx context.Context, im *rosterImporter, src RosterSource) (err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	snapc := make(chan snapResult, 1)
@@ -101,11 +102,20 @@ func (db *DB) importBulk(ctx context.Context, im *rosterImporter, src RosterSour
 	go db.bulkRead(ctx, src, im.o.BatchRows, parsed)
 	go bulkPrepare(ctx, snapc, parsed, ready)
 
+	if err := db.finishBulkLoads(ctx, 0); err != nil { // one stopped half-way
+		return err
+	}
 	w, err := db.newBulkWriter(ctx)
 	if err != nil {
 		return err
 	}
 	defer w.close(context.WithoutCancel(ctx))
+	defer func() {
+		if err != nil && w.deferred { // build what the batches committed need, from the database
+			err = errors.Join(err, db.finishBulkLoads(context.WithoutCancel(ctx), im.id))
+		}
+	}()
+	first := true
 	for ch := range ready {
 		for _, r := range ch.rejects {
 			if err := im.reject(r); err != nil {
@@ -114,6 +124,19 @@ func (db *DB) importBulk(ctx context.Context, im *rosterImporter, src RosterSour
 		}
 		if ch.err != nil {
 			return ch.err
+		}
+		if first && ch.empty && !ch.last { // a load into an empty registry, of more than a batch
+			if err := w.deferIndexes(ctx, im.id); err != nil {
+				return err
+			}
+		}
+		first = false
+		if ch.last && w.deferred {
+			// The indexes and keys are built before the last batch, whose
+			// transaction marks the import done: it files its own keys.
+			if err := w.finishDeferred(ctx); err != nil {
+				return err
+			}
 		}
 		im.n.Read = ch.read
 		if err := im.flushBulk(ctx, w, ch.rows, ch.last); err != nil {
@@ -125,6 +148,237 @@ func (db *DB) importBulk(ctx context.Context, im *rosterImporter, src RosterSour
 	}
 	return ctx.Err() // the pipeline stopped without its last batch
 }
+
+// A load into an empty registry (ADR 0034) builds what does not have to
+// be there while the rows go in afterwards, each sorted once instead of
+// inserted row by row all over a growing B-tree: children's secondary
+// indexes (dropped, and made again by CREATE INDEX), and on SQLite the
+// match keys (kept in memory, sorted, and inserted in order a chunk a
+// transaction). roster_bulk_pending records both in the transaction that
+// drops the indexes, so that a load stopped half-way is finished by the
+// next Migrate or import (finishBulkLoads). Until the load's end, matching
+// does not find the children it inserted, and lists by school walk the
+// table: the registry was empty.
+
+// bulkKeyChunk is how many sorted keys one transaction inserts at a load's end.
+const bulkKeyChunk = 50000
+
+// keyRow is a match key of a child.
+type keyRow struct {
+	key string
+	id  int64
+}
+
+func compareKeyRows(a, b keyRow) int {
+	if c := strings.Compare(a.key, b.key); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.id, b.id)
+}
+
+// deferIndexes drops children's secondary indexes, recording them (and on
+// SQLite the keys to come) in roster_bulk_pending, in one transaction.
+func (w *bulkWriter) deferIndexes(ctx context.Context, importID int64) error {
+	err := w.db.inTx(ctx, func(c conn) error {
+		q := `SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'children' AND sql IS NOT NULL
+			AND sql NOT LIKE 'CREATE UNIQUE%'`
+		if c.engine == Postgres {
+			q = `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'children'
+				AND indexdef NOT LIKE 'CREATE UNIQUE%'`
+		}
+		rs, err := c.query(ctx, q)
+		if err != nil {
+			return err
+		}
+		var names, defs []string
+		for rs.Next() {
+			var n, d string
+			if err := rs.Scan(&n, &d); err != nil {
+				rs.Close()
+				return err
+			}
+			names, defs = append(names, n), append(defs, d)
+		}
+		rs.Close()
+		if err := rs.Err(); err != nil {
+			return err
+		}
+		for i, n := range names {
+			if _, err := c.exec(ctx, `INSERT INTO roster_bulk_pending (name, sql, import_id) VALUES (?, ?, ?)`, n, defs[i], importID); err != nil {
+				return err
+			}
+			if _, err := c.exec(ctx, `DROP INDEX `+quoteIdent(n)); err != nil {
+				return err
+			}
+		}
+		if c.engine == Postgres {
+			return nil
+		}
+		_, err = c.exec(ctx, `INSERT INTO roster_bulk_pending (name, sql, from_id, import_id)
+			VALUES ('', '', (SELECT COALESCE(MAX(id), 0) FROM children), ?)`, importID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("storage: bulk load: drop indexes: %w", err)
+	}
+	w.deferred, w.deferKeys = true, w.pg == nil
+	return nil
+}
+
+// finishDeferred files the kept keys in order and builds the dropped
+// indexes again, each in transactions of its own.
+func (w *bulkWriter) finishDeferred(ctx context.Context) error {
+	if w.deferKeys {
+		slices.SortFunc(w.keys, compareKeyRows)
+		for start := 0; start < len(w.keys) || start == 0; start += bulkKeyChunk {
+			part := w.keys[start:min(start+bulkKeyChunk, len(w.keys))]
+			done := start+bulkKeyChunk >= len(w.keys)
+			err := w.db.inTx(ctx, func(c conn) error {
+				if err := insertKeyRows(ctx, c, part); err != nil {
+					return err
+				}
+				if !done {
+					return nil
+				}
+				_, err := c.exec(ctx, `DELETE FROM roster_bulk_pending WHERE name = ''`)
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("storage: bulk load: match keys: %w", err)
+			}
+		}
+		w.keys, w.deferKeys = nil, false
+	}
+	if err := w.db.buildPending(ctx, func(name string, _ int64) bool { return name != "" }); err != nil {
+		return err
+	}
+	w.deferred = false
+	return nil
+}
+
+// buildPending builds the pending indexes that want names again, each
+// with the removal of its record in one transaction.
+func (db *DB) buildPending(ctx context.Context, want func(name string, importID int64) bool) error {
+	rs, err := db.read.QueryContext(ctx, `SELECT name, sql, import_id FROM roster_bulk_pending WHERE name <> '' ORDER BY name`)
+	if err != nil {
+		return fmt.Errorf("storage: bulk load: %w", err)
+	}
+	var names, defs []string
+	for rs.Next() {
+		var n, d string
+		var imp int64
+		if err := rs.Scan(&n, &d, &imp); err != nil {
+			rs.Close()
+			return err
+		}
+		if want(n, imp) {
+			names, defs = append(names, n), append(defs, d)
+		}
+	}
+	rs.Close()
+	if err := rs.Err(); err != nil {
+		return err
+	}
+	for i, n := range names {
+		def, ok := strings.CutPrefix(defs[i], "CREATE INDEX ")
+		if !ok {
+			return fmt.Errorf("storage: bulk load: index %s: not a CREATE INDEX: %q", n, defs[i])
+		}
+		err := db.inTx(ctx, func(c conn) error {
+			if c.engine == Postgres { // the sort in memory, not in temporary files
+				if _, err := c.exec(ctx, `SET LOCAL maintenance_work_mem = '256MB'`); err != nil {
+					return err
+				}
+			}
+			if _, err := c.exec(ctx, `CREATE INDEX IF NOT EXISTS `+def); err != nil {
+				return err
+			}
+			_, err := c.exec(ctx, `DELETE FROM roster_bulk_pending WHERE name = ?`, n)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("storage: bulk load: build index %s: %w", n, err)
+		}
+	}
+	return nil
+}
+
+// finishBulkLoads finishes what loads stopped half-way left (their
+// indexes, their children's keys): import only's when only is not 0, else
+// those of imports no longer running.
+func (db *DB) finishBulkLoads(ctx context.Context, only int64) error {
+	rs, err := db.read.QueryContext(ctx, `SELECT p.name, p.from_id, p.import_id, r.status, r.updated_at
+		FROM roster_bulk_pending p JOIN roster_imports r ON r.id = p.import_id ORDER BY p.name`)
+	if err != nil {
+		return fmt.Errorf("storage: bulk load: %w", err)
+	}
+	keysFrom := map[int64]int64{} // import → its children's keys to file after
+	finish := map[int64]bool{}
+	for rs.Next() {
+		var name string
+		var from, imp int64
+		var ri RosterImport
+		if err := rs.Scan(&name, &from, &imp, &ri.Status, &ri.UpdatedAt); err != nil {
+			rs.Close()
+			return err
+		}
+		if only != 0 {
+			finish[imp] = imp == only
+		} else {
+			finish[imp] = ri.Status != "running" || ri.Stale(db.Now())
+		}
+		if name == "" && finish[imp] {
+			keysFrom[imp] = from
+		}
+	}
+	rs.Close()
+	if err := rs.Err(); err != nil {
+		return err
+	}
+	for imp, from := range keysFrom {
+		if _, err := db.fileKeysAfter(ctx, from); err != nil {
+			return fmt.Errorf("storage: bulk load: match keys: %w", err)
+		}
+		if _, err := db.write.ExecContext(ctx, rebind(db.engine, `DELETE FROM roster_bulk_pending WHERE name = '' AND import_id = ?`), imp); err != nil {
+			return err
+		}
+	}
+	if len(finish) == 0 {
+		return nil
+	}
+	return db.buildPending(ctx, func(_ string, imp int64) bool { return finish[imp] })
+}
+
+// insertKeyRows inserts sorted key rows, many a statement.
+func insertKeyRows(ctx context.Context, c conn, rs []keyRow) error {
+	stmts := map[int]*sql.Stmt{}
+	defer func() {
+		for _, s := range stmts {
+			s.Close()
+		}
+	}()
+	args := make([]any, 0, 2*keyRowsPerStatement)
+	for start := 0; start < len(rs); start += keyRowsPerStatement {
+		part := rs[start:min(start+keyRowsPerStatement, len(rs))]
+		args = args[:0]
+		for _, r := range part {
+			args = append(args, r.key, r.id)
+		}
+		st, err := c.prepared(ctx, stmts, len(part), func(n int) string {
+			return `INSERT INTO child_match_keys (key, child_id) VALUES ` + valuesList(n, 2) + ` ON CONFLICT DO NOTHING`
+		})
+		if err != nil {
+			return err
+		}
+		if _, err := st.ExecContext(ctx, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// quoteIdent quotes an SQL identifier.
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
 // bulkRead reads src into batches of n good rows, refusing repeats and
 // resolving schools, and sends them to out.
@@ -202,6 +456,7 @@ func bulkPrepare(ctx context.Context, snapc <-chan snapResult, in <-chan bulkChu
 			}
 			snap = res.s
 		}
+		ch.empty = snap != nil && len(snap.rows) == 0
 		if ch.err == nil {
 			for i := range ch.rows {
 				r := &ch.rows[i]
@@ -291,6 +546,10 @@ type bulkWriter struct {
 	db    *DB
 	pg    *sql.Conn // PostgreSQL
 	stmts map[int]*sql.Stmt
+	// deferred: the children's secondary indexes are dropped until the
+	// load's end; deferKeys: so are (SQLite) the keys, kept in keys.
+	deferred, deferKeys bool
+	keys                []keyRow
 }
 
 func (db *DB) newBulkWriter(ctx context.Context) (*bulkWriter, error) {
@@ -383,6 +642,14 @@ func (w *bulkWriter) insertNew(ctx context.Context, c conn, rows []bulkRow, fres
 		}
 		ids, kids, keys = append(ids, id), append(kids, id), append(keys, rows[i].keys)
 	}
+	if w.deferKeys {
+		for j, id := range kids {
+			for _, k := range keys[j] {
+				w.keys = append(w.keys, keyRow{k, id})
+			}
+		}
+		return ids, clash, nil
+	}
 	if err := insertMatchKeys(ctx, c, kids, keys); err != nil {
 		return nil, nil, err
 	}
@@ -446,10 +713,6 @@ func (w *bulkWriter) copyNew(ctx context.Context, c conn, rows []bulkRow, fresh 
 	if err := rs.Err(); err != nil {
 		return nil, nil, err
 	}
-	type keyRow struct {
-		key string
-		id  int64
-	}
 	var krs []keyRow
 	for _, i := range fresh {
 		id, ok := idOf[rows[i].rec.Child.StudentID]
@@ -464,12 +727,7 @@ func (w *bulkWriter) copyNew(ctx context.Context, c conn, rows []bulkRow, fresh 
 	}
 	// Slices sorted by key, so that COPY fills the index in order; a new
 	// child has no keys yet, so no row can conflict.
-	slices.SortFunc(krs, func(a, b keyRow) int {
-		if c := strings.Compare(a.key, b.key); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.id, b.id)
-	})
+	slices.SortFunc(krs, compareKeyRows)
 	kr := make([][]any, len(krs))
 	for j, k := range krs {
 		kr[j] = []any{k.key, k.id}

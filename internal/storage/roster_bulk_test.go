@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -136,6 +137,86 @@ func TestImportRosterBulkSameAsUpsert(t *testing.T) {
 				if !slices.Equal(c.got, c.want) {
 					t.Errorf("%s differ:\n got %q\nwant %q", c.what, c.got, c.want)
 				}
+			}
+		})
+	}
+}
+
+// failingSource returns an error after n records.
+type failingSource struct {
+	src storage.RosterSource
+	n   int
+}
+
+func (f *failingSource) Read() (roster.Record, error) {
+	if f.n == 0 {
+		return roster.Record{}, errors.New("the disk went away")
+	}
+	f.n--
+	return f.src.Read()
+}
+
+// A load into an empty registry that stops half-way — its source fails,
+// or its process is killed after it dropped the indexes — leaves no index
+// missing and no committed child without its match keys: the import builds
+// them as it fails, and the next Migrate finishes a killed one.
+func TestImportRosterBulkStoppedHalfWay(t *testing.T) {
+	for _, e := range storagetest.Engines() {
+		t.Run(string(e.Name), func(t *testing.T) {
+			ctx := context.Background()
+			w := newRosterWorld(t, e.DSN(t))
+			want, err := w.db.ChildIndexes(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var in strings.Builder
+			in.WriteString(rosterHeader)
+			for i := range 40 {
+				fmt.Fprintf(&in, "S-%03d,Məmmədova,Nərmin,Rəşad qızı,f,2015-03-%02d,BAK-06-001,5A\n", i, 1+i%28)
+			}
+			rd, err := roster.NewReader(strings.NewReader(in.String()), w.clock.t)
+			if err != nil {
+				t.Fatal(err)
+			}
+			id, err := w.db.StartRosterImport(ctx, audit.System(), "test.csv")
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, err := w.db.ImportRoster(ctx, audit.System(), id, &failingSource{rd, 25}, storage.RosterImportOptions{Operator: true, BatchRows: 10})
+			if err == nil || n.Inserted != 20 {
+				t.Fatalf("import = %+v, %v; want 20 inserted and the source's error", n, err)
+			}
+			if got, _ := w.db.ChildIndexes(ctx); !slices.Equal(got, want) {
+				t.Errorf("after the failed load the indexes are %v, want %v", got, want)
+			}
+			cs, err := w.db.MatchChildrenAsOperator(ctx, match.Query{Name: "Məmmədova Nərmin", BirthDate: time.Date(2015, 3, 1, 0, 0, 0, 0, time.UTC)})
+			if err != nil || !slices.ContainsFunc(cs, func(c storage.MatchCandidate) bool { return c.StudentID == "S-000" }) {
+				t.Errorf("S-000, committed before the failure, not found: %v %v", cs, err)
+			}
+
+			// Killed: the indexes dropped and recorded, the import left running.
+			id2, err := w.db.StartRosterImport(ctx, audit.System(), "killed.csv")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.db.StopBulkLoad(ctx, id2); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := w.db.ChildIndexes(ctx); slices.Equal(got, want) {
+				t.Fatalf("no index dropped: %v", got)
+			}
+			if _, err := w.db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := w.db.ChildIndexes(ctx); slices.Equal(got, want) {
+				t.Errorf("Migrate built the indexes of a load still running: %v", got)
+			}
+			w.clock.t = w.clock.t.Add(2 * time.Minute) // the killed import is stale now
+			if _, err := w.db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := w.db.ChildIndexes(ctx); !slices.Equal(got, want) {
+				t.Errorf("after Migrate the indexes are %v, want %v", got, want)
 			}
 		})
 	}
