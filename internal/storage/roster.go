@@ -236,8 +236,8 @@ func (db *DB) ImportRoster(ctx context.Context, a audit.Actor, id int64, src Ros
 func (db *DB) importRoster(ctx context.Context, a audit.Actor, id int64, src RosterSource, o RosterImportOptions, bulk bool) (n RosterCounts, err error) {
 	if o.BatchRows <= 0 {
 		o.BatchRows = 5000
-		if bulk {
-			o.BatchRows = bulkBatchRows
+		if bulk && db.engine == Postgres {
+			o.BatchRows = bulkBatchRowsPG
 		}
 	}
 	if o.Operator && a.Authenticated() {

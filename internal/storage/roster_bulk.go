@@ -44,9 +44,12 @@ import (
 // requests get the SQLite writer between them), so searches and hotline
 // intake keep answering while a load runs.
 
-// bulkBatchRows is the operator import's default batch: rows a transaction
-// writes, and so how long it keeps other writers waiting on SQLite.
-const bulkBatchRows = 5000
+// bulkBatchRowsPG is the operator import's default batch on PostgreSQL,
+// where a batch's transaction keeps no reader and no other writer waiting
+// (the audit head is locked only for its last statement and the commit);
+// on SQLite it stays 5,000, which bounds how long the one writer
+// connection is kept from the group writer's requests.
+const bulkBatchRowsPG = 20000
 
 // bulkInsertRows is how many rows one SQLite INSERT carries (12 values a
 // row, under SQLite's 32,766 bound parameters).
