@@ -175,7 +175,9 @@ func (m *Main) benchRosterOn(ctx context.Context, tw *tabwriter.Writer, dsn, dir
 		ct.Children = ct.Children[1:] // no registry child: the registry is loading
 		ct.ReceivedAt = db.Now()
 		_, err := db.CreateContact(ctx, op, ct, storage.ContactCreate{IdemKey: fmt.Sprintf("roster-bench-%d", i),
-			Render: func(storage.ContactRecord) (storage.StoredResponse, error) { return storage.StoredResponse{Status: 201}, nil }})
+			Render: func(storage.ContactRecord) (storage.StoredResponse, error) {
+				return storage.StoredResponse{Status: 201}, nil
+			}})
 		return err
 	})
 	c, el, err := load(file)
