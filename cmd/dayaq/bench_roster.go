@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"text/tabwriter"
@@ -30,13 +31,25 @@ import (
 // run, the anchors: the sqlite3 shell's .import of the same file into a
 // plain table, and PostgreSQL's COPY of it.
 func (m *Main) benchRoster(ctx context.Context, args []string) error {
-	fs := m.flags("bench roster", "bench roster [--rows 100000] [--changed 0.01] [--postgres URL] [--dir DIR]")
+	fs := m.flags("bench roster", "bench roster [--rows 100000] [--changed 0.01] [--postgres URL] [--dir DIR] [--cpuprofile FILE]")
 	rows := fs.Int("rows", 100_000, "pupils in the roster file")
 	changed := fs.Float64("changed", 0.01, "share of rows changed for the re-sync")
 	pg := fs.String("postgres", m.Getenv("DAYAQ_BENCH_POSTGRES"), "an empty PostgreSQL database (postgres://…); none: SQLite only")
 	dir := fs.String("dir", "", "where to put the files (default: a temporary directory)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "dayaq-bench-roster-")
@@ -67,6 +80,9 @@ func (m *Main) benchRosterOn(ctx context.Context, tw *tabwriter.Writer, dsn, dir
 	}
 	defer db.Close()
 	if _, err := db.ImportOrgs(ctx, demo.Orgs()); err != nil {
+		return err
+	}
+	if _, err := demo.LoadUsers(ctx, db); err != nil { // the hotline operator who logs contacts during the load
 		return err
 	}
 	var schools []org.Org
@@ -111,39 +127,64 @@ func (m *Main) benchRosterOn(ctx context.Context, tw *tabwriter.Writer, dsn, dir
 		c, err := db.ImportRoster(ctx, audit.System(), id, rd, storage.RosterImportOptions{Operator: true})
 		return c, time.Since(start), err
 	}
-	// While the load runs, a reader matches the first pupil every 20 ms
-	// (a search reads on the read pool and appends its audit event through
-	// the group-commit writer, as a contact does).
-	stop, during := make(chan struct{}), make(chan []time.Duration, 1)
-	go func() {
-		var ts []time.Duration
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				during <- ts
-				return
-			case <-tick.C:
-			}
-			start := time.Now()
-			if _, err := db.MatchChildrenAsOperator(ctx, match.Query{Name: first.name, BirthDate: first.birth}); err == nil {
-				ts = append(ts, time.Since(start))
-			}
-		}
-	}()
-	c, el, err := load(file)
-	close(stop)
-	ts := <-during
+	// While the load runs, the server's reads go on: every 20 ms a search
+	// for the first pupil (read pool, its audit event through the
+	// group-commit writer) and a hotline contact logged by the operator
+	// (group commit, audited), each timed.
+	opUser, err := db.UserByEmail(ctx, "hotline_operator@"+demo.Domain)
 	if err != nil {
 		return err
 	}
-	slices.Sort(ts)
-	pct := func(p float64) float64 {
-		if len(ts) == 0 {
-			return 0
-		}
-		return float64(ts[min(len(ts)-1, int(p*float64(len(ts))))].Microseconds()) / 1000
+	opP, err := db.PrincipalForUser(ctx, opUser.ID)
+	if err != nil {
+		return err
+	}
+	op := audit.Actor{Principal: opP}
+	stop := make(chan struct{})
+	probe := func(do func(i int) error) chan probeResult {
+		out := make(chan probeResult, 1)
+		go func() {
+			var r probeResult
+			tick := time.NewTicker(20 * time.Millisecond)
+			defer tick.Stop()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					out <- r
+					return
+				case <-tick.C:
+				}
+				start := time.Now()
+				if err := do(i); err != nil {
+					if r.errors++; r.first == nil {
+						r.first = err
+					}
+					continue
+				}
+				r.ts = append(r.ts, time.Since(start))
+			}
+		}()
+		return out
+	}
+	matches := probe(func(int) error {
+		_, err := db.MatchChildrenAsOperator(ctx, match.Query{Name: first.name, BirthDate: first.birth})
+		return err
+	})
+	contacts := probe(func(i int) error {
+		ct := benchContact(i, 1)
+		ct.Children = ct.Children[1:] // no registry child: the registry is loading
+		ct.ReceivedAt = db.Now()
+		_, err := db.CreateContact(ctx, op, ct, storage.ContactCreate{IdemKey: fmt.Sprintf("roster-bench-%d", i),
+			Render: func(storage.ContactRecord) (storage.StoredResponse, error) {
+				return storage.StoredResponse{Status: 201}, nil
+			}})
+		return err
+	})
+	c, el, err := load(file)
+	close(stop)
+	mr, cr := <-matches, <-contacts
+	if err != nil {
+		return err
 	}
 	// Searchable when the command returns: the first pupil is found.
 	found := "not found"
@@ -162,8 +203,8 @@ func (m *Main) benchRosterOn(ctx context.Context, tw *tabwriter.Writer, dsn, dir
 		}
 		return fmt.Sprintf("%.1f×", d.Seconds()/anchor.Seconds())
 	}
-	fmt.Fprintf(tw, "%s\t%d\tload into an empty registry\t%.1f\t%.0f\t%s\t%.1f\t%s\tinserted %d; %s; %d matches during it: p50 %.1f ms, p99 %.1f ms\t\n", db.Engine(), n,
-		el.Seconds(), float64(n)/el.Seconds(), anchorName, anchor.Seconds(), ratio(el), c.Inserted, found, len(ts), pct(0.5), pct(0.99))
+	fmt.Fprintf(tw, "%s\t%d\tload into an empty registry\t%.1f\t%.0f\t%s\t%.1f\t%s\tinserted %d; %s; during it %s matches, %s contacts\t\n", db.Engine(), n,
+		el.Seconds(), float64(n)/el.Seconds(), anchorName, anchor.Seconds(), ratio(el), c.Inserted, found, mr, cr)
 	head, err := db.AuditHead(ctx)
 	if err != nil {
 		return err
@@ -180,6 +221,22 @@ func (m *Main) benchRosterOn(ctx context.Context, tw *tabwriter.Writer, dsn, dir
 		db.Engine(), n, nChanged, el.Seconds(), float64(n)/el.Seconds(), anchorName, anchor.Seconds(), ratio(el),
 		c.Updated, c.Unchanged, c.Inserted, after.Seq-head.Seq)
 	return nil
+}
+
+// probeResult is what a probe timed while a load ran.
+type probeResult struct {
+	ts     []time.Duration
+	errors int
+	first  error // the first error, for the operator
+}
+
+func (r probeResult) String() string {
+	if len(r.ts) == 0 {
+		return fmt.Sprintf("0 (%d errors: %v)", r.errors, r.first)
+	}
+	slices.Sort(r.ts)
+	pct := func(p float64) float64 { return ms(r.ts[min(len(r.ts)-1, int(p*float64(len(r.ts))))]) }
+	return fmt.Sprintf("%d (%d errors; p50 %.1f ms, p99 %.1f ms, max %.1f ms)", len(r.ts), r.errors, pct(0.5), pct(0.99), ms(r.ts[len(r.ts)-1]))
 }
 
 // benchPupil is the first pupil of the file, looked up after the load.

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"strings"
+	"fmt"
 	"time"
 
 	"dayaq/internal/access"
@@ -81,4 +82,82 @@ func (db *DB) collect(ctx context.Context, c conn, q string, f func(string, int)
 		f(k, n)
 	}
 	return rows.Err()
+}
+
+// ImportRosterUpsert is ImportRoster through the batched upsert only, the
+// path operator imports took before the pipeline (ADR 0034), to compare
+// the two.
+func (db *DB) ImportRosterUpsert(ctx context.Context, a audit.Actor, id int64, src RosterSource, o RosterImportOptions) (RosterCounts, error) {
+	return db.importRoster(ctx, a, id, src, o, false)
+}
+
+// MatchKeys lists every filed match key as "key child_id", in order.
+func (db *DB) MatchKeys(ctx context.Context) ([]string, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT key, child_id FROM child_match_keys ORDER BY key, child_id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var k string
+		var id int64
+		if err := rows.Scan(&k, &id); err != nil {
+			return nil, err
+		}
+		out = append(out, fmt.Sprintf("%s %d", k, id))
+	}
+	return out, rows.Err()
+}
+
+// ChildRows lists every child's stored columns, dup_key included, by ID.
+func (db *DB) ChildRows(ctx context.Context) ([]string, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id, student_id, last_name, first_name, patronymic, sex, birth_date,
+		COALESCE(school_id, 0), grade, section, dup_key, version, created_at, updated_at FROM children ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		vs := make([]any, 14)
+		ps := make([]any, len(vs))
+		for i := range vs {
+			ps[i] = &vs[i]
+		}
+		if err := rows.Scan(ps...); err != nil {
+			return nil, err
+		}
+		out = append(out, fmt.Sprint(vs...))
+	}
+	return out, rows.Err()
+}
+
+// ChildIndexes lists children's indexes by name.
+func (db *DB) ChildIndexes(ctx context.Context) ([]string, error) {
+	q := `SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'children' ORDER BY name`
+	if db.engine == Postgres {
+		q = `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'children' ORDER BY indexname`
+	}
+	rows, err := db.read.QueryContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// StopBulkLoad leaves a bulk load of import id as a process killed in its
+// middle would: the indexes dropped and recorded, no keys filed.
+func (db *DB) StopBulkLoad(ctx context.Context, id int64) error {
+	w := &bulkWriter{db: db}
+	return w.deferIndexes(ctx, id)
 }

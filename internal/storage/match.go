@@ -135,8 +135,13 @@ func (db *DB) ReindexMatchKeys(ctx context.Context) (n int, err error) {
 	if _, err := db.write.ExecContext(ctx, `DELETE FROM child_match_keys`); err != nil {
 		return 0, err
 	}
+	return db.fileKeysAfter(ctx, 0)
+}
+
+// fileKeysAfter files the children with an ID above after under their
+// keys (a key already filed is left as it is), a page a transaction.
+func (db *DB) fileKeysAfter(ctx context.Context, after int64) (n int, err error) {
 	const page = 5000
-	var after int64
 	for {
 		var cs []child.Child
 		rows, err := db.read.QueryContext(ctx, rebind(db.engine, `SELECT `+childColumns+` FROM children c WHERE c.id > ? ORDER BY c.id LIMIT `+strconv.Itoa(page)), after)

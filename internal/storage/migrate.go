@@ -37,6 +37,10 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 			}
 		}
 	}
+	// A bulk roster load stopped half-way left indexes or keys to build.
+	if err := db.finishBulkLoads(ctx, 0); err != nil {
+		return len(results), fmt.Errorf("storage.Migrate: %w", err)
+	}
 	if err := db.seedTaxonomy(ctx); err != nil {
 		return len(results), fmt.Errorf("storage.Migrate: %w", err)
 	}

@@ -222,20 +222,28 @@ func decodeReasons(s string) []apperr.FieldError {
 // (or an existing child's school) outside a's reach, and a student_id seen
 // before in the same file. The import ends done, or failed when src cannot
 // be read or the database fails; the batches committed before stay.
+//
+// An operator import goes through the pipeline of roster_bulk.go (ADR
+// 0034): the same rows, rejects, counts and audit, with new rows inserted
+// without the upsert.
 func (db *DB) ImportRoster(ctx context.Context, a audit.Actor, id int64, src RosterSource, o RosterImportOptions) (n RosterCounts, err error) {
 	defer apperr.Wrap(&err, "storage.ImportRoster(%d)", id)
+	return db.importRoster(ctx, a, id, src, o, o.Operator)
+}
+
+// importRoster is ImportRoster, through the pipeline when bulk (operator
+// imports only) and else through the batched upsert.
+func (db *DB) importRoster(ctx context.Context, a audit.Actor, id int64, src RosterSource, o RosterImportOptions, bulk bool) (n RosterCounts, err error) {
 	if o.BatchRows <= 0 {
 		o.BatchRows = 5000
+		if bulk && db.engine == Postgres {
+			o.BatchRows = bulkBatchRowsPG
+		}
 	}
 	if o.Operator && a.Authenticated() {
 		return n, errors.New("operator imports are audited as the system")
 	}
 	im := &rosterImporter{db: db, a: a, id: id, o: o, schools: map[string]*org.Org{}, seen: map[string]int32{}}
-	if o.Operator { // the nightly re-sync: unchanged rows are told apart before the upsert (roster_resync.go)
-		if im.snap, err = db.loadRosterSnapshot(ctx); err != nil {
-			return n, err
-		}
-	}
 	defer func() {
 		n = im.n
 		if err != nil {
@@ -244,6 +252,14 @@ func (db *DB) ImportRoster(ctx context.Context, a audit.Actor, id int64, src Ros
 			}
 		}
 	}()
+	if bulk && o.Operator {
+		return n, db.importBulk(ctx, im, src)
+	}
+	if o.Operator { // the nightly re-sync: unchanged rows are told apart before the upsert (roster_resync.go)
+		if im.snap, err = db.loadRosterSnapshot(ctx); err != nil {
+			return n, err
+		}
+	}
 	batch := make([]roster.Record, 0, o.BatchRows)
 	for {
 		r, rerr := src.Read()
@@ -310,21 +326,27 @@ func (im *rosterImporter) reject(r roster.Record) error {
 
 // school returns the school with the given code, from the cache or c.
 func (im *rosterImporter) school(ctx context.Context, c conn, code string) (*org.Org, error) {
-	if s, ok := im.schools[code]; ok {
+	return lookupSchool(ctx, c, im.schools, code)
+}
+
+// lookupSchool returns the school with the given code from cache, or reads
+// it from c into cache; nil when there is no such school.
+func lookupSchool(ctx context.Context, c conn, cache map[string]*org.Org, code string) (*org.Org, error) {
+	if s, ok := cache[code]; ok {
 		return s, nil
 	}
 	o, err := getOrgByCode(ctx, c, code)
 	switch {
 	case apperr.CodeOf(err) == apperr.NotFound:
-		im.schools[code] = nil
+		cache[code] = nil
 		return nil, nil
 	case err != nil:
 		return nil, err
 	case o.Type != org.School:
-		im.schools[code] = nil
+		cache[code] = nil
 		return nil, nil
 	}
-	im.schools[code] = &o
+	cache[code] = &o
 	return &o, nil
 }
 
@@ -403,44 +425,59 @@ func (im *rosterImporter) flush(ctx context.Context, batch []roster.Record, last
 		if err := fileWrittenKeys(ctx, c, idOf, keys); err != nil {
 			return err
 		}
-		keep, kept := im.pending, im.kept
-		for _, r := range rejected {
-			if im.o.KeepRejects && kept < MaxKeptRejects {
-				kept++
-				keep = append(keep, r)
-			}
-		}
-		if err := storeRejects(ctx, c, im.id, keep); err != nil {
-			return err
-		}
-		im.kept = kept
-		status, finished := "running", sql.NullTime{}
-		if last {
-			status, finished = "done", sql.NullTime{Time: c.now, Valid: true}
-		}
-		if _, err := c.exec(ctx, `UPDATE roster_imports SET status = ?, rows_read = ?, inserted = ?, updated = ?, unchanged = ?,
-			rejected = ?, updated_at = ?, finished_at = ? WHERE id = ?`, status, n.Read, n.Inserted, n.Updated, n.Unchanged,
-			n.Rejected, c.now, finished, im.id); err != nil {
-			return err
-		}
-		if len(inserted)+len(updated) > 0 {
-			e := im.a.Event("child.import", "roster_import", im.id)
-			e.Details = importDetails(im.batches+1, inserted, updated, len(good)-len(inserted)-len(updated))
-			if err := appendAudit(ctx, c, e); err != nil {
-				return err
-			}
-		}
-		if last {
-			e := im.a.Event("child.import_done", "roster_import", im.id)
-			b, _ := json.Marshal(n)
-			e.Details = string(b)
-			return appendAudit(ctx, c, e)
-		}
-		return nil
+		return im.endBatch(ctx, c, n, inserted, updated, len(good), rejected, last)
 	})
 	if err != nil {
 		return err
 	}
+	return im.afterBatch(n, rejected)
+}
+
+// endBatch ends a batch's transaction c: it stores the rejects kept, the
+// import's counts n and status, and the batch's audit event (when it wrote
+// anything: good rows, of which it inserted and updated those given) and
+// the import's last (when last).
+func (im *rosterImporter) endBatch(ctx context.Context, c conn, n RosterCounts, inserted, updated []int64, good int,
+	rejected []roster.Record, last bool) error {
+	keep, kept := im.pending, im.kept
+	for _, r := range rejected {
+		if im.o.KeepRejects && kept < MaxKeptRejects {
+			kept++
+			keep = append(keep, r)
+		}
+	}
+	if err := storeRejects(ctx, c, im.id, keep); err != nil {
+		return err
+	}
+	im.kept = kept
+	status, finished := "running", sql.NullTime{}
+	if last {
+		status, finished = "done", sql.NullTime{Time: c.now, Valid: true}
+	}
+	if _, err := c.exec(ctx, `UPDATE roster_imports SET status = ?, rows_read = ?, inserted = ?, updated = ?, unchanged = ?,
+		rejected = ?, updated_at = ?, finished_at = ? WHERE id = ?`, status, n.Read, n.Inserted, n.Updated, n.Unchanged,
+		n.Rejected, c.now, finished, im.id); err != nil {
+		return err
+	}
+	if len(inserted)+len(updated) > 0 {
+		e := im.a.Event("child.import", "roster_import", im.id)
+		e.Details = importDetails(im.batches+1, inserted, updated, good-len(inserted)-len(updated))
+		if err := appendAudit(ctx, c, e); err != nil {
+			return err
+		}
+	}
+	if last {
+		e := im.a.Event("child.import_done", "roster_import", im.id)
+		b, _ := json.Marshal(n)
+		e.Details = string(b)
+		return appendAudit(ctx, c, e)
+	}
+	return nil
+}
+
+// afterBatch follows a batch's commit: the rows it rejected go to OnReject,
+// its counts n become the import's.
+func (im *rosterImporter) afterBatch(n RosterCounts, rejected []roster.Record) error {
 	im.batches++
 	for _, r := range rejected {
 		if im.o.OnReject != nil {

@@ -95,12 +95,25 @@ func snapshotKey(b []byte, last, first, patr, sex, birth string, school int64, g
 // unchanged reports whether the registry held r exactly as it is (its
 // school resolved), so that the upsert would leave it alone.
 func (s *rosterSnapshot) unchanged(r *roster.Record, buf []byte) ([]byte, bool) {
+	buf, k := s.kind(r, buf)
+	return buf, k == rowSame
+}
+
+// kind tells what an import does with r: insert it (no child had its
+// student ID), upsert it (one had, with other values, or a hash collided)
+// or leave it alone (the registry held it exactly, its school resolved).
+func (s *rosterSnapshot) kind(r *roster.Record, buf []byte) ([]byte, rowKind) {
 	h, ok := s.rows[maphash.String(s.seed, r.Child.StudentID)]
 	if !ok {
-		return buf, false
+		return buf, rowNew
 	}
 	ch := &r.Child
-	buf = snapshotKey(buf[:0], ch.LastName, ch.FirstName, ch.Patronymic, string(ch.Sex), ch.BirthDate.Format(dateLayout),
+	buf = ch.BirthDate.AppendFormat(buf[:0], dateLayout)
+	n := len(buf)
+	buf = snapshotKey(buf, ch.LastName, ch.FirstName, ch.Patronymic, string(ch.Sex), string(buf[:n]),
 		ch.SchoolID, ch.Grade, ch.Section)
-	return buf, maphash.Bytes(s.seed, buf) == h
+	if maphash.Bytes(s.seed, buf[n:]) == h {
+		return buf, rowSame
+	}
+	return buf, rowChanged
 }

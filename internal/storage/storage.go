@@ -263,8 +263,15 @@ func (db *DB) reader() conn {
 // exception is errCommit: a refusal whose audit event must be kept, so the
 // transaction commits and the refusal is returned.
 func (db *DB) inTx(ctx context.Context, fn func(c conn) error) (err error) {
+	return db.txOn(ctx, db.write, fn)
+}
+
+// txOn is inTx on b: the write pool, or a connection taken from it.
+func (db *DB) txOn(ctx context.Context, b interface {
+	BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
+}, fn func(c conn) error) (err error) {
 	defer func() { err = db.classify(err) }()
-	tx, err := db.write.BeginTx(ctx, nil)
+	tx, err := b.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("storage: begin: %w", err)
 	}

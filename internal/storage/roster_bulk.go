@@ -1,0 +1,758 @@
+package storage
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"dayaq/internal/apperr"
+	"dayaq/internal/child"
+	"dayaq/internal/org"
+	"dayaq/internal/roster"
+)
+
+// The operator's import as a pipeline (ADR 0034). Loading the national
+// roster into an empty registry spent its time in one goroutine doing
+// everything in turn: parsing, looking up the school, the upsert of each
+// row (an index probe and a comparison for a row that cannot exist yet),
+// the match keys. Now three goroutines share the work:
+//
+//   - the reader parses the file, refuses repeats and resolves schools (on
+//     the read pool), and cuts it into batches of BatchRows rows, as
+//     before;
+//   - the preparer waits for the registry's snapshot (roster_resync.go,
+//     read while the reader starts), sorts each row into new, changed or
+//     unchanged, and computes the match keys and name keys of the rows to
+//     write, on the other core;
+//   - the writer (the caller) writes each batch in one transaction as the
+//     upsert path did — the same rows, versions, rejects, counts and one
+//     audit event a batch naming what it inserted and updated — but inserts
+//     the new rows without an upsert: multi-row prepared INSERTs on SQLite,
+//     COPY into a temporary table and one INSERT … SELECT on PostgreSQL,
+//     whose match keys go in by COPY too. Only changed rows, and new ones
+//     whose student ID someone else inserted meanwhile, take the upsert.
+//
+// A batch stays a short transaction (BatchRows rows, the group writer's
+// requests get the SQLite writer between them), so searches and hotline
+// intake keep answering while a load runs.
+
+// bulkBatchRowsPG is the operator import's default batch on PostgreSQL,
+// where a batch's transaction keeps no reader and no other writer waiting
+// (the audit head is locked only for its last statement and the commit);
+// on SQLite it stays 5,000, which bounds how long the one writer
+// connection is kept from the group writer's requests.
+const bulkBatchRowsPG = 20000
+
+// bulkInsertRows is how many rows one SQLite INSERT carries (12 values a
+// row, under SQLite's 32,766 bound parameters).
+const bulkInsertRows = 1000
+
+// bulkCacheKiB is the SQLite writer's page cache while an operator import
+// runs (KiB): child_match_keys of two million children does not fit in the
+// usual 128 MB, and each batch's keys land all over it.
+const bulkCacheKiB = 768 << 10
+
+// rowKind says what an import does with a good row (rosterSnapshot.kind).
+type rowKind uint8
+
+const (
+	rowNew     rowKind = iota // no child had its student ID: inserted
+	rowChanged                // one had, with other values: upserted
+	rowSame                   // the registry held it exactly: left alone
+)
+
+// bulkRow is a row of a batch as the preparer leaves it.
+type bulkRow struct {
+	rec  roster.Record // rec.Reject set: refused for its school
+	kind rowKind
+	keys []string // match keys, for the rows to write
+	dup  string   // child.DupKey, for the rows to write
+}
+
+// bulkChunk is one batch and the rows refused before it filled.
+type bulkChunk struct {
+	rejects []roster.Record // refused by the parser, or as a repeat, in file order
+	rows    []bulkRow
+	read    int // rows read when the batch was cut
+	last    bool
+	empty   bool  // the registry had no child when the import began
+	err     error // reading failed: the import fails after the batches before
+}
+
+type snapResult struct {
+	s   *rosterSnapshot
+	err error
+}
+
+// importBulk runs an operator import through the pipeline.
+func (db *DB) importBulk(ctx context.Context, im *rosterImporter, src RosterSource) (err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	snapc := make(chan snapResult, 1)
+	go func() {
+		s, err := db.loadRosterSnapshot(ctx)
+		snapc <- snapResult{s, err}
+	}()
+	parsed, ready := make(chan bulkChunk, 32), make(chan bulkChunk, 4)
+	go db.bulkRead(ctx, src, im.o.BatchRows, parsed)
+	go bulkPrepare(ctx, snapc, parsed, ready)
+
+	if err := db.finishBulkLoads(ctx, 0); err != nil { // one stopped half-way
+		return err
+	}
+	w, err := db.newBulkWriter(ctx)
+	if err != nil {
+		return err
+	}
+	defer w.close(context.WithoutCancel(ctx))
+	defer func() {
+		if err != nil && w.deferred { // build what the batches committed need, from the database
+			err = errors.Join(err, db.finishBulkLoads(context.WithoutCancel(ctx), im.id))
+		}
+	}()
+	first := true
+	for ch := range ready {
+		for _, r := range ch.rejects {
+			if err := im.reject(r); err != nil {
+				return err
+			}
+		}
+		if ch.err != nil {
+			return ch.err
+		}
+		if first && ch.empty && !ch.last { // a load into an empty registry, of more than a batch
+			if err := w.deferIndexes(ctx, im.id); err != nil {
+				return err
+			}
+		}
+		first = false
+		if ch.last && w.deferred {
+			// The indexes and keys are built before the last batch, whose
+			// transaction marks the import done: it files its own keys.
+			if err := w.finishDeferred(ctx); err != nil {
+				return err
+			}
+		}
+		im.n.Read = ch.read
+		if err := im.flushBulk(ctx, w, ch.rows, ch.last); err != nil {
+			return err
+		}
+		if ch.last {
+			return nil
+		}
+	}
+	return ctx.Err() // the pipeline stopped without its last batch
+}
+
+// A load into an empty registry (ADR 0034) builds what does not have to
+// be there while the rows go in afterwards, each sorted once instead of
+// inserted row by row all over a growing B-tree: children's secondary
+// indexes (dropped, and made again by CREATE INDEX), and on SQLite the
+// match keys (kept in memory, sorted, and inserted in order a chunk a
+// transaction). roster_bulk_pending records both in the transaction that
+// drops the indexes, so that a load stopped half-way is finished by the
+// next Migrate or import (finishBulkLoads). Until the load's end, matching
+// does not find the children it inserted, and lists by school walk the
+// table: the registry was empty.
+
+// bulkKeyChunk is how many sorted keys one transaction inserts at a load's end.
+const bulkKeyChunk = 50000
+
+// keyRow is a match key of a child.
+type keyRow struct {
+	key string
+	id  int64
+}
+
+func compareKeyRows(a, b keyRow) int {
+	if c := strings.Compare(a.key, b.key); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.id, b.id)
+}
+
+// deferIndexes drops children's secondary indexes, recording them (and on
+// SQLite the keys to come) in roster_bulk_pending, in one transaction.
+func (w *bulkWriter) deferIndexes(ctx context.Context, importID int64) error {
+	err := w.db.inTx(ctx, func(c conn) error {
+		q := `SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'children' AND sql IS NOT NULL
+			AND sql NOT LIKE 'CREATE UNIQUE%'`
+		if c.engine == Postgres {
+			q = `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'children'
+				AND indexdef NOT LIKE 'CREATE UNIQUE%'`
+		}
+		rs, err := c.query(ctx, q)
+		if err != nil {
+			return err
+		}
+		var names, defs []string
+		for rs.Next() {
+			var n, d string
+			if err := rs.Scan(&n, &d); err != nil {
+				rs.Close()
+				return err
+			}
+			names, defs = append(names, n), append(defs, d)
+		}
+		rs.Close()
+		if err := rs.Err(); err != nil {
+			return err
+		}
+		for i, n := range names {
+			if _, err := c.exec(ctx, `INSERT INTO roster_bulk_pending (name, sql, import_id) VALUES (?, ?, ?)`, n, defs[i], importID); err != nil {
+				return err
+			}
+			if _, err := c.exec(ctx, `DROP INDEX `+quoteIdent(n)); err != nil {
+				return err
+			}
+		}
+		if c.engine == Postgres {
+			return nil
+		}
+		_, err = c.exec(ctx, `INSERT INTO roster_bulk_pending (name, sql, from_id, import_id)
+			VALUES ('', '', (SELECT COALESCE(MAX(id), 0) FROM children), ?)`, importID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("storage: bulk load: drop indexes: %w", err)
+	}
+	w.deferred, w.deferKeys = true, w.pg == nil
+	return nil
+}
+
+// finishDeferred files the kept keys in order and builds the dropped
+// indexes again, each in transactions of its own.
+func (w *bulkWriter) finishDeferred(ctx context.Context) error {
+	if w.deferKeys {
+		slices.SortFunc(w.keys, compareKeyRows)
+		for start := 0; start < len(w.keys) || start == 0; start += bulkKeyChunk {
+			part := w.keys[start:min(start+bulkKeyChunk, len(w.keys))]
+			done := start+bulkKeyChunk >= len(w.keys)
+			err := w.db.inTx(ctx, func(c conn) error {
+				if err := insertKeyRows(ctx, c, part); err != nil {
+					return err
+				}
+				if !done {
+					return nil
+				}
+				_, err := c.exec(ctx, `DELETE FROM roster_bulk_pending WHERE name = ''`)
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("storage: bulk load: match keys: %w", err)
+			}
+		}
+		w.keys, w.deferKeys = nil, false
+	}
+	if err := w.db.buildPending(ctx, func(name string, _ int64) bool { return name != "" }); err != nil {
+		return err
+	}
+	w.deferred = false
+	return nil
+}
+
+// buildPending builds the pending indexes that want names again, each
+// with the removal of its record in one transaction.
+func (db *DB) buildPending(ctx context.Context, want func(name string, importID int64) bool) error {
+	rs, err := db.read.QueryContext(ctx, `SELECT name, sql, import_id FROM roster_bulk_pending WHERE name <> '' ORDER BY name`)
+	if err != nil {
+		return fmt.Errorf("storage: bulk load: %w", err)
+	}
+	var names, defs []string
+	for rs.Next() {
+		var n, d string
+		var imp int64
+		if err := rs.Scan(&n, &d, &imp); err != nil {
+			rs.Close()
+			return err
+		}
+		if want(n, imp) {
+			names, defs = append(names, n), append(defs, d)
+		}
+	}
+	rs.Close()
+	if err := rs.Err(); err != nil {
+		return err
+	}
+	for i, n := range names {
+		def, ok := strings.CutPrefix(defs[i], "CREATE INDEX ")
+		if !ok {
+			return fmt.Errorf("storage: bulk load: index %s: not a CREATE INDEX: %q", n, defs[i])
+		}
+		err := db.inTx(ctx, func(c conn) error {
+			if c.engine == Postgres { // the sort in memory, not in temporary files
+				if _, err := c.exec(ctx, `SET LOCAL maintenance_work_mem = '256MB'`); err != nil {
+					return err
+				}
+			}
+			if _, err := c.exec(ctx, `CREATE INDEX IF NOT EXISTS `+def); err != nil {
+				return err
+			}
+			_, err := c.exec(ctx, `DELETE FROM roster_bulk_pending WHERE name = ?`, n)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("storage: bulk load: build index %s: %w", n, err)
+		}
+	}
+	return nil
+}
+
+// finishBulkLoads finishes what loads stopped half-way left (their
+// indexes, their children's keys): import only's when only is not 0, else
+// those of imports no longer running.
+func (db *DB) finishBulkLoads(ctx context.Context, only int64) error {
+	rs, err := db.read.QueryContext(ctx, `SELECT p.name, p.from_id, p.import_id, r.status, r.updated_at
+		FROM roster_bulk_pending p JOIN roster_imports r ON r.id = p.import_id ORDER BY p.name`)
+	if err != nil {
+		return fmt.Errorf("storage: bulk load: %w", err)
+	}
+	keysFrom := map[int64]int64{} // import → its children's keys to file after
+	finish := map[int64]bool{}
+	for rs.Next() {
+		var name string
+		var from, imp int64
+		var ri RosterImport
+		if err := rs.Scan(&name, &from, &imp, &ri.Status, &ri.UpdatedAt); err != nil {
+			rs.Close()
+			return err
+		}
+		if only != 0 {
+			finish[imp] = imp == only
+		} else {
+			finish[imp] = ri.Status != "running" || ri.Stale(db.Now())
+		}
+		if name == "" && finish[imp] {
+			keysFrom[imp] = from
+		}
+	}
+	rs.Close()
+	if err := rs.Err(); err != nil {
+		return err
+	}
+	for imp, from := range keysFrom {
+		if _, err := db.fileKeysAfter(ctx, from); err != nil {
+			return fmt.Errorf("storage: bulk load: match keys: %w", err)
+		}
+		if _, err := db.write.ExecContext(ctx, rebind(db.engine, `DELETE FROM roster_bulk_pending WHERE name = '' AND import_id = ?`), imp); err != nil {
+			return err
+		}
+	}
+	if len(finish) == 0 {
+		return nil
+	}
+	return db.buildPending(ctx, func(_ string, imp int64) bool { return finish[imp] })
+}
+
+// insertKeyRows inserts sorted key rows, many a statement.
+func insertKeyRows(ctx context.Context, c conn, rs []keyRow) error {
+	stmts := map[int]*sql.Stmt{}
+	defer func() {
+		for _, s := range stmts {
+			s.Close()
+		}
+	}()
+	args := make([]any, 0, 2*keyRowsPerStatement)
+	for start := 0; start < len(rs); start += keyRowsPerStatement {
+		part := rs[start:min(start+keyRowsPerStatement, len(rs))]
+		args = args[:0]
+		for _, r := range part {
+			args = append(args, r.key, r.id)
+		}
+		st, err := c.prepared(ctx, stmts, len(part), func(n int) string {
+			return `INSERT INTO child_match_keys (key, child_id) VALUES ` + valuesList(n, 2) + ` ON CONFLICT DO NOTHING`
+		})
+		if err != nil {
+			return err
+		}
+		if _, err := st.ExecContext(ctx, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// quoteIdent quotes an SQL identifier.
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// bulkRead reads src into batches of n good rows, refusing repeats and
+// resolving schools, and sends them to out.
+func (db *DB) bulkRead(ctx context.Context, src RosterSource, n int, out chan<- bulkChunk) {
+	defer close(out)
+	send := func(ch bulkChunk) bool {
+		select {
+		case out <- ch:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	schools := map[string]*org.Org{}
+	seen := map[string]int32{}
+	ch := bulkChunk{rows: make([]bulkRow, 0, n)}
+	read := 0
+	for {
+		r, err := src.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			ch.err = err
+			send(ch)
+			return
+		}
+		read++
+		if r.Reject == nil {
+			if prev, dup := seen[r.Child.StudentID]; dup {
+				r.Rejected(apperr.Field("student_id", "roster.error.duplicate", int(prev)))
+			} else {
+				seen[r.Child.StudentID] = int32(r.Line)
+			}
+		}
+		if r.Reject != nil {
+			ch.rejects = append(ch.rejects, r)
+			continue
+		}
+		s, err := lookupSchool(ctx, db.reader(), schools, r.SchoolCode)
+		if err != nil {
+			ch.err = err
+			send(ch)
+			return
+		}
+		if s == nil {
+			r.Rejected(apperr.Field("school_code", "child.error.school_unknown", r.SchoolCode))
+		} else {
+			r.Child.SchoolID = s.ID
+		}
+		ch.rows = append(ch.rows, bulkRow{rec: r})
+		if len(ch.rows) == n {
+			ch.read = read
+			if !send(ch) {
+				return
+			}
+			ch = bulkChunk{rows: make([]bulkRow, 0, n)}
+		}
+	}
+	ch.read, ch.last = read, true
+	send(ch)
+}
+
+// bulkPrepare sorts each batch's rows by the snapshot and computes the keys
+// of those to write.
+func bulkPrepare(ctx context.Context, snapc <-chan snapResult, in <-chan bulkChunk, out chan<- bulkChunk) {
+	defer close(out)
+	var snap *rosterSnapshot
+	var buf []byte
+	for ch := range in {
+		if snap == nil {
+			res := <-snapc
+			if res.err != nil {
+				ch = bulkChunk{rejects: ch.rejects, err: res.err}
+			}
+			snap = res.s
+		}
+		ch.empty = snap != nil && len(snap.rows) == 0
+		if ch.err == nil {
+			for i := range ch.rows {
+				r := &ch.rows[i]
+				if r.rec.Reject != nil {
+					continue
+				}
+				if buf, r.kind = snap.kind(&r.rec, buf); r.kind == rowSame {
+					continue
+				}
+				r.keys = matchKeysFor(r.rec.Child)
+				r.dup = child.DupKey(r.rec.Child.LastName, r.rec.Child.FirstName)
+			}
+		}
+		select {
+		case out <- ch:
+		case <-ctx.Done():
+			return
+		}
+		if ch.err != nil {
+			return
+		}
+	}
+}
+
+// flushBulk writes one batch in one transaction, as flush does.
+func (im *rosterImporter) flushBulk(ctx context.Context, w *bulkWriter, rows []bulkRow, last bool) error {
+	var (
+		n        = im.n
+		inserted []int64
+		updated  []int64
+		rejected []roster.Record
+		good     int
+	)
+	err := w.inTx(ctx, func(c conn) error {
+		n, inserted, updated, rejected, good = im.n, nil, nil, nil, 0
+		var fresh, upsert []int // indexes into rows
+		for i := range rows {
+			switch {
+			case rows[i].rec.Reject != nil:
+				rejected = append(rejected, rows[i].rec)
+				continue
+			case rows[i].kind == rowNew:
+				fresh = append(fresh, i)
+			case rows[i].kind == rowChanged:
+				upsert = append(upsert, i)
+			}
+			good++
+		}
+		ins, clash, err := w.insertNew(ctx, c, rows, fresh)
+		if err != nil {
+			return err
+		}
+		inserted = ins
+		upsert = append(upsert, clash...) // someone inserted these student IDs since the snapshot
+		if len(upsert) > 0 {
+			slices.Sort(upsert)
+			recs, keys := make([]roster.Record, len(upsert)), make([][]string, len(upsert))
+			for j, i := range upsert {
+				recs[j], keys[j] = rows[i].rec, rows[i].keys
+			}
+			ins, upd, idOf, err := upsertRows(ctx, c, recs)
+			if err != nil {
+				return err
+			}
+			inserted, updated = append(inserted, ins...), upd
+			if err := fileWrittenKeys(ctx, c, idOf, keys); err != nil {
+				return err
+			}
+		}
+		n.Inserted += len(inserted)
+		n.Updated += len(updated)
+		n.Unchanged += good - len(inserted) - len(updated)
+		n.Rejected += len(rejected)
+		return im.endBatch(ctx, c, n, inserted, updated, good, rejected, last)
+	})
+	if err != nil {
+		return err
+	}
+	return im.afterBatch(n, rejected)
+}
+
+// bulkWriter writes an operator import's batches: on SQLite through the one
+// writer connection, a transaction at a time, so the group writer gets it
+// between batches; on PostgreSQL on one connection of its own, which holds
+// the staging table.
+type bulkWriter struct {
+	db    *DB
+	pg    *sql.Conn // PostgreSQL
+	stmts map[int]*sql.Stmt
+	// deferred: the children's secondary indexes are dropped until the
+	// load's end; deferKeys: so are (SQLite) the keys, kept in keys.
+	deferred, deferKeys bool
+	keys                []keyRow
+}
+
+func (db *DB) newBulkWriter(ctx context.Context) (*bulkWriter, error) {
+	w := &bulkWriter{db: db}
+	if db.engine != Postgres {
+		if _, err := db.write.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = -%d`, bulkCacheKiB)); err != nil {
+			return nil, fmt.Errorf("storage: bulk import: %w", err)
+		}
+		return w, nil
+	}
+	c, err := db.write.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("storage: bulk import: %w", err)
+	}
+	// ON COMMIT DELETE ROWS: each batch's transaction starts it empty.
+	if _, err := c.ExecContext(ctx, `CREATE TEMPORARY TABLE IF NOT EXISTS roster_stage (ord INTEGER NOT NULL,
+		student_id TEXT NOT NULL, last_name TEXT NOT NULL, first_name TEXT NOT NULL, patronymic TEXT NOT NULL, sex TEXT NOT NULL,
+		birth_date DATE NOT NULL, school_id BIGINT, grade INTEGER NOT NULL, section TEXT NOT NULL, dup_key TEXT NOT NULL)
+		ON COMMIT DELETE ROWS`); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("storage: bulk import: staging table: %w", err)
+	}
+	w.pg = c
+	return w, nil
+}
+
+func (w *bulkWriter) close(ctx context.Context) {
+	if w.pg == nil {
+		_, _ = w.db.write.ExecContext(ctx, `PRAGMA cache_size = -131072`) // as sqliteDSN sets it
+		return
+	}
+	_, _ = w.pg.ExecContext(ctx, `DROP TABLE IF EXISTS pg_temp.roster_stage`)
+	w.pg.Close()
+}
+
+// inTx runs fn in one transaction on the writer's connection.
+func (w *bulkWriter) inTx(ctx context.Context, fn func(c conn) error) error {
+	if w.pg == nil {
+		w.stmts = map[int]*sql.Stmt{}
+		defer func() {
+			for _, s := range w.stmts {
+				s.Close()
+			}
+		}()
+		return w.db.inTx(ctx, fn)
+	}
+	return w.db.txOn(ctx, w.pg, fn)
+}
+
+// insertNew inserts rows[fresh] (new by the snapshot) with their keys and
+// returns the IDs inserted, in file order, and the rows that met a child
+// with the same student ID (to be upserted instead).
+func (w *bulkWriter) insertNew(ctx context.Context, c conn, rows []bulkRow, fresh []int) (ids []int64, clash []int, err error) {
+	if len(fresh) == 0 {
+		return nil, nil, nil
+	}
+	if w.pg != nil {
+		return w.copyNew(ctx, c, rows, fresh)
+	}
+	idOf := make(map[string]int64, len(fresh))
+	args := make([]any, 0, 12*bulkInsertRows)
+	for start := 0; start < len(fresh); start += bulkInsertRows {
+		part := fresh[start:min(start+bulkInsertRows, len(fresh))]
+		args = args[:0]
+		for _, i := range part {
+			ch, r := &rows[i].rec.Child, &rows[i]
+			args = append(args, ch.StudentID, ch.LastName, ch.FirstName, ch.Patronymic, string(ch.Sex),
+				ch.BirthDate.Format(dateLayout), ch.SchoolID, ch.Grade, ch.Section, r.dup, c.now, c.now)
+		}
+		st, err := c.prepared(ctx, w.stmts, len(part), func(n int) string {
+			return `INSERT INTO children (student_id, last_name, first_name, patronymic, sex, birth_date, school_id, grade,
+				section, dup_key, version, created_at, updated_at) VALUES ` +
+				strings.TrimSuffix(strings.Repeat(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?),`, n), ",") +
+				` ON CONFLICT (student_id) DO NOTHING RETURNING id, student_id`
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("insert children: %w", err)
+		}
+		if err := scanIDs(ctx, st, args, idOf); err != nil {
+			return nil, nil, err
+		}
+	}
+	var kids []int64
+	var keys [][]string
+	for _, i := range fresh {
+		id, ok := idOf[rows[i].rec.Child.StudentID]
+		if !ok {
+			clash = append(clash, i)
+			continue
+		}
+		ids, kids, keys = append(ids, id), append(kids, id), append(keys, rows[i].keys)
+	}
+	if w.deferKeys {
+		for j, id := range kids {
+			for _, k := range keys[j] {
+				w.keys = append(w.keys, keyRow{k, id})
+			}
+		}
+		return ids, clash, nil
+	}
+	if err := insertMatchKeys(ctx, c, kids, keys); err != nil {
+		return nil, nil, err
+	}
+	return ids, clash, nil
+}
+
+// scanIDs runs st and files the (id, student_id) rows it returns.
+func scanIDs(ctx context.Context, st *sql.Stmt, args []any, idOf map[string]int64) error {
+	rs, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return fmt.Errorf("insert children: %w", err)
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var id int64
+		var sid string
+		if err := rs.Scan(&id, &sid); err != nil {
+			return err
+		}
+		idOf[sid] = id
+	}
+	return rs.Err()
+}
+
+// copyNew is insertNew on PostgreSQL: COPY into the staging table, one
+// INSERT … SELECT in file order, and COPY of the new children's keys.
+func (w *bulkWriter) copyNew(ctx context.Context, c conn, rows []bulkRow, fresh []int) (ids []int64, clash []int, err error) {
+	stage := make([][]any, len(fresh))
+	for j, i := range fresh {
+		ch := &rows[i].rec.Child
+		var school any
+		if ch.SchoolID != 0 {
+			school = ch.SchoolID
+		}
+		stage[j] = []any{j, ch.StudentID, ch.LastName, ch.FirstName, ch.Patronymic, string(ch.Sex), ch.BirthDate,
+			school, ch.Grade, ch.Section, rows[i].dup}
+	}
+	if err := w.copy(ctx, "roster_stage", []string{"ord", "student_id", "last_name", "first_name", "patronymic", "sex",
+		"birth_date", "school_id", "grade", "section", "dup_key"}, stage); err != nil {
+		return nil, nil, fmt.Errorf("copy %d children: %w", len(fresh), err)
+	}
+	rs, err := c.query(ctx, `INSERT INTO children (student_id, last_name, first_name, patronymic, sex, birth_date, school_id,
+		grade, section, dup_key, version, created_at, updated_at)
+		SELECT student_id, last_name, first_name, patronymic, sex, birth_date, school_id, grade, section, dup_key, 1, ?, ?
+		FROM roster_stage ORDER BY ord
+		ON CONFLICT (student_id) DO NOTHING RETURNING id, student_id`, c.now, c.now)
+	if err != nil {
+		return nil, nil, fmt.Errorf("insert children: %w", err)
+	}
+	idOf := make(map[string]int64, len(fresh))
+	for rs.Next() {
+		var id int64
+		var sid string
+		if err := rs.Scan(&id, &sid); err != nil {
+			rs.Close()
+			return nil, nil, err
+		}
+		idOf[sid] = id
+	}
+	rs.Close()
+	if err := rs.Err(); err != nil {
+		return nil, nil, err
+	}
+	var krs []keyRow
+	for _, i := range fresh {
+		id, ok := idOf[rows[i].rec.Child.StudentID]
+		if !ok {
+			clash = append(clash, i)
+			continue
+		}
+		ids = append(ids, id)
+		for _, k := range rows[i].keys {
+			krs = append(krs, keyRow{k, id})
+		}
+	}
+	// Slices sorted by key, so that COPY fills the index in order; a new
+	// child has no keys yet, so no row can conflict.
+	slices.SortFunc(krs, compareKeyRows)
+	kr := make([][]any, len(krs))
+	for j, k := range krs {
+		kr[j] = []any{k.key, k.id}
+	}
+	if err := w.copy(ctx, "child_match_keys", []string{"key", "child_id"}, kr); err != nil {
+		return nil, nil, fmt.Errorf("copy %d match keys: %w", len(kr), err)
+	}
+	return ids, clash, nil
+}
+
+// copy runs COPY … FROM STDIN of rows into table on the writer's
+// connection, inside its open transaction.
+func (w *bulkWriter) copy(ctx context.Context, table string, cols []string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	return w.pg.Raw(func(dc any) error {
+		sc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("storage: COPY needs a pgx connection, not %T", dc)
+		}
+		_, err := sc.Conn().CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows))
+		return err
+	})
+}
