@@ -2,10 +2,16 @@ package match
 
 const (
 	// BroadLimit bounds the children a broad key range (two names, no date)
-	// may bring: a name as common as Məmmədov Əli has thousands of
-	// namesakes, and without a date none of them is likelier than another
-	// (the school, when given, lifts the one in it among those read).
+	// may bring when the query gives a school: a name as common as Məmmədov
+	// Əli has thousands of namesakes, and without a date none of them is
+	// likelier than another but the school's, which lifts the one in it
+	// among those read.
 	BroadLimit = 300
+	// BroadLimitNamesOnly bounds it when the query gives neither a date
+	// nor a school: the namesakes read all score alike (those with the
+	// father's name it gives come first, through the named keys), so
+	// reading 300 would show ten as good as the first ten of 40 (ADR 0035).
+	BroadLimitNamesOnly = 40
 	// BroadLimitDated bounds it when the query has a date that the exact
 	// keys did not find: namesakes born on other days score alike
 	// (possible at best), so a few are worth showing and a hundred are not.
@@ -29,7 +35,8 @@ const (
 //  3. the named keys (two names and a father's) and the broad ranges of
 //     the names, each range BroadLimitFound children when a strong or
 //     exact candidate was found, else BroadLimitDated when the query has
-//     a date, else BroadLimit;
+//     a date, else BroadLimit with a school and BroadLimitNamesOnly
+//     without;
 //  4. with a date, the fallback ranges, admitting the keys near the
 //     query's words.
 //
@@ -58,6 +65,8 @@ func (q ParsedQuery) Search(fetch func(exact []string, ranges []Range, limit int
 		limit = BroadLimitFound
 	case !q.BirthDate.IsZero():
 		limit = BroadLimitDated
+	case q.School == "":
+		limit = BroadLimitNamesOnly
 	}
 	var ranges []Range
 	for _, k := range keys.Named {

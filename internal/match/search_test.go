@@ -30,9 +30,11 @@ func TestSearchSteps(t *testing.T) {
 			[]match.Level{"", match.Strong}, []string{"exact", "shifted", "broad 20"}},
 		{"dated, broad finds a strong one: no fallback", match.Query{Name: "Məmmədova Nərmin", BirthDate: date},
 			[]match.Level{"", "", match.Strong}, []string{"exact", "shifted", "broad 40"}},
-		{"no date: broad (many), no fallback", match.Query{Name: "Məmmədova Nərmin"},
+		{"no date, a school: broad (many), no fallback", match.Query{Name: "Məmmədova Nərmin", School: "BAK-06-021"},
 			[]match.Level{""}, []string{"broad 300"}},
-		{"no date, a father's name: named and broad (many)", match.Query{Name: "Məmmədova Nərmin Rəşad qızı"},
+		{"no date, no school: broad (few), no fallback", match.Query{Name: "Məmmədova Nərmin"},
+			[]match.Level{""}, []string{"broad 40"}},
+		{"no date, a father's name and a school: named and broad (many)", match.Query{Name: "Məmmədova Nərmin Rəşad qızı", School: "BAK-06-021"},
 			[]match.Level{""}, []string{"named+broad 300"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -363,32 +363,24 @@ func matchFetch(ctx context.Context, c conn, conds []string, cargs [][]any,
 	return nil
 }
 
-// matchFetchNear is matchFetch for MatchPlanNear (ADR 0035). The exact
-// keys and the unlimited (fallback) ranges are read from the keys alone,
-// key and child, so that a range's keys it does not admit are passed over
-// and a child already seen is not read again; the children left are read
-// by primary key, the policy's branches filtering. A limited range reads
-// what scoring needs in the statement that applies the filter and the
-// limit, not again by primary key.
+// matchFetchNear is matchFetch for MatchPlanNear (ADR 0035). The
+// unlimited (fallback) ranges are read from the keys alone, key and child,
+// so that a range's keys it does not admit are passed over and a child
+// already seen is not read again; the children left are read by primary
+// key, the policy's branches filtering. The exact keys (the children born
+// on one day under one name) and the limited ranges read what scoring
+// needs in one statement that joins the keys to the children and applies
+// the filter (and the limit): one round trip a step.
 func matchFetchNear(ctx context.Context, c conn, conds []string, cargs [][]any,
 	exact []string, ranges []match.Range, limit int, seen map[int64]bool, add func(id int64, p match.Person)) error {
 	filter := `c.merged_into IS NULL AND ((` + strings.Join(conds, `) OR (`) + `))`
 	var ids []any
-	if len(exact) > 0 || (limit == 0 && len(ranges) > 0) {
+	if limit == 0 && len(ranges) > 0 {
 		var parts []string
 		var args []any
-		if len(exact) > 0 {
-			parts = append(parts, `SELECT -1, key, child_id FROM child_match_keys WHERE key IN (`+
-				strings.TrimSuffix(strings.Repeat("?, ", len(exact)), ", ")+`)`)
-			for _, k := range exact {
-				args = append(args, k)
-			}
-		}
-		if limit == 0 {
-			for i, r := range ranges {
-				parts = append(parts, `SELECT `+strconv.Itoa(i)+`, key, child_id FROM child_match_keys WHERE key >= ? AND key < ?`)
-				args = append(args, r.From, r.To)
-			}
+		for i, r := range ranges {
+			parts = append(parts, `SELECT `+strconv.Itoa(i)+`, key, child_id FROM child_match_keys WHERE key >= ? AND key < ?`)
+			args = append(args, r.From, r.To)
 		}
 		rows, err := c.query(ctx, strings.Join(parts, ` UNION ALL `), args...)
 		if err != nil {
@@ -403,7 +395,7 @@ func matchFetchNear(ctx context.Context, c conn, conds []string, cargs [][]any,
 				rows.Close()
 				return err
 			}
-			if seen[id] || picked[id] || (i >= 0 && !ranges[i].Admits(key)) {
+			if seen[id] || picked[id] || !ranges[i].Admits(key) {
 				continue
 			}
 			picked[id] = true
@@ -432,6 +424,18 @@ func matchFetchNear(ctx context.Context, c conn, conds []string, cargs [][]any,
 			return fmt.Errorf("match children: %w", err)
 		}
 		return nil
+	}
+	if len(exact) > 0 {
+		args := make([]any, 0, len(exact))
+		for _, k := range exact {
+			args = append(args, k)
+		}
+		q := `SELECT c.id, c.last_name, c.first_name, c.patronymic, c.birth_date, COALESCE(s.code, '')
+			FROM child_match_keys k JOIN children c ON c.id = k.child_id LEFT JOIN orgs s ON s.id = c.school_id
+			WHERE k.key IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(exact)), ", ") + `) AND ` + filter
+		if err := scan(q, append(args, flatten(cargs)...)); err != nil {
+			return err
+		}
 	}
 	if limit > 0 && len(ranges) > 0 {
 		// The limit counts children the caller may list: applied before the
