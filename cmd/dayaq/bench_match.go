@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,6 +31,7 @@ import (
 // benchRow is one line of the table.
 type benchRow struct {
 	engine        storage.Engine
+	plan          string
 	children      int
 	importRate    float64 // children a second, keys included
 	p50, p95, p99 time.Duration
@@ -38,22 +41,33 @@ type benchRow struct {
 	heapInuse     uint64
 	sys           uint64
 	maxRSS        int64 // bytes
+	matchHWM      int64 // bytes: the peak resident set while matching (VmHWM, reset before)
 }
 
+// benchPlans are the plans --plans names.
+var benchPlans = map[string]storage.MatchPlan{"near": storage.MatchPlanNear, "keys": storage.MatchPlanKeys}
+
 func (m *Main) benchMatch(ctx context.Context, args []string) error {
-	fs := m.flags("bench match", "bench match [--db DB] [--pg URL] [--children 2000000] [--queries 10000]\n"+
-		"        [--engines sqlite,postgres] [--sizes 10000,100000,1000000,2000000]\n\n"+
+	fs := m.flags("bench match", "bench match [--db DB] [--pg URL] [--reuse] [--children 2000000] [--queries 10000]\n"+
+		"        [--engines sqlite,postgres] [--sizes 10000,100000,1000000,2000000] [--plans near,keys]\n\n"+
 		"Fills a synthetic roster (demo names, with namesakes) size by size, timing the bulk insert of\n"+
 		"children and their match keys, and after each size times --queries matches written as people\n"+
 		"write names (ASCII, capitals, English, Cyrillic, other orders, typos, swapped dates, no date,\n"+
 		"children not on the roster). SQLite goes to --db (a new file; default a temporary one),\n"+
-		"PostgreSQL to a new database at --pg, or on a throwaway cluster when --pg is not given.")
+		"PostgreSQL to a new database at --pg, or on a throwaway cluster when --pg is not given.\n"+
+		"With --reuse the roster is kept: --db may exist, and --pg's database dayaq_bench_match is made\n"+
+		"once and not dropped; children already there are not inserted again (a size below them is\n"+
+		"skipped). --plans times each plan on the same queries, interleaved (near: today's; keys: the\n"+
+		"plan before ADR 0035).")
 	dbPath := fs.String("db", "", "the SQLite file to create (must not exist; default: in a temporary directory)")
 	pgURL := fs.String("pg", "", "a postgres:// URL of a server where the benchmark may create a database")
 	children := fs.Int("children", 2_000_000, "the largest roster")
 	queries := fs.Int("queries", 10_000, "queries timed at each size")
 	engines := fs.String("engines", "sqlite,postgres", "engines to run, comma-separated")
 	sizesFlag := fs.String("sizes", "10000,100000,1000000,2000000", "roster sizes to time, comma-separated (capped by --children)")
+	reuse := fs.Bool("reuse", false, "keep the roster for the next run, and use the one a former run kept")
+	plansFlag := fs.String("plans", "near", "matching plans to time side by side, comma-separated: near, keys")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the matching (not the import) to this file")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -71,6 +85,14 @@ func (m *Main) benchMatch(ctx context.Context, args []string) error {
 	if len(sizes) == 0 {
 		return usageError{"bench match: no size within --children"}
 	}
+	var plans []string
+	for _, s := range strings.Split(*plansFlag, ",") {
+		s = strings.TrimSpace(s)
+		if _, ok := benchPlans[s]; !ok {
+			return usageError{"bench match: unknown plan " + s + " in --plans"}
+		}
+		plans = append(plans, s)
+	}
 	m.benchHeader(*queries)
 	for _, e := range strings.Split(*engines, ",") {
 		var dsn string
@@ -85,20 +107,24 @@ func (m *Main) benchMatch(ctx context.Context, args []string) error {
 				}
 				cleanup = func() { os.RemoveAll(dir) }
 				path = filepath.Join(dir, "bench.db")
-			} else if _, err := os.Stat(path); err == nil {
+			} else if _, err := os.Stat(path); err == nil && !*reuse {
 				return fmt.Errorf("bench match: %s exists; give a new file", path)
 			}
 			dsn = path
 		case storage.Postgres:
 			var err error
-			dsn, cleanup, err = benchPostgres(ctx, *pgURL)
+			if *reuse {
+				dsn, err = benchPostgresKept(ctx, *pgURL)
+			} else {
+				dsn, cleanup, err = benchPostgres(ctx, *pgURL)
+			}
 			if err != nil {
 				return err
 			}
 		default:
 			return usageError{"bench match: unknown engine " + e}
 		}
-		err := m.benchEngine(ctx, dsn, sizes, *queries)
+		err := m.benchEngine(ctx, dsn, sizes, *queries, plans, *cpuProfile)
 		if cleanup != nil {
 			cleanup()
 		}
@@ -147,6 +173,30 @@ func benchPostgres(ctx context.Context, pgURL string) (dsn string, cleanup func(
 	}, nil
 }
 
+// benchPostgresKept returns the DSN of the database dayaq_bench_match at
+// pgURL, making it when missing; it is kept for the next run (--reuse).
+func benchPostgresKept(ctx context.Context, pgURL string) (string, error) {
+	if pgURL == "" {
+		return "", usageError{"bench match: --reuse needs --pg (a throwaway cluster keeps nothing)"}
+	}
+	const name = "dayaq_bench_match"
+	admin, err := sql.Open("pgx", pgURL)
+	if err != nil {
+		return "", err
+	}
+	defer admin.Close()
+	var n int
+	if err := admin.QueryRowContext(ctx, `SELECT COUNT(*) FROM pg_database WHERE datname = $1`, name).Scan(&n); err != nil {
+		return "", fmt.Errorf("bench match: %w", err)
+	}
+	if n == 0 {
+		if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+name); err != nil {
+			return "", fmt.Errorf("bench match: create database: %w", err)
+		}
+	}
+	return withDatabase(pgURL, name)
+}
+
 // withDatabase replaces the database in a postgres:// URL.
 func withDatabase(dsn, name string) (string, error) {
 	u, err := url.Parse(dsn)
@@ -158,7 +208,7 @@ func withDatabase(dsn, name string) (string, error) {
 }
 
 // benchEngine grows one roster through the sizes and times each.
-func (m *Main) benchEngine(ctx context.Context, dsn string, sizes []int, queries int) error {
+func (m *Main) benchEngine(ctx context.Context, dsn string, sizes []int, queries int, plans []string, profile string) error {
 	db, err := openDB(ctx, dsn)
 	if err != nil {
 		return err
@@ -210,8 +260,31 @@ func (m *Main) benchEngine(ctx context.Context, dsn string, sizes []int, queries
 	seen := 0
 	pick := rand.New(rand.NewPCG(7, 7))
 	const batch = 50_000
-	have := 0
+	// A kept roster (--reuse): its children are the generator's first ones,
+	// drawn again (not inserted) for the sample.
+	have, err := db.CountChildren(ctx)
+	if err != nil {
+		return err
+	}
+	for range have {
+		c, ok := next()
+		if !ok {
+			return fmt.Errorf("bench: the generator ran dry")
+		}
+		seen++
+		kept := child.Child{LastName: c.LastName, FirstName: c.FirstName, Patronymic: c.Patronymic,
+			BirthDate: c.BirthDate, SchoolID: c.SchoolID}
+		if len(roster) < sampleSize {
+			roster = append(roster, kept)
+		} else if j := pick.IntN(seen); j < sampleSize {
+			roster[j] = kept
+		}
+	}
 	for _, size := range sizes {
+		if size < have {
+			fmt.Fprintf(m.Stdout, "%-8s %-5s %9d  (skipped: the kept roster has %d children)\n", db.Engine(), "", size, have)
+			continue
+		}
 		start, cpu0 := time.Now(), cpuTime()
 		added := 0
 		for have < size {
@@ -240,32 +313,86 @@ func (m *Main) benchEngine(ctx context.Context, dsn string, sizes []int, queries
 			have += n
 			added += n
 		}
-		rate := float64(added) / time.Since(start).Seconds()
-		importCPU := float64(added) / (cpuTime() - cpu0).Seconds()
-
-		qs := benchQueries(roster, codes, queries, int64(size))
-		lat := make([]time.Duration, 0, len(qs))
-		total := 0
-		cpu0 = cpuTime()
-		for _, q := range qs {
-			t0 := time.Now()
-			cs, err := db.MatchChildren(ctx, actor, q)
-			if err != nil {
-				return fmt.Errorf("bench: match %d: %w", len(lat), err)
-			}
-			lat = append(lat, time.Since(t0))
-			total += len(cs)
+		var rate, importCPU float64
+		if added > 0 {
+			rate = float64(added) / time.Since(start).Seconds()
+			importCPU = float64(added) / (cpuTime() - cpu0).Seconds()
 		}
-		matchCPU := (cpuTime() - cpu0) / time.Duration(len(qs))
-		slices.Sort(lat)
-		pct := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
+
+		// The peak resident set from here on is the matching's: what the
+		// import left in the heap goes back, then the peak is reset.
+		debug.FreeOSMemory()
+		resetPeakRSS()
+		qs := benchQueries(roster, codes, queries, int64(size))
+		// Each query is asked of every plan in turn, the order rotating, so
+		// that the plans share the machine's load.
+		lat := make([][]time.Duration, len(plans))
+		total := make([]int, len(plans))
+		cpu := make([]time.Duration, len(plans))
+		if profile != "" {
+			f, err := os.Create(profile)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+		}
+		for i, q := range qs {
+			for j := range plans {
+				k := (i + j) % len(plans)
+				db.SetMatchPlan(benchPlans[plans[k]])
+				t0, c0 := time.Now(), cpuTime()
+				cs, err := db.MatchChildren(ctx, actor, q)
+				if err != nil {
+					return fmt.Errorf("bench: match %d (%s): %w", i, plans[k], err)
+				}
+				lat[k] = append(lat[k], time.Since(t0))
+				cpu[k] += cpuTime() - c0
+				total[k] += len(cs)
+			}
+		}
+		db.SetMatchPlan(storage.MatchPlanNear)
+		if profile != "" {
+			pprof.StopCPUProfile()
+		}
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		m.benchLine(benchRow{engine: db.Engine(), children: size, importRate: rate, importCPU: importCPU, matchCPU: matchCPU,
-			p50: pct(0.50), p95: pct(0.95), p99: pct(0.99), scored: float64(total) / float64(len(qs)),
-			heapInuse: ms.HeapInuse, sys: ms.Sys, maxRSS: maxRSS()})
+		hwm := peakRSS()
+		for k, plan := range plans {
+			l := lat[k]
+			slices.Sort(l)
+			pct := func(p float64) time.Duration { return l[min(len(l)-1, int(p*float64(len(l))))] }
+			m.benchLine(benchRow{engine: db.Engine(), plan: plan, children: size, importRate: rate, importCPU: importCPU,
+				matchCPU: cpu[k] / time.Duration(len(qs)), p50: pct(0.50), p95: pct(0.95), p99: pct(0.99),
+				scored: float64(total[k]) / float64(len(qs)), heapInuse: ms.HeapInuse, sys: ms.Sys, maxRSS: maxRSS(), matchHWM: hwm})
+		}
 	}
 	return nil
+}
+
+// resetPeakRSS resets the process's peak resident set (VmHWM) to what is
+// resident now (Linux: /proc/self/clear_refs; elsewhere nothing happens
+// and peakRSS reports the peak since the start).
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// peakRSS is VmHWM from /proc/self/status, in bytes (0 when unknown).
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				return 0
+			}
+			return kb * 1024
+		}
+	}
+	return 0
 }
 
 // benchQueries writes n queries about the roster: most about a child on it
@@ -325,16 +452,17 @@ func maxRSS() int64 {
 func (m *Main) benchHeader(queries int) {
 	fmt.Fprintf(m.Stdout, "%s\n\n", m.l.T("cli.bench.match_title", queries, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH))
 	h := strings.Split(m.l.T("cli.bench.match_columns"), "|")
-	for len(h) < 12 {
+	for len(h) < 14 {
 		h = append(h, "")
 	}
-	fmt.Fprintf(m.Stdout, "%-8s %9s %13s %13s %10s %10s %10s %10s %8s %11s %8s %8s\n", h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7],
-		h[8], h[9], h[10], h[11])
+	fmt.Fprintf(m.Stdout, "%-8s %-5s %9s %13s %13s %10s %10s %10s %10s %8s %11s %8s %8s %8s\n", h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7],
+		h[8], h[9], h[10], h[11], h[12], h[13])
 }
 
 func (m *Main) benchLine(r benchRow) {
 	mb := func(b uint64) string { return fmt.Sprintf("%.0f MB", float64(b)/(1<<20)) }
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
-	fmt.Fprintf(m.Stdout, "%-8s %9d %13.0f %13.0f %10s %10s %10s %10s %8.1f %11s %8s %8s\n", r.engine, r.children, r.importRate,
-		r.importCPU, ms(r.p50), ms(r.p95), ms(r.p99), ms(r.matchCPU), r.scored, mb(r.heapInuse), mb(r.sys), mb(uint64(r.maxRSS)))
+	fmt.Fprintf(m.Stdout, "%-8s %-5s %9d %13.0f %13.0f %10s %10s %10s %10s %8.1f %11s %8s %8s %8s\n", r.engine, r.plan, r.children, r.importRate,
+		r.importCPU, ms(r.p50), ms(r.p95), ms(r.p99), ms(r.matchCPU), r.scored, mb(r.heapInuse), mb(r.sys), mb(uint64(r.maxRSS)),
+		mb(uint64(r.matchHWM)))
 }

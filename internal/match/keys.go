@@ -2,6 +2,7 @@ package match
 
 import (
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -47,17 +48,68 @@ const (
 )
 
 // Range is the half-open interval of keys [From, To): the keys that start
-// with a prefix.
-type Range struct{ From, To string }
+// with a prefix. A fallback range also knows the query's words it was made
+// for, so that a key whose skeleton is far from all of them is passed over
+// before its child is read (Admits).
+type Range struct {
+	From, To string
+	near     string // the query's skeletons, space-separated; "" admits every key
+	at       int    // where a key's skeleton starts
+}
 
 func prefix(p string) Range { return Range{From: p, To: p + "~"} } // keys use a-z, 0-9 and space, all below "~"
 
-// QueryKeys are what a query looks up: Exact keys each reach few children;
-// Broad ranges may reach many, so an index looks them up with a limit;
-// Fallback ranges are looked up only when the others found no strong
-// candidate.
+// only is the range of the one key k: no key continues k with a character
+// below the space.
+func only(k string) Range { return Range{From: k, To: k + " "} }
+
+// NearSimilarity is the least similarity (one less the share of letters
+// that differ) between a fallback key's skeleton and one of the query's
+// words for its child to be read: the scorer's own threshold, below which
+// the pair scores nothing (so the child's name there adds nothing to its
+// score). At 2,000,000 children hundreds are born on a day under one
+// initial; a handful are named nearly as the query's words.
+const NearSimilarity = minWordSimilarity
+
+// Admits reports whether the child filed under key (a key within r) is
+// worth reading: always, but for a fallback range, whose key's skeleton
+// must be near one of the query's words.
+func (r Range) Admits(key string) bool {
+	if r.near == "" {
+		return true
+	}
+	if len(key) < r.at {
+		return false
+	}
+	sk := key[r.at:]
+	for w := range strings.FieldsSeq(r.near) {
+		if similarity(sk, w) >= NearSimilarity {
+			return true
+		}
+		// A typo in a surname's ending keeps it from being cut (Bəşirovka:
+		// basirovka for basir), so the word may be the skeleton and more.
+		if len(sk) >= 3 && len(w) > len(sk) && distance(sk, w[:len(sk)]) <= 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// Unfiltered is r admitting every key: the plan before ADR 0035, which
+// dayaq bench match still times.
+func (r Range) Unfiltered() Range { return Range{From: r.From, To: r.To} }
+
+// QueryKeys are what a query looks up: Exact keys (the "d" keys at the
+// date as given) each reach the children born that day under one name;
+// Shifted keys are the "d" keys at the dates it is confused with; Named
+// keys (two names and a father's) may reach hundreds of namesakes on a
+// large roster, and Broad ranges thousands, so both are looked up with a
+// limit; Fallback ranges are looked up only when the others found no
+// strong candidate, and admit only keys near the query's words.
 type QueryKeys struct {
 	Exact    []string
+	Shifted  []string
+	Named    []string
 	Broad    []Range
 	Fallback []Range
 }
@@ -133,11 +185,6 @@ func nearDates(t time.Time) (close, years []string) {
 // Keys returns what a query looks up.
 func (q ParsedQuery) Keys() QueryKeys {
 	var qk QueryKeys
-	addKey := func(k string) {
-		if !slices.Contains(qk.Exact, k) {
-			qk.Exact = append(qk.Exact, k)
-		}
-	}
 	addRange := func(to *[]Range, r Range) {
 		if !slices.Contains(*to, r) {
 			*to = append(*to, r)
@@ -151,16 +198,35 @@ func (q ParsedQuery) Keys() QueryKeys {
 			names = append(names, t)
 		}
 	}
+	addTo := func(to *[]string, k string) {
+		if !slices.Contains(*to, k) {
+			*to = append(*to, k)
+		}
+	}
 	if !q.BirthDate.IsZero() {
 		close, years := nearDates(q.BirthDate)
-		for _, d := range append(append([]string{}, close...), years...) {
+		for i, d := range append(append([]string{}, close...), years...) {
 			for _, t := range names {
-				addKey(kindDate + d + t.Skel)
+				if i == 0 {
+					addTo(&qk.Exact, kindDate+d+t.Skel)
+				} else {
+					addTo(&qk.Shifted, kindDate+d+t.Skel)
+				}
 			}
 		}
 		for _, d := range close {
 			for _, t := range names {
-				addRange(&qk.Fallback, prefix(kindDate+d+t.Skel[:1]))
+				r := prefix(kindDate + d + t.Skel[:1])
+				r.at = len(kindDate + d)
+				// Every word, not only those with this initial: a child
+				// whose first letters were both mistyped is still found
+				// when one name's typo made the other's initial.
+				for _, u := range names {
+					if !slices.Contains(strings.Fields(r.near), u.Skel) {
+						r.near = strings.TrimSpace(r.near + " " + u.Skel)
+					}
+				}
+				addRange(&qk.Fallback, r)
 			}
 		}
 	}
@@ -169,12 +235,12 @@ func (q ParsedQuery) Keys() QueryKeys {
 			x, y := pair(a.Skel, b.Skel)
 			addRange(&qk.Broad, prefix(kindNames+x+" "+y+" "))
 			for _, f := range fathers {
-				addKey(kindNames + x + " " + y + " " + f.Skel)
+				addTo(&qk.Named, kindNames+x+" "+y+" "+f.Skel)
 			}
 			if len(fathers) == 0 { // a third word may be the father's name without oğlu/qızı
 				for k, c := range names {
 					if k != i && k != i+1+j {
-						addKey(kindNames + x + " " + y + " " + c.Skel)
+						addTo(&qk.Named, kindNames+x+" "+y+" "+c.Skel)
 					}
 				}
 			}

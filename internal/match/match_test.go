@@ -200,12 +200,15 @@ func (r *roster) person(c child.Child) match.Person {
 		BirthDate: c.BirthDate, School: r.schools[c.SchoolID]}
 }
 
-// lookup returns the children filed under keys in [from, to), at most max.
-func (r *roster) lookup(from, to string, max int) []int32 {
-	i, _ := slices.BinarySearchFunc(r.index, from, func(e entry, k string) int { return strings.Compare(e.key, k) })
+// lookup returns the children filed under keys in rg that it admits, at
+// most max.
+func (r *roster) lookup(rg match.Range, max int) []int32 {
+	i, _ := slices.BinarySearchFunc(r.index, rg.From, func(e entry, k string) int { return strings.Compare(e.key, k) })
 	var ids []int32
-	for ; i < len(r.index) && r.index[i].key < to && len(ids) < max; i++ {
-		ids = append(ids, r.index[i].id)
+	for ; i < len(r.index) && r.index[i].key < rg.To && len(ids) < max; i++ {
+		if rg.Admits(r.index[i].key) {
+			ids = append(ids, r.index[i].id)
+		}
 	}
 	return ids
 }
@@ -213,6 +216,16 @@ func (r *roster) lookup(from, to string, max int) []int32 {
 // find returns the top candidates and how many records were scored,
 // searching as storage does (ParsedQuery.Search).
 func (r *roster) find(q match.Query, limit int) ([]match.Candidate, int) {
+	return r.findWith(q, limit, match.ParsedQuery.Search)
+}
+
+// findUnfiltered is find with the search before ADR 0035, for comparison.
+func (r *roster) findUnfiltered(q match.Query, limit int) ([]match.Candidate, int) {
+	return r.findWith(q, limit, match.ParsedQuery.SearchUnfiltered)
+}
+
+func (r *roster) findWith(q match.Query, limit int,
+	search func(match.ParsedQuery, func([]string, []match.Range, int) error, func() match.Level) error) ([]match.Candidate, int) {
 	pq := match.Parse(q)
 	seen := map[int32]bool{}
 	var ids []int64
@@ -232,10 +245,10 @@ func (r *roster) find(q match.Query, limit int) ([]match.Candidate, int) {
 			}
 		}
 		for _, k := range exact {
-			take(r.lookup(k, k+"\x00", 1<<30))
+			take(r.lookup(match.Range{From: k, To: k + "\x00"}, 1<<30))
 		}
 		for _, rg := range ranges {
-			take(r.lookup(rg.From, rg.To, max))
+			take(r.lookup(rg, max))
 		}
 		return nil
 	}
@@ -245,7 +258,7 @@ func (r *roster) find(q match.Query, limit int) ([]match.Candidate, int) {
 		}
 		return cs[0].Level
 	}
-	_ = pq.Search(fetch, best)
+	_ = search(pq, fetch, best)
 	best()
 	return cs, len(recs)
 }
@@ -268,6 +281,7 @@ func TestRecallByKind(t *testing.T) {
 	}
 	for _, k := range matchgen.Kinds() {
 		hits, strong, scored := 0, 0, 0
+		beforeHits, beforeScored := 0, 0
 		var misses []string
 		for range perKind {
 			i := r.IntN(len(ro.children))
@@ -275,6 +289,11 @@ func TestRecallByKind(t *testing.T) {
 			q := match.Query{Name: k.Write(r, c), BirthDate: c.BirthDate}
 			cs, n := ro.find(q, 10)
 			scored += n
+			bs, bn := ro.findUnfiltered(q, 10)
+			beforeScored += bn
+			if slices.ContainsFunc(bs[:min(5, len(bs))], func(c match.Candidate) bool { return c.ID == int64(i) }) {
+				beforeHits++
+			}
 			for j, cand := range cs {
 				if j < 5 && cand.ID == int64(i) {
 					hits++
@@ -289,10 +308,14 @@ func TestRecallByKind(t *testing.T) {
 			}
 		}
 		recall := float64(hits) / perKind
-		t.Logf("%-20s recall@5 %.1f%% (%d/%d), strong or exact %.1f%%, %.0f records scored a query",
-			k.Name, 100*recall, hits, perKind, 100*float64(strong)/perKind, float64(scored)/perKind)
+		t.Logf("%-20s recall@5 %.1f%% (%d/%d), strong or exact %.1f%%, %.0f records scored a query (before ADR 0035: %.1f%%, %.0f)",
+			k.Name, 100*recall, hits, perKind, 100*float64(strong)/perKind, float64(scored)/perKind,
+			100*float64(beforeHits)/perKind, float64(beforeScored)/perKind)
 		if recall < wantRecall {
 			t.Errorf("%s: recall@5 %.3f below %.2f; misses: %v", k.Name, recall, wantRecall, misses)
+		}
+		if hits < beforeHits {
+			t.Errorf("%s: %d found, fewer than the %d the search before ADR 0035 found", k.Name, hits, beforeHits)
 		}
 	}
 	// A birth date said wrong: the name still finds the child.
@@ -302,7 +325,7 @@ func TestRecallByKind(t *testing.T) {
 		}},
 		{"date_year_off", func(t time.Time) time.Time { return t.AddDate(1-2*r.IntN(2), 0, 0) }},
 	} {
-		hits, tried := 0, 0
+		hits, beforeHits, tried := 0, 0, 0
 		for tried < perKind {
 			i := r.IntN(len(ro.children))
 			c := ro.children[i]
@@ -310,15 +333,23 @@ func TestRecallByKind(t *testing.T) {
 				continue
 			}
 			tried++
-			cs, _ := ro.find(match.Query{Name: matchgen.ASCII(r, c.FirstName+" "+c.LastName+" "+c.Patronymic), BirthDate: d.date(c.BirthDate)}, 5)
+			q := match.Query{Name: matchgen.ASCII(r, c.FirstName+" "+c.LastName+" "+c.Patronymic), BirthDate: d.date(c.BirthDate)}
+			cs, _ := ro.find(q, 5)
 			if slices.ContainsFunc(cs, func(c match.Candidate) bool { return c.ID == int64(i) }) {
 				hits++
 			}
+			bs, _ := ro.findUnfiltered(q, 5)
+			if slices.ContainsFunc(bs, func(c match.Candidate) bool { return c.ID == int64(i) }) {
+				beforeHits++
+			}
 		}
 		recall := float64(hits) / float64(tried)
-		t.Logf("%-20s recall@5 %.1f%% (%d/%d)", d.name, 100*recall, hits, tried)
+		t.Logf("%-20s recall@5 %.1f%% (%d/%d) (before ADR 0035: %d)", d.name, 100*recall, hits, tried, beforeHits)
 		if recall < wantRecall {
 			t.Errorf("%s: recall@5 %.3f below %.2f", d.name, recall, wantRecall)
+		}
+		if hits < beforeHits {
+			t.Errorf("%s: %d found, fewer than the %d the search before ADR 0035 found", d.name, hits, beforeHits)
 		}
 	}
 }

@@ -113,6 +113,10 @@ type agreement struct {
 	query int  // the query word's position
 }
 
+// minWordSimilarity is the least similarity for which a query word counts
+// towards a record's word: below it the pair scores nothing.
+const minWordSimilarity = 0.6
+
 // assign finds the best one-to-one assignment of the query's words to the
 // record's, in any order. A word marked as the father's name goes only to
 // the father's name.
@@ -137,7 +141,7 @@ func assign(qs []Token, ss []slot) (best []int, bestSum float64) {
 				continue
 			}
 			sim := similarity(qs[i].Skel, s.tok.Skel)
-			if sim < 0.6 {
+			if sim < minWordSimilarity {
 				continue
 			}
 			used[j], cur[i] = true, j

@@ -2,8 +2,8 @@ package storage
 
 import (
 	"context"
-	"strings"
 	"fmt"
+	"strings"
 	"time"
 
 	"dayaq/internal/access"

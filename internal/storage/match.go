@@ -179,6 +179,25 @@ func (db *DB) fileKeysAfter(ctx context.Context, after int64) (n int, err error)
 	}
 }
 
+// MatchPlan is how MatchChildren reads the candidates a search's steps
+// name (ADR 0035).
+type MatchPlan int32
+
+const (
+	// MatchPlanNear, the default, reads the fallback ranges' keys alone
+	// and only the children whose skeleton there is near a word of the
+	// query (match.Range.Admits).
+	MatchPlanNear MatchPlan = iota
+	// MatchPlanKeys is the plan before ADR 0035: every child filed in a
+	// fallback range is read and scored. dayaq bench match times it beside
+	// MatchPlanNear, in the same run.
+	MatchPlanKeys
+)
+
+// SetMatchPlan sets the plan MatchChildren follows from now on (dayaq
+// bench match compares them; a server keeps the default).
+func (db *DB) SetMatchPlan(p MatchPlan) { db.matchPlan.Store(int32(p)) }
+
 // MatchCandidate is a child that may be the one a query names, as the
 // caller may see it, with its score, level and reasons.
 type MatchCandidate struct {
@@ -224,16 +243,25 @@ func (db *DB) matchChildren(ctx context.Context, a audit.Actor, q match.Query, f
 		// on) of the best MatchLimit only.
 		seen := map[int64]bool{}
 		var scored, ranked []match.Candidate
+		add := func(id int64, p match.Person) {
+			if seen[id] {
+				return
+			}
+			seen[id] = true
+			if res := match.Score(pq, match.NewRecord(p)); res.Score >= match.MinScore {
+				scored = append(scored, match.Candidate{ID: id, Result: res})
+			}
+		}
+		plan := MatchPlan(db.matchPlan.Load())
+		search := pq.Search
 		fetch := func(exact []string, ranges []match.Range, limit int) error {
-			return matchFetch(ctx, c, conds, cargs, exact, ranges, limit, func(id int64, p match.Person) {
-				if seen[id] {
-					return
-				}
-				seen[id] = true
-				if res := match.Score(pq, match.NewRecord(p)); res.Score >= match.MinScore {
-					scored = append(scored, match.Candidate{ID: id, Result: res})
-				}
-			})
+			return matchFetchNear(ctx, c, conds, cargs, exact, ranges, limit, seen, add)
+		}
+		if plan == MatchPlanKeys {
+			search = pq.SearchUnfiltered
+			fetch = func(exact []string, ranges []match.Range, limit int) error {
+				return matchFetch(ctx, c, conds, cargs, exact, ranges, limit, add)
+			}
 		}
 		best := func() match.Level {
 			if ranked = match.Best(scored, MatchLimit); len(ranked) == 0 {
@@ -241,7 +269,7 @@ func (db *DB) matchChildren(ctx context.Context, a audit.Actor, q match.Query, f
 			}
 			return ranked[0].Level
 		}
-		if err := pq.Search(fetch, best); err != nil {
+		if err := search(fetch, best); err != nil {
 			return nil, err
 		}
 		best()
@@ -335,6 +363,108 @@ func matchFetch(ctx context.Context, c conn, conds []string, cargs [][]any,
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("match children: %w", err)
+		}
+	}
+	return nil
+}
+
+// matchFetchNear is matchFetch for MatchPlanNear (ADR 0035). The
+// unlimited (fallback) ranges are read from the keys alone, key and child,
+// so that a range's keys it does not admit are passed over and a child
+// already seen is not read again; the children left are read by primary
+// key, the policy's branches filtering. The exact keys (the children born
+// on one day under one name) and the limited ranges read what scoring
+// needs in one statement that joins the keys to the children and applies
+// the filter (and the limit): one round trip a step.
+func matchFetchNear(ctx context.Context, c conn, conds []string, cargs [][]any,
+	exact []string, ranges []match.Range, limit int, seen map[int64]bool, add func(id int64, p match.Person)) error {
+	filter := `c.merged_into IS NULL AND ((` + strings.Join(conds, `) OR (`) + `))`
+	var ids []any
+	if limit == 0 && len(ranges) > 0 {
+		var parts []string
+		var args []any
+		for i, r := range ranges {
+			parts = append(parts, `SELECT `+strconv.Itoa(i)+`, key, child_id FROM child_match_keys WHERE key >= ? AND key < ?`)
+			args = append(args, r.From, r.To)
+		}
+		rows, err := c.query(ctx, strings.Join(parts, ` UNION ALL `), args...)
+		if err != nil {
+			return fmt.Errorf("match keys: %w", err)
+		}
+		picked := map[int64]bool{}
+		for rows.Next() {
+			var i int
+			var key string
+			var id int64
+			if err := rows.Scan(&i, &key, &id); err != nil {
+				rows.Close()
+				return err
+			}
+			if seen[id] || picked[id] || !ranges[i].Admits(key) {
+				continue
+			}
+			picked[id] = true
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("match keys: %w", err)
+		}
+	}
+	scan := func(q string, args []any) error {
+		rows, err := c.query(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("match children: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var p match.Person
+			if err := rows.Scan(&id, &p.LastName, &p.FirstName, &p.Patronymic, date{&p.BirthDate}, &p.School); err != nil {
+				return err
+			}
+			add(id, p)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("match children: %w", err)
+		}
+		return nil
+	}
+	if len(exact) > 0 {
+		args := make([]any, 0, len(exact))
+		for _, k := range exact {
+			args = append(args, k)
+		}
+		q := `SELECT c.id, c.last_name, c.first_name, c.patronymic, c.birth_date, COALESCE(s.code, '')
+			FROM child_match_keys k JOIN children c ON c.id = k.child_id LEFT JOIN orgs s ON s.id = c.school_id
+			WHERE k.key IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(exact)), ", ") + `) AND ` + filter
+		if err := scan(q, append(args, flatten(cargs)...)); err != nil {
+			return err
+		}
+	}
+	if limit > 0 && len(ranges) > 0 {
+		// The limit counts children the caller may list: applied before the
+		// filter, records out of their reach would take the places (and
+		// betray that they exist).
+		var parts []string
+		var args []any
+		for i, r := range ranges {
+			parts = append(parts, `SELECT * FROM (SELECT c.id, c.last_name, c.first_name, c.patronymic, c.birth_date, COALESCE(s.code, '')
+				FROM child_match_keys k JOIN children c ON c.id = k.child_id LEFT JOIN orgs s ON s.id = c.school_id
+				WHERE k.key >= ? AND k.key < ? AND `+filter+` ORDER BY k.key LIMIT `+strconv.Itoa(limit)+`) r`+strconv.Itoa(i))
+			args = append(append(args, r.From, r.To), flatten(cargs)...)
+		}
+		if err := scan(strings.Join(parts, ` UNION ALL `), args); err != nil {
+			return err
+		}
+	}
+	const perQuery = 500
+	for start := 0; start < len(ids); start += perQuery {
+		part := ids[start:min(start+perQuery, len(ids))]
+		q := `SELECT c.id, c.last_name, c.first_name, c.patronymic, c.birth_date, COALESCE(s.code, '')` + childFromWhere +
+			`WHERE c.id IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ") + `) AND ` + filter
+		if err := scan(q, append(append([]any{}, part...), flatten(cargs)...)); err != nil {
+			return err
 		}
 	}
 	return nil

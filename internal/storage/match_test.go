@@ -196,3 +196,66 @@ func TestMatchLimitCountsOnlyReachableChildren(t *testing.T) {
 		})
 	}
 }
+
+// TestMatchPlansAgree asks, on both engines, the same queries under both
+// plans: among them a child whose two names are both mistyped in their
+// first letter (found only by the fallback ranges), born on a day shared
+// with children named far from the query and one named near it. The plan
+// of ADR 0035 reads fewer children, and shows the same ones in the same
+// order with the same scores.
+func TestMatchPlansAgree(t *testing.T) {
+	for _, e := range storagetest.Engines() {
+		t.Run(string(e.Name), func(t *testing.T) {
+			ctx := context.Background()
+			f := newMatrixFixture(t, e.DSN(t))
+			db, city := f.db, f.users["city_admin"]
+			schools, err := db.Orgs(ctx, storage.OrgFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := map[string]int64{}
+			for _, o := range schools {
+				ids[o.Code] = o.ID
+			}
+			day := time.Date(2010, 7, 11, 0, 0, 0, 0, time.UTC)
+			var kids []child.Child
+			for i, n := range [][2]string{{"Abbasov", "Zaur"}, {"Axundov", "Ələkbər"}, {"Aslanov", "Aysel"}, {"Babayev", "Ramil"},
+				{"Abasov", "Nur"}, {"Əliyev", "Araz"}} {
+				kids = append(kids, child.Child{StudentID: fmt.Sprint("FB-", i), LastName: n[0], FirstName: n[1], Patronymic: "Rauf oğlu",
+					Sex: child.Male, BirthDate: day, SchoolID: ids["BAK-06-001"], Grade: 9, Section: "A"})
+			}
+			if err := db.InsertChildren(ctx, kids); err != nil {
+				t.Fatal(err)
+			}
+			find := func(plan storage.MatchPlan, q match.Query) []string {
+				db.SetMatchPlan(plan)
+				defer db.SetMatchPlan(storage.MatchPlanNear)
+				cs, err := db.MatchChildren(ctx, city, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				for _, c := range cs {
+					got = append(got, fmt.Sprintf("%s %.3f %s", c.StudentID, c.Score, c.Level))
+				}
+				return got
+			}
+			for _, q := range []match.Query{
+				{Name: "bAbasov aur", BirthDate: day},
+				{Name: "Abbasov Zaur", BirthDate: day},
+				{Name: "Abbasov Zaur"},
+				{Name: "Abbasov Zaur Rauf oğlu", BirthDate: day.AddDate(0, 0, 3)},
+				{Name: "Axundov Ələkbər", BirthDate: day.AddDate(1, 0, 0)},
+				{Name: "Alıyev Arzu", BirthDate: day},
+			} {
+				near, keys := find(storage.MatchPlanNear, q), find(storage.MatchPlanKeys, q)
+				if !slices.Equal(near, keys) {
+					t.Errorf("%q %s: plan near found %v, plan keys %v", q.Name, q.BirthDate.Format("2006-01-02"), near, keys)
+				}
+				if q.Name == "bAbasov aur" && (len(near) == 0 || !strings.HasPrefix(near[0], "FB-0 ")) {
+					t.Errorf("%q: found %v, want FB-0 (Abbasov Zaur) first", q.Name, near)
+				}
+			}
+		})
+	}
+}

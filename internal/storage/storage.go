@@ -21,6 +21,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -59,6 +60,8 @@ type DB struct {
 	path      string             // SQLite: the database file (backups open it apart)
 	// batchTimeout bounds one group-commit batch (WithBatchTimeout).
 	batchTimeout time.Duration
+	// matchPlan is the MatchPlan MatchChildren follows (SetMatchPlan).
+	matchPlan atomic.Int32
 }
 
 // Option configures Open.
