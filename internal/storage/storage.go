@@ -59,6 +59,8 @@ type DB struct {
 	path      string             // SQLite: the database file (backups open it apart)
 	// batchTimeout bounds one group-commit batch (WithBatchTimeout).
 	batchTimeout time.Duration
+	// pgWriters is how many group-commit writers run on PostgreSQL (WithGroupWriters).
+	pgWriters int
 }
 
 // Option configures Open.
@@ -86,7 +88,8 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	if dsn == "" {
 		dsn = DefaultPath
 	}
-	db := &DB{engine: EngineOf(dsn), now: time.Now, cases: casework.DefaultDeadlines(), batchTimeout: defaultBatchTimeout}
+	db := &DB{engine: EngineOf(dsn), now: time.Now, cases: casework.DefaultDeadlines(), batchTimeout: defaultBatchTimeout,
+		pgWriters: pgWriters}
 	for _, o := range opts {
 		o(db)
 	}
