@@ -30,7 +30,7 @@ import (
 
 // benchIntakeCmd is "bench intake": it drives the contacts API.
 func (m *Main) benchIntakeCmd(ctx context.Context, args []string) error {
-	const synopsis = "bench intake [--clients 8] [--contacts 20000] [--baseline 4000] [--postgres URL] [--dir DIR]"
+	const synopsis = "bench intake [--clients 8] [--contacts 20000] [--baseline 4000] [--postgres URL] [--sqlite=false] [--writers N] [--dir DIR]"
 	fs := m.flags("bench intake", synopsis+`
 
 Logs contacts through the HTTP API of an in-process server on a real
@@ -45,6 +45,8 @@ into the same database, one transaction each, as the baseline.`)
 	pg := fs.String("postgres", m.Getenv("DAYAQ_BENCH_POSTGRES"), "an empty PostgreSQL database to use (postgres://…); none: SQLite only")
 	dir := fs.String("dir", "", "where to put the SQLite database (default: a temporary directory)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	withSQLite := fs.Bool("sqlite", true, "measure SQLite too (false: only the --postgres database)")
+	writers := fs.Int("writers", 0, "group-commit writers on PostgreSQL (0: the default)")
 	withMatch := fs.Bool("match", false, "before each contact, look the child up by name (POST /api/v1/children/match), as the operator's type-ahead does")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -71,7 +73,10 @@ into the same database, one transaction each, as the baseline.`)
 		defer os.RemoveAll(d)
 		*dir = d
 	}
-	dsns := []string{filepath.Join(*dir, "bench.db")}
+	var dsns []string
+	if *withSQLite || *pg == "" {
+		dsns = append(dsns, filepath.Join(*dir, "bench.db"))
+	}
 	if *pg != "" {
 		dsns = append(dsns, *pg)
 	} else {
@@ -79,7 +84,7 @@ into the same database, one transaction each, as the baseline.`)
 	}
 	var rows []intakeRow
 	for _, dsn := range dsns {
-		r, err := m.benchIntake(ctx, dsn, *clients, *n, *nBase, *children, *withMatch)
+		r, err := m.benchIntake(ctx, dsn, *clients, *n, *nBase, *children, *writers, *withMatch)
 		if err != nil {
 			return fmt.Errorf("bench intake on %s: %w", storage.EngineOf(dsn), err)
 		}
@@ -156,8 +161,8 @@ func benchBody(c hotline.Contact) []byte {
 	return b.Bytes()
 }
 
-func (m *Main) benchIntake(ctx context.Context, dsn string, clients, n, nBase, children int, withMatch bool) ([]intakeRow, error) {
-	db, err := openDB(ctx, dsn)
+func (m *Main) benchIntake(ctx context.Context, dsn string, clients, n, nBase, children, writers int, withMatch bool) ([]intakeRow, error) {
+	db, err := openDB(ctx, dsn, storage.WithGroupWriters(writers))
 	if err != nil {
 		return nil, err
 	}
@@ -248,6 +253,10 @@ func (m *Main) benchIntake(ctx context.Context, dsn string, clients, n, nBase, c
 		return nil, err
 	}
 	api.engine, api.path = db.Engine(), "HTTP API"
+	if db.Engine() == storage.Postgres {
+		pipelined, moved, again := db.PipelineStats()
+		fmt.Fprintln(m.Stderr, m.l.T("cli.bench.intake_pipelined", pipelined, moved, again))
+	}
 
 	opPrincipal, err := db.PrincipalForUser(ctx, op.ID)
 	if err != nil {

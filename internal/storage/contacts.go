@@ -67,9 +67,15 @@ func (db *DB) CreateContact(ctx context.Context, a audit.Actor, in hotline.Conta
 	if err != nil {
 		return StoredResponse{}, err
 	}
+	var known map[int64]bool
+	if ids := registryChildIDs(in); len(ids) > 0 && db.engine == Postgres { // read beside the batch, not in it (ADR 0036)
+		if known, err = knownChildren(ctx, db.reader(), ids); err != nil {
+			return StoredResponse{}, err
+		}
+	}
 	err = db.inGroupTx(ctx, func(ctx context.Context, c conn) error {
 		resp, err = idempotentTx(ctx, c, a.UserID, key, cc.Fingerprint, func() (Response, error) {
-			rec, err := insertContact(ctx, c, db, a, in, keys)
+			rec, err := insertContact(ctx, c, db, a, in, keys, known)
 			if err != nil {
 				return Response{}, err
 			}
@@ -80,9 +86,42 @@ func (db *DB) CreateContact(ctx context.Context, a audit.Actor, in hotline.Conta
 	return resp, err
 }
 
+// knownChildren reports which of the children ids exist.
+func knownChildren(ctx context.Context, c conn, ids []any) (map[int64]bool, error) {
+	found := map[int64]bool{}
+	rows, err := c.query(ctx, `SELECT id FROM children WHERE id IN (`+placeholders(len(ids))+`)`, ids...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		found[id] = true
+	}
+	return found, rows.Err()
+}
+
+// registryChildIDs are the registry children a contact names.
+func registryChildIDs(in hotline.Contact) []any {
+	var ids []any
+	for _, r := range in.Children {
+		if r.ChildID > 0 {
+			ids = append(ids, r.ChildID)
+		}
+	}
+	return ids
+}
+
 // insertContact validates and inserts one contact with its children and
-// categories, and appends its audit event.
-func insertContact(ctx context.Context, c conn, db *DB, a audit.Actor, in hotline.Contact, keys *phoneKeys) (ContactRecord, error) {
+// categories, and appends its audit event. known, when not nil, is which
+// of its registry children existed a moment before: a pipelined batch
+// (ADR 0036) relies on it instead of reading them again in the
+// transaction, and on the foreign key should one have gone since (the
+// batch then runs again with savepoints, which reads them).
+func insertContact(ctx context.Context, c conn, db *DB, a audit.Actor, in hotline.Contact, keys *phoneKeys, known map[int64]bool) (ContactRecord, error) {
 	tax, err := db.taxonomyOn(ctx, c, 0)
 	if err != nil {
 		return ContactRecord{}, err
@@ -93,29 +132,13 @@ func insertContact(ctx context.Context, c conn, db *DB, a audit.Actor, in hotlin
 		fs = apperr.As(verr).Fields
 	}
 	// Registry children must exist; the operator found them by matching.
-	var ids []any
-	for _, r := range in.Children {
-		if r.ChildID > 0 {
-			ids = append(ids, r.ChildID)
-		}
-	}
+	ids := registryChildIDs(in)
 	if len(ids) > 0 {
-		found := map[int64]bool{}
-		rows, err := c.query(ctx, `SELECT id FROM children WHERE id IN (`+placeholders(len(ids))+`)`, ids...)
-		if err != nil {
-			return ContactRecord{}, err
-		}
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
+		found := known
+		if found == nil || c.fastPipe() == nil {
+			if found, err = knownChildren(ctx, c, ids); err != nil {
 				return ContactRecord{}, err
 			}
-			found[id] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return ContactRecord{}, err
 		}
 		for i, r := range in.Children {
 			if r.ChildID > 0 && !found[r.ChildID] {
@@ -154,15 +177,24 @@ func insertContact(ctx context.Context, c conn, db *DB, a audit.Actor, in hotlin
 	if ct.CaseID > 0 {
 		caseID = sql.NullInt64{Int64: ct.CaseID, Valid: true}
 	}
-	if err := c.queryRow(ctx, `INSERT INTO contacts (taxonomy_version, channel, call_type, received_at, caller_anonymous,
+	const cols = `taxonomy_version, channel, call_type, received_at, caller_anonymous,
 		caller_name, caller_relation, phone_key, phone_masked, phone_sealed, danger_now, attempt_now, injured, urgency,
 		suggested, narrative, outcome, outcome_reason, case_id, referred_to, org_id, created_by, created_at,
-		children_n, categories_n, alert_open)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		ct.TaxonomyVersion, ct.Channel, ct.CallType, ct.ReceivedAt, ct.Caller.Anonymous, ct.Caller.Name,
+		children_n, categories_n, alert_open`
+	vals := []any{ct.TaxonomyVersion, ct.Channel, ct.CallType, ct.ReceivedAt, ct.Caller.Anonymous, ct.Caller.Name,
 		ct.Caller.Relationship, phoneKey, ct.PhoneMasked, sealed, ct.Answers.DangerNow, ct.Answers.AttemptInProgress,
 		ct.Answers.Injured, ct.Urgency, ct.Suggested, ct.Narrative, ct.Outcome, ct.OutcomeReason, caseID, ct.ReferredTo,
-		ct.OrgID, ct.CreatedBy, c.now, len(ct.Children), len(ct.Categories), ct.AlertOpen).Scan(&ct.ID); err != nil {
+		ct.OrgID, ct.CreatedBy, c.now, len(ct.Children), len(ct.Categories), ct.AlertOpen}
+	if id, ok, err := c.reserveID(ctx, "contacts"); err != nil {
+		return ContactRecord{}, fmt.Errorf("insert contact: %w", err)
+	} else if ok { // a pipelined batch: the ID is known, nothing to await
+		ct.ID = id
+		if err := c.execLater(ctx, `INSERT INTO contacts (id, `+cols+`) OVERRIDING SYSTEM VALUE
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append([]any{id}, vals...)...); err != nil {
+			return ContactRecord{}, fmt.Errorf("insert contact: %w", err)
+		}
+	} else if err := c.queryRow(ctx, `INSERT INTO contacts (`+cols+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, vals...).Scan(&ct.ID); err != nil {
 		return ContactRecord{}, fmt.Errorf("insert contact: %w", err)
 	}
 	if err := insertContactParts(ctx, c, ct); err != nil {
@@ -645,6 +677,7 @@ func (db *DB) PublishTaxonomy(ctx context.Context, a audit.Actor, next taxonomy.
 		e := a.Event("taxonomy.publish", "taxonomy", int64(t.Version))
 		return appendAudit(ctx, c, e)
 	})
+	db.hot.taxGen.Add(1) // pipelined batches read the version again (ADR 0036)
 	return t, err
 }
 

@@ -53,13 +53,15 @@ type batcher struct {
 	// those a batch met for the first time, to prepare after it.
 	prepared map[string]*sql.Stmt
 	missed   []string
+
+	chain chainHead // PostgreSQL: the audit head pipelined batches chain onto (ADR 0036)
 }
 
 func newBatcher(db *DB) *batcher {
 	b := &batcher{db: db, reqs: make(chan batchReq, maxBatch), quit: make(chan struct{}), prepared: map[string]*sql.Stmt{}}
 	n := 1
 	if db.engine == Postgres {
-		n = pgWriters // ADR 0027
+		n = db.pgWriters // ADR 0036
 	}
 	b.wg.Add(n)
 	for range n {
@@ -157,7 +159,8 @@ func (b *batcher) run() {
 	batch := make([]batchReq, 0, maxBatch)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
-	last := 0 // the previous batch's size
+	last := 0            // the previous batch's size
+	ws := &writerState{} // PostgreSQL: this writer's reserved IDs
 	for {
 		select {
 		case <-b.quit:
@@ -189,7 +192,9 @@ func (b *batcher) run() {
 			}
 		}
 		last = len(batch)
-		b.commit(batch)
+		if b.db.engine != Postgres || !b.commitPipelined(batch, ws) {
+			b.commit(batch)
+		}
 		b.prepareMissed()
 	}
 }
@@ -288,7 +293,10 @@ func (b *batcher) refuse() {
 	}
 }
 
-// commit runs batch in one transaction and answers each request.
+// commit runs batch in one transaction, each request in a savepoint of
+// its own, and answers each request. On PostgreSQL it is the way a batch
+// runs when commitPipelined could not (a statement failed, or a request
+// failed after some of its work had been sent).
 func (b *batcher) commit(batch []batchReq) {
 	errs := make([]error, len(batch))
 	ok := make([]bool, len(batch)) // its work is in the transaction
@@ -321,7 +329,7 @@ func (b *batcher) commit(batch []batchReq) {
 	if b.db.engine == SQLite { // pgx caches prepared statements per connection itself
 		q = &txStmts{b: b, tx: tx, stmts: map[string]*sql.Stmt{}}
 	} else {
-		pipe = &pgPipe{tx: tx}
+		pipe = &pgPipe{q: tx}
 		q = pipe
 	}
 	head := &batchHead{}

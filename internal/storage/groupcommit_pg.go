@@ -31,35 +31,61 @@ import (
 // with an awaited answer run at once (after whatever is pending), those
 // filed with later wait for the next flush.
 type pgPipe struct {
-	tx       *sql.Tx
+	q        querier  // the batch's transaction (*sql.Tx), or in a pipelined batch the connection (*sql.Conn)
 	queries  []string // pending statements, with ? placeholders
 	args     []any    // their arguments, in order
 	failed   error    // the last flush's error, reported instead of the aborted transaction's
 	taxonomy int      // the latest taxonomy version as the batch first read it (0: not read)
+	queued   []int    // pipelined batch: how many of args each pending statement takes
 	// events are the batch's audit events, chained and inserted only just
 	// before the commit (appendEvents), so that the audit head's lock is
 	// held for two round trips and the commit, not for the whole batch:
 	// several writers' batches then run side by side (pgWriters).
 	events []audit.Event
 	mark   int // len(events) when the current request began
+
+	// A pipelined batch (commitPipelined, groupcommit_pipe.go) sends its
+	// pending statements with pgx batches on sc, without savepoints.
+	sc      *sql.Conn
+	ws      *writerState
+	fast    bool
+	qmark   int        // len(queries) when the current request began
+	amark   int        // len(args) then
+	sent    bool       // some of the current request's work reached the server
+	broken  bool       // the connection's state is unknown: discard it
+	newHead audit.Head // the head the batch's events end at
+	gen     int64      // hotlineState.taxGen before the final reads
 }
 
-// pgWriters is how many group-commit writers run on PostgreSQL, each its
-// own connection and transaction: while one batch waits for its commit,
-// others run their statements. (SQLite has one writer connection.) Two, not
-// more: each batch pays about six round trips of its own (begin, first
-// savepoint, taxonomy, audit head, audit insert, commit), and with eight
-// clients more writers made batches of one or two. Not tuned on a quiet
-// machine (ADR 0027).
+// pgWriters is how many group-commit writers run on PostgreSQL by default,
+// each its own connection and transaction: while one batch's commit waits
+// for the disk, the other's statements run (WithGroupWriters).
 const pgWriters = 2
 
+// WithGroupWriters sets how many group-commit writers run on PostgreSQL
+// (default 2; SQLite has one writer connection whatever it says). Fewer
+// writers make bigger batches, more let batches overlap.
+func WithGroupWriters(n int) Option {
+	return func(db *DB) {
+		if n > 0 {
+			db.pgWriters = n
+		}
+	}
+}
+
 // begin marks the start of a request's work in the batch.
-func (p *pgPipe) begin() { p.mark = len(p.events) }
+func (p *pgPipe) begin() {
+	p.mark, p.qmark, p.amark, p.sent = len(p.events), len(p.queries), len(p.args), false
+}
 
 // rollback forgets the current request's pending statements and audit
 // events: its work is rolled back to its savepoint.
 func (p *pgPipe) rollback() {
-	p.discard()
+	if p.fast { // the batch's statements before this request's stay
+		p.queries, p.args, p.queued = p.queries[:p.qmark], p.args[:p.amark], p.queued[:p.qmark]
+	} else {
+		p.discard()
+	}
 	p.events = p.events[:p.mark]
 }
 
@@ -79,7 +105,7 @@ func (p *pgPipe) appendEvents(ctx context.Context, head *batchHead) error {
 		return err
 	}
 	var h audit.Head
-	if err := p.tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE`).Scan(&h.Seq, &h.Hash); err != nil {
+	if err := p.q.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE`).Scan(&h.Seq, &h.Hash); err != nil {
 		return fmt.Errorf("storage: audit head: %w", err)
 	}
 	args := make([]any, 0, 15*len(p.events))
@@ -101,13 +127,16 @@ func (p *pgPipe) appendEvents(ctx context.Context, head *batchHead) error {
 
 // later files a statement whose answer nobody reads.
 func (p *pgPipe) later(q string, args ...any) {
+	if p.fast {
+		p.queued = append(p.queued, len(args))
+	}
 	p.queries = append(p.queries, q)
 	p.args = append(p.args, args...)
 }
 
 // discard forgets what is pending (a request that failed: its savepoint
 // is rolled back).
-func (p *pgPipe) discard() { p.queries, p.args = p.queries[:0], p.args[:0] }
+func (p *pgPipe) discard() { p.queries, p.args, p.queued = p.queries[:0], p.args[:0], p.queued[:0] }
 
 // flush sends every pending statement in one round trip. The simple
 // protocol carries several statements in one message; pgx interpolates
@@ -116,11 +145,14 @@ func (p *pgPipe) flush(ctx context.Context) error {
 	if len(p.queries) == 0 {
 		return nil
 	}
+	if p.fast {
+		return p.send(ctx, "", nil, nil)
+	}
 	q := rebind(Postgres, strings.Join(p.queries, ";\n"))
 	args := append(make([]any, 0, 1+len(p.args)), pgx.QueryExecModeSimpleProtocol)
 	args = append(args, p.args...)
 	p.discard()
-	if _, err := p.tx.ExecContext(ctx, q, args...); err != nil {
+	if _, err := p.q.ExecContext(ctx, q, args...); err != nil {
 		p.failed = fmt.Errorf("storage: pipelined statements: %w", err)
 		return p.failed
 	}
@@ -164,23 +196,26 @@ func (p *pgPipe) ExecContext(ctx context.Context, q string, args ...any) (sql.Re
 	if err := p.flush(ctx); err != nil {
 		return nil, err
 	}
-	return p.tx.ExecContext(ctx, q, args...)
+	p.sent = true
+	return p.q.ExecContext(ctx, q, args...)
 }
 
 func (p *pgPipe) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	if err := p.flush(ctx); err != nil {
 		return nil, err
 	}
-	return p.tx.QueryContext(ctx, q, args...)
+	p.sent = true
+	return p.q.QueryContext(ctx, q, args...)
 }
 
 func (p *pgPipe) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
 	if err := p.flush(ctx); err != nil {
 		// *sql.Row cannot be made with an error; a statement in the
 		// aborted transaction reports it through Scan.
-		return p.tx.QueryRowContext(ctx, `SELECT 1 WHERE FALSE`)
+		return p.q.QueryRowContext(ctx, `SELECT 1 WHERE FALSE`)
 	}
-	return p.tx.QueryRowContext(ctx, q, args...)
+	p.sent = true
+	return p.q.QueryRowContext(ctx, q, args...)
 }
 
 // execLater runs a statement whose result the caller does not read: in a
@@ -204,7 +239,12 @@ func (c conn) latestTaxonomyVersion(ctx context.Context) (int, error) {
 		return p.taxonomy, nil
 	}
 	var v int
-	if err := c.queryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM taxonomy_versions`).Scan(&v); err != nil {
+	const q = `SELECT COALESCE(MAX(version), 0) FROM taxonomy_versions`
+	if p != nil && p.fast { // with whatever is pending, in one round trip
+		if err := p.send(ctx, q, nil, func(rows pgx.Rows) error { return scanOne(rows, &v) }); err != nil {
+			return 0, err
+		}
+	} else if err := c.queryRow(ctx, q).Scan(&v); err != nil {
 		return 0, err
 	}
 	if p != nil {

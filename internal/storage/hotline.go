@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"dayaq/internal/apperr"
 	"dayaq/internal/taxonomy"
@@ -31,6 +32,13 @@ type hotlineState struct {
 
 	batchOnce sync.Once
 	batch     *batcher
+	// PostgreSQL: batches committed pipelined, those of them that found
+	// the audit head moved, and those run again with savepoints (ADR 0036).
+	pipelined, moved, again atomic.Int64
+	// taxGen changes when this process publishes a taxonomy version: a
+	// writer's version read at the end of its last batch then no longer
+	// serves (ADR 0036).
+	taxGen atomic.Int64
 }
 
 // WithSecret sets the secret from which the keys that protect callers'

@@ -91,6 +91,21 @@ func idempotentTx(ctx context.Context, c conn, userID int64, key, fingerprint st
 	if key == "" {
 		return fn()
 	}
+	if c.fastPipe() != nil {
+		// A pipelined batch (ADR 0036) inserts the key with its answer and
+		// awaits nothing: a key already used, committed or in another
+		// batch, fails the insert on the server, and the batch then runs
+		// again with savepoints, which claims the key first and replays.
+		if res, err = fn(); err != nil {
+			return res, err
+		}
+		if res.Status < 200 || res.Status > 399 {
+			return res, fmt.Errorf("idempotent request answered %d without an error", res.Status)
+		}
+		err = c.execLater(ctx, `INSERT INTO idempotency_keys (user_id, idem_key, fingerprint, status, location, body, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, userID, key, fingerprint, res.Status, res.Location, string(res.Body), c.now)
+		return res, err
+	}
 	r, err := c.exec(ctx, `INSERT INTO idempotency_keys (user_id, idem_key, fingerprint, status, location, body, created_at)
 		VALUES (?, ?, ?, 0, '', '', ?) ON CONFLICT (user_id, idem_key) DO NOTHING`, userID, key, fingerprint, c.now)
 	if err != nil {

@@ -62,6 +62,8 @@ type DB struct {
 	batchTimeout time.Duration
 	// matchPlan is the MatchPlan MatchChildren follows (SetMatchPlan).
 	matchPlan atomic.Int32
+	// pgWriters is how many group-commit writers run on PostgreSQL (WithGroupWriters).
+	pgWriters int
 }
 
 // Option configures Open.
@@ -89,7 +91,8 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	if dsn == "" {
 		dsn = DefaultPath
 	}
-	db := &DB{engine: EngineOf(dsn), now: time.Now, cases: casework.DefaultDeadlines(), batchTimeout: defaultBatchTimeout}
+	db := &DB{engine: EngineOf(dsn), now: time.Now, cases: casework.DefaultDeadlines(), batchTimeout: defaultBatchTimeout,
+		pgWriters: pgWriters}
 	for _, o := range opts {
 		o(db)
 	}

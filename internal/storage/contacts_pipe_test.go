@@ -1,0 +1,131 @@
+package storage_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"dayaq/internal/apperr"
+	"dayaq/internal/audit"
+	"dayaq/internal/hotline"
+	"dayaq/internal/storage"
+	"dayaq/internal/storage/storagetest"
+)
+
+// Contacts logged concurrently, with the things a pipelined PostgreSQL
+// batch (ADR 0036) must hand to the batch with savepoints mixed in: a
+// registry child that does not exist (refused on its field, the others
+// unaffected), one Idempotency-Key sent twice at once and once more after
+// (one contact, the same answer three times), and audit events appended
+// by transactions of their own meanwhile (the head the batch guessed has
+// moved). Every other contact is stored whole, the chain verifies, and on
+// PostgreSQL most batches did commit pipelined.
+func TestContactsPipelined(t *testing.T) {
+	for _, e := range storagetest.Engines() {
+		t.Run(string(e.Name), func(t *testing.T) {
+			f := newMatrixFixture(t, e.DSN(t))
+			db, ctx := f.db, context.Background()
+			op := f.users["hotline_operator"]
+			kid := f.children["S-ownClass"]
+			const n = 96
+			contact := func(i int) hotline.Contact {
+				c := hotline.Contact{Channel: hotline.Phone, ReceivedAt: f.clock.t, CallType: hotline.ChildSelf,
+					Caller: hotline.Caller{Anonymous: true}, Children: []hotline.ChildRef{{ChildID: kid, Name: "Aysel"}, {Name: "Uşaq", Age: 10}},
+					Categories: []string{"peers"}, Urgency: hotline.Low, Outcome: hotline.Advice}
+				if i%5 == 0 {
+					c.Caller.Phone = fmt.Sprintf("+99450%07d", i)
+				}
+				if i%24 == 7 {
+					c.Children[0].ChildID = 99_999_999 // not in the registry
+				}
+				return c
+			}
+			key := func(i int) string {
+				if i == 41 {
+					return "g40" // the same request as 40, at the same moment
+				}
+				return fmt.Sprint("g", i)
+			}
+			var wg sync.WaitGroup
+			errs := make([]error, n)
+			ids := make([]int64, n)
+			for i := range n {
+				wg.Go(func() {
+					j := i
+					if i == 41 {
+						j = 40
+					}
+					resp, err := db.CreateContact(ctx, op, contact(j), storage.ContactCreate{IdemKey: key(i), Fingerprint: "f", Render: renderID})
+					if errs[i] = err; err == nil {
+						ids[i] = createdID(t, resp)
+					}
+				})
+				if i%8 == 3 {
+					wg.Go(func() { // another transaction moves the audit head
+						if err := db.RecordAudit(ctx, audit.Event{ActorUserID: op.UserID, Action: "auth.signin", ObjectType: "user"}); err != nil {
+							t.Error(err)
+						}
+					})
+				}
+			}
+			wg.Wait()
+			refused := 0
+			for i, err := range errs {
+				if i%24 == 7 {
+					refused++
+					if e := apperr.As(err); e.Code != apperr.Invalid || len(e.Fields) != 1 || e.Fields[0].Field != "children[0].child_id" {
+						t.Errorf("contact %d with an unknown child: %v, want children[0].child_id refused", i, err)
+					}
+					continue
+				}
+				if err != nil {
+					t.Errorf("contact %d: %v", i, err)
+				}
+			}
+			if ids[40] != ids[41] {
+				t.Errorf("one key sent twice gave contacts %d and %d", ids[40], ids[41])
+			}
+			again, err := db.CreateContact(ctx, op, contact(40), storage.ContactCreate{IdemKey: "g40", Fingerprint: "f", Render: renderID})
+			if err != nil || createdID(t, again) != ids[40] || !again.Replayed {
+				t.Errorf("retry of g40: %v %+v, want contact %d replayed", err, again, ids[40])
+			}
+			pg, err := db.ListContacts(ctx, op, storage.ContactQuery{Limit: 200})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := n - refused - 1; len(pg.Items) != want {
+				t.Errorf("%d contacts stored, want %d", len(pg.Items), want)
+			}
+			for _, it := range pg.Items {
+				r, err := db.ContactFor(ctx, op, it.ID)
+				if err != nil || len(r.Children) != 2 || r.Children[0].ChildID != kid || len(r.Categories) != 1 {
+					t.Fatalf("contact %d: %v, children %+v categories %v", it.ID, err, r.Children, r.Categories)
+				}
+			}
+			if h, err := db.HalfWrittenContacts(ctx); err != nil || h != 0 {
+				t.Errorf("half-written: %d, %v", h, err)
+			}
+			if _, bad, reason, err := db.VerifyAudit(ctx); err != nil || bad != 0 {
+				t.Errorf("audit chain: bad %d (%s), %v", bad, reason, err)
+			}
+			// Sequentially: a batch, another transaction's event, a batch
+			// that guessed the head the first left.
+			for i := range 2 {
+				if _, err := db.CreateContact(ctx, op, contact(1000+i), storage.ContactCreate{IdemKey: fmt.Sprint("s", i), Fingerprint: "f", Render: renderID}); err != nil {
+					t.Fatal(err)
+				}
+				if err := db.RecordAudit(ctx, audit.Event{ActorUserID: op.UserID, Action: "auth.signin", ObjectType: "user"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, bad, reason, err := db.VerifyAudit(ctx); err != nil || bad != 0 {
+				t.Errorf("audit chain: bad %d (%s), %v", bad, reason, err)
+			}
+			pipelined, moved, rerun := db.PipelineStats()
+			if db.Engine() == storage.Postgres && (pipelined == 0 || moved == 0 || rerun < 2) {
+				t.Errorf("%d batches pipelined, %d found the head moved, %d ran again: want some of each, two at least again", pipelined, moved, rerun)
+			}
+		})
+	}
+}
