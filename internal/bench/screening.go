@@ -25,6 +25,9 @@ import (
 	"dayaq/internal/storage"
 )
 
+// schoolsPerTx is how many schools one seeding transaction loads.
+const schoolsPerTx = 10
+
 // PupilsPerSchool is how many pupils each seeded school has: 11 grades of
 // three classes of about 30.
 const PupilsPerSchool = 1000
@@ -114,6 +117,8 @@ func SeedScreening(ctx context.Context, db *storage.DB, pupils, entries int, pro
 	seq, everyEntry := 0, max(pupils/max(entries, 1), 1)
 	var ents []storage.BulkEntry
 	levels := []screening.Level{screening.Medium, screening.High, screening.Medium, screening.Low}
+	// Schools go in groups of schoolsPerTx, one transaction each.
+	var group []storage.BulkSchool
 	for si, s := range schools[:n] {
 		count := min(PupilsPerSchool, pupils-si*PupilsPerSchool)
 		kids := make([]child.Child, count)
@@ -124,45 +129,51 @@ func SeedScreening(ctx context.Context, db *storage.DB, pupils, entries int, pro
 				Section: string(rune('A' + (i/11)%3))}
 			seq++
 		}
-		if err := db.InsertChildren(ctx, kids); err != nil {
-			return 0, err
-		}
-		rid, err := db.InsertRoundBulk(ctx, s.ID, storage.Round{Scope: "school",
+		group = append(group, storage.BulkSchool{SchoolID: s.ID, Pupils: kids, Round: storage.Round{Scope: "school",
 			Instruments: []string{screening.CodePSC17, screening.CodeCategories, screening.CodeSigns},
-			Informants:  []screening.Informant{screening.Teacher}, StartsOn: day.AddDate(0, -1, 0), EndsOn: day.AddDate(0, 1, 0)})
-		if err != nil {
+			Informants:  []screening.Informant{screening.Teacher}, StartsOn: day.AddDate(0, -1, 0), EndsOn: day.AddDate(0, 1, 0)},
+			Sets: func(kids []child.Child, rid int64) []storage.BulkAnswerSet {
+				sets := make([]storage.BulkAnswerSet, 0, 3*len(kids))
+				for i, k := range kids {
+					base := storage.BulkAnswerSet{RoundID: rid, ChildID: k.ID, SchoolID: s.ID, Version: 1, Informant: screening.Teacher}
+					a, b, c := base, base, base
+					a.Instrument, a.Answers = screening.CodePSC17, string(pscs[i%len(pscs)])
+					b.Instrument, b.Answers = screening.CodeCategories, string(cats)
+					c.Instrument, c.Answers = screening.CodeSigns, string(signs)
+					sets = append(sets, a, b, c)
+				}
+				return sets
+			}})
+		if len(group) < schoolsPerTx && si < n-1 {
+			continue
+		}
+		if err := db.InsertScreeningBulk(ctx, group); err != nil {
 			return 0, err
 		}
-		sets := make([]storage.BulkAnswerSet, 0, 3*count)
-		for i, k := range kids {
-			base := storage.BulkAnswerSet{RoundID: rid, ChildID: k.ID, SchoolID: s.ID, Version: 1, Informant: screening.Teacher}
-			a, b, c := base, base, base
-			a.Instrument, a.Answers = screening.CodePSC17, string(pscs[i%len(pscs)])
-			b.Instrument, b.Answers = screening.CodeCategories, string(cats)
-			c.Instrument, c.Answers = screening.CodeSigns, string(signs)
-			sets = append(sets, a, b, c)
-			if (si*PupilsPerSchool+i)%everyEntry == 0 && len(ents) < entries {
-				st, j := screening.Active, len(ents)+si
-				if j%5 == 0 {
-					st = screening.Proposed
+		for gi, g := range group {
+			at := si - len(group) + 1 + gi // the school's index
+			for i, k := range g.Pupils {
+				if (at*PupilsPerSchool+i)%everyEntry == 0 && len(ents) < entries {
+					st, j := screening.Active, len(ents)+at
+					if j%5 == 0 {
+						st = screening.Proposed
+					}
+					e := storage.BulkEntry{ChildID: k.ID, SchoolID: g.SchoolID, Level: levels[j%len(levels)], Status: st, Factors: `[]`}
+					if st == screening.Active {
+						e.NextReview = day.AddDate(0, 0, j%60-20)
+					}
+					ents = append(ents, e)
 				}
-				e := storage.BulkEntry{ChildID: k.ID, SchoolID: s.ID, Level: levels[j%len(levels)], Status: st, Factors: `[]`}
-				if st == screening.Active {
-					e.NextReview = day.AddDate(0, 0, j%60-20)
-				}
-				ents = append(ents, e)
 			}
 		}
-		if err := db.InsertAnswerSetsBulk(ctx, sets); err != nil {
-			return 0, err
-		}
+		group = group[:0]
 		if len(ents) >= 5000 || si == n-1 {
 			if err := db.InsertRegisterBulk(ctx, ents); err != nil {
 				return 0, err
 			}
 			ents = ents[:0]
 		}
-		if progress != nil && (si%50 == 49 || si == n-1) {
+		if progress != nil && ((si+1)%50 == 0 || si == n-1) {
 			progress(fmt.Sprintf("%d schools, %d pupils", si+1, seq))
 		}
 	}
