@@ -235,7 +235,7 @@ func TestPlanForms(t *testing.T) {
 	link := strconv.FormatInt(plan().Links[0].ID, 10)
 	resp, b = post(psych, "letter", url.Values{"target": {link}, "code": {"WRONGCOD"}})
 	expect(resp, b, http.StatusUnprocessableEntity)
-	resp, b = post(teacher, "letter", url.Values{"target": {link}, "code": {m[1]}})
+	resp, _ = post(teacher, "letter", url.Values{"target": {link}, "code": {m[1]}})
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("the teacher prints the letter: %d", resp.StatusCode)
 	}
