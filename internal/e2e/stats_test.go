@@ -24,11 +24,13 @@ func TestStatsDashboards(t *testing.T) {
 		who        string
 		scope      map[string]string // language → the scope line
 		suppressed bool
+		support    bool // the register, screening, plans, events and campaign figures (not a body's)
 	}{
-		{"city_specialist", map[string]string{"az": "Bütün şəhər", "ru": "Весь город", "en": "The whole city"}, false},
-		{"school_head", map[string]string{"az": "Məktəb: BAK-06-001", "ru": "Школа: BAK-06-001", "en": "School: BAK-06-001"}, false},
-		{"agency_officer", map[string]string{"az": "Qurum: BAK-POLICE", "ru": "Ведомство: BAK-POLICE", "en": "Body: BAK-POLICE"}, false},
-		{"teacher", map[string]string{"az": "Məktəb: BAK-06-001", "ru": "Школа: BAK-06-001", "en": "School: BAK-06-001"}, true},
+		{"city_specialist", map[string]string{"az": "Bütün şəhər", "ru": "Весь город", "en": "The whole city"}, false, true},
+		{"school_head", map[string]string{"az": "Məktəb: BAK-06-001", "ru": "Школа: BAK-06-001", "en": "School: BAK-06-001"}, false, true},
+		{"agency_officer", map[string]string{"az": "Qurum: BAK-POLICE", "ru": "Ведомство: BAK-POLICE", "en": "Body: BAK-POLICE"}, false, false},
+		{"teacher", map[string]string{"az": "Məktəb: BAK-06-001", "ru": "Школа: BAK-06-001", "en": "School: BAK-06-001"}, true, true},
+		{"public_council", map[string]string{"az": "Bütün şəhər", "ru": "Весь город", "en": "The whole city"}, true, true},
 	} {
 		t.Run(tc.who, func(t *testing.T) {
 			p := asDemo(t, browser, tc.who)
@@ -48,11 +50,26 @@ func TestStatsDashboards(t *testing.T) {
 				if tc.suppressed != (links == 0) {
 					t.Errorf("%s %s: %d numbers linked, suppressed view %v", tc.who, lang, links, tc.suppressed)
 				}
+				figures, _ := chromedp.Run(p.ctx, chromedp.Evaluate[int](`["register_by_level", "screening_coverage", "plans_by_status", "plans_by_outcome",
+					"plan_reviews", "events_by_status", "event_attendance", "campaign_showings", "campaign_reach"].filter(id =>
+					document.querySelector("#h-" + id) && document.querySelector("#h-" + id).closest("section").querySelector("svg.chart") &&
+					document.querySelector("#h-" + id).closest("section").querySelector("table")).length`))
+				if tc.support != (figures == 9) || (!tc.support && figures != 0) {
+					t.Errorf("%s %s: %d of the 9 support figures with chart and table", tc.who, lang, figures)
+				}
+				if tc.support {
+					// the register's numbers link to the register list only where the viewer may list it
+					regLinks, _ := chromedp.Run(p.ctx, chromedp.Evaluate[int](`document.querySelectorAll("td.num a[href^='/screening/register']").length`))
+					if (tc.who == "city_specialist" || tc.who == "school_head") != (regLinks > 0) {
+						t.Errorf("%s %s: %d register numbers linked", tc.who, lang, regLinks)
+					}
+				}
 			}
 			if tc.who == "city_specialist" {
 				for _, lang := range langs {
 					for _, vp := range viewports {
 						checkPage(t, p.ctx, string(axeSrc), baseURL+"/statistics?lang="+lang, lang, vp)
+						checkPage(t, p.ctx, string(axeSrc), baseURL+"/exports?lang="+lang, lang, vp)
 					}
 				}
 			}

@@ -101,14 +101,12 @@ func (db *DB) ExportJobs(ctx context.Context, a audit.Actor) (js []ExportJob, er
 // or past ExportKeep.
 func (db *DB) ExportDownload(ctx context.Context, a audit.Actor, id int64) (j ExportJob, content []byte, err error) {
 	defer apperr.Wrap(&err, "storage.ExportDownload(%d)", id)
+	denied := false
 	err = db.inTx(ctx, func(c conn) error {
 		j, err = scanExportJob(c.queryRow(ctx, `SELECT `+exportJobColumns+` FROM export_jobs WHERE id = ? AND user_id = ?`, id, a.UserID))
 		if errors.Is(err, sql.ErrNoRows) || (err == nil && (j.Status != "done" || j.CreatedAt.Before(c.now.Add(-ExportKeep)))) {
-			ev := a.Event("export.download_denied", "export_job", id)
-			if aerr := appendAudit(ctx, c, ev); aerr != nil {
-				return aerr
-			}
-			return apperr.New(apperr.NotFound, "error.not_found")
+			denied = true // the refusal is audited and committed; the caller gets NotFound
+			return appendAudit(ctx, c, a.Event("export.download_denied", "export_job", id))
 		}
 		if err != nil {
 			return err
@@ -120,8 +118,8 @@ func (db *DB) ExportDownload(ctx context.Context, a audit.Actor, id int64) (j Ex
 		ev.Details = detailsJSON(map[string]any{"kind": j.Kind, "filter": j.Filter, "rows": j.Rows})
 		return appendAudit(ctx, c, ev)
 	})
-	if apperr.CodeOf(err) == apperr.NotFound {
-		return j, nil, err
+	if err == nil && denied {
+		return ExportJob{}, nil, apperr.New(apperr.NotFound, "error.not_found")
 	}
 	return j, content, err
 }

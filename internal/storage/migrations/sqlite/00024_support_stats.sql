@@ -14,7 +14,7 @@ CREATE TABLE export_jobs (
     id            INTEGER PRIMARY KEY,
     user_id       INTEGER NOT NULL REFERENCES users (id),
     kind          TEXT NOT NULL CHECK (kind IN ('cases', 'referrals', 'contacts')),
-    format        TEXT NOT NULL CHECK (format IN ('xlsx')),
+    format        TEXT NOT NULL CHECK (format IN ('csv', 'xlsx')),
     filter        TEXT NOT NULL DEFAULT '',
     purpose       TEXT NOT NULL,
     lang          TEXT NOT NULL,
