@@ -68,8 +68,8 @@ func (db *DB) CreateContact(ctx context.Context, a audit.Actor, in hotline.Conta
 		return StoredResponse{}, err
 	}
 	var known map[int64]bool
-	if ids := registryChildIDs(in); len(ids) > 0 && db.engine == Postgres { // read beside the batch, not in it (ADR 0036)
-		if known, err = knownChildren(ctx, db.reader(), ids); err != nil {
+	if ids := registryChildIDs(in); len(ids) > 0 && db.engine == Postgres { // beside the batch, not in it (ADR 0036)
+		if known, err = db.registryChildren(ctx, ids); err != nil {
 			return StoredResponse{}, err
 		}
 	}
@@ -102,6 +102,45 @@ func knownChildren(ctx context.Context, c conn, ids []any) (map[int64]bool, erro
 		found[id] = true
 	}
 	return found, rows.Err()
+}
+
+// maxKnownChildren bounds hotlineState.kids; past it the set starts again.
+const maxKnownChildren = 1 << 16
+
+// registryChildren reports which of the registry children ids exist, from
+// the children a contact named before when it can, else read on the read
+// pool. A child seen to exist may since have gone (merged away): the
+// foreign key then refuses the contact's insert, and the batch runs again
+// with savepoints, which reads the children in the transaction (ADR 0036).
+func (db *DB) registryChildren(ctx context.Context, ids []any) (map[int64]bool, error) {
+	known := make(map[int64]bool, len(ids))
+	var missing []any
+	db.hot.mu.Lock()
+	for _, id := range ids {
+		if _, ok := db.hot.kids[id.(int64)]; ok {
+			known[id.(int64)] = true
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	db.hot.mu.Unlock()
+	if len(missing) == 0 {
+		return known, nil
+	}
+	found, err := knownChildren(ctx, db.reader(), missing)
+	if err != nil {
+		return nil, err
+	}
+	db.hot.mu.Lock()
+	defer db.hot.mu.Unlock()
+	if db.hot.kids == nil || len(db.hot.kids)+len(found) > maxKnownChildren {
+		db.hot.kids = map[int64]struct{}{}
+	}
+	for id := range found {
+		known[id] = true
+		db.hot.kids[id] = struct{}{}
+	}
+	return known, nil
 }
 
 // registryChildIDs are the registry children a contact names.

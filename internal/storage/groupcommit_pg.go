@@ -58,12 +58,14 @@ type pgPipe struct {
 }
 
 // pgWriters is how many group-commit writers run on PostgreSQL by default,
-// each its own connection and transaction: while one batch's commit waits
-// for the disk, the other's statements run (WithGroupWriters).
-const pgWriters = 2
+// each its own connection and transaction (WithGroupWriters). One: a
+// pipelined batch takes one round trip, every batch's commit waits on the
+// audit head's lock for the one before it anyway, and with two the guessed
+// head was wrong in half the batches (ADR 0036).
+const pgWriters = 1
 
 // WithGroupWriters sets how many group-commit writers run on PostgreSQL
-// (default 2; SQLite has one writer connection whatever it says). Fewer
+// (default 1; SQLite has one writer connection whatever it says). Fewer
 // writers make bigger batches, more let batches overlap.
 func WithGroupWriters(n int) Option {
 	return func(db *DB) {

@@ -29,6 +29,7 @@ type hotlineState struct {
 	taxonomies map[int]taxonomy.Taxonomy
 	secret     []byte // from configuration (WithSecret); nil: the one kept in the database
 	keys       *phoneKeys
+	kids       map[int64]struct{} // PostgreSQL: registry children seen to exist (registryChildren)
 
 	batchOnce sync.Once
 	batch     *batcher
