@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"dayaq/internal/access"
@@ -80,6 +81,16 @@ type API struct {
 	rosters *rosterrun.Runner
 	gate    *danis.Gate          // the children's channel's limits (WithDanisGate)
 	fbGate  *events.FeedbackGate // each event's feedback a minute (WithFeedbackGate)
+	// publicURL is the platform's public address (WithPublicURL); "": the
+	// request's host.
+	publicURL string
+}
+
+// WithPublicURL sets the platform's public address (serve --public-url) for
+// the absolute links the API prints, such as the parent's letter.
+func (a *API) WithPublicURL(u string) *API {
+	a.publicURL = strings.TrimSuffix(u, "/")
+	return a
 }
 
 // New returns the API over store.

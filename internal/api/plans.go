@@ -533,7 +533,7 @@ func (a *API) planLetter(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := surface.PlanLetterPDF(&buf, a.cat.For(surface.LetterLang(pl)), pl, surface.SiteBase(r), a.now()); err != nil {
+	if err := surface.PlanLetterPDF(&buf, a.cat.For(surface.LetterLang(pl)), pl, surface.SiteBase(r, a.publicURL), a.now()); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/pdf")

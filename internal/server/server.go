@@ -105,7 +105,7 @@ func New(db *storage.DB, cat *i18n.Catalog, log *slog.Logger, opts ...Option) (*
 	if !cfg.metricsApart {
 		mux.Handle("GET /metrics", s.metricsHandler)
 	}
-	api.New(db, cat, log).WithVault(cfg.vault).WithRosters(rosters).WithDanisGate(gate).WithFeedbackGate(fbGate).Register(mux)
+	api.New(db, cat, log).WithVault(cfg.vault).WithRosters(rosters).WithDanisGate(gate).WithFeedbackGate(fbGate).WithPublicURL(cfg.publicURL).Register(mux)
 	ui.Register(mux)
 
 	// Cross-origin protection rejects a state-changing request that a

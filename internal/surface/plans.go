@@ -94,9 +94,13 @@ func LetterLang(pl storage.ParentLetter) i18n.Lang {
 	return i18n.Default
 }
 
-// SiteBase is the site's address as the client reached it: the scheme
-// (https behind a proxy that says so) and the host.
-func SiteBase(r *http.Request) string {
+// SiteBase is the site's public address: public (serve --public-url, the
+// address the SMS links use too) when it is set, else as the client reached
+// it: the scheme (https behind a proxy that says so) and the host.
+func SiteBase(r *http.Request, public string) string {
+	if public != "" {
+		return strings.TrimSuffix(public, "/")
+	}
 	scheme := "http"
 	if httpx.IsHTTPS(r) {
 		scheme = "https"

@@ -365,7 +365,7 @@ func (w *Web) planAction(rw http.ResponseWriter, r *http.Request) error {
 		var pl storage.ParentLetter
 		if pl, err = s.PlanLetter(ctx, act, id, formInt(f, "target"), f.V("code")); err == nil {
 			var buf bytes.Buffer
-			if err := surface.PlanLetterPDF(&buf, w.cat.For(surface.LetterLang(pl)), pl, surface.SiteBase(r), s.Now()); err != nil {
+			if err := surface.PlanLetterPDF(&buf, w.cat.For(surface.LetterLang(pl)), pl, surface.SiteBase(r, w.publicURL), s.Now()); err != nil {
 				return err
 			}
 			rw.Header().Set("Content-Type", "application/pdf")
