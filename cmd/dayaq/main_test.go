@@ -534,3 +534,22 @@ func TestChildrenImport(t *testing.T) {
 		})
 	}
 }
+
+// `dayaq stats rebuild` recomputes the dashboards' totals and says so;
+// anything but "rebuild" is a usage error.
+func TestStatsRebuild(t *testing.T) {
+	ctx := context.Background()
+	for _, e := range storagetest.Engines() {
+		t.Run(string(e.Name), func(t *testing.T) {
+			dsn := e.DSN(t)
+			en := english()
+			r := run(ctx, en, "stats", "rebuild", "--db", dsn)
+			if r.err != nil || !strings.Contains(r.stdout, "recomputed") {
+				t.Fatalf("stats rebuild: %v %q %q", r.err, r.stdout, r.stderr)
+			}
+			if r := run(ctx, en, "stats", "fold", "--db", dsn); exitCode(r.err) != 2 {
+				t.Fatalf("stats fold: %v", r.err)
+			}
+		})
+	}
+}

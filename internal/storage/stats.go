@@ -248,13 +248,16 @@ func overdueByOwner(ctx context.Context, c conn, p access.Principal, q StatsQuer
 // deadline is at or after since (zero: any).
 func overdueByOwnerSince(ctx context.Context, c conn, p access.Principal, q StatsQuery, since time.Time) ([]stats.OwnerCount, error) {
 	where, args, _ := caseScope(c, p, q)
+	open := `k.queue_key < ?`
 	if !since.IsZero() {
+		// a few days of deadlines: walk cases_due, not every open case
 		where += ` AND k.due_at >= ?`
 		args = append(args, since)
+		open = `+k.queue_key < ?`
 	}
 	args = append(args, closedOffset, c.now)
 	rows, err := c.query(ctx, `SELECT COALESCE(k.owner_id, 0), COALESCE(u.name, ''), COUNT(*) FROM cases k LEFT JOIN users u ON u.id = k.owner_id
-		WHERE `+where+` AND k.queue_key < ? AND k.due_at < ? GROUP BY k.owner_id, u.name ORDER BY 3 DESC, 1`, args...)
+		WHERE `+where+` AND `+open+` AND k.due_at < ? GROUP BY k.owner_id, u.name ORDER BY 3 DESC, 1`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("overdue by owner: %w", err)
 	}
