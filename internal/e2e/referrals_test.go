@@ -111,7 +111,7 @@ func (p person) submit(form string, values map[string]string) {
 	}
 	// The mark set before submitting is gone once the next document (a
 	// redirect's target, or the form again with its errors) has loaded.
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); {
+	for deadline := time.Now().Add(browserTimeout); time.Now().Before(deadline); {
 		time.Sleep(100 * time.Millisecond)
 		state, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](`window.__dayaqMark ? "old" : document.readyState`))
 		if err == nil && state == "complete" {
