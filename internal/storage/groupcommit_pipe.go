@@ -61,12 +61,6 @@ type chainHead struct {
 	ok   bool // head is worth guessing
 }
 
-func (ch *chainHead) take() (audit.Head, bool) {
-	ch.mu.Lock()
-	defer ch.mu.Unlock()
-	return ch.head, ch.ok
-}
-
 func (ch *chainHead) leave(h audit.Head, ok bool) {
 	ch.mu.Lock()
 	ch.head, ch.ok = h, ok

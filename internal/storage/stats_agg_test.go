@@ -219,7 +219,7 @@ func TestStatsAggregatesEqualRecount(t *testing.T) {
 			settled("referred")
 			f.clock.t = f.clock.t.Add(time.Hour)
 			r1 = change(r1, referral.Acknowledge)
-			r4 = change(r4, referral.Withdraw)
+			change(r4, referral.Withdraw)
 			f.clock.t = f.clock.t.Add(20 * 24 * time.Hour) // past the acknowledgement deadlines: r3 overdue
 			r2 = change(r2, referral.Acknowledge)
 			for _, st := range []referral.Action{referral.Accept, referral.Start, referral.Complete} {
@@ -229,7 +229,7 @@ func TestStatsAggregatesEqualRecount(t *testing.T) {
 			settled("acknowledged, overdue, completed")
 			a = move(a, casework.Move{To: casework.Monitoring, ReviewAt: f.clock.t.AddDate(0, 1, 0)})
 			a = move(a, casework.Move{To: casework.Closed, Reason: "Uşaq təhlükəsizdir", Outcome: casework.OutcomeResolved})
-			b = move(b, casework.Move{To: casework.Triaged, LeadOrgID: orgID(t, db, "BAK-06-001"), OwnerID: head.UserID})
+			move(b, casework.Move{To: casework.Triaged, LeadOrgID: orgID(t, db, "BAK-06-001"), OwnerID: head.UserID})
 			f.clock.t = f.clock.t.Add(40 * 24 * time.Hour)
 			move(a, casework.Move{To: casework.Reopened, Reason: "Yeni şikayət"})
 			settled("closed and reopened")
