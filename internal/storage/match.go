@@ -35,46 +35,19 @@ const keyRowsPerStatement = 500
 // each page once). keys[i] belongs to ids[i]. A key already there is left
 // as it is.
 func insertMatchKeys(ctx context.Context, c conn, ids []int64, keys [][]string) error {
-	type row struct {
-		key string
-		id  int64
-	}
-	var rs []row
+	var rs []keyRow
 	for i, id := range ids {
 		for _, k := range keys[i] {
-			rs = append(rs, row{k, id})
+			rs = append(rs, keyRow{k, id})
 		}
 	}
-	slices.SortFunc(rs, func(a, b row) int {
+	slices.SortFunc(rs, func(a, b keyRow) int {
 		if c := strings.Compare(a.key, b.key); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.id, b.id)
 	})
-	stmts := map[int]*sql.Stmt{}
-	defer func() {
-		for _, s := range stmts {
-			s.Close()
-		}
-	}()
-	args := make([]any, 0, 2*keyRowsPerStatement)
-	for start := 0; start < len(rs); start += keyRowsPerStatement {
-		batch := rs[start:min(start+keyRowsPerStatement, len(rs))]
-		args = args[:0]
-		for _, r := range batch {
-			args = append(args, r.key, r.id)
-		}
-		st, err := c.prepared(ctx, stmts, len(batch), func(n int) string {
-			return `INSERT INTO child_match_keys (key, child_id) VALUES ` + valuesList(n, 2) + ` ON CONFLICT DO NOTHING`
-		})
-		if err != nil {
-			return fmt.Errorf("storage: insert match keys: %w", err)
-		}
-		if _, err := st.ExecContext(ctx, args...); err != nil {
-			return fmt.Errorf("storage: insert match keys: %w", err)
-		}
-	}
-	return nil
+	return insertKeyRows(ctx, c, rs)
 }
 
 // prepared returns the statement for n rows from the cache, preparing it

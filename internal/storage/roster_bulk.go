@@ -371,10 +371,10 @@ func insertKeyRows(ctx context.Context, c conn, rs []keyRow) error {
 			return `INSERT INTO child_match_keys (key, child_id) VALUES ` + valuesList(n, 2) + ` ON CONFLICT DO NOTHING`
 		})
 		if err != nil {
-			return err
+			return fmt.Errorf("storage: insert match keys: %w", err)
 		}
 		if _, err := st.ExecContext(ctx, args...); err != nil {
-			return err
+			return fmt.Errorf("storage: insert match keys: %w", err)
 		}
 	}
 	return nil
