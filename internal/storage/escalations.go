@@ -201,19 +201,5 @@ func usersWhere(ctx context.Context, c conn, cond string, roles []access.Role, a
 			args = append(args, string(r))
 		}
 	}
-	q += ` ORDER BY u.id`
-	rows, err := c.query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return queryIDs(ctx, c, q+` ORDER BY u.id`, args...)
 }

@@ -116,24 +116,11 @@ func (db *DB) InsertContactsBulk(ctx context.Context, orgID, userID int64, cs []
 				args = append(args, 1, ct.Channel, ct.CallType, ct.ReceivedAt.UTC(), ct.Caller.Anonymous, ct.Urgency, ct.Urgency,
 					ct.Narrative, ct.Outcome, orgID, userID, ct.ReceivedAt.UTC(), 0, len(ct.Categories))
 			}
-			rows, err := c.query(ctx, `INSERT INTO contacts (taxonomy_version, channel, call_type, received_at, caller_anonymous,
+			ids, err := queryIDs(ctx, c, `INSERT INTO contacts (taxonomy_version, channel, call_type, received_at, caller_anonymous,
 				urgency, suggested, narrative, outcome, org_id, created_by, created_at, children_n, categories_n) VALUES `+
 				strings.TrimSuffix(strings.Repeat(row+", ", len(part)), ", ")+` RETURNING id`, args...)
 			if err != nil {
 				return fmt.Errorf("bulk contacts: %w", err)
-			}
-			var ids []int64
-			for rows.Next() {
-				var id int64
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
-					return err
-				}
-				ids = append(ids, id)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
 			}
 			if len(ids) != len(part) {
 				return fmt.Errorf("bulk contacts: %d IDs for %d rows", len(ids), len(part))
