@@ -73,6 +73,7 @@ type Showing struct {
 	District      string
 	MaterialID    int64
 	MaterialTitle string
+	MaterialKind  Kind
 	ShownAt       time.Time
 	Classes       []string
 	Pupils        int

@@ -156,7 +156,7 @@ func (db *DB) UpdateCampaignMaterial(ctx context.Context, a audit.Actor, m event
 
 // --- showings ---
 
-const showingColumns = `s.id, s.school_id, o.name_az, COALESCE(o.district_code, ''), s.material_id, m.title, s.shown_at, s.classes,
+const showingColumns = `s.id, s.school_id, o.name_az, COALESCE(o.district_code, ''), s.material_id, m.title, m.kind, s.shown_at, s.classes,
 	s.pupils, s.parents, s.shown_by, s.version`
 
 const showingFrom = ` FROM campaign_showings s JOIN orgs o ON o.id = s.school_id JOIN campaign_materials m ON m.id = s.material_id `
@@ -164,7 +164,7 @@ const showingFrom = ` FROM campaign_showings s JOIN orgs o ON o.id = s.school_id
 func scanShowing(sc interface{ Scan(...any) error }) (events.Showing, error) {
 	var s events.Showing
 	var classes string
-	err := sc.Scan(&s.ID, &s.SchoolID, &s.SchoolName, &s.District, &s.MaterialID, &s.MaterialTitle, &s.ShownAt, &classes,
+	err := sc.Scan(&s.ID, &s.SchoolID, &s.SchoolName, &s.District, &s.MaterialID, &s.MaterialTitle, &s.MaterialKind, &s.ShownAt, &classes,
 		&s.Pupils, &s.Parents, &s.ShownBy, &s.Version)
 	s.ShownAt = s.ShownAt.UTC()
 	if classes != "" {
@@ -173,23 +173,40 @@ func scanShowing(sc interface{ Scan(...any) error }) (events.Showing, error) {
 	return s, err
 }
 
+// ShowingQuery selects showings: in a period, and narrowed to what a
+// dashboard's number counts (the kind of material, the school or the
+// district of the school that showed it).
+type ShowingQuery struct {
+	From, To time.Time // shown_at in [From, To); zero: open
+	Kind     events.Kind
+	SchoolID int64
+	District string
+}
+
 // Showings lists the showings a may see (a school its own, a district its
-// schools', the city all), the latest first.
-func (db *DB) Showings(ctx context.Context, a audit.Actor, from, to time.Time) (ss []events.Showing, err error) {
+// schools', the city all), the latest first, at most 500.
+func (db *DB) Showings(ctx context.Context, a audit.Actor, sq ShowingQuery) (ss []events.Showing, err error) {
 	defer apperr.Wrap(&err, "storage.Showings")
 	cond, args, ok := eventScope(access.FilterEvents(a.Principal))
 	if !ok {
 		return nil, nil
 	}
 	q := `SELECT ` + showingColumns + showingFrom + `WHERE (` + cond + `)`
-	if !from.IsZero() {
+	if !sq.From.IsZero() {
 		q += ` AND s.shown_at >= ?`
-		args = append(args, from.UTC())
+		args = append(args, sq.From.UTC())
 	}
-	if !to.IsZero() {
+	if !sq.To.IsZero() {
 		q += ` AND s.shown_at < ?`
-		args = append(args, to.UTC())
+		args = append(args, sq.To.UTC())
 	}
+	if sq.Kind != "" {
+		q += ` AND m.kind = ?`
+		args = append(args, sq.Kind)
+	}
+	scope, sargs := supportScope(`s.school_id`, StatsQuery{SchoolID: sq.SchoolID, District: sq.District})
+	q += ` AND ` + scope
+	args = append(args, sargs...)
 	rows, err := db.reader().query(ctx, q+` ORDER BY s.shown_at DESC, s.id DESC LIMIT 500`, args...)
 	if err != nil {
 		return nil, err

@@ -384,7 +384,12 @@ func eventTopics(ctx context.Context, c conn, es []events.Event) error {
 type EventQuery struct {
 	From, To time.Time // starts_at in [From, To); zero: open
 	SchoolID int64     // 0: every school the principal reaches
-	Limit    int       // default and most 500
+	// District and Status narrow the list to the events a dashboard's
+	// number counts (the event's school in the district; planned, held,
+	// cancelled).
+	District string
+	Status   events.Status
+	Limit    int // default and most 500
 }
 
 // ParentEvents lists the events a may see (a school its own, a district
@@ -404,9 +409,12 @@ func (db *DB) ParentEvents(ctx context.Context, a audit.Actor, q EventQuery) (es
 		sql += ` AND e.starts_at < ?`
 		args = append(args, q.To.UTC())
 	}
-	if q.SchoolID != 0 {
-		sql += ` AND e.school_id = ?`
-		args = append(args, q.SchoolID)
+	scope, sargs := supportScope(`e.school_id`, StatsQuery{SchoolID: q.SchoolID, District: q.District})
+	sql += ` AND ` + scope
+	args = append(args, sargs...)
+	if q.Status != "" {
+		sql += ` AND e.status = ?`
+		args = append(args, q.Status)
 	}
 	if q.Limit <= 0 || q.Limit > 500 {
 		q.Limit = 500

@@ -237,10 +237,10 @@ func TestCampaign(t *testing.T) {
 			if _, err := db.UpdateShowing(ctx, head, s); apperr.CodeOf(err) != apperr.Conflict {
 				t.Fatalf("a stale showing: %v", err)
 			}
-			if ss, err := db.Showings(ctx, u["district_specialist"], time.Time{}, time.Time{}); err != nil || len(ss) != 1 || ss[0].Pupils != 30 {
+			if ss, err := db.Showings(ctx, u["district_specialist"], storage.ShowingQuery{}); err != nil || len(ss) != 1 || ss[0].Pupils != 30 {
 				t.Fatalf("the district's showings: %+v %v", ss, err)
 			}
-			if ss, _ := db.Showings(ctx, public, time.Time{}, time.Time{}); len(ss) != 0 {
+			if ss, _ := db.Showings(ctx, public, storage.ShowingQuery{}); len(ss) != 0 {
 				t.Errorf("the Public Council lists showings: %d", len(ss))
 			}
 

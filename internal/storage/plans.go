@@ -718,6 +718,8 @@ type PlanQuery struct {
 	SchoolID int64
 	Status   plan.Status  // "" for the live ones
 	Overdue  bool         // live plans whose review is overdue
+	InTime   bool         // live plans whose review is not overdue (none set, or not yet due)
+	Every    bool         // with Status "": plans of every status, closed ones too
 	District string       // plans of this district's schools (a dashboard's number)
 	Outcome  plan.Outcome // with Status closed: plans that ended so
 	Before   int64
@@ -815,8 +817,11 @@ func (db *DB) ListPlans(ctx context.Context, a audit.Actor, q PlanQuery) (ps []P
 	c := db.reader()
 	cond := `pl.status IN ('draft', 'active')`
 	var cargs []any
-	if q.Status != "" {
+	switch {
+	case q.Status != "":
 		cond, cargs = `pl.status = ?`, []any{q.Status}
+	case q.Every:
+		cond = `1 = 1`
 	}
 	if q.SchoolID != 0 {
 		cond += ` AND pl.school_id = ?`
@@ -832,6 +837,10 @@ func (db *DB) ListPlans(ctx context.Context, a audit.Actor, q PlanQuery) (ps []P
 	}
 	if q.Overdue {
 		cond += ` AND pl.next_review_due < ?`
+		cargs = append(cargs, c.now)
+	}
+	if q.InTime {
+		cond += ` AND (pl.next_review_due IS NULL OR pl.next_review_due >= ?)`
 		cargs = append(cargs, c.now)
 	}
 	if q.Before > 0 {

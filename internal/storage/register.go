@@ -61,12 +61,14 @@ func (e RegisterEntry) Overdue(now time.Time) bool {
 const registerColumns = `e.id, e.child_id, e.school_id, e.level, e.status, e.source, e.source_id, e.factors,
 	COALESCE(e.responsible_user_id, 0), COALESCE(ru.name, ''), e.next_review_due, e.decline_reason, e.exit_reason, e.note,
 	COALESCE(e.proposed_by, 0), e.version, e.created_at, e.updated_at,
-	c.last_name || ' ' || c.first_name, c.student_id, c.grade, c.section, s.name_az`
+	c.last_name || ' ' || c.first_name, c.student_id, c.grade, c.section, es.name_az`
 
-// registerFrom joins an entry to its child (whose place the policy
-// filters on, as c and s) and its responsible user.
-const registerFrom = ` FROM register_entries e JOIN children c ON c.id = e.child_id JOIN orgs s ON s.id = e.school_id
-	LEFT JOIN users ru ON ru.id = e.responsible_user_id `
+// registerFrom joins an entry to its child and the child's school now
+// (whose place the policy filters on, as c and s: a pupil who moved is
+// seen where they are, ADR 0039), the school that opened the entry and
+// decides on it (es), and its responsible user.
+const registerFrom = ` FROM register_entries e JOIN children c ON c.id = e.child_id LEFT JOIN orgs s ON s.id = c.school_id
+	JOIN orgs es ON es.id = e.school_id LEFT JOIN users ru ON ru.id = e.responsible_user_id `
 
 func scanRegister(sc interface{ Scan(...any) error }) (RegisterEntry, error) {
 	var e RegisterEntry
@@ -667,7 +669,8 @@ type RegisterFilter struct {
 	Overdue bool             // only active entries past their review
 	ChildID int64
 	// Level, SchoolID and District narrow the list to the entries a
-	// dashboard's number counts (the entry's school and its district).
+	// dashboard's number counts: by the pupil's school now and its
+	// district, as the policy places them (ADR 0039).
 	Level    screening.Level
 	SchoolID int64
 	District string
@@ -707,6 +710,8 @@ func (db *DB) RegisterList(ctx context.Context, a audit.Actor, f RegisterFilter)
 	// starts from the school's children instead: their entries are found
 	// through the index on (child_id, status, next_review_due, id) and only
 	// the page's are read whole.
+	// the pupil's school now, as SupportCounts counts the register
+	scope, sargs := supportScope(`c.school_id`, StatsQuery{SchoolID: f.SchoolID, District: f.District})
 	pf := access.ScreeningFilter(a.Principal)
 	oneSchool := !pf.All && pf.District == "" && pf.SchoolID != 0 && pf.GrantOrgID == 0 && pf.GrantUserID == 0 && pf.BreakGlass == 0
 	err = db.readAudited(ctx, func(c conn) error {
@@ -724,17 +729,10 @@ func (db *DB) RegisterList(ctx context.Context, a audit.Actor, f RegisterFilter)
 				extra += ` AND e.level = ?`
 				head = append(head, f.Level)
 			}
-			if f.SchoolID != 0 {
-				extra += ` AND e.school_id = ?`
-				head = append(head, f.SchoolID)
-			}
-			if f.District != "" {
-				extra += ` AND e.school_id IN (SELECT o.id FROM orgs o WHERE o.district_code = ?)`
-				head = append(head, f.District)
-			}
+			head = append(head, sargs...)
 			limit := fmt.Sprintf(` LIMIT %d`, f.Limit-len(es))
 			if !oneSchool {
-				q := `SELECT ` + registerColumns + registerFrom + `WHERE e.status = ?` + extra + ` AND ` + cond + ` ORDER BY e.status, e.next_review_due, e.id` + limit
+				q := `SELECT ` + registerColumns + registerFrom + `WHERE e.status = ?` + extra + ` AND ` + scope + ` AND ` + cond + ` ORDER BY e.status, e.next_review_due, e.id` + limit
 				part, err := scanRegisters(ctx, c, a.Principal, q, append(head, args...)...)
 				if err != nil {
 					return err
@@ -746,10 +744,10 @@ func (db *DB) RegisterList(ctx context.Context, a audit.Actor, f RegisterFilter)
 			// PostgreSQL would rather hash every entry of the status in
 			// the city, unless the school's children are walked one by
 			// one (LATERAL with OFFSET 0, which it does not flatten).
-			q := `SELECT e.id` + childFromWhere + `CROSS JOIN register_entries e WHERE e.child_id = c.id AND e.status = ?` + extra + ` AND ` + cond
+			q := `SELECT e.id` + childFromWhere + `CROSS JOIN register_entries e WHERE e.child_id = c.id AND e.status = ?` + extra + ` AND ` + scope + ` AND ` + cond
 			if c.engine == Postgres {
 				q = `SELECT e.id` + childFromWhere + `CROSS JOIN LATERAL (SELECT e.id, e.next_review_due FROM register_entries e
-					WHERE e.child_id = c.id AND e.status = ?` + extra + ` OFFSET 0) e WHERE ` + cond
+					WHERE e.child_id = c.id AND e.status = ?` + extra + ` OFFSET 0) e WHERE ` + scope + ` AND ` + cond
 			}
 			ids, err := queryIDs(ctx, c, q+` ORDER BY e.next_review_due, e.id`+limit, append(head, args...)...)
 			if err != nil {

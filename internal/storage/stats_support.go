@@ -59,8 +59,15 @@ func (db *DB) SupportCounts(ctx context.Context, a audit.Actor, q StatsQuery) (s
 		return n, err
 	}
 
-	where, args := supportScope(`e.school_id`, q)
-	rows, err := c.query(ctx, `SELECT e.status, e.level, COUNT(*) FROM register_entries e
+	// an entry counts at the pupil's school now, where the screening
+	// policy lists it (ADR 0039): a school's or a district's from its
+	// pupils (children (school_id, …), then register_entries (child_id, …))
+	where, args := supportScope(`ch.school_id`, q)
+	from := `register_entries e`
+	if q.SchoolID != 0 || q.District != "" {
+		from, where = `children ch CROSS JOIN register_entries e`, `e.child_id = ch.id AND `+where
+	}
+	rows, err := c.query(ctx, `SELECT e.status, e.level, COUNT(*) FROM `+from+`
 		WHERE e.status IN ('proposed', 'active') AND `+where+` GROUP BY e.status, e.level ORDER BY 1, 2`, args...)
 	if err != nil {
 		return s, fmt.Errorf("register: %w", err)
@@ -172,15 +179,16 @@ func (db *DB) SupportCounts(ctx context.Context, a audit.Actor, q StatsQuery) (s
 	return s, rows.Err()
 }
 
-// PublicRegisterCounts counts the active register entries by the school's
-// district and the risk level: the base of the public table "register by
+// PublicRegisterCounts counts the active register entries by the district
+// of the pupil's school now (as the dashboards do, ADR 0039) and the risk
+// level: the base of the public table "register by
 // district × risk level", suppressed (internal/disclosure) before anyone
 // sees it.
 func (db *DB) PublicRegisterCounts(ctx context.Context) (out []stats.Group, err error) {
 	defer apperr.Wrap(&err, "storage.PublicRegisterCounts")
 	c := db.reader()
-	rows, err := c.query(ctx, `SELECT COALESCE(o.district_code, ''), e.level, COUNT(*) FROM register_entries e CROSS JOIN orgs o
-		WHERE o.id = e.school_id AND e.status = 'active' GROUP BY 1, 2 ORDER BY 1, 2`)
+	rows, err := c.query(ctx, `SELECT COALESCE(o.district_code, ''), e.level, COUNT(*) FROM register_entries e CROSS JOIN children ch CROSS JOIN orgs o
+		WHERE ch.id = e.child_id AND o.id = ch.school_id AND e.status = 'active' GROUP BY 1, 2 ORDER BY 1, 2`)
 	if err != nil {
 		return nil, err
 	}
