@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,7 +22,7 @@ type CampaignStore interface {
 	CampaignMaterial(ctx context.Context, a audit.Actor, id int64) (events.CampaignMaterial, error)
 	CreateCampaignMaterial(ctx context.Context, a audit.Actor, m events.CampaignMaterial) (events.CampaignMaterial, error)
 	UpdateCampaignMaterial(ctx context.Context, a audit.Actor, m events.CampaignMaterial) (events.CampaignMaterial, error)
-	Showings(ctx context.Context, a audit.Actor, from, to time.Time) ([]events.Showing, error)
+	Showings(ctx context.Context, a audit.Actor, q storage.ShowingQuery) ([]events.Showing, error)
 	CreateShowing(ctx context.Context, a audit.Actor, s events.Showing) (events.Showing, error)
 	UpdateShowing(ctx context.Context, a audit.Actor, s events.Showing) (events.Showing, error)
 	AddFigure(ctx context.Context, a audit.Actor, f events.Figure) (events.Figure, error)
@@ -169,6 +170,7 @@ type showingJSON struct {
 	District      string   `json:"district"`
 	MaterialID    int64    `json:"material_id"`
 	MaterialTitle string   `json:"material_title"`
+	MaterialKind  string   `json:"material_kind"`
 	ShownAt       string   `json:"shown_at"`
 	Classes       []string `json:"classes"`
 	Pupils        int      `json:"pupils"`
@@ -179,7 +181,7 @@ type showingJSON struct {
 
 func toShowingJSON(s events.Showing) showingJSON {
 	j := showingJSON{ID: s.ID, SchoolID: s.SchoolID, SchoolName: s.SchoolName, District: s.District, MaterialID: s.MaterialID,
-		MaterialTitle: s.MaterialTitle, ShownAt: s.ShownAt.Format(time.RFC3339), Classes: s.Classes, Pupils: s.Pupils,
+		MaterialTitle: s.MaterialTitle, MaterialKind: string(s.MaterialKind), ShownAt: s.ShownAt.Format(time.RFC3339), Classes: s.Classes, Pupils: s.Pupils,
 		Parents: s.Parents, ShownBy: s.ShownBy, Version: s.Version}
 	if j.Classes == nil {
 		j.Classes = []string{}
@@ -224,15 +226,25 @@ func (a *API) listShowings(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	from, err := parseQueryTime(r, "from")
-	if err != nil {
-		return err
+	var q storage.ShowingQuery
+	var fs []apperr.FieldError
+	q.SchoolID, q.District, fs = a.listScope(r)
+	if q.From, err = parseQueryTime(r, "from"); err != nil {
+		fs = append(fs, apperr.As(err).Fields...)
 	}
-	to, err := parseQueryTime(r, "to")
-	if err != nil {
-		return err
+	if q.To, err = parseQueryTime(r, "to"); err != nil {
+		fs = append(fs, apperr.As(err).Fields...)
 	}
-	ss, err := a.store.Showings(r.Context(), act, from, to)
+	if k := events.Kind(r.URL.Query().Get("kind")); k != "" {
+		if !slices.Contains(events.Kinds(), k) {
+			fs = append(fs, apperr.Field("kind", "campaign.error.kind"))
+		}
+		q.Kind = k
+	}
+	if len(fs) > 0 {
+		return apperr.Validation(fs...)
+	}
+	ss, err := a.store.Showings(r.Context(), act, q)
 	if err != nil {
 		return err
 	}

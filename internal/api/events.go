@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -258,18 +259,22 @@ func (a *API) listEvents(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var q storage.EventQuery
+	var fs []apperr.FieldError
+	q.SchoolID, q.District, fs = a.listScope(r)
 	if q.From, err = parseQueryTime(r, "from"); err != nil {
-		return err
+		fs = append(fs, apperr.As(err).Fields...)
 	}
 	if q.To, err = parseQueryTime(r, "to"); err != nil {
-		return err
+		fs = append(fs, apperr.As(err).Fields...)
 	}
-	if s := r.URL.Query().Get("school"); s != "" {
-		o, err := a.store.OrgByCode(r.Context(), strings.ToUpper(s))
-		if err != nil {
-			return apperr.Validation(apperr.Field("school", "events.error.school"))
+	if s := events.Status(r.URL.Query().Get("status")); s != "" {
+		if !slices.Contains(events.Statuses(), s) {
+			fs = append(fs, apperr.Field("status", "events.error.status"))
 		}
-		q.SchoolID = o.ID
+		q.Status = s
+	}
+	if len(fs) > 0 {
+		return apperr.Validation(fs...)
 	}
 	es, err := a.store.ParentEvents(r.Context(), act, q)
 	if err != nil {

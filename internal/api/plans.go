@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -325,11 +326,33 @@ func (a *API) listPlans(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	var fs []apperr.FieldError
 	pq := storage.PlanQuery{Overdue: q.Get("overdue") == "true"}
-	if s := q.Get("status"); s != "" {
+	switch s := q.Get("status"); s {
+	case "":
+	case "all":
+		pq.Every = true
+	default:
 		if pq.Status = plan.Status(s); !pq.Status.Valid() {
 			fs = append(fs, apperr.Field("status", "plans.error.status"))
 		}
 	}
+	// a dashboard's number lists its plans by outcome, review, school or district
+	if s := q.Get("outcome"); s != "" {
+		if pq.Outcome = plan.Outcome(s); !slices.Contains(plan.Outcomes(), pq.Outcome) {
+			fs = append(fs, apperr.Field("outcome", "plans.error.outcome"))
+		}
+	}
+	switch q.Get("review") {
+	case "":
+	case "overdue":
+		pq.Overdue = true
+	case "in_time":
+		pq.InTime = true
+	default:
+		fs = append(fs, apperr.Field("review", "plans.error.review"))
+	}
+	var sfs []apperr.FieldError
+	pq.SchoolID, pq.District, sfs = a.listScope(r)
+	fs = append(fs, sfs...)
 	if s := q.Get("before"); s != "" {
 		if pq.Before, err = strconv.ParseInt(s, 10, 64); err != nil {
 			fs = append(fs, apperr.Field("before", "error.cursor"))

@@ -29,6 +29,7 @@ type ScreeningStore interface {
 	SaveAnswers(ctx context.Context, a audit.Actor, roundID int64, sets []storage.NewAnswerSet) ([]storage.Saved, error)
 	ChildScreeningFor(ctx context.Context, a audit.Actor, childID int64) (storage.ChildScreening, error)
 	RegisterList(ctx context.Context, a audit.Actor, f storage.RegisterFilter) ([]storage.RegisterEntry, error)
+	RollList(ctx context.Context, a audit.Actor, q storage.RollQuery) ([]storage.RollPupil, error)
 	RegisterEntry(ctx context.Context, a audit.Actor, id int64) (storage.RegisterEntry, error)
 	RegisterHistory(ctx context.Context, a audit.Actor, id int64) ([]storage.RegisterChange, error)
 	ProposeRegister(ctx context.Context, a audit.Actor, n storage.NewProposal) (storage.RegisterEntry, error)
@@ -52,6 +53,7 @@ func (a *API) screeningRoutes() []Route {
 		{"POST", Prefix + "/screening/rounds/{id}/answers", a.saveAnswers},
 		{"GET", Prefix + "/screening/children/{id}", a.childScreening},
 		{"GET", Prefix + "/register", a.listRegister},
+		{"GET", Prefix + "/screening/pupils", a.listRoll},
 		{"POST", Prefix + "/register", a.proposeRegister},
 		{"GET", Prefix + "/register/{id}", a.getRegister},
 		{"POST", Prefix + "/register/{id}/confirm", a.registerDecision("confirm")},
@@ -472,13 +474,26 @@ func (a *API) listRegister(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := r.URL.Query()
 	f := storage.RegisterFilter{Status: screening.Status(q.Get("status")), Overdue: q.Get("overdue") == "true"}
+	var fs []apperr.FieldError
 	switch f.Status {
 	case "", screening.Proposed, screening.Active, screening.Declined, screening.Exited:
 	default:
-		return apperr.Validation(apperr.Field("status", "screening.error.status"))
+		fs = append(fs, apperr.Field("status", "screening.error.status"))
 	}
+	// a dashboard's number lists its entries by level, school or district
+	if lv := screening.Level(q.Get("level")); lv != "" {
+		if !lv.Valid() || lv == screening.None {
+			fs = append(fs, apperr.Field("level", "screening.error.level"))
+		}
+		f.Level = lv
+	}
+	var sfs []apperr.FieldError
+	f.SchoolID, f.District, sfs = a.listScope(r)
 	if f.Limit, err = page(r, 200, 500); err != nil {
-		return err
+		fs = append(fs, apperr.As(err).Fields...)
+	}
+	if fs = append(fs, sfs...); len(fs) > 0 {
+		return apperr.Validation(fs...)
 	}
 	es, err := a.store.RegisterList(r.Context(), act, f)
 	if err != nil {

@@ -36,6 +36,7 @@ type barJSON struct {
 	Key        string `json:"key"`
 	Value      *int   `json:"value"` // null where suppressed
 	Suppressed bool   `json:"suppressed"`
+	List       string `json:"list,omitempty"` // the API list behind the number, filtered so; none where suppressed
 }
 
 type chartJSON struct {
@@ -43,7 +44,8 @@ type chartJSON struct {
 	Bars            []barJSON `json:"bars"`
 	Total           *int      `json:"total"`
 	TotalSuppressed bool      `json:"total_suppressed"`
-	View            string    `json:"view"` // "exact" or "suppressed", this chart's
+	TotalList       string    `json:"total_list,omitempty"` // the API list behind the total
+	View            string    `json:"view"`                 // "exact" or "suppressed", this chart's
 }
 
 type deadlineJSON struct {
@@ -93,7 +95,7 @@ func (a *API) getDashboard(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
-	_, q, scope, fs := surface.ParseStatsFilter(v, func(code string) (org.Org, bool) {
+	f, q, scope, fs := surface.ParseStatsFilter(v, func(code string) (org.Org, bool) {
 		o, err := a.store.OrgByCode(r.Context(), code)
 		return o, err == nil
 	})
@@ -124,7 +126,7 @@ func (a *API) getDashboard(w http.ResponseWriter, r *http.Request) error {
 		views[c.ID] = out.View
 	}
 	support, _, err := surface.SupportCharts(r.Context(), a.store, act, scope, q, func(_, key string) string { return key },
-		func(string, string) string { return "" })
+		supportLinks(f, q))
 	if err != nil {
 		return err
 	}
@@ -140,9 +142,10 @@ func (a *API) getDashboard(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	for _, c := range append(b.Charts, support...) {
-		cj := chartJSON{ID: c.ID, Bars: []barJSON{}, Total: shown(c.Total, c.TotalSuppressed), TotalSuppressed: c.TotalSuppressed, View: views[c.ID]}
+		cj := chartJSON{ID: c.ID, Bars: []barJSON{}, Total: shown(c.Total, c.TotalSuppressed), TotalSuppressed: c.TotalSuppressed,
+			TotalList: c.TotalLink, View: views[c.ID]}
 		for _, bar := range c.Bars {
-			cj.Bars = append(cj.Bars, barJSON{Key: bar.Key, Value: shown(bar.Value, bar.Suppressed), Suppressed: bar.Suppressed})
+			cj.Bars = append(cj.Bars, barJSON{Key: bar.Key, Value: shown(bar.Value, bar.Suppressed), Suppressed: bar.Suppressed, List: bar.Link})
 		}
 		out.Charts = append(out.Charts, cj)
 	}
@@ -158,6 +161,33 @@ func (a *API) getDashboard(w http.ResponseWriter, r *http.Request) error {
 		out.Deadlines = append(out.Deadlines, dj)
 	}
 	return writeJSON(w, http.StatusOK, out)
+}
+
+// supportLinks gives the API list behind each support number of an exact
+// dashboard, as the web UI links its own lists (surface.SupportTargetFor):
+// the dashboard's school or district, its period as times (to exclusive),
+// and the number's own condition.
+func supportLinks(f surface.StatsFilter, q storage.StatsQuery) stats.Links {
+	at := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	return func(chart, key string) string {
+		t, ok := surface.SupportTargetFor(chart, key)
+		if !ok {
+			return ""
+		}
+		path := Prefix + "/" + t.List
+		switch t.List {
+		case "roll":
+			path = Prefix + "/screening/pupils"
+		case "showings":
+			path = Prefix + "/campaign/showings"
+		}
+		return surface.SupportURL(path, t, f.School, f.District, at(q.From), at(q.To))
+	}
 }
 
 type publicDimJSON struct {

@@ -27,7 +27,7 @@ type CampaignStore interface {
 	CampaignMaterials(ctx context.Context, a audit.Actor) ([]events.CampaignMaterial, error)
 	CreateCampaignMaterial(ctx context.Context, a audit.Actor, m events.CampaignMaterial) (events.CampaignMaterial, error)
 	UpdateCampaignMaterial(ctx context.Context, a audit.Actor, m events.CampaignMaterial) (events.CampaignMaterial, error)
-	Showings(ctx context.Context, a audit.Actor, from, to time.Time) ([]events.Showing, error)
+	Showings(ctx context.Context, a audit.Actor, q storage.ShowingQuery) ([]events.Showing, error)
 	CreateShowing(ctx context.Context, a audit.Actor, s events.Showing) (events.Showing, error)
 	UpdateShowing(ctx context.Context, a audit.Actor, s events.Showing) (events.Showing, error)
 	AddFigure(ctx context.Context, a audit.Actor, f events.Figure) (events.Figure, error)
@@ -46,6 +46,7 @@ func (w *Web) campaignRoutes() []route {
 		{"POST /campaign/showings", w.signedIn(w.campaignAddShowing)},
 		{"POST /campaign/showings/{id}", w.signedIn(w.campaignSaveShowing)},
 		{"GET /campaign/reach", w.signedIn(w.campaignReach)},
+		{"GET /campaign/showings", w.signedIn(w.showingsList)},
 		{"POST /campaign/figures", w.signedIn(w.campaignAddFigure)},
 		{"POST /campaign/figures/import", w.signedIn(w.campaignImportFigures)},
 	}
@@ -88,7 +89,7 @@ func (w *Web) renderCampaign(rw http.ResponseWriter, r *http.Request, status int
 		return err
 	}
 	from, to := events.SchoolYear(w.store.Now())
-	if d.Showings, err = w.store.Showings(r.Context(), a, from, to); err != nil {
+	if d.Showings, err = w.store.Showings(r.Context(), a, storage.ShowingQuery{From: from, To: to}); err != nil {
 		return err
 	}
 	return w.render(rw, status, "campaign_library", w.page(r, "section.campaign.title", d))
@@ -267,7 +268,7 @@ func (w *Web) campaignSaveShowing(rw http.ResponseWriter, r *http.Request) error
 	a := authn.ActorFrom(r)
 	f := readForm(r, fmt.Sprintf("showing-%d", id), "pupils", "parents", "shown_by", "version")
 	from, to := events.SchoolYear(w.store.Now())
-	ss, err := w.store.Showings(r.Context(), a, from, to)
+	ss, err := w.store.Showings(r.Context(), a, storage.ShowingQuery{From: from, To: to})
 	if err != nil {
 		return err
 	}

@@ -132,6 +132,10 @@ type eventsCalendarData struct {
 	Aggregate bool // may open the city's view
 	EditTopic bool
 	Scope     string // "school", "district", "city"
+	// Filtered: the list is narrowed to a dashboard's number (its scope,
+	// period and status in words) instead of showing a school year.
+	Filtered                                bool
+	FilterScope, FilterPeriod, FilterStatus string
 }
 
 func (w *Web) eventsCalendar(rw http.ResponseWriter, r *http.Request) error {
@@ -142,11 +146,19 @@ func (w *Web) eventsCalendar(rw http.ResponseWriter, r *http.Request) error {
 		http.Redirect(rw, r, "/events/overview", http.StatusSeeOther)
 		return nil
 	}
-	es, err := w.store.ParentEvents(r.Context(), a, storage.EventQuery{From: from, To: to})
+	eq, ef, filtered, err := w.eventFilter(r)
 	if err != nil {
 		return err
 	}
-	d := eventsCalendarData{Year: year, Prev: year - 1, Next: year + 2, CanPlan: canPlanEvents(a.Principal), Aggregate: access.SeesEventAggregates(a.Principal),
+	if !filtered {
+		eq = storage.EventQuery{From: from, To: to}
+	}
+	es, err := w.store.ParentEvents(r.Context(), a, eq)
+	if err != nil {
+		return err
+	}
+	l := w.page(r, "", nil).L
+	d := eventsCalendarData{Year: year, Filtered: filtered, FilterScope: scopeWords(l, ef), FilterPeriod: periodWords(l, ef), FilterStatus: string(eq.Status), Prev: year - 1, Next: year + 2, CanPlan: canPlanEvents(a.Principal), Aggregate: access.SeesEventAggregates(a.Principal),
 		EditTopic: access.CanEditTopics(a.Principal)}
 	switch f := access.FilterEvents(a.Principal); {
 	case f.All:

@@ -70,6 +70,13 @@ func (w *Web) planList(rw http.ResponseWriter, r *http.Request) error {
 	if st := plan.Status(v.Get("status")); slices.Contains(plan.Statuses(), st) {
 		pq.Status = st
 	}
+	pq.Every = v.Get("status") == "all"
+	switch v.Get("review") {
+	case "overdue":
+		pq.Overdue, d.Overdue = true, true
+	case "in_time":
+		pq.InTime = true
+	}
 	if out := plan.Outcome(v.Get("outcome")); slices.Contains(plan.Outcomes(), out) {
 		pq.Outcome = out
 	}

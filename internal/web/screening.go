@@ -35,6 +35,7 @@ type ScreeningStore interface {
 	SaveAnswers(ctx context.Context, a audit.Actor, roundID int64, sets []storage.NewAnswerSet) ([]storage.Saved, error)
 	ChildScreeningFor(ctx context.Context, a audit.Actor, childID int64) (storage.ChildScreening, error)
 	RegisterList(ctx context.Context, a audit.Actor, f storage.RegisterFilter) ([]storage.RegisterEntry, error)
+	RollList(ctx context.Context, a audit.Actor, q storage.RollQuery) ([]storage.RollPupil, error)
 	RegisterEntry(ctx context.Context, a audit.Actor, id int64) (storage.RegisterEntry, error)
 	RegisterHistory(ctx context.Context, a audit.Actor, id int64) ([]storage.RegisterChange, error)
 	SchoolStaff(ctx context.Context, a audit.Actor, schoolID int64) ([]storage.StaffMember, error)
@@ -53,6 +54,7 @@ func (w *Web) screeningRoutes() []route {
 		{"GET /screening/rounds/{id}/grid", w.signedIn(w.screeningGrid)},
 		{"POST /screening/rounds/{id}/grid", w.signedIn(w.screeningSaveGrid)},
 		{"GET /screening/register", w.signedIn(w.registerList)},
+		{"GET /screening/pupils", w.signedIn(w.rollList)},
 		{"GET /screening/register/{id}", w.signedIn(w.registerPage)},
 		{"POST /screening/register/{id}/{action}", w.signedIn(w.registerAction)},
 		{"GET /screening/instruments", w.signedIn(w.instrumentsPage)},

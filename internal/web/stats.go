@@ -163,64 +163,31 @@ func statsLinks(f surface.StatsFilter) stats.Links {
 	}
 }
 
+// supportPath is the web list of a support figure's target.
+func supportPath(list string) string {
+	switch list {
+	case "register":
+		return "/screening/register"
+	case "roll":
+		return "/screening/pupils"
+	case "showings":
+		return "/campaign/showings"
+	}
+	return "/" + list // plans, events
+}
+
 // supportLinks gives the list behind each support count of an exact
-// dashboard: the register and the plan lists narrowed to the dashboard's
-// school or district and the bar's own condition, and the campaign's reach
-// for its months. The lists apply the viewer's policy; the support figures
-// are exact only where it reaches every child counted.
+// dashboard (surface.SupportTargetFor): narrowed to the dashboard's school
+// or district, its period where the figure has one, and the number's own
+// condition. The lists apply the viewer's policy; the support figures are
+// exact only where it reaches every child or event counted.
 func supportLinks(f surface.StatsFilter) stats.Links {
 	return func(chart, key string) string {
-		v := url.Values{}
-		if f.School != "" {
-			v.Set("school", f.School)
+		t, ok := surface.SupportTargetFor(chart, key)
+		if !ok {
+			return ""
 		}
-		if f.District != "" {
-			v.Set("district", f.District)
-		}
-		switch chart {
-		case "register_by_level":
-			v.Set("status", "active")
-			if key != "" {
-				v.Set("level", key)
-			}
-			return "/screening/register?" + v.Encode()
-		case "plans_by_status":
-			if key == "" {
-				return ""
-			}
-			v.Set("status", key)
-			return "/plans?" + v.Encode()
-		case "plans_by_outcome":
-			v.Set("status", "closed")
-			if key != "" {
-				v.Set("outcome", key)
-			}
-			return "/plans?" + v.Encode()
-		case "plan_reviews":
-			switch key {
-			case "overdue":
-				v.Set("overdue", "1")
-			case "":
-			default:
-				return "" // the list has no filter for "in time"
-			}
-			return "/plans?" + v.Encode()
-		case "campaign_showings", "campaign_reach":
-			if key != "" || f.School != "" {
-				return "" // the reach page counts a district's or the city's showings as a whole
-			}
-			r := url.Values{}
-			if f.District != "" {
-				r.Set("district", f.District)
-			}
-			for k, s := range map[string]string{"from": f.From, "to": f.To} {
-				if len(s) >= 7 {
-					r.Set(k, s[:7])
-				}
-			}
-			return "/campaign/reach?" + r.Encode()
-		}
-		return "" // screening coverage and events: no list filtered so
+		return surface.SupportURL(supportPath(t.List), t, f.School, f.District, f.From, f.To)
 	}
 }
 
@@ -308,16 +275,7 @@ func (w *Web) loadDashboard(r *http.Request, l i18n.Localizer) (dashboardView, e
 		d.SVG[c.ID] = template.HTML(stats.SVG(c, title)) // stats.SVG escapes every text it draws
 		d.Summary[c.ID] = chartSummary(l, c)
 	}
-	switch {
-	case f.School != "":
-		d.Scope = l.T("stats.scope.school", f.School)
-	case f.Body != "":
-		d.Scope = l.T("stats.scope.body", f.Body)
-	case f.District != "":
-		d.Scope = l.T("stats.scope.district", districtName(f.District, string(l.Lang)))
-	default:
-		d.Scope = l.T("stats.scope.city")
-	}
+	d.Scope = scopeWords(l, f)
 	return d, nil
 }
 

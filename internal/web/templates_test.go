@@ -36,7 +36,7 @@ func pageData() map[string]any {
 		"screening_register": registerListData{}, "screening_entry": registerPageData{}, "screening_instruments": instrumentsData{},
 		"events_calendar": eventsCalendarData{}, "events_form": eventFormData{}, "events_event": eventPageData{},
 		"events_overview": overviewData{}, "events_topics": topicsData{}, "events_feedback": feedbackData{},
-		"campaign_library": campaignData{}, "campaign_reach": reachData{},
+		"campaign_library": campaignData{}, "campaign_reach": reachData{}, "campaign_showings": showingsListData{}, "screening_pupils": rollListData{},
 		"stats_dashboard": dashboardView{}, "stats_public": publicView{}, "stats_export": exportView{}, "exports": exportsView{},
 	}
 }
