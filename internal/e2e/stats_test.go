@@ -64,6 +64,25 @@ func TestStatsDashboards(t *testing.T) {
 						t.Errorf("%s %s: %d register numbers linked", tc.who, lang, regLinks)
 					}
 				}
+				if tc.who == "school_head" {
+					// the roll, the events and the showings behind the other figures (ADR 0039)
+					for _, list := range []string{"/screening/pupils", "/events?", "/campaign/showings"} {
+						n, _ := chromedp.Run(p.ctx, chromedp.Evaluate[int](`document.querySelectorAll("td.num a[href^='`+list+`']").length`))
+						if n == 0 {
+							t.Errorf("%s %s: no number links to %s", tc.who, lang, list)
+						}
+					}
+				}
+			}
+			if tc.who == "school_head" {
+				for _, lang := range langs {
+					for _, vp := range viewports {
+						for _, list := range []string{"/screening/pupils?school=BAK-06-001&screened=no", "/campaign/showings?school=BAK-06-001",
+							"/events?school=BAK-06-001&status=held"} {
+							checkPage(t, p.ctx, string(axeSrc), baseURL+list+"&lang="+lang, lang, vp)
+						}
+					}
+				}
 			}
 			if tc.who == "city_specialist" {
 				for _, lang := range langs {
