@@ -823,13 +823,11 @@ func (db *DB) ListPlans(ctx context.Context, a audit.Actor, q PlanQuery) (ps []P
 	case q.Every:
 		cond = `1 = 1`
 	}
-	if q.SchoolID != 0 {
-		cond += ` AND pl.school_id = ?`
-		cargs = append(cargs, q.SchoolID)
-	}
-	if q.District != "" {
-		cond += ` AND pl.school_id IN (SELECT o.id FROM orgs o WHERE o.district_code = ?)`
-		cargs = append(cargs, q.District)
+	if q.SchoolID != 0 || q.District != "" {
+		// as SupportCounts counts them (planScope)
+		scope, sargs := planScope(q.SchoolID, q.District)
+		cond += ` AND ` + scope
+		cargs = append(cargs, sargs...)
 	}
 	if q.Outcome != "" {
 		cond += ` AND pl.outcome = ?`

@@ -26,6 +26,20 @@ func supportScope(col string, q StatsQuery) (string, []any) {
 	return where, args
 }
 
+// planScope is the condition on plans pl for a school or a district: a
+// district's are the plans of its schools; a school's are its plans of
+// the pupils still on its roll, as the plan policy lets the school list
+// them (a pupil who moved keeps the plan at the old school, which no
+// longer sees it; ADR 0039).
+func planScope(schoolID int64, district string) (string, []any) {
+	where, args := supportScope(`pl.school_id`, StatsQuery{SchoolID: schoolID, District: district})
+	if schoolID != 0 {
+		where += ` AND pl.child_id IN (SELECT ch.id FROM children ch WHERE ch.school_id = ?)`
+		args = append(args, schoolID)
+	}
+	return where, args
+}
+
 // period adds q's period on the timestamp column col.
 func period(where string, args []any, col string, q StatsQuery) (string, []any) {
 	if !q.From.IsZero() {
@@ -103,7 +117,7 @@ func (db *DB) SupportCounts(ctx context.Context, a audit.Actor, q StatsQuery) (s
 		return s, fmt.Errorf("screened: %w", err)
 	}
 
-	where, args = supportScope(`pl.school_id`, q)
+	where, args = planScope(q.SchoolID, q.District)
 	rows, err = c.query(ctx, `SELECT pl.status, pl.outcome, COUNT(*) FROM plans pl WHERE `+where+` GROUP BY pl.status, pl.outcome ORDER BY 1, 2`, args...)
 	if err != nil {
 		return s, fmt.Errorf("plans: %w", err)

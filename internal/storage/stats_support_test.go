@@ -56,7 +56,7 @@ func TestSupportNumbersMatchTheLists(t *testing.T) {
 				return c
 			}
 			e1 := entry("BAK-06-001", "ownClass", screening.High, true)
-			entry("BAK-06-001", "ownSchool", screening.Medium, true)
+			e2 := entry("BAK-06-001", "ownSchool", screening.Medium, true)
 			entry("BAK-06-002", "otherSchool", screening.Low, true)
 			e4 := entry("BAK-07-001", "otherDistrict", screening.High, true)
 			referred := entry("BAK-07-001", "referred", screening.Medium, true)
@@ -69,6 +69,7 @@ func TestSupportNumbersMatchTheLists(t *testing.T) {
 				return p
 			}
 			mkPlan("BAK-06-001", e1)
+			mkPlan("BAK-06-001", e2) // its pupil moves away below
 			p4 := mkPlan("BAK-07-001", e4)
 			if _, err := f.db.ClosePlan(ctx, heads["BAK-07-001"], p4.ID, p4.Version, plan.Closure{Outcome: plan.OutcomeMet}); err != nil {
 				t.Fatal(err)
@@ -369,6 +370,18 @@ func TestSupportNumbersMatchTheLists(t *testing.T) {
 			if s.Screened != 1 || s.HeadCount != 23+9+14+31 || s.ReachPupils != 28+25+60 || s.ReachParents != 6+40+12 {
 				t.Errorf("screened %d, %d parents at events, reach %d pupils %d parents", s.Screened, s.HeadCount, s.ReachPupils, s.ReachParents)
 			}
+			// the moved pupil's plan stays at the old school, which no longer
+			// lists or counts it; its district still does
+			for _, c := range []struct {
+				who  audit.Actor
+				q    storage.StatsQuery
+				want int
+			}{{heads["BAK-06-001"], storage.StatsQuery{SchoolID: school}, 1}, {f.users["district_specialist"], storage.StatsQuery{District: "BAK-06"}, 2},
+				{heads["BAK-07-001"], storage.StatsQuery{SchoolID: school7}, 1}} {
+				if sc, _ := f.db.SupportCounts(ctx, c.who, c.q); sc.LivePlans != c.want {
+					t.Errorf("%+v: %d live plans, want %d", c.q, sc.LivePlans, c.want)
+				}
+			}
 			// the moved pupil's entry counts at the new school, not the old one
 			for code, want := range map[string]int{"BAK-06-001": 1, "BAK-07-001": 3} {
 				sc, _ := f.db.SupportCounts(ctx, heads[code], storage.StatsQuery{SchoolID: orgID(t, f.db, code)})
@@ -380,7 +393,7 @@ func TestSupportNumbersMatchTheLists(t *testing.T) {
 					t.Errorf("%s: %d on the register, want %d", code, n, want)
 				}
 			}
-			if s.LivePlans != 2 || s.ReviewsOverdue != 1 || len(s.PlansByOutcome) != 1 || s.PlansByOutcome[0] != (struct {
+			if s.LivePlans != 3 || s.ReviewsOverdue != 2 || len(s.PlansByOutcome) != 1 || s.PlansByOutcome[0] != (struct {
 				Key string
 				N   int
 			}{"goals_met", 1}) {
