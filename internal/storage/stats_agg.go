@@ -124,41 +124,46 @@ func aggCases(ctx context.Context, c conn, s aggScope, typ string, w aggWindow, 
 	mc, margs := w.monthCond(`month`)
 	tc, targs := typeCond(`type_code`, typ)
 	dcol, dargs := deltaCaseCol(s)
-	args := append(append(append([]any{s.key()}, margs...), targs...), dargs...)
-	args = append(append(args, margs...), targs...)
-	rows, err := c.query(ctx, `SELECT type_code, severity, status, month, SUM(n) FROM (
+	if typ == "" {
+		if err := aggCaseRollups(ctx, c, s, w, d, byType, bySev, byStatus, byMonth); err != nil {
+			return err
+		}
+	} else {
+		args := append(append(append([]any{s.key()}, margs...), targs...), dargs...)
+		args = append(append(args, margs...), targs...)
+		rows, err := c.query(ctx, `SELECT type_code, severity, status, month, SUM(n) FROM (
 		SELECT type_code, severity, status, month, n FROM case_counts WHERE scope = ? AND `+mc+` AND `+tc+`
 		UNION ALL
 		SELECT type_code, severity, status, month, n FROM case_count_delta WHERE `+dcol+` AND `+mc+` AND `+tc+`
 	) x GROUP BY type_code, severity, status, month`, args...)
-	if err != nil {
-		return fmt.Errorf("case totals: %w", err)
-	}
-	for rows.Next() {
-		var ty, sev, st, mo string
-		var n int
-		if err := rows.Scan(&ty, &sev, &st, &mo, &n); err != nil {
-			rows.Close()
+		if err != nil {
+			return fmt.Errorf("case totals: %w", err)
+		}
+		for rows.Next() {
+			var ty, sev, st, mo string
+			var n int
+			if err := rows.Scan(&ty, &sev, &st, &mo, &n); err != nil {
+				rows.Close()
+				return err
+			}
+			if n == 0 {
+				continue
+			}
+			byType[ty] += n
+			bySev[sev] += n
+			byStatus[st] += n
+			byMonth[mo] += n
+			d.Cases += n
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return err
 		}
-		if n == 0 {
-			continue
-		}
-		byType[ty] += n
-		bySev[sev] += n
-		byStatus[st] += n
-		byMonth[mo] += n
-		d.Cases += n
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	mc, margs = w.monthCond(`month`)
 	cmc, cmargs := w.monthCond(`closed_month`)
-	args = append(append(append([]any{s.key()}, margs...), targs...), dargs...)
+	args := append(append(append([]any{s.key()}, margs...), targs...), dargs...)
 	args = append(append(args, cmargs...), targs...)
-	rows, err = c.query(ctx, `SELECT month, SUM(n) FROM (
+	rows, err := c.query(ctx, `SELECT month, SUM(n) FROM (
 		SELECT month, n FROM case_closed_counts WHERE scope = ? AND `+mc+` AND `+tc+`
 		UNION ALL
 		SELECT closed_month, n FROM case_count_delta WHERE `+dcol+` AND closed_month <> '' AND `+cmc+` AND `+tc+`
@@ -175,6 +180,52 @@ func aggCases(ctx context.Context, c conn, s aggScope, typ string, w aggWindow, 
 		}
 		if n != 0 {
 			closed[mo] += n
+		}
+	}
+	return rows.Err()
+}
+
+// aggCaseRollups adds the case figures of every type for s in w from
+// case_rollups (and the pending deltas): one dimension at a time, so a
+// few hundred rows a scope.
+func aggCaseRollups(ctx context.Context, c conn, s aggScope, w aggWindow, d *stats.Figures, byType, bySev, byStatus, byMonth map[string]int) error {
+	mc, margs := w.monthCond(`month`)
+	dcol, dargs := deltaCaseCol(s)
+	args := append([]any{s.key()}, margs...)
+	delta := ``
+	for _, dim := range []string{"type", "severity", "status"} {
+		col := dim
+		if dim == "type" {
+			col = "type_code"
+		}
+		delta += ` UNION ALL SELECT '` + dim + `', ` + col + `, month, n FROM case_count_delta WHERE ` + dcol + ` AND ` + mc
+		args = append(append(args, dargs...), margs...)
+	}
+	rows, err := c.query(ctx, `SELECT dim, key, month, SUM(n) FROM (
+		SELECT dim, key, month, n FROM case_rollups WHERE scope = ? AND `+mc+delta+`
+	) x GROUP BY dim, key, month`, args...)
+	if err != nil {
+		return fmt.Errorf("case rollups: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var dim, key, mo string
+		var n int
+		if err := rows.Scan(&dim, &key, &mo, &n); err != nil {
+			return err
+		}
+		if n == 0 {
+			continue
+		}
+		switch dim {
+		case "type":
+			byType[key] += n
+			byMonth[mo] += n
+			d.Cases += n
+		case "severity":
+			bySev[key] += n
+		case "status":
+			byStatus[key] += n
 		}
 	}
 	return rows.Err()
@@ -228,9 +279,18 @@ func aggDeadlines(ctx context.Context, c conn, s aggScope, typ string, w aggWind
 	tc, targs := typeCond(`type_code`, typ)
 	args := append(append(append(append([]any{scope}, eargs...), margs...), targs...), dargs...)
 	args = append(append(args, margs...), targs...)
+	totals := `SELECT ` + col + ` AS org, ack_met, ack_late, ack_waiting, done_met, done_late, done_waiting, n FROM ` + table + `
+			WHERE scope = ? AND ` + extra + ` AND ` + mc + ` AND ` + tc
+	if typ == "" { // every type: the rollups, a row an organisation and month
+		kind := "b"
+		if by == "school" {
+			kind = "s"
+		}
+		totals = `SELECT org_id AS org, ack_met, ack_late, ack_waiting, done_met, done_late, done_waiting, n FROM referral_rollups
+			WHERE scope = ? AND by_kind = '` + kind + `' AND ` + strings.Replace(extra, col, `org_id`, 1) + ` AND ` + mc
+	}
 	rows, err := c.query(ctx, `SELECT org, SUM(ack_met), SUM(ack_late), SUM(ack_waiting), SUM(done_met), SUM(done_late), SUM(done_waiting), SUM(n) FROM (
-		SELECT `+col+` AS org, ack_met, ack_late, ack_waiting, done_met, done_late, done_waiting, n FROM `+table+`
-			WHERE scope = ? AND `+extra+` AND `+mc+` AND `+tc+`
+		`+totals+`
 		UNION ALL
 		SELECT `+col+`, ack_met, ack_late, ack_waiting, done_met, done_late, done_waiting, n FROM referral_count_delta
 			WHERE `+col+` IS NOT NULL AND `+dcond+` AND `+mc+` AND `+tc+`
@@ -492,7 +552,7 @@ func dashboardFromTotals(ctx context.Context, c conn, q StatsQuery, s aggScope, 
 // table itself (SQLite, one writer), or on PostgreSQL the rows one
 // DELETE … RETURNING took, so that exactly what is folded is removed even
 // while writers append.
-func caseFoldSQL(src string) (counts, closed, due string) {
+func caseFoldSQL(src string) (counts, closed, due, rollups string) {
 	expand := func(cols, where string) string {
 		return `SELECT 'c' AS scope, ` + cols + ` FROM ` + src + ` WHERE ` + where + `
 			UNION ALL SELECT 'd:' || district_code, ` + cols + ` FROM ` + src + ` WHERE district_code IS NOT NULL AND ` + where + `
@@ -507,11 +567,17 @@ func caseFoldSQL(src string) (counts, closed, due string) {
 		SELECT scope, type_code, closed_month, SUM(n) FROM (` + expand(`type_code, closed_month, n`, `closed_month <> ''`) + `) x
 		GROUP BY scope, type_code, closed_month
 		ON CONFLICT (scope, type_code, month) DO UPDATE SET n = case_closed_counts.n + excluded.n`
+	rollups = `INSERT INTO case_rollups (scope, dim, key, month, n)
+		SELECT scope, dim, key, month, SUM(n) FROM (` + expand(`'type' AS dim, type_code AS key, month, n`, `1 = 1`) + `
+			UNION ALL ` + expand(`'severity', severity, month, n`, `1 = 1`) + `
+			UNION ALL ` + expand(`'status', status, month, n`, `1 = 1`) + `) x
+		GROUP BY scope, dim, key, month
+		ON CONFLICT (scope, dim, month, key) DO UPDATE SET n = case_rollups.n + excluded.n`
 	due = `INSERT INTO case_due_counts (scope, type_code, owner_id, month, n)
 		SELECT scope, type_code, owner_id, due_month, SUM(n) FROM (` + expand(`type_code, owner_id, due_month, n`, `due_month <> ''`) + `) x
 		GROUP BY scope, type_code, owner_id, due_month
 		ON CONFLICT (scope, type_code, owner_id, month) DO UPDATE SET n = case_due_counts.n + excluded.n`
-	return counts, closed, due
+	return counts, closed, due, rollups
 }
 
 const refSums = `SUM(ack_met), SUM(ack_late), SUM(ack_waiting), SUM(done_met), SUM(done_late), SUM(done_waiting), SUM(n)`
@@ -525,22 +591,25 @@ func refUpdate(table string) string {
 	return strings.Join(s, ", ")
 }
 
-func referralFoldSQL(src string) (body, school string) {
-	body = `INSERT INTO referral_body_counts (scope, to_org_id, type_code, month, ` + refCols + `)
-		SELECT scope, to_org_id, type_code, month, ` + refSums + ` FROM (
-			SELECT 'c' AS scope, to_org_id, type_code, month, ` + refCols + ` FROM ` + src + `
+func referralFoldSQL(src string) (body, school, bodyRollups, schoolRollups string) {
+	bodyRows := `SELECT 'c' AS scope, to_org_id, type_code, month, ` + refCols + ` FROM ` + src + `
 			UNION ALL SELECT 'd:' || district_code, to_org_id, type_code, month, ` + refCols + ` FROM ` + src + ` WHERE district_code IS NOT NULL
-			UNION ALL SELECT 's:' || school_id, to_org_id, type_code, month, ` + refCols + ` FROM ` + src + ` WHERE school_id IS NOT NULL
-		) x GROUP BY scope, to_org_id, type_code, month
+			UNION ALL SELECT 's:' || school_id, to_org_id, type_code, month, ` + refCols + ` FROM ` + src + ` WHERE school_id IS NOT NULL`
+	schoolRows := `SELECT 'c' AS scope, school_id, type_code, month, ` + refCols + ` FROM ` + src + ` WHERE school_id IS NOT NULL
+			UNION ALL SELECT 'd:' || district_code, school_id, type_code, month, ` + refCols + ` FROM ` + src + ` WHERE school_id IS NOT NULL AND district_code IS NOT NULL
+			UNION ALL SELECT 'r:' || to_org_id, school_id, type_code, month, ` + refCols + ` FROM ` + src + ` WHERE school_id IS NOT NULL`
+	body = `INSERT INTO referral_body_counts (scope, to_org_id, type_code, month, ` + refCols + `)
+		SELECT scope, to_org_id, type_code, month, ` + refSums + ` FROM (` + bodyRows + `) x GROUP BY scope, to_org_id, type_code, month
 		ON CONFLICT (scope, to_org_id, type_code, month) DO UPDATE SET ` + refUpdate("referral_body_counts")
 	school = `INSERT INTO referral_school_counts (scope, school_id, type_code, month, ` + refCols + `)
-		SELECT scope, school_id, type_code, month, ` + refSums + ` FROM (
-			SELECT 'c' AS scope, school_id, type_code, month, ` + refCols + ` FROM ` + src + ` WHERE school_id IS NOT NULL
-			UNION ALL SELECT 'd:' || district_code, school_id, type_code, month, ` + refCols + ` FROM ` + src + ` WHERE school_id IS NOT NULL AND district_code IS NOT NULL
-			UNION ALL SELECT 'r:' || to_org_id, school_id, type_code, month, ` + refCols + ` FROM ` + src + ` WHERE school_id IS NOT NULL
-		) x GROUP BY scope, school_id, type_code, month
+		SELECT scope, school_id, type_code, month, ` + refSums + ` FROM (` + schoolRows + `) x GROUP BY scope, school_id, type_code, month
 		ON CONFLICT (scope, school_id, type_code, month) DO UPDATE SET ` + refUpdate("referral_school_counts")
-	return body, school
+	rollup := func(kind, col, rows string) string {
+		return `INSERT INTO referral_rollups (scope, by_kind, org_id, month, ` + refCols + `)
+		SELECT scope, '` + kind + `', ` + col + `, month, ` + refSums + ` FROM (` + rows + `) x GROUP BY scope, ` + col + `, month
+		ON CONFLICT (scope, by_kind, org_id, month) DO UPDATE SET ` + refUpdate("referral_rollups")
+	}
+	return body, school, rollup("b", "to_org_id", bodyRows), rollup("s", "school_id", schoolRows)
 }
 
 func contactFoldSQL(src string) string {
@@ -552,44 +621,53 @@ func contactFoldSQL(src string) string {
 // fold adds every delta into the totals and removes it, in c's
 // transaction.
 func fold(ctx context.Context, c conn) error {
-	cc, ccl, cdu := caseFoldSQL(`case_count_delta`)
-	rb, rs := referralFoldSQL(`referral_count_delta`)
+	cc, ccl, cdu, cro := caseFoldSQL(`case_count_delta`)
+	rb, rs, rbr, rsr := referralFoldSQL(`referral_count_delta`)
 	ct := contactFoldSQL(`contact_count_delta`)
+	roll := rollFoldSQL(`child_roll_delta`)
 	if c.engine == Postgres {
 		// One statement per delta table: what DELETE … RETURNING removed
 		// is what is added, whatever commits meanwhile.
-		cc, ccl, cdu = caseFoldSQL(`d`)
-		rb, rs = referralFoldSQL(`d`)
+		cc, ccl, cdu, cro = caseFoldSQL(`d`)
+		rb, rs, rbr, rsr = referralFoldSQL(`d`)
 		for _, st := range []string{
-			`WITH d AS (DELETE FROM case_count_delta RETURNING *), a AS (` + cc + ` RETURNING 1), b AS (` + ccl + ` RETURNING 1) ` + cdu,
-			`WITH d AS (DELETE FROM referral_count_delta RETURNING *), a AS (` + rb + ` RETURNING 1) ` + rs,
+			`WITH d AS (DELETE FROM case_count_delta RETURNING *), a AS (` + cc + ` RETURNING 1), b AS (` + ccl + ` RETURNING 1), e AS (` + cro + ` RETURNING 1) ` + cdu,
+			`WITH d AS (DELETE FROM referral_count_delta RETURNING *), a AS (` + rb + ` RETURNING 1), b AS (` + rbr + ` RETURNING 1), e AS (` + rsr + ` RETURNING 1) ` + rs,
 			`WITH d AS (DELETE FROM contact_count_delta RETURNING *) ` + contactFoldSQL(`d`),
+			`WITH d AS (DELETE FROM child_roll_delta RETURNING *) ` + rollFoldSQL(`d`),
 		} {
 			if _, err := c.exec(ctx, st); err != nil {
 				return fmt.Errorf("fold: %w", err)
 			}
 		}
 	} else {
-		for _, st := range []string{cc, ccl, cdu, `DELETE FROM case_count_delta`, rb, rs, `DELETE FROM referral_count_delta`,
-			ct, `DELETE FROM contact_count_delta`} {
+		for _, st := range []string{cc, ccl, cdu, cro, `DELETE FROM case_count_delta`, rb, rs, rbr, rsr, `DELETE FROM referral_count_delta`,
+			ct, `DELETE FROM contact_count_delta`, roll, `DELETE FROM child_roll_delta`} {
 			if _, err := c.exec(ctx, st); err != nil {
 				return fmt.Errorf("fold: %w", err)
 			}
 		}
 	}
 	// Totals that came to zero carry nothing.
-	for _, t := range []string{`case_counts`, `case_closed_counts`, `case_due_counts`, `contact_counts`} {
+	for _, t := range []string{`case_counts`, `case_closed_counts`, `case_due_counts`, `contact_counts`, `case_rollups`, `child_roll_counts`} {
 		if _, err := c.exec(ctx, `DELETE FROM `+t+` WHERE n = 0`); err != nil {
 			return fmt.Errorf("fold: %w", err)
 		}
 	}
-	for _, t := range []string{`referral_body_counts`, `referral_school_counts`} {
+	for _, t := range []string{`referral_body_counts`, `referral_school_counts`, `referral_rollups`} {
 		if _, err := c.exec(ctx, `DELETE FROM `+t+` WHERE n = 0 AND ack_met = 0 AND ack_late = 0 AND ack_waiting = 0
 			AND done_met = 0 AND done_late = 0 AND done_waiting = 0`); err != nil {
 			return fmt.Errorf("fold: %w", err)
 		}
 	}
 	return nil
+}
+
+// rollFoldSQL adds the roll's deltas in src into the schools' rolls.
+func rollFoldSQL(src string) string {
+	return `INSERT INTO child_roll_counts (school_id, n)
+		SELECT school_id, SUM(n) FROM ` + src + ` x GROUP BY school_id
+		ON CONFLICT (school_id) DO UPDATE SET n = child_roll_counts.n + excluded.n`
 }
 
 // FoldStats adds the dashboards' pending deltas into their totals (the
@@ -599,7 +677,7 @@ func (db *DB) FoldStats(ctx context.Context) (n int, err error) {
 	defer apperr.Wrap(&err, "storage.FoldStats")
 	err = db.inTx(ctx, func(c conn) error {
 		if err := c.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM case_count_delta) + (SELECT COUNT(*) FROM referral_count_delta)
-			+ (SELECT COUNT(*) FROM contact_count_delta)`).Scan(&n); err != nil {
+			+ (SELECT COUNT(*) FROM contact_count_delta) + (SELECT COUNT(*) FROM child_roll_delta)`).Scan(&n); err != nil {
 			return err
 		}
 		if n == 0 {
@@ -630,12 +708,13 @@ func rebuildSQL(e Engine) []string {
 		`INSERT INTO contact_count_delta SELECT ` + m(`t.received_at`) + `, 'hour', ` + bucket(e, `t.received_at`, "hour") + `, 1 FROM contacts t`,
 		`INSERT INTO contact_count_delta SELECT ` + m(`t.received_at`) + `, 'wday', ` + bucket(e, `t.received_at`, "wday") + `, 1 FROM contacts t`,
 		`INSERT INTO contact_count_delta SELECT ` + m(`t.received_at`) + `, 'category', g.code, 1 FROM contacts t JOIN contact_categories g ON g.contact_id = t.id`,
+		`INSERT INTO child_roll_delta SELECT ch.school_id, COUNT(*) FROM children ch WHERE ch.school_id IS NOT NULL AND ch.merged_into IS NULL GROUP BY ch.school_id`,
 	}
 }
 
 // aggTables are the totals and deltas, emptied by a rebuild.
 var aggTables = []string{`case_counts`, `case_closed_counts`, `case_due_counts`, `referral_body_counts`, `referral_school_counts`, `contact_counts`,
-	`case_count_delta`, `referral_count_delta`, `contact_count_delta`}
+	`case_count_delta`, `referral_count_delta`, `contact_count_delta`, `case_rollups`, `referral_rollups`, `child_roll_counts`, `child_roll_delta`}
 
 // RebuildStats recomputes the dashboards' totals from the base tables
 // (`dayaq stats rebuild`, and after a bulk load). On PostgreSQL the base
@@ -645,7 +724,7 @@ func (db *DB) RebuildStats(ctx context.Context) (err error) {
 	defer apperr.Wrap(&err, "storage.RebuildStats")
 	return db.inTx(ctx, func(c conn) error {
 		if c.engine == Postgres {
-			if _, err := c.exec(ctx, `LOCK TABLE cases, referrals, contacts, contact_categories IN SHARE MODE`); err != nil {
+			if _, err := c.exec(ctx, `LOCK TABLE cases, referrals, contacts, contact_categories, children IN SHARE MODE`); err != nil {
 				return err
 			}
 			if _, err := c.exec(ctx, `LOCK TABLE `+strings.Join(aggTables, ", ")+` IN EXCLUSIVE MODE`); err != nil {

@@ -285,6 +285,17 @@ func totalsMatch(t *testing.T, db *storage.DB, a audit.Actor, stage string, scho
 		if x, y := normFigures(agg), normFigures(base); !reflect.DeepEqual(x, y) {
 			t.Errorf("%s: %+v: totals %+v, base tables %+v", stage, q, x, y)
 		}
+		if q.District != "" {
+			continue
+		}
+		// the roll, from the schools' kept counts, equals a count of the children
+		sup, err := db.SupportCounts(ctx, a, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := db.RollRecount(ctx, q.SchoolID); err != nil || sup.Roll != n {
+			t.Errorf("%s: %+v: roll %d, children %d (%v)", stage, q, sup.Roll, n, err)
+		}
 	}
 	if _, err := db.FoldStats(ctx); err != nil {
 		t.Fatal(err)

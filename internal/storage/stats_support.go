@@ -83,8 +83,11 @@ func (db *DB) SupportCounts(ctx context.Context, a audit.Actor, q StatsQuery) (s
 		return s, err
 	}
 
-	where, args = supportScope(`ch.school_id`, q)
-	if s.Roll, err = one(`SELECT COUNT(*) FROM children ch WHERE ch.school_id IS NOT NULL AND ch.merged_into IS NULL AND `+where, args...); err != nil {
+	// the roll: each school's count kept by the children's triggers
+	// (migration 00026), plus what is not folded yet
+	where, args = supportScope(`x.school_id`, q)
+	if s.Roll, err = one(`SELECT COALESCE(SUM(x.n), 0) FROM (SELECT school_id, n FROM child_roll_counts
+		UNION ALL SELECT school_id, n FROM child_roll_delta) x WHERE `+where, args...); err != nil {
 		return s, fmt.Errorf("roll: %w", err)
 	}
 	// screened: pupils on the roll with an answer set entered at their
