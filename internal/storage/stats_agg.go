@@ -2,10 +2,13 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"dayaq/internal/access"
@@ -250,8 +253,8 @@ type refTally struct {
 }
 
 // aggDeadlines gives the deadline rows by body (by = "body") or by the
-// case's school ("school") for s in w from the totals, and the waiting
-// referrals not yet due from the base tables (few; partial indexes).
+// case's school ("school") for s in w from the totals; addOpen then
+// splits the waiting into open and missed.
 func aggDeadlines(ctx context.Context, c conn, s aggScope, typ string, w aggWindow, by string) (map[int64]*refTally, error) {
 	table, col := `referral_body_counts`, `to_org_id`
 	if by == "school" {
@@ -279,15 +282,20 @@ func aggDeadlines(ctx context.Context, c conn, s aggScope, typ string, w aggWind
 	tc, targs := typeCond(`type_code`, typ)
 	args := append(append(append(append([]any{scope}, eargs...), margs...), targs...), dargs...)
 	args = append(append(args, margs...), targs...)
+	// The totals keep each organisation over all months as month '*'.
+	months := `month <> '*' AND ` + mc
+	if w.m1 == "" && w.m2 == "" {
+		months = `month = '*'`
+	}
 	totals := `SELECT ` + col + ` AS org, ack_met, ack_late, ack_waiting, done_met, done_late, done_waiting, n FROM ` + table + `
-			WHERE scope = ? AND ` + extra + ` AND ` + mc + ` AND ` + tc
+			WHERE scope = ? AND ` + extra + ` AND ` + months + ` AND ` + tc
 	if typ == "" { // every type: the rollups, a row an organisation and month
 		kind := "b"
 		if by == "school" {
 			kind = "s"
 		}
 		totals = `SELECT org_id AS org, ack_met, ack_late, ack_waiting, done_met, done_late, done_waiting, n FROM referral_rollups
-			WHERE scope = ? AND by_kind = '` + kind + `' AND ` + strings.Replace(extra, col, `org_id`, 1) + ` AND ` + mc
+			WHERE scope = ? AND by_kind = '` + kind + `' AND ` + strings.Replace(extra, col, `org_id`, 1) + ` AND ` + months
 	}
 	rows, err := c.query(ctx, `SELECT org, SUM(ack_met), SUM(ack_late), SUM(ack_waiting), SUM(done_met), SUM(done_late), SUM(done_waiting), SUM(n) FROM (
 		`+totals+`
@@ -314,11 +322,28 @@ func aggDeadlines(ctx context.Context, c conn, s aggScope, typ string, w aggWind
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	// The waiting ones not yet due: open now; the rest of the waiting are missed.
-	kcol := `r.to_org_id`
-	if by == "school" {
-		kcol = `k.school_id`
+	return out, nil
+}
+
+// addOpen counts the waiting referrals not yet due (openNow) as open; the
+// rest of the waiting are missed.
+func addOpen(out map[int64]*refTally, open map[int64][2]int) {
+	for id, o := range open {
+		t := out[id]
+		if t == nil { // not in the totals: cannot be, but count it rather than lose it
+			t = &refTally{}
+			out[id] = t
+		}
+		t.ackOpen += o[0]
+		t.doneOpen += o[1]
 	}
+}
+
+// openNow counts s's referrals sent in w's whole months that wait for a
+// deadline not yet passed — acknowledgement, completion — by the body
+// referred to (body) and by the case's school (school), in one statement
+// over the two partial indexes of the waiting (few rows).
+func openNow(ctx context.Context, c conn, s aggScope, typ string, w aggWindow) (body, school map[int64][2]int, err error) {
 	where, wargs := `1 = 1`, []any{}
 	switch s.kind {
 	case "d":
@@ -333,46 +358,39 @@ func aggDeadlines(ctx context.Context, c conn, s aggScope, typ string, w aggWind
 		where += ` AND ` + tc
 		wargs = append(wargs, targs...)
 	}
-	for _, w2 := range [][2]time.Time{periodOf(w)} {
-		if !w2[0].IsZero() {
-			where += ` AND r.sent_at >= ?`
-			wargs = append(wargs, w2[0])
+	if p := periodOf(w); !p[0].IsZero() {
+		where += ` AND r.sent_at >= ?`
+		wargs = append(wargs, p[0])
+	}
+	if p := periodOf(w); !p[1].IsZero() {
+		where += ` AND r.sent_at < ?`
+		wargs = append(wargs, p[1])
+	}
+	from := ` FROM referrals r CROSS JOIN cases k WHERE k.id = r.case_id AND `
+	rows, err := c.query(ctx, `SELECT org, school, SUM(a), SUM(b) FROM (
+		SELECT r.to_org_id AS org, COALESCE(k.school_id, 0) AS school, 1 AS a, 0 AS b`+from+`r.ack_at IS NULL AND r.state = 'sent' AND r.ack_due >= ? AND `+where+`
+		UNION ALL
+		SELECT r.to_org_id, COALESCE(k.school_id, 0), 0, 1`+from+`r.closed_at IS NULL AND r.complete_due >= ? AND `+where+`
+	) x GROUP BY org, school`, append(append(append([]any{c.now}, wargs...), c.now), wargs...)...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("deadlines open now: %w", err)
+	}
+	defer rows.Close()
+	body, school = map[int64][2]int{}, map[int64][2]int{}
+	for rows.Next() {
+		var org, sch int64
+		var a, b int
+		if err := rows.Scan(&org, &sch, &a, &b); err != nil {
+			return nil, nil, err
 		}
-		if !w2[1].IsZero() {
-			where += ` AND r.sent_at < ?`
-			wargs = append(wargs, w2[1])
+		o := body[org]
+		body[org] = [2]int{o[0] + a, o[1] + b}
+		if sch != 0 {
+			o := school[sch]
+			school[sch] = [2]int{o[0] + a, o[1] + b}
 		}
 	}
-	for i, waiting := range []string{`r.ack_at IS NULL AND r.state = 'sent' AND r.ack_due >= ?`, `r.closed_at IS NULL AND r.complete_due >= ?`} {
-		rows, err := c.query(ctx, `SELECT `+kcol+`, COUNT(*) FROM referrals r CROSS JOIN cases k
-			WHERE k.id = r.case_id AND `+waiting+` AND `+kcol+` IS NOT NULL AND `+where+` GROUP BY `+kcol, append([]any{c.now}, wargs...)...)
-		if err != nil {
-			return nil, fmt.Errorf("deadlines open now by %s: %w", by, err)
-		}
-		for rows.Next() {
-			var id int64
-			var n int
-			if err := rows.Scan(&id, &n); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			t := out[id]
-			if t == nil { // not in the totals: cannot be, but count it rather than lose it
-				t = &refTally{}
-				out[id] = t
-			}
-			if i == 0 {
-				t.ackOpen += n
-			} else {
-				t.doneOpen += n
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return body, school, rows.Err()
 }
 
 // periodOf is the window's whole months as instants.
@@ -451,13 +469,6 @@ func aggContacts(ctx context.Context, c conn, w aggWindow, by map[string]map[str
 	return rows.Err()
 }
 
-// mergeCounts adds b into the tally m.
-func mergeCounts(m map[string]int, b []stats.Count) {
-	for _, c := range b {
-		m[c.Key] += c.N
-	}
-}
-
 // mergeDeadlines adds rows b into a, by organisation.
 func mergeDeadlines(a, b []stats.DeadlineRow) []stats.DeadlineRow {
 	for _, r := range b {
@@ -484,57 +495,124 @@ func dashboardFromTotals(ctx context.Context, c conn, q StatsQuery, s aggScope, 
 	byType, bySev, byStatus, byMonth, closed := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
 	contacts := map[string]map[string]int{}
 	withContacts := q.District == "" && q.SchoolID == 0 && q.BodyID == 0 && q.Type == ""
-	if err := aggCases(ctx, c, s, q.Type, w, &d, byType, bySev, byStatus, byMonth, closed); err != nil {
-		return d, err
-	}
-	var err error
-	for _, by := range []string{"body", "school"} {
-		ts, err := aggDeadlines(ctx, c, s, q.Type, w, by)
-		if err != nil {
-			return d, err
-		}
-		rows, err := deadlineRowsOf(ctx, c, ts)
-		if err != nil {
-			return d, err
-		}
-		if by == "body" {
-			d.ByBody = rows
-		} else {
-			d.BySchool = rows
-		}
+	// The parts read side by side on the read pool: each its own figures,
+	// merged once all are in.
+	var byBody, bySchool map[int64]*refTally
+	var openBody, openSchool map[int64][2]int
+	parts := []func() error{
+		func() error { return aggCases(ctx, c, s, q.Type, w, &d, byType, bySev, byStatus, byMonth, closed) },
+		func() (err error) { byBody, err = aggDeadlines(ctx, c, s, q.Type, w, "body"); return err },
+		func() (err error) { bySchool, err = aggDeadlines(ctx, c, s, q.Type, w, "school"); return err },
+		func() (err error) { openBody, openSchool, err = openNow(ctx, c, s, q.Type, w); return err },
 	}
 	if withContacts {
-		if err = aggContacts(ctx, c, w, contacts); err != nil {
-			return d, err
-		}
+		parts = append(parts, func() error { return aggContacts(ctx, c, w, contacts) })
 	}
 	// The ragged edges of the period, from the base tables (the whole
-	// scope: the caller has made sure the viewer may count all of it).
-	for _, e := range w.edges {
-		eq := q
-		eq.From, eq.To = e[0], e[1]
-		eq.Exact = false
-		ed, err := dashboardBase(ctx, c, access.Principal{}, eq, false)
-		if err != nil {
-			return d, err
+	// scope: the caller has made sure the viewer may count all of it). An
+	// edge that is most of its month is counted as the month's totals less
+	// the base tables' count of the rest of the month (every figure but
+	// the deadlines adds up over time; those are counted on the edge).
+	type edgeParts struct {
+		add, sub  []stats.Figures
+		deadlines [2][]stats.DeadlineRow
+	}
+	eds := make([]edgeParts, len(w.edges))
+	for i, e := range w.edges {
+		base := func(from, to time.Time, into *stats.Figures) func() error {
+			eq := q
+			eq.From, eq.To, eq.Exact = from, to, false
+			return func() (err error) {
+				*into, err = dashboardBase(ctx, c, access.Principal{}, eq, false)
+				return err
+			}
 		}
-		d.Cases += ed.Cases
-		mergeCounts(byType, ed.ByType)
-		mergeCounts(bySev, ed.BySeverity)
-		mergeCounts(byStatus, ed.ByStatus)
-		mergeCounts(byMonth, ed.NewByMonth)
-		mergeCounts(closed, ed.ClosedByMonth)
-		d.ByBody = mergeDeadlines(d.ByBody, ed.ByBody)
-		d.BySchool = mergeDeadlines(d.BySchool, ed.BySchool)
+		ms := monthStart(e[0])
+		me := ms.AddDate(0, 1, 0)
+		if e[1].After(me) || e[0].Sub(ms)+me.Sub(e[1]) >= e[1].Sub(e[0]) {
+			eds[i].add = make([]stats.Figures, 1)
+			parts = append(parts, base(e[0], e[1], &eds[i].add[0]))
+			continue
+		}
+		eds[i].add = make([]stats.Figures, 1)
+		eds[i].sub = make([]stats.Figures, 2)
+		mw := aggWindow{m1: monthKey(ms), m2: monthKey(me), ok: true}
+		parts = append(parts, func() error {
+			f := &eds[i].add[0]
+			mt, ms2, mst, mm, mc := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
+			if err := aggCases(ctx, c, s, q.Type, mw, f, mt, ms2, mst, mm, mc); err != nil {
+				return err
+			}
+			f.ByType, f.BySeverity, f.ByStatus, f.NewByMonth, f.ClosedByMonth = sortedCounts(mt), sortedCounts(ms2), sortedCounts(mst), sortedCounts(mm), sortedCounts(mc)
+			if withContacts {
+				cs := map[string]map[string]int{}
+				if err := aggContacts(ctx, c, mw, cs); err != nil {
+					return err
+				}
+				f.ContactsByChannel, f.ByCategory = sortedCounts(cs["channel"]), sortedCounts(cs["category"])
+				f.ContactsByHour, f.ContactsByWday = sortedCounts(cs["hour"]), sortedCounts(cs["wday"])
+			}
+			return nil
+		}, base(ms, e[0], &eds[i].sub[0]), base(e[1], me, &eds[i].sub[1]),
+			func() (err error) {
+				eq := q
+				eq.From, eq.To, eq.Exact = e[0], e[1], false
+				if eds[i].deadlines[0], err = deadlineRows(ctx, c, access.Principal{}, eq, `r.to_org_id`); err != nil {
+					return err
+				}
+				eds[i].deadlines[1], err = deadlineRows(ctx, c, access.Principal{}, eq, `k.school_id`)
+				return err
+			})
+	}
+	if err := parallel(parts...); err != nil {
+		return d, err
+	}
+	addOpen(byBody, openBody)
+	addOpen(bySchool, openSchool)
+	var err error
+	if d.ByBody, err = deadlineRowsOf(ctx, c, byBody); err != nil {
+		return d, err
+	}
+	if d.BySchool, err = deadlineRowsOf(ctx, c, bySchool); err != nil {
+		return d, err
+	}
+	merge := func(ed stats.Figures, sign int) {
+		add := func(m map[string]int, cs []stats.Count) {
+			for _, k := range cs {
+				m[k.Key] += sign * k.N
+			}
+		}
+		d.Cases += sign * ed.Cases
+		add(byType, ed.ByType)
+		add(bySev, ed.BySeverity)
+		add(byStatus, ed.ByStatus)
+		add(byMonth, ed.NewByMonth)
+		add(closed, ed.ClosedByMonth)
 		if withContacts {
 			for dim, cs := range map[string][]stats.Count{"channel": ed.ContactsByChannel, "category": ed.ByCategory,
 				"hour": ed.ContactsByHour, "wday": ed.ContactsByWday} {
 				if contacts[dim] == nil {
 					contacts[dim] = map[string]int{}
 				}
-				mergeCounts(contacts[dim], cs)
+				add(contacts[dim], cs)
 			}
 		}
+	}
+	for _, ed := range eds {
+		for _, f := range ed.add {
+			merge(f, 1)
+			d.ByBody = mergeDeadlines(d.ByBody, f.ByBody)
+			d.BySchool = mergeDeadlines(d.BySchool, f.BySchool)
+		}
+		for _, f := range ed.sub {
+			merge(f, -1)
+		}
+		d.ByBody = mergeDeadlines(d.ByBody, ed.deadlines[0])
+		d.BySchool = mergeDeadlines(d.BySchool, ed.deadlines[1])
+	}
+	for _, m := range append([]map[string]int{byType, bySev, byStatus, byMonth, closed}, contacts["channel"], contacts["category"],
+		contacts["hour"], contacts["wday"]) {
+		maps.DeleteFunc(m, func(_ string, n int) bool { return n == 0 })
 	}
 	d.ByType, d.BySeverity, d.ByStatus, d.NewByMonth = sortedCounts(byType), sortedCounts(bySev), sortedCounts(byStatus), sortedCounts(byMonth)
 	d.ClosedByMonth = sortedCounts(closed)
@@ -546,6 +624,17 @@ func dashboardFromTotals(ctx context.Context, c conn, q StatsQuery, s aggScope, 
 		}
 	}
 	return d, nil
+}
+
+// parallel runs fns side by side and returns their errors.
+func parallel(fns ...func() error) error {
+	errs := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i, fn := range fns {
+		wg.Go(func() { errs[i] = fn() })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // deltaSource is the delta rows of each total as a relation: the delta
@@ -598,16 +687,20 @@ func referralFoldSQL(src string) (body, school, bodyRollups, schoolRollups strin
 	schoolRows := `SELECT 'c' AS scope, school_id, type_code, month, ` + refCols + ` FROM ` + src + ` WHERE school_id IS NOT NULL
 			UNION ALL SELECT 'd:' || district_code, school_id, type_code, month, ` + refCols + ` FROM ` + src + ` WHERE school_id IS NOT NULL AND district_code IS NOT NULL
 			UNION ALL SELECT 'r:' || to_org_id, school_id, type_code, month, ` + refCols + ` FROM ` + src + ` WHERE school_id IS NOT NULL`
+	// by month, and over all months as month '*' (ADR 0038)
+	allMonths := func(rows string) string {
+		return `SELECT x.*, x.month AS m FROM (` + rows + `) x UNION ALL SELECT x.*, '*' FROM (` + rows + `) x`
+	}
 	body = `INSERT INTO referral_body_counts (scope, to_org_id, type_code, month, ` + refCols + `)
-		SELECT scope, to_org_id, type_code, month, ` + refSums + ` FROM (` + bodyRows + `) x GROUP BY scope, to_org_id, type_code, month
+		SELECT scope, to_org_id, type_code, m, ` + refSums + ` FROM (` + allMonths(bodyRows) + `) y GROUP BY scope, to_org_id, type_code, m
 		ON CONFLICT (scope, to_org_id, type_code, month) DO UPDATE SET ` + refUpdate("referral_body_counts")
 	school = `INSERT INTO referral_school_counts (scope, school_id, type_code, month, ` + refCols + `)
-		SELECT scope, school_id, type_code, month, ` + refSums + ` FROM (` + schoolRows + `) x GROUP BY scope, school_id, type_code, month
+		SELECT scope, school_id, type_code, m, ` + refSums + ` FROM (` + allMonths(schoolRows) + `) y GROUP BY scope, school_id, type_code, m
 		ON CONFLICT (scope, school_id, type_code, month) DO UPDATE SET ` + refUpdate("referral_school_counts")
 	rollup := func(kind, col, rows string) string {
 		return `INSERT INTO referral_rollups (scope, by_kind, org_id, month, ` + refCols + `)
-		SELECT scope, '` + kind + `', ` + col + `, month, ` + refSums + ` FROM (` + rows + `) x GROUP BY scope, ` + col + `, month
-		ON CONFLICT (scope, by_kind, org_id, month) DO UPDATE SET ` + refUpdate("referral_rollups")
+		SELECT scope, '` + kind + `', ` + col + `, m, ` + refSums + ` FROM (` + allMonths(rows) + `) y GROUP BY scope, ` + col + `, m
+		ON CONFLICT (scope, by_kind, month, org_id) DO UPDATE SET ` + refUpdate("referral_rollups")
 	}
 	return body, school, rollup("b", "to_org_id", bodyRows), rollup("s", "school_id", schoolRows)
 }

@@ -5,7 +5,9 @@
 -- time ('type', 'severity', 'status'), referral_rollups the referrals of
 -- all types by organisation ('b' the body referred to, in the scopes of
 -- referral_body_counts; 's' the case's school, in those of
--- referral_school_counts) and month. A dashboard with no case type reads
+-- referral_school_counts) and month, and over all months (month '*', as
+-- the typed referral totals now keep too).
+-- A dashboard with no case type reads
 -- these: a few hundred rows a scope instead of thousands. child_roll_counts
 -- are the pupils on each school's roll (children with a school, not merged
 -- into another), kept by triggers through child_roll_delta as the others.
@@ -31,7 +33,7 @@ CREATE TABLE referral_rollups (
     done_late    INTEGER NOT NULL,
     done_waiting INTEGER NOT NULL,
     n            INTEGER NOT NULL,
-    PRIMARY KEY (scope, by_kind, org_id, month)
+    PRIMARY KEY (scope, by_kind, month, org_id)
 );
 
 CREATE TABLE child_roll_delta (
@@ -44,8 +46,21 @@ CREATE TABLE child_roll_counts (
     n         INTEGER NOT NULL
 );
 
+-- A period's ragged edges (its partial months) are counted from the base
+-- tables: these cover the city's counts of cases opened and contacts
+-- received in a few days without reading the rows.
+CREATE INDEX cases_created_counts ON cases (created_at, type_code, severity, status);
+CREATE INDEX contacts_received_channel ON contacts (received_at, channel);
+
 -- From the totals as they stand (their pending deltas are folded into
 -- both later), and the roll from the children.
+-- the referral totals over all months, as month '*' (the fold keeps them from now on)
+INSERT INTO referral_body_counts SELECT scope, to_org_id, type_code, '*', SUM(ack_met), SUM(ack_late), SUM(ack_waiting), SUM(done_met),
+    SUM(done_late), SUM(done_waiting), SUM(n) FROM referral_body_counts GROUP BY scope, to_org_id, type_code;
+INSERT INTO referral_school_counts SELECT scope, school_id, type_code, '*', SUM(ack_met), SUM(ack_late), SUM(ack_waiting), SUM(done_met),
+    SUM(done_late), SUM(done_waiting), SUM(n) FROM referral_school_counts GROUP BY scope, school_id, type_code;
+CREATE INDEX referral_body_counts_month ON referral_body_counts (scope, month, type_code);
+CREATE INDEX referral_school_counts_month ON referral_school_counts (scope, month, type_code);
 INSERT INTO case_rollups SELECT scope, 'type', type_code, month, SUM(n) FROM case_counts GROUP BY scope, type_code, month;
 INSERT INTO case_rollups SELECT scope, 'severity', severity, month, SUM(n) FROM case_counts GROUP BY scope, severity, month;
 INSERT INTO case_rollups SELECT scope, 'status', status, month, SUM(n) FROM case_counts GROUP BY scope, status, month;
@@ -88,3 +103,9 @@ DROP TABLE child_roll_counts;
 DROP TABLE child_roll_delta;
 DROP TABLE referral_rollups;
 DROP TABLE case_rollups;
+DELETE FROM referral_body_counts WHERE month = '*';
+DELETE FROM referral_school_counts WHERE month = '*';
+DROP INDEX referral_school_counts_month;
+DROP INDEX referral_body_counts_month;
+DROP INDEX contacts_received_channel;
+DROP INDEX cases_created_counts;
