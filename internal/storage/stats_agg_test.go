@@ -73,7 +73,7 @@ func TestStatsAggregatesEqualRecount(t *testing.T) {
 				{time.Date(2026, 11, 30, 20, 0, 0, 0, time.UTC), time.Date(2027, 1, 28, 0, 0, 0, 0, time.UTC)},
 				{time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC), time.Date(2027, 1, 2, 0, 0, 0, 0, time.UTC)},
 				{time.Date(2026, 10, 31, 20, 0, 0, 0, time.UTC), time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}, // the rest holds contacts
-				{time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 20, 0, 0, 0, 0, time.UTC)}, // inside one month
+				{time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 20, 0, 0, 0, 0, time.UTC)},    // inside one month
 			}
 			check := func(stage string) {
 				t.Helper()
