@@ -339,11 +339,9 @@ func addOpen(out map[int64]*refTally, open map[int64][2]int) {
 	}
 }
 
-// openNow counts s's referrals sent in w's whole months that wait for a
-// deadline not yet passed — acknowledgement, completion — by the body
-// referred to (body) and by the case's school (school), in one statement
-// over the two partial indexes of the waiting (few rows).
-func openNow(ctx context.Context, c conn, s aggScope, typ string, w aggWindow) (body, school map[int64][2]int, err error) {
+// refScope is the condition on referrals r of cases k for s, a case type
+// and the period p of sending.
+func refScope(s aggScope, typ string, p [2]time.Time) (string, []any) {
 	where, wargs := `1 = 1`, []any{}
 	switch s.kind {
 	case "d":
@@ -358,14 +356,68 @@ func openNow(ctx context.Context, c conn, s aggScope, typ string, w aggWindow) (
 		where += ` AND ` + tc
 		wargs = append(wargs, targs...)
 	}
-	if p := periodOf(w); !p[0].IsZero() {
+	if !p[0].IsZero() {
 		where += ` AND r.sent_at >= ?`
 		wargs = append(wargs, p[0])
 	}
-	if p := periodOf(w); !p[1].IsZero() {
+	if !p[1].IsZero() {
 		where += ` AND r.sent_at < ?`
 		wargs = append(wargs, p[1])
 	}
+	return where, wargs
+}
+
+// baseTallies counts s's referrals sent in p as the totals keep them, by
+// the body referred to and by the case's school, from the base tables.
+func baseTallies(ctx context.Context, c conn, s aggScope, typ string, p [2]time.Time) (body, school map[int64]*refTally, err error) {
+	where, wargs := refScope(s, typ, p)
+	rows, err := c.query(ctx, `SELECT org, school, `+refSums+` FROM (SELECT r.to_org_id AS org, COALESCE(k.school_id, 0) AS school, `+refFlags+`
+		FROM referrals r CROSS JOIN cases k WHERE k.id = r.case_id AND `+where+`) x GROUP BY org, school`, wargs...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("deadline tallies: %w", err)
+	}
+	defer rows.Close()
+	body, school = map[int64]*refTally{}, map[int64]*refTally{}
+	for rows.Next() {
+		var org, sch int64
+		var t refTally
+		if err := rows.Scan(&org, &sch, &t.met, &t.late, &t.waiting, &t.doneMet, &t.doneLate, &t.doneWaiting, &t.n); err != nil {
+			return nil, nil, err
+		}
+		addTally(body, org, t, 1)
+		if sch != 0 {
+			addTally(school, sch, t, 1)
+		}
+	}
+	return body, school, rows.Err()
+}
+
+// addTally adds sign × t to m's tally of org, and drops a tally that
+// comes to no referral.
+func addTally(m map[int64]*refTally, org int64, t refTally, sign int) {
+	a := m[org]
+	if a == nil {
+		a = &refTally{}
+		m[org] = a
+	}
+	a.met += sign * t.met
+	a.late += sign * t.late
+	a.waiting += sign * t.waiting
+	a.doneMet += sign * t.doneMet
+	a.doneLate += sign * t.doneLate
+	a.doneWaiting += sign * t.doneWaiting
+	a.n += sign * t.n
+	if a.n == 0 {
+		delete(m, org)
+	}
+}
+
+// openNow counts s's referrals sent in p that wait for a
+// deadline not yet passed — acknowledgement, completion — by the body
+// referred to (body) and by the case's school (school), in one statement
+// over the two partial indexes of the waiting (few rows).
+func openNow(ctx context.Context, c conn, s aggScope, typ string, p [2]time.Time) (body, school map[int64][2]int, err error) {
+	where, wargs := refScope(s, typ, p)
 	from := ` FROM referrals r CROSS JOIN cases k WHERE k.id = r.case_id AND `
 	rows, err := c.query(ctx, `SELECT org, school, SUM(a), SUM(b) FROM (
 		SELECT r.to_org_id AS org, COALESCE(k.school_id, 0) AS school, 1 AS a, 0 AS b`+from+`r.ack_at IS NULL AND r.state = 'sent' AND r.ack_due >= ? AND `+where+`
@@ -503,7 +555,7 @@ func dashboardFromTotals(ctx context.Context, c conn, q StatsQuery, s aggScope, 
 		func() error { return aggCases(ctx, c, s, q.Type, w, &d, byType, bySev, byStatus, byMonth, closed) },
 		func() (err error) { byBody, err = aggDeadlines(ctx, c, s, q.Type, w, "body"); return err },
 		func() (err error) { bySchool, err = aggDeadlines(ctx, c, s, q.Type, w, "school"); return err },
-		func() (err error) { openBody, openSchool, err = openNow(ctx, c, s, q.Type, w); return err },
+		func() (err error) { openBody, openSchool, err = openNow(ctx, c, s, q.Type, periodOf(w)); return err },
 	}
 	if withContacts {
 		parts = append(parts, func() error { return aggContacts(ctx, c, w, contacts) })
@@ -511,8 +563,9 @@ func dashboardFromTotals(ctx context.Context, c conn, q StatsQuery, s aggScope, 
 	// The ragged edges of the period, from the base tables (the whole
 	// scope: the caller has made sure the viewer may count all of it). An
 	// edge that is most of its month is counted as the month's totals less
-	// the base tables' count of the rest of the month (every figure but
-	// the deadlines adds up over time; those are counted on the edge).
+	// the base tables' count of the rest of the month: every figure adds up
+	// over time (a deadline's "waiting" is split into open and missed on
+	// the edge itself, openNow).
 	type edgeParts struct {
 		add, sub  []stats.Figures
 		deadlines [2][]stats.DeadlineRow
@@ -554,13 +607,41 @@ func dashboardFromTotals(ctx context.Context, c conn, q StatsQuery, s aggScope, 
 			}
 			return nil
 		}, base(ms, e[0], &eds[i].sub[0]), base(e[1], me, &eds[i].sub[1]),
-			func() (err error) {
-				eq := q
-				eq.From, eq.To, eq.Exact = e[0], e[1], false
-				if eds[i].deadlines[0], err = deadlineRows(ctx, c, access.Principal{}, eq, `r.to_org_id`); err != nil {
+			func() error {
+				// the month's deadline totals less the rest's, and the open now of the edge
+				tb, err := aggDeadlines(ctx, c, s, q.Type, mw, "body")
+				if err != nil {
 					return err
 				}
-				eds[i].deadlines[1], err = deadlineRows(ctx, c, access.Principal{}, eq, `k.school_id`)
+				ts, err := aggDeadlines(ctx, c, s, q.Type, mw, "school")
+				if err != nil {
+					return err
+				}
+				for _, rest := range [][2]time.Time{{ms, e[0]}, {e[1], me}} {
+					if !rest[0].Before(rest[1]) {
+						continue
+					}
+					bb, bs, err := baseTallies(ctx, c, s, q.Type, rest)
+					if err != nil {
+						return err
+					}
+					for id, t := range bb {
+						addTally(tb, id, *t, -1)
+					}
+					for id, t := range bs {
+						addTally(ts, id, *t, -1)
+					}
+				}
+				ob, osch, err := openNow(ctx, c, s, q.Type, e)
+				if err != nil {
+					return err
+				}
+				addOpen(tb, ob)
+				addOpen(ts, osch)
+				if eds[i].deadlines[0], err = deadlineRowsOf(ctx, c, tb); err != nil {
+					return err
+				}
+				eds[i].deadlines[1], err = deadlineRowsOf(ctx, c, ts)
 				return err
 			})
 	}
@@ -671,6 +752,14 @@ func caseFoldSQL(src string) (counts, closed, due, rollups string) {
 
 const refSums = `SUM(ack_met), SUM(ack_late), SUM(ack_waiting), SUM(done_met), SUM(done_late), SUM(done_waiting), SUM(n)`
 const refCols = `ack_met, ack_late, ack_waiting, done_met, done_late, done_waiting, n`
+
+// refFlags are a referral r's columns refCols, as the triggers write them.
+const refFlags = `CASE WHEN r.ack_at IS NOT NULL AND r.ack_at <= r.ack_due THEN 1 ELSE 0 END AS ack_met,
+		CASE WHEN r.ack_at IS NOT NULL AND r.ack_at > r.ack_due THEN 1 ELSE 0 END AS ack_late,
+		CASE WHEN r.ack_at IS NULL AND r.state = 'sent' THEN 1 ELSE 0 END AS ack_waiting,
+		CASE WHEN r.state = 'completed' AND r.closed_at <= r.complete_due THEN 1 ELSE 0 END AS done_met,
+		CASE WHEN r.state = 'completed' AND r.closed_at > r.complete_due THEN 1 ELSE 0 END AS done_late,
+		CASE WHEN r.closed_at IS NULL THEN 1 ELSE 0 END AS done_waiting, 1 AS n`
 
 func refUpdate(table string) string {
 	var s []string
@@ -785,17 +874,11 @@ func (db *DB) FoldStats(ctx context.Context) (n int, err error) {
 // have written them one write at a time.
 func rebuildSQL(e Engine) []string {
 	m := func(col string) string { return bucket(e, col, "month") }
-	flags := `CASE WHEN r.ack_at IS NOT NULL AND r.ack_at <= r.ack_due THEN 1 ELSE 0 END,
-		CASE WHEN r.ack_at IS NOT NULL AND r.ack_at > r.ack_due THEN 1 ELSE 0 END,
-		CASE WHEN r.ack_at IS NULL AND r.state = 'sent' THEN 1 ELSE 0 END,
-		CASE WHEN r.state = 'completed' AND r.closed_at <= r.complete_due THEN 1 ELSE 0 END,
-		CASE WHEN r.state = 'completed' AND r.closed_at > r.complete_due THEN 1 ELSE 0 END,
-		CASE WHEN r.closed_at IS NULL THEN 1 ELSE 0 END, 1`
 	return []string{
 		`INSERT INTO case_count_delta SELECT k.district_code, k.school_id, k.lead_org_id, k.type_code, ` + m(`k.created_at`) +
 			`, k.severity, k.status, COALESCE(` + m(`k.closed_at`) + `, ''), COALESCE(k.owner_id, 0), COALESCE(CASE WHEN k.queue_key < ` +
 			strconv.FormatInt(closedOffset, 10) + ` THEN ` + m(`k.due_at`) + ` END, ''), 1 FROM cases k`,
-		`INSERT INTO referral_count_delta SELECT k.district_code, k.school_id, r.to_org_id, k.type_code, ` + m(`r.sent_at`) + `, ` + flags +
+		`INSERT INTO referral_count_delta SELECT k.district_code, k.school_id, r.to_org_id, k.type_code, ` + m(`r.sent_at`) + `, ` + refFlags +
 			` FROM referrals r JOIN cases k ON k.id = r.case_id`,
 		`INSERT INTO contact_count_delta SELECT ` + m(`t.received_at`) + `, 'channel', t.channel, 1 FROM contacts t`,
 		`INSERT INTO contact_count_delta SELECT ` + m(`t.received_at`) + `, 'hour', ` + bucket(e, `t.received_at`, "hour") + `, 1 FROM contacts t`,

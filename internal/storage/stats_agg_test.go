@@ -67,6 +67,7 @@ func TestStatsAggregatesEqualRecount(t *testing.T) {
 				{time.Date(2026, 11, 30, 20, 0, 0, 0, time.UTC), time.Date(2027, 2, 28, 20, 0, 0, 0, time.UTC)}, // whole Baku months
 				{time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC), time.Date(2027, 2, 10, 0, 0, 0, 0, time.UTC)},   // ragged
 				{time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC), {}},
+				{time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC), {}},  // the rest of December holds the referrals
 				{{}, time.Date(2027, 1, 31, 20, 0, 0, 0, time.UTC)}, // up to a whole month: the all-months rollups must not count
 				{{}, time.Date(2027, 1, 10, 0, 0, 0, 0, time.UTC)},
 				// edges that are most of their month: the month's totals less the rest of it
