@@ -418,7 +418,7 @@ func addTally(m map[int64]*refTally, org int64, t refTally, sign int) {
 // over the two partial indexes of the waiting (few rows).
 func openNow(ctx context.Context, c conn, s aggScope, typ string, p [2]time.Time) (body, school map[int64][2]int, err error) {
 	where, wargs := refScope(s, typ, p)
-	from := ` FROM referrals r CROSS JOIN cases k WHERE k.id = r.case_id AND `
+	from := ` FROM referrals r JOIN cases k ON k.id = r.case_id WHERE `
 	rows, err := c.query(ctx, `SELECT org, school, SUM(a), SUM(b) FROM (
 		SELECT r.to_org_id AS org, COALESCE(k.school_id, 0) AS school, 1 AS a, 0 AS b`+from+`r.ack_at IS NULL AND r.state = 'sent' AND r.ack_due >= ? AND `+where+`
 		UNION ALL
