@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,18 +16,20 @@ import (
 // benchDashboard seeds children and cases in bulk on each engine asked for
 // and times the dashboards through the whole HTTP stack.
 func (m *Main) benchDashboard(ctx context.Context, args []string) error {
-	fs := m.flags("bench dashboard", "bench dashboard [--engines sqlite,postgres] [--pg URL] [--db DB] [--cases 20000] [--children 20000] [--requests 50]")
+	fs := m.flags("bench dashboard", "bench dashboard [--engines sqlite,postgres] [--pg URL] [--db DB] [--cases 20000] [--children 20000] [--requests 50] [--only TEXT] [--cpuprofile FILE]")
 	keep := fs.String("db", "", "a database to seed and keep (SQLite file or postgres:// URL of an existing database); one seeded before is reused as it is")
 	engines := fs.String("engines", "sqlite,postgres", "engines to measure, comma-separated")
 	pgURL := fs.String("pg", "", "a PostgreSQL server to create the benchmark's database on; default a throwaway cluster")
 	n := fs.Int("cases", 20000, "cases to seed")
 	children := fs.Int("children", 20000, "children to seed")
 	requests := fs.Int("requests", 50, "timed requests per dashboard")
+	only := fs.String("only", "", "time only the dashboards whose name contains this text (and the anchor)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed requests (not the seeding) to this file")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *keep != "" {
-		return m.benchDashboardOn(ctx, *keep, *n, *children, *requests)
+		return m.benchDashboardOn(ctx, *keep, *n, *children, *requests, *only, *cpuProfile)
 	}
 	for _, e := range strings.Split(*engines, ",") {
 		var dsn string
@@ -45,7 +49,7 @@ func (m *Main) benchDashboard(ctx context.Context, args []string) error {
 		default:
 			return usageError{"bench dashboard: unknown engine " + e}
 		}
-		err := m.benchDashboardOn(ctx, dsn, *n, *children, *requests)
+		err := m.benchDashboardOn(ctx, dsn, *n, *children, *requests, *only, *cpuProfile)
 		cleanup()
 		if err != nil {
 			return err
@@ -54,7 +58,7 @@ func (m *Main) benchDashboard(ctx context.Context, args []string) error {
 	return nil
 }
 
-func (m *Main) benchDashboardOn(ctx context.Context, dsn string, n, children, requests int) error {
+func (m *Main) benchDashboardOn(ctx context.Context, dsn string, n, children, requests int, only, cpuProfile string) error {
 	db, err := openDB(ctx, dsn)
 	if err != nil {
 		return err
@@ -77,6 +81,22 @@ func (m *Main) benchDashboardOn(ctx context.Context, dsn string, n, children, re
 		return err
 	}
 	ss := bench.DashboardScenarios()
+	if only != "" {
+		ss = slices.DeleteFunc(ss, func(s bench.DashboardScenario) bool {
+			return s != bench.DashboardScenarios()[0] && !strings.Contains(s.Name, only)
+		})
+	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var rs []bench.Result
 	for _, s := range ss {
 		r, err := w.MeasureDashboard(s, requests)

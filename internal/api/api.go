@@ -22,6 +22,7 @@ import (
 	"dayaq/internal/blob"
 	"dayaq/internal/child"
 	"dayaq/internal/danis"
+	"dayaq/internal/disclosure"
 	"dayaq/internal/events"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
@@ -84,6 +85,9 @@ type API struct {
 	// publicURL is the platform's public address (WithPublicURL); "": the
 	// request's host.
 	publicURL string
+	// protect remembers the dashboards' suppression patterns by their
+	// exact counts (disclosure.Cache, ADR 0038).
+	protect *disclosure.Cache
 }
 
 // WithPublicURL sets the platform's public address (serve --public-url) for
@@ -96,7 +100,8 @@ func (a *API) WithPublicURL(u string) *API {
 // New returns the API over store.
 func New(store Store, cat *i18n.Catalog, log *slog.Logger) *API {
 	a := &API{store: store, cat: cat, log: log, down: httpx.NewThrottle(time.Minute),
-		gate: danis.NewGate(danis.DefaultLimit, 0, danis.DefaultWrongLimit), fbGate: events.NewFeedbackGate(0)}
+		gate: danis.NewGate(danis.DefaultLimit, 0, danis.DefaultWrongLimit), fbGate: events.NewFeedbackGate(0),
+		protect: disclosure.NewCache(512)}
 	a.doc, a.docErr = buildOpenAPI(openAPIFS)
 	if store != nil {
 		a.rosters = rosterrun.NewRunner(store, log, "")

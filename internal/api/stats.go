@@ -112,8 +112,8 @@ func (a *API) getDashboard(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	b, err := stats.Build(fig, !q.Exact, disclosure.Options{}, func(_, key string) string { return key },
-		func(string, string) string { return "" })
+	b, err := stats.Build(fig, !q.Exact, disclosure.Options{Cache: a.protect}, func(_, key string) string { return key },
+		supportLinks(f, q))
 	if err != nil {
 		return err
 	}
@@ -125,7 +125,7 @@ func (a *API) getDashboard(w http.ResponseWriter, r *http.Request) error {
 	for _, c := range b.Charts {
 		views[c.ID] = out.View
 	}
-	support, _, err := surface.SupportCharts(r.Context(), a.store, act, scope, q, func(_, key string) string { return key },
+	support, _, err := surface.SupportChartsWith(r.Context(), a.store, act, scope, q, disclosure.Options{Cache: a.protect}, func(_, key string) string { return key },
 		supportLinks(f, q))
 	if err != nil {
 		return err

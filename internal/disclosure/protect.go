@@ -18,6 +18,9 @@ type Options struct {
 	// Protection is the narrowest interval an outsider may derive for any
 	// suppressed cell from everything published. 0 means K.
 	Protection int
+	// Cache, if set, remembers the patterns found, by their exact input
+	// (a pure function: the same input, the same pattern).
+	Cache *Cache
 }
 
 func (o Options) norm() Options {
@@ -104,6 +107,16 @@ func Protect(f *Frame, tables [][]int, o Options) (*Result, error) {
 			r.members = append(r.members, m)
 		}
 	}
+	var ck []int64
+	var ch uint64
+	if o.Cache != nil {
+		ck = cacheKey(f, tables, o)
+		ch = o.Cache.hash(ck)
+		if st, ok := o.Cache.get(ch, ck); ok {
+			r.Status = slices.Clone(st)
+			return r, nil
+		}
+	}
 	vecs := make([][]uint64, len(r.Cells))
 	for i, m := range r.members {
 		v := make([]uint64, f.Size())
@@ -154,6 +167,9 @@ func Protect(f *Frame, tables [][]int, o Options) (*Result, error) {
 		if !grew {
 			if len(r.Narrow(bounds)) > 0 {
 				return nil, errors.New("disclosure: cannot protect the table")
+			}
+			if o.Cache != nil {
+				o.Cache.put(ch, ck, r.Status)
 			}
 			return r, nil
 		}

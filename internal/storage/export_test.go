@@ -40,18 +40,23 @@ func (db *DB) StatsTotals(ctx context.Context) (map[string]int, int, error) {
 		`SELECT 'closed|' || scope || '|' || type_code || '|' || month, n FROM case_closed_counts`,
 		`SELECT 'due|' || scope || '|' || type_code || '|' || owner_id || '|' || month, n FROM case_due_counts`,
 		`SELECT 'contact|' || month || '|' || dim || '|' || key, n FROM contact_counts`,
+		`SELECT 'rollup|' || scope || '|' || dim || '|' || key || '|' || month, n FROM case_rollups`,
+		`SELECT 'roll|' || school_id, n FROM child_roll_counts`,
 	} {
 		if err := db.collect(ctx, c, q, func(k string, v int) { out[k] = v }); err != nil {
 			return nil, 0, err
 		}
 	}
-	for _, t := range []string{`referral_body_counts`, `referral_school_counts`} {
-		col := `to_org_id`
-		if t == `referral_school_counts` {
+	for _, t := range []string{`referral_body_counts`, `referral_school_counts`, `referral_rollups`} {
+		col, typ := `to_org_id`, `type_code`
+		switch t {
+		case `referral_school_counts`:
 			col = `school_id`
+		case `referral_rollups`:
+			col, typ = `by_kind || '|' || org_id`, `''`
 		}
 		for _, v := range strings.Split(refCols, ", ") {
-			q := `SELECT '` + t + `|` + v + `|' || scope || '|' || ` + col + ` || '|' || type_code || '|' || month, ` + v + ` FROM ` + t
+			q := `SELECT '` + t + `|` + v + `|' || scope || '|' || ` + col + ` || '|' || ` + typ + ` || '|' || month, ` + v + ` FROM ` + t
 			if err := db.collect(ctx, c, q, func(k string, n int) {
 				if n != 0 {
 					out[k] = n
@@ -63,8 +68,16 @@ func (db *DB) StatsTotals(ctx context.Context) (map[string]int, int, error) {
 	}
 	var pending int
 	err := c.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM case_count_delta) + (SELECT COUNT(*) FROM referral_count_delta)
-		+ (SELECT COUNT(*) FROM contact_count_delta)`).Scan(&pending)
+		+ (SELECT COUNT(*) FROM contact_count_delta) + (SELECT COUNT(*) FROM child_roll_delta)`).Scan(&pending)
 	return out, pending, err
+}
+
+// RollRecount counts the pupils on a school's roll (0: every school's)
+// from the children themselves.
+func (db *DB) RollRecount(ctx context.Context, schoolID int64) (n int, err error) {
+	err = db.reader().queryRow(ctx, `SELECT COUNT(*) FROM children WHERE school_id IS NOT NULL AND merged_into IS NULL
+		AND (? = 0 OR school_id = ?)`, schoolID, schoolID).Scan(&n)
+	return n, err
 }
 
 func (db *DB) collect(ctx context.Context, c conn, q string, f func(string, int)) error {

@@ -149,10 +149,15 @@ func (db *DB) DashboardCounts(ctx context.Context, a audit.Actor, q StatsQuery) 
 	defer apperr.Wrap(&err, "storage.DashboardCounts")
 	c := db.reader()
 	if s, ok := aggScopeOf(q); ok && wholeScope(c, a.Principal, q) {
-		if d, err = dashboardFromTotals(ctx, c, q, s, splitPeriod(q.From, q.To)); err != nil {
-			return d, err
-		}
-		d.OverdueByOwner, err = aggOverdue(ctx, c, s, q)
+		var overdue []stats.OwnerCount
+		err = parallel(func() (err error) {
+			d, err = dashboardFromTotals(ctx, c, q, s, splitPeriod(q.From, q.To))
+			return err
+		}, func() (err error) {
+			overdue, err = aggOverdue(ctx, c, s, q)
+			return err
+		})
+		d.OverdueByOwner = overdue
 		return d, err
 	}
 	return dashboardBase(ctx, c, a.Principal, q, true)
@@ -175,67 +180,69 @@ func dashboardBase(ctx context.Context, c conn, p access.Principal, q StatsQuery
 	if !ok {
 		return d, nil
 	}
-	// One scan gives the three breakdowns and the months: counted by
-	// (type, severity, status, month) and summed up here.
-	m := bucket(c.engine, `k.created_at`, "month")
-	rows, err := c.query(ctx, `SELECT k.type_code, k.severity, k.status, `+m+`, COUNT(*) FROM cases k WHERE `+where+
-		` GROUP BY k.type_code, k.severity, k.status, `+m, args...)
-	if err != nil {
-		return d, fmt.Errorf("case counts: %w", err)
-	}
-	byType, bySev, byStatus, byMonth := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
-	for rows.Next() {
-		var ty, sev, st, mo string
-		var n int
-		if err := rows.Scan(&ty, &sev, &st, &mo, &n); err != nil {
-			rows.Close()
-			return d, err
+	// The parts read side by side on the read pool, each its own fields.
+	parts := []func() error{func() error {
+		// One scan gives the three breakdowns and the months: counted by
+		// (type, severity, status, month) and summed up here.
+		m := bucket(c.engine, `k.created_at`, "month")
+		rows, err := c.query(ctx, `SELECT k.type_code, k.severity, k.status, `+m+`, COUNT(*) FROM cases k WHERE `+where+
+			` GROUP BY k.type_code, k.severity, k.status, `+m, args...)
+		if err != nil {
+			return fmt.Errorf("case counts: %w", err)
 		}
-		byType[ty] += n
-		bySev[sev] += n
-		byStatus[st] += n
-		byMonth[mo] += n
-		d.Cases += n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return d, err
-	}
-	d.ByType, d.BySeverity, d.ByStatus, d.NewByMonth = sortedCounts(byType), sortedCounts(bySev), sortedCounts(byStatus), sortedCounts(byMonth)
+		defer rows.Close()
+		byType, bySev, byStatus, byMonth := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
+		for rows.Next() {
+			var ty, sev, st, mo string
+			var n int
+			if err := rows.Scan(&ty, &sev, &st, &mo, &n); err != nil {
+				return err
+			}
+			byType[ty] += n
+			bySev[sev] += n
+			byStatus[st] += n
+			byMonth[mo] += n
+			d.Cases += n
+		}
+		d.ByType, d.BySeverity, d.ByStatus, d.NewByMonth = sortedCounts(byType), sortedCounts(bySev), sortedCounts(byStatus), sortedCounts(byMonth)
+		return rows.Err()
+	}}
 	// closed in the period: the period applies to closed_at here
 	cq := q
 	cq.From, cq.To = time.Time{}, time.Time{}
-	cwhere, cargs, _ := caseScope(c, p, cq)
-	cwhere += ` AND k.closed_at IS NOT NULL`
-	if !q.From.IsZero() {
-		cwhere += ` AND k.closed_at >= ?`
-		cargs = append(cargs, q.From)
-	}
-	if !q.To.IsZero() {
-		cwhere += ` AND k.closed_at < ?`
-		cargs = append(cargs, q.To)
-	}
-	cm := bucket(c.engine, `k.closed_at`, "month")
-	if d.ClosedByMonth, _, err = countsBy(ctx, c, `SELECT `+cm+`, COUNT(*) FROM cases k WHERE `+cwhere+` GROUP BY 1 ORDER BY 1`, cargs...); err != nil {
-		return d, fmt.Errorf("closed by month: %w", err)
-	}
-	if withOverdue {
-		if d.OverdueByOwner, err = overdueByOwner(ctx, c, p, cq); err != nil {
-			return d, err
+	parts = append(parts, func() (err error) {
+		cwhere, cargs, _ := caseScope(c, p, cq)
+		cwhere += ` AND k.closed_at IS NOT NULL`
+		if !q.From.IsZero() {
+			cwhere += ` AND k.closed_at >= ?`
+			cargs = append(cargs, q.From)
 		}
-	}
-	if d.ByBody, err = deadlineRows(ctx, c, p, q, `r.to_org_id`); err != nil {
-		return d, err
-	}
-	if d.BySchool, err = deadlineRows(ctx, c, p, q, `k.school_id`); err != nil {
-		return d, err
+		if !q.To.IsZero() {
+			cwhere += ` AND k.closed_at < ?`
+			cargs = append(cargs, q.To)
+		}
+		cm := bucket(c.engine, `k.closed_at`, "month")
+		if d.ClosedByMonth, _, err = countsBy(ctx, c, `SELECT `+cm+`, COUNT(*) FROM cases k WHERE `+cwhere+` GROUP BY 1 ORDER BY 1`, cargs...); err != nil {
+			return fmt.Errorf("closed by month: %w", err)
+		}
+		return nil
+	}, func() (err error) {
+		d.ByBody, err = deadlineRows(ctx, c, p, q, `r.to_org_id`)
+		return err
+	}, func() (err error) {
+		d.BySchool, err = deadlineRows(ctx, c, p, q, `k.school_id`)
+		return err
+	})
+	if withOverdue {
+		parts = append(parts, func() (err error) {
+			d.OverdueByOwner, err = overdueByOwner(ctx, c, p, cq)
+			return err
+		})
 	}
 	if q.District == "" && q.SchoolID == 0 && q.BodyID == 0 && q.Type == "" {
-		if err = contactCounts(ctx, c, q, &d); err != nil {
-			return d, err
-		}
+		parts = append(parts, func() error { return contactCounts(ctx, c, q, &d) })
 	}
-	return d, nil
+	return d, parallel(parts...)
 }
 
 // overdueByOwner counts the open cases past their running deadline now,
@@ -333,19 +340,32 @@ func contactCounts(ctx context.Context, c conn, q StatsQuery, d *stats.Figures) 
 		where += ` AND t.received_at < ?`
 		args = append(args, q.To)
 	}
-	from := ` FROM contacts t WHERE ` + where
-	var err error
-	if d.ContactsByChannel, d.Contacts, err = countsBy(ctx, c, `SELECT t.channel, COUNT(*)`+from+` GROUP BY t.channel ORDER BY 1`, args...); err != nil {
-		return fmt.Errorf("contacts by channel: %w", err)
+	// channel, hour and weekday in one scan, summed up here
+	rows, err := c.query(ctx, `SELECT t.channel, `+bucket(c.engine, `t.received_at`, "hour")+`, `+bucket(c.engine, `t.received_at`, "wday")+
+		`, COUNT(*) FROM contacts t WHERE `+where+` GROUP BY 1, 2, 3`, args...)
+	if err != nil {
+		return fmt.Errorf("contacts by channel, hour and weekday: %w", err)
 	}
+	byChannel, byHour, byWday := map[string]int{}, map[string]int{}, map[string]int{}
+	for rows.Next() {
+		var ch, h, wd string
+		var n int
+		if err := rows.Scan(&ch, &h, &wd, &n); err != nil {
+			rows.Close()
+			return err
+		}
+		byChannel[ch] += n
+		byHour[h] += n
+		byWday[wd] += n
+		d.Contacts += n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	d.ContactsByChannel, d.ContactsByHour, d.ContactsByWday = sortedCounts(byChannel), sortedCounts(byHour), sortedCounts(byWday)
 	if d.ByCategory, _, err = countsBy(ctx, c, `SELECT g.code, COUNT(*) FROM contacts t CROSS JOIN contact_categories g WHERE g.contact_id = t.id AND `+where+` GROUP BY g.code ORDER BY 1`, args...); err != nil {
 		return fmt.Errorf("contacts by category: %w", err)
-	}
-	if d.ContactsByHour, _, err = countsBy(ctx, c, `SELECT `+bucket(c.engine, `t.received_at`, "hour")+`, COUNT(*)`+from+` GROUP BY 1 ORDER BY 1`, args...); err != nil {
-		return fmt.Errorf("contacts by hour: %w", err)
-	}
-	if d.ContactsByWday, _, err = countsBy(ctx, c, `SELECT `+bucket(c.engine, `t.received_at`, "wday")+`, COUNT(*)`+from+` GROUP BY 1 ORDER BY 1`, args...); err != nil {
-		return fmt.Errorf("contacts by weekday: %w", err)
 	}
 	return nil
 }

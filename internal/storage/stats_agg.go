@@ -2,10 +2,13 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"dayaq/internal/access"
@@ -124,41 +127,46 @@ func aggCases(ctx context.Context, c conn, s aggScope, typ string, w aggWindow, 
 	mc, margs := w.monthCond(`month`)
 	tc, targs := typeCond(`type_code`, typ)
 	dcol, dargs := deltaCaseCol(s)
-	args := append(append(append([]any{s.key()}, margs...), targs...), dargs...)
-	args = append(append(args, margs...), targs...)
-	rows, err := c.query(ctx, `SELECT type_code, severity, status, month, SUM(n) FROM (
+	if typ == "" {
+		if err := aggCaseRollups(ctx, c, s, w, d, byType, bySev, byStatus, byMonth); err != nil {
+			return err
+		}
+	} else {
+		args := append(append(append([]any{s.key()}, margs...), targs...), dargs...)
+		args = append(append(args, margs...), targs...)
+		rows, err := c.query(ctx, `SELECT type_code, severity, status, month, SUM(n) FROM (
 		SELECT type_code, severity, status, month, n FROM case_counts WHERE scope = ? AND `+mc+` AND `+tc+`
 		UNION ALL
 		SELECT type_code, severity, status, month, n FROM case_count_delta WHERE `+dcol+` AND `+mc+` AND `+tc+`
 	) x GROUP BY type_code, severity, status, month`, args...)
-	if err != nil {
-		return fmt.Errorf("case totals: %w", err)
-	}
-	for rows.Next() {
-		var ty, sev, st, mo string
-		var n int
-		if err := rows.Scan(&ty, &sev, &st, &mo, &n); err != nil {
-			rows.Close()
+		if err != nil {
+			return fmt.Errorf("case totals: %w", err)
+		}
+		for rows.Next() {
+			var ty, sev, st, mo string
+			var n int
+			if err := rows.Scan(&ty, &sev, &st, &mo, &n); err != nil {
+				rows.Close()
+				return err
+			}
+			if n == 0 {
+				continue
+			}
+			byType[ty] += n
+			bySev[sev] += n
+			byStatus[st] += n
+			byMonth[mo] += n
+			d.Cases += n
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return err
 		}
-		if n == 0 {
-			continue
-		}
-		byType[ty] += n
-		bySev[sev] += n
-		byStatus[st] += n
-		byMonth[mo] += n
-		d.Cases += n
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	mc, margs = w.monthCond(`month`)
 	cmc, cmargs := w.monthCond(`closed_month`)
-	args = append(append(append([]any{s.key()}, margs...), targs...), dargs...)
+	args := append(append(append([]any{s.key()}, margs...), targs...), dargs...)
 	args = append(append(args, cmargs...), targs...)
-	rows, err = c.query(ctx, `SELECT month, SUM(n) FROM (
+	rows, err := c.query(ctx, `SELECT month, SUM(n) FROM (
 		SELECT month, n FROM case_closed_counts WHERE scope = ? AND `+mc+` AND `+tc+`
 		UNION ALL
 		SELECT closed_month, n FROM case_count_delta WHERE `+dcol+` AND closed_month <> '' AND `+cmc+` AND `+tc+`
@@ -175,6 +183,52 @@ func aggCases(ctx context.Context, c conn, s aggScope, typ string, w aggWindow, 
 		}
 		if n != 0 {
 			closed[mo] += n
+		}
+	}
+	return rows.Err()
+}
+
+// aggCaseRollups adds the case figures of every type for s in w from
+// case_rollups (and the pending deltas): one dimension at a time, so a
+// few hundred rows a scope.
+func aggCaseRollups(ctx context.Context, c conn, s aggScope, w aggWindow, d *stats.Figures, byType, bySev, byStatus, byMonth map[string]int) error {
+	mc, margs := w.monthCond(`month`)
+	dcol, dargs := deltaCaseCol(s)
+	args := append([]any{s.key()}, margs...)
+	delta := ``
+	for _, dim := range []string{"type", "severity", "status"} {
+		col := dim
+		if dim == "type" {
+			col = "type_code"
+		}
+		delta += ` UNION ALL SELECT '` + dim + `', ` + col + `, month, n FROM case_count_delta WHERE ` + dcol + ` AND ` + mc
+		args = append(append(args, dargs...), margs...)
+	}
+	rows, err := c.query(ctx, `SELECT dim, key, month, SUM(n) FROM (
+		SELECT dim, key, month, n FROM case_rollups WHERE scope = ? AND `+mc+delta+`
+	) x GROUP BY dim, key, month`, args...)
+	if err != nil {
+		return fmt.Errorf("case rollups: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var dim, key, mo string
+		var n int
+		if err := rows.Scan(&dim, &key, &mo, &n); err != nil {
+			return err
+		}
+		if n == 0 {
+			continue
+		}
+		switch dim {
+		case "type":
+			byType[key] += n
+			byMonth[mo] += n
+			d.Cases += n
+		case "severity":
+			bySev[key] += n
+		case "status":
+			byStatus[key] += n
 		}
 	}
 	return rows.Err()
@@ -199,8 +253,8 @@ type refTally struct {
 }
 
 // aggDeadlines gives the deadline rows by body (by = "body") or by the
-// case's school ("school") for s in w from the totals, and the waiting
-// referrals not yet due from the base tables (few; partial indexes).
+// case's school ("school") for s in w from the totals; addOpen then
+// splits the waiting into open and missed.
 func aggDeadlines(ctx context.Context, c conn, s aggScope, typ string, w aggWindow, by string) (map[int64]*refTally, error) {
 	table, col := `referral_body_counts`, `to_org_id`
 	if by == "school" {
@@ -228,9 +282,23 @@ func aggDeadlines(ctx context.Context, c conn, s aggScope, typ string, w aggWind
 	tc, targs := typeCond(`type_code`, typ)
 	args := append(append(append(append([]any{scope}, eargs...), margs...), targs...), dargs...)
 	args = append(append(args, margs...), targs...)
+	// The totals keep each organisation over all months as month '*'.
+	months := `month <> '*' AND ` + mc
+	if w.m1 == "" && w.m2 == "" {
+		months = `month = '*'`
+	}
+	totals := `SELECT ` + col + ` AS org, ack_met, ack_late, ack_waiting, done_met, done_late, done_waiting, n FROM ` + table + `
+			WHERE scope = ? AND ` + extra + ` AND ` + months + ` AND ` + tc
+	if typ == "" { // every type: the rollups, a row an organisation and month
+		kind := "b"
+		if by == "school" {
+			kind = "s"
+		}
+		totals = `SELECT org_id AS org, ack_met, ack_late, ack_waiting, done_met, done_late, done_waiting, n FROM referral_rollups
+			WHERE scope = ? AND by_kind = '` + kind + `' AND ` + strings.Replace(extra, col, `org_id`, 1) + ` AND ` + months
+	}
 	rows, err := c.query(ctx, `SELECT org, SUM(ack_met), SUM(ack_late), SUM(ack_waiting), SUM(done_met), SUM(done_late), SUM(done_waiting), SUM(n) FROM (
-		SELECT `+col+` AS org, ack_met, ack_late, ack_waiting, done_met, done_late, done_waiting, n FROM `+table+`
-			WHERE scope = ? AND `+extra+` AND `+mc+` AND `+tc+`
+		`+totals+`
 		UNION ALL
 		SELECT `+col+`, ack_met, ack_late, ack_waiting, done_met, done_late, done_waiting, n FROM referral_count_delta
 			WHERE `+col+` IS NOT NULL AND `+dcond+` AND `+mc+` AND `+tc+`
@@ -254,11 +322,26 @@ func aggDeadlines(ctx context.Context, c conn, s aggScope, typ string, w aggWind
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	// The waiting ones not yet due: open now; the rest of the waiting are missed.
-	kcol := `r.to_org_id`
-	if by == "school" {
-		kcol = `k.school_id`
+	return out, nil
+}
+
+// addOpen counts the waiting referrals not yet due (openNow) as open; the
+// rest of the waiting are missed.
+func addOpen(out map[int64]*refTally, open map[int64][2]int) {
+	for id, o := range open {
+		t := out[id]
+		if t == nil { // not in the totals: cannot be, but count it rather than lose it
+			t = &refTally{}
+			out[id] = t
+		}
+		t.ackOpen += o[0]
+		t.doneOpen += o[1]
 	}
+}
+
+// refScope is the condition on referrals r of cases k for s, a case type
+// and the period p of sending.
+func refScope(s aggScope, typ string, p [2]time.Time) (string, []any) {
 	where, wargs := `1 = 1`, []any{}
 	switch s.kind {
 	case "d":
@@ -273,46 +356,93 @@ func aggDeadlines(ctx context.Context, c conn, s aggScope, typ string, w aggWind
 		where += ` AND ` + tc
 		wargs = append(wargs, targs...)
 	}
-	for _, w2 := range [][2]time.Time{periodOf(w)} {
-		if !w2[0].IsZero() {
-			where += ` AND r.sent_at >= ?`
-			wargs = append(wargs, w2[0])
+	if !p[0].IsZero() {
+		where += ` AND r.sent_at >= ?`
+		wargs = append(wargs, p[0])
+	}
+	if !p[1].IsZero() {
+		where += ` AND r.sent_at < ?`
+		wargs = append(wargs, p[1])
+	}
+	return where, wargs
+}
+
+// baseTallies counts s's referrals sent in p as the totals keep them, by
+// the body referred to and by the case's school, from the base tables.
+func baseTallies(ctx context.Context, c conn, s aggScope, typ string, p [2]time.Time) (body, school map[int64]*refTally, err error) {
+	where, wargs := refScope(s, typ, p)
+	rows, err := c.query(ctx, `SELECT org, school, `+refSums+` FROM (SELECT r.to_org_id AS org, COALESCE(k.school_id, 0) AS school, `+refFlags+`
+		FROM referrals r CROSS JOIN cases k WHERE k.id = r.case_id AND `+where+`) x GROUP BY org, school`, wargs...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("deadline tallies: %w", err)
+	}
+	defer rows.Close()
+	body, school = map[int64]*refTally{}, map[int64]*refTally{}
+	for rows.Next() {
+		var org, sch int64
+		var t refTally
+		if err := rows.Scan(&org, &sch, &t.met, &t.late, &t.waiting, &t.doneMet, &t.doneLate, &t.doneWaiting, &t.n); err != nil {
+			return nil, nil, err
 		}
-		if !w2[1].IsZero() {
-			where += ` AND r.sent_at < ?`
-			wargs = append(wargs, w2[1])
+		addTally(body, org, t, 1)
+		if sch != 0 {
+			addTally(school, sch, t, 1)
 		}
 	}
-	for i, waiting := range []string{`r.ack_at IS NULL AND r.state = 'sent' AND r.ack_due >= ?`, `r.closed_at IS NULL AND r.complete_due >= ?`} {
-		rows, err := c.query(ctx, `SELECT `+kcol+`, COUNT(*) FROM referrals r CROSS JOIN cases k
-			WHERE k.id = r.case_id AND `+waiting+` AND `+kcol+` IS NOT NULL AND `+where+` GROUP BY `+kcol, append([]any{c.now}, wargs...)...)
-		if err != nil {
-			return nil, fmt.Errorf("deadlines open now by %s: %w", by, err)
+	return body, school, rows.Err()
+}
+
+// addTally adds sign × t to m's tally of org, and drops a tally that
+// comes to no referral.
+func addTally(m map[int64]*refTally, org int64, t refTally, sign int) {
+	a := m[org]
+	if a == nil {
+		a = &refTally{}
+		m[org] = a
+	}
+	a.met += sign * t.met
+	a.late += sign * t.late
+	a.waiting += sign * t.waiting
+	a.doneMet += sign * t.doneMet
+	a.doneLate += sign * t.doneLate
+	a.doneWaiting += sign * t.doneWaiting
+	a.n += sign * t.n
+	if a.n == 0 {
+		delete(m, org)
+	}
+}
+
+// openNow counts s's referrals sent in p that wait for a
+// deadline not yet passed — acknowledgement, completion — by the body
+// referred to (body) and by the case's school (school), in one statement
+// over the two partial indexes of the waiting (few rows).
+func openNow(ctx context.Context, c conn, s aggScope, typ string, p [2]time.Time) (body, school map[int64][2]int, err error) {
+	where, wargs := refScope(s, typ, p)
+	from := ` FROM referrals r JOIN cases k ON k.id = r.case_id WHERE `
+	rows, err := c.query(ctx, `SELECT org, school, SUM(a), SUM(b) FROM (
+		SELECT r.to_org_id AS org, COALESCE(k.school_id, 0) AS school, 1 AS a, 0 AS b`+from+`r.ack_at IS NULL AND r.state = 'sent' AND r.ack_due >= ? AND `+where+`
+		UNION ALL
+		SELECT r.to_org_id, COALESCE(k.school_id, 0), 0, 1`+from+`r.closed_at IS NULL AND r.complete_due >= ? AND `+where+`
+	) x GROUP BY org, school`, append(append(append([]any{c.now}, wargs...), c.now), wargs...)...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("deadlines open now: %w", err)
+	}
+	defer rows.Close()
+	body, school = map[int64][2]int{}, map[int64][2]int{}
+	for rows.Next() {
+		var org, sch int64
+		var a, b int
+		if err := rows.Scan(&org, &sch, &a, &b); err != nil {
+			return nil, nil, err
 		}
-		for rows.Next() {
-			var id int64
-			var n int
-			if err := rows.Scan(&id, &n); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			t := out[id]
-			if t == nil { // not in the totals: cannot be, but count it rather than lose it
-				t = &refTally{}
-				out[id] = t
-			}
-			if i == 0 {
-				t.ackOpen += n
-			} else {
-				t.doneOpen += n
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
+		o := body[org]
+		body[org] = [2]int{o[0] + a, o[1] + b}
+		if sch != 0 {
+			o := school[sch]
+			school[sch] = [2]int{o[0] + a, o[1] + b}
 		}
 	}
-	return out, nil
+	return body, school, rows.Err()
 }
 
 // periodOf is the window's whole months as instants.
@@ -391,13 +521,6 @@ func aggContacts(ctx context.Context, c conn, w aggWindow, by map[string]map[str
 	return rows.Err()
 }
 
-// mergeCounts adds b into the tally m.
-func mergeCounts(m map[string]int, b []stats.Count) {
-	for _, c := range b {
-		m[c.Key] += c.N
-	}
-}
-
 // mergeDeadlines adds rows b into a, by organisation.
 func mergeDeadlines(a, b []stats.DeadlineRow) []stats.DeadlineRow {
 	for _, r := range b {
@@ -424,57 +547,153 @@ func dashboardFromTotals(ctx context.Context, c conn, q StatsQuery, s aggScope, 
 	byType, bySev, byStatus, byMonth, closed := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
 	contacts := map[string]map[string]int{}
 	withContacts := q.District == "" && q.SchoolID == 0 && q.BodyID == 0 && q.Type == ""
-	if err := aggCases(ctx, c, s, q.Type, w, &d, byType, bySev, byStatus, byMonth, closed); err != nil {
-		return d, err
-	}
-	var err error
-	for _, by := range []string{"body", "school"} {
-		ts, err := aggDeadlines(ctx, c, s, q.Type, w, by)
-		if err != nil {
-			return d, err
-		}
-		rows, err := deadlineRowsOf(ctx, c, ts)
-		if err != nil {
-			return d, err
-		}
-		if by == "body" {
-			d.ByBody = rows
-		} else {
-			d.BySchool = rows
-		}
+	// The parts read side by side on the read pool: each its own figures,
+	// merged once all are in.
+	var byBody, bySchool map[int64]*refTally
+	var openBody, openSchool map[int64][2]int
+	parts := []func() error{
+		func() error { return aggCases(ctx, c, s, q.Type, w, &d, byType, bySev, byStatus, byMonth, closed) },
+		func() (err error) { byBody, err = aggDeadlines(ctx, c, s, q.Type, w, "body"); return err },
+		func() (err error) { bySchool, err = aggDeadlines(ctx, c, s, q.Type, w, "school"); return err },
+		func() (err error) { openBody, openSchool, err = openNow(ctx, c, s, q.Type, periodOf(w)); return err },
 	}
 	if withContacts {
-		if err = aggContacts(ctx, c, w, contacts); err != nil {
-			return d, err
-		}
+		parts = append(parts, func() error { return aggContacts(ctx, c, w, contacts) })
 	}
 	// The ragged edges of the period, from the base tables (the whole
-	// scope: the caller has made sure the viewer may count all of it).
-	for _, e := range w.edges {
-		eq := q
-		eq.From, eq.To = e[0], e[1]
-		eq.Exact = false
-		ed, err := dashboardBase(ctx, c, access.Principal{}, eq, false)
-		if err != nil {
-			return d, err
+	// scope: the caller has made sure the viewer may count all of it). An
+	// edge that is most of its month is counted as the month's totals less
+	// the base tables' count of the rest of the month: every figure adds up
+	// over time (a deadline's "waiting" is split into open and missed on
+	// the edge itself, openNow).
+	type edgeParts struct {
+		add, sub  []stats.Figures
+		deadlines [2][]stats.DeadlineRow
+	}
+	eds := make([]edgeParts, len(w.edges))
+	for i, e := range w.edges {
+		base := func(from, to time.Time, into *stats.Figures) func() error {
+			eq := q
+			eq.From, eq.To, eq.Exact = from, to, false
+			return func() (err error) {
+				*into, err = dashboardBase(ctx, c, access.Principal{}, eq, false)
+				return err
+			}
 		}
-		d.Cases += ed.Cases
-		mergeCounts(byType, ed.ByType)
-		mergeCounts(bySev, ed.BySeverity)
-		mergeCounts(byStatus, ed.ByStatus)
-		mergeCounts(byMonth, ed.NewByMonth)
-		mergeCounts(closed, ed.ClosedByMonth)
-		d.ByBody = mergeDeadlines(d.ByBody, ed.ByBody)
-		d.BySchool = mergeDeadlines(d.BySchool, ed.BySchool)
+		ms := monthStart(e[0])
+		me := ms.AddDate(0, 1, 0)
+		if e[1].After(me) || e[0].Sub(ms)+me.Sub(e[1]) >= e[1].Sub(e[0]) {
+			eds[i].add = make([]stats.Figures, 1)
+			parts = append(parts, base(e[0], e[1], &eds[i].add[0]))
+			continue
+		}
+		eds[i].add = make([]stats.Figures, 1)
+		eds[i].sub = make([]stats.Figures, 2)
+		mw := aggWindow{m1: monthKey(ms), m2: monthKey(me), ok: true}
+		parts = append(parts, func() error {
+			f := &eds[i].add[0]
+			mt, ms2, mst, mm, mc := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
+			if err := aggCases(ctx, c, s, q.Type, mw, f, mt, ms2, mst, mm, mc); err != nil {
+				return err
+			}
+			f.ByType, f.BySeverity, f.ByStatus, f.NewByMonth, f.ClosedByMonth = sortedCounts(mt), sortedCounts(ms2), sortedCounts(mst), sortedCounts(mm), sortedCounts(mc)
+			if withContacts {
+				cs := map[string]map[string]int{}
+				if err := aggContacts(ctx, c, mw, cs); err != nil {
+					return err
+				}
+				f.ContactsByChannel, f.ByCategory = sortedCounts(cs["channel"]), sortedCounts(cs["category"])
+				f.ContactsByHour, f.ContactsByWday = sortedCounts(cs["hour"]), sortedCounts(cs["wday"])
+			}
+			return nil
+		}, base(ms, e[0], &eds[i].sub[0]), base(e[1], me, &eds[i].sub[1]),
+			func() error {
+				// the month's deadline totals less the rest's, and the open now of the edge
+				tb, err := aggDeadlines(ctx, c, s, q.Type, mw, "body")
+				if err != nil {
+					return err
+				}
+				ts, err := aggDeadlines(ctx, c, s, q.Type, mw, "school")
+				if err != nil {
+					return err
+				}
+				for _, rest := range [][2]time.Time{{ms, e[0]}, {e[1], me}} {
+					if !rest[0].Before(rest[1]) {
+						continue
+					}
+					bb, bs, err := baseTallies(ctx, c, s, q.Type, rest)
+					if err != nil {
+						return err
+					}
+					for id, t := range bb {
+						addTally(tb, id, *t, -1)
+					}
+					for id, t := range bs {
+						addTally(ts, id, *t, -1)
+					}
+				}
+				ob, osch, err := openNow(ctx, c, s, q.Type, e)
+				if err != nil {
+					return err
+				}
+				addOpen(tb, ob)
+				addOpen(ts, osch)
+				if eds[i].deadlines[0], err = deadlineRowsOf(ctx, c, tb); err != nil {
+					return err
+				}
+				eds[i].deadlines[1], err = deadlineRowsOf(ctx, c, ts)
+				return err
+			})
+	}
+	if err := parallel(parts...); err != nil {
+		return d, err
+	}
+	addOpen(byBody, openBody)
+	addOpen(bySchool, openSchool)
+	var err error
+	if d.ByBody, err = deadlineRowsOf(ctx, c, byBody); err != nil {
+		return d, err
+	}
+	if d.BySchool, err = deadlineRowsOf(ctx, c, bySchool); err != nil {
+		return d, err
+	}
+	merge := func(ed stats.Figures, sign int) {
+		add := func(m map[string]int, cs []stats.Count) {
+			for _, k := range cs {
+				m[k.Key] += sign * k.N
+			}
+		}
+		d.Cases += sign * ed.Cases
+		add(byType, ed.ByType)
+		add(bySev, ed.BySeverity)
+		add(byStatus, ed.ByStatus)
+		add(byMonth, ed.NewByMonth)
+		add(closed, ed.ClosedByMonth)
 		if withContacts {
 			for dim, cs := range map[string][]stats.Count{"channel": ed.ContactsByChannel, "category": ed.ByCategory,
 				"hour": ed.ContactsByHour, "wday": ed.ContactsByWday} {
 				if contacts[dim] == nil {
 					contacts[dim] = map[string]int{}
 				}
-				mergeCounts(contacts[dim], cs)
+				add(contacts[dim], cs)
 			}
 		}
+	}
+	for _, ed := range eds {
+		for _, f := range ed.add {
+			merge(f, 1)
+			d.ByBody = mergeDeadlines(d.ByBody, f.ByBody)
+			d.BySchool = mergeDeadlines(d.BySchool, f.BySchool)
+		}
+		for _, f := range ed.sub {
+			merge(f, -1)
+		}
+		d.ByBody = mergeDeadlines(d.ByBody, ed.deadlines[0])
+		d.BySchool = mergeDeadlines(d.BySchool, ed.deadlines[1])
+	}
+	for _, m := range append([]map[string]int{byType, bySev, byStatus, byMonth, closed}, contacts["channel"], contacts["category"],
+		contacts["hour"], contacts["wday"]) {
+		maps.DeleteFunc(m, func(_ string, n int) bool { return n == 0 })
 	}
 	d.ByType, d.BySeverity, d.ByStatus, d.NewByMonth = sortedCounts(byType), sortedCounts(bySev), sortedCounts(byStatus), sortedCounts(byMonth)
 	d.ClosedByMonth = sortedCounts(closed)
@@ -488,11 +707,22 @@ func dashboardFromTotals(ctx context.Context, c conn, q StatsQuery, s aggScope, 
 	return d, nil
 }
 
+// parallel runs fns side by side and returns their errors.
+func parallel(fns ...func() error) error {
+	errs := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i, fn := range fns {
+		wg.Go(func() { errs[i] = fn() })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
 // deltaSource is the delta rows of each total as a relation: the delta
 // table itself (SQLite, one writer), or on PostgreSQL the rows one
 // DELETE … RETURNING took, so that exactly what is folded is removed even
 // while writers append.
-func caseFoldSQL(src string) (counts, closed, due string) {
+func caseFoldSQL(src string) (counts, closed, due, rollups string) {
 	expand := func(cols, where string) string {
 		return `SELECT 'c' AS scope, ` + cols + ` FROM ` + src + ` WHERE ` + where + `
 			UNION ALL SELECT 'd:' || district_code, ` + cols + ` FROM ` + src + ` WHERE district_code IS NOT NULL AND ` + where + `
@@ -507,15 +737,29 @@ func caseFoldSQL(src string) (counts, closed, due string) {
 		SELECT scope, type_code, closed_month, SUM(n) FROM (` + expand(`type_code, closed_month, n`, `closed_month <> ''`) + `) x
 		GROUP BY scope, type_code, closed_month
 		ON CONFLICT (scope, type_code, month) DO UPDATE SET n = case_closed_counts.n + excluded.n`
+	rollups = `INSERT INTO case_rollups (scope, dim, key, month, n)
+		SELECT scope, dim, key, month, SUM(n) FROM (` + expand(`'type' AS dim, type_code AS key, month, n`, `1 = 1`) + `
+			UNION ALL ` + expand(`'severity', severity, month, n`, `1 = 1`) + `
+			UNION ALL ` + expand(`'status', status, month, n`, `1 = 1`) + `) x
+		GROUP BY scope, dim, key, month
+		ON CONFLICT (scope, dim, month, key) DO UPDATE SET n = case_rollups.n + excluded.n`
 	due = `INSERT INTO case_due_counts (scope, type_code, owner_id, month, n)
 		SELECT scope, type_code, owner_id, due_month, SUM(n) FROM (` + expand(`type_code, owner_id, due_month, n`, `due_month <> ''`) + `) x
 		GROUP BY scope, type_code, owner_id, due_month
 		ON CONFLICT (scope, type_code, owner_id, month) DO UPDATE SET n = case_due_counts.n + excluded.n`
-	return counts, closed, due
+	return counts, closed, due, rollups
 }
 
 const refSums = `SUM(ack_met), SUM(ack_late), SUM(ack_waiting), SUM(done_met), SUM(done_late), SUM(done_waiting), SUM(n)`
 const refCols = `ack_met, ack_late, ack_waiting, done_met, done_late, done_waiting, n`
+
+// refFlags are a referral r's columns refCols, as the triggers write them.
+const refFlags = `CASE WHEN r.ack_at IS NOT NULL AND r.ack_at <= r.ack_due THEN 1 ELSE 0 END AS ack_met,
+		CASE WHEN r.ack_at IS NOT NULL AND r.ack_at > r.ack_due THEN 1 ELSE 0 END AS ack_late,
+		CASE WHEN r.ack_at IS NULL AND r.state = 'sent' THEN 1 ELSE 0 END AS ack_waiting,
+		CASE WHEN r.state = 'completed' AND r.closed_at <= r.complete_due THEN 1 ELSE 0 END AS done_met,
+		CASE WHEN r.state = 'completed' AND r.closed_at > r.complete_due THEN 1 ELSE 0 END AS done_late,
+		CASE WHEN r.closed_at IS NULL THEN 1 ELSE 0 END AS done_waiting, 1 AS n`
 
 func refUpdate(table string) string {
 	var s []string
@@ -525,22 +769,29 @@ func refUpdate(table string) string {
 	return strings.Join(s, ", ")
 }
 
-func referralFoldSQL(src string) (body, school string) {
-	body = `INSERT INTO referral_body_counts (scope, to_org_id, type_code, month, ` + refCols + `)
-		SELECT scope, to_org_id, type_code, month, ` + refSums + ` FROM (
-			SELECT 'c' AS scope, to_org_id, type_code, month, ` + refCols + ` FROM ` + src + `
+func referralFoldSQL(src string) (body, school, bodyRollups, schoolRollups string) {
+	bodyRows := `SELECT 'c' AS scope, to_org_id, type_code, month, ` + refCols + ` FROM ` + src + `
 			UNION ALL SELECT 'd:' || district_code, to_org_id, type_code, month, ` + refCols + ` FROM ` + src + ` WHERE district_code IS NOT NULL
-			UNION ALL SELECT 's:' || school_id, to_org_id, type_code, month, ` + refCols + ` FROM ` + src + ` WHERE school_id IS NOT NULL
-		) x GROUP BY scope, to_org_id, type_code, month
+			UNION ALL SELECT 's:' || school_id, to_org_id, type_code, month, ` + refCols + ` FROM ` + src + ` WHERE school_id IS NOT NULL`
+	schoolRows := `SELECT 'c' AS scope, school_id, type_code, month, ` + refCols + ` FROM ` + src + ` WHERE school_id IS NOT NULL
+			UNION ALL SELECT 'd:' || district_code, school_id, type_code, month, ` + refCols + ` FROM ` + src + ` WHERE school_id IS NOT NULL AND district_code IS NOT NULL
+			UNION ALL SELECT 'r:' || to_org_id, school_id, type_code, month, ` + refCols + ` FROM ` + src + ` WHERE school_id IS NOT NULL`
+	// by month, and over all months as month '*' (ADR 0038)
+	allMonths := func(rows string) string {
+		return `SELECT x.*, x.month AS m FROM (` + rows + `) x UNION ALL SELECT x.*, '*' FROM (` + rows + `) x`
+	}
+	body = `INSERT INTO referral_body_counts (scope, to_org_id, type_code, month, ` + refCols + `)
+		SELECT scope, to_org_id, type_code, m, ` + refSums + ` FROM (` + allMonths(bodyRows) + `) y GROUP BY scope, to_org_id, type_code, m
 		ON CONFLICT (scope, to_org_id, type_code, month) DO UPDATE SET ` + refUpdate("referral_body_counts")
 	school = `INSERT INTO referral_school_counts (scope, school_id, type_code, month, ` + refCols + `)
-		SELECT scope, school_id, type_code, month, ` + refSums + ` FROM (
-			SELECT 'c' AS scope, school_id, type_code, month, ` + refCols + ` FROM ` + src + ` WHERE school_id IS NOT NULL
-			UNION ALL SELECT 'd:' || district_code, school_id, type_code, month, ` + refCols + ` FROM ` + src + ` WHERE school_id IS NOT NULL AND district_code IS NOT NULL
-			UNION ALL SELECT 'r:' || to_org_id, school_id, type_code, month, ` + refCols + ` FROM ` + src + ` WHERE school_id IS NOT NULL
-		) x GROUP BY scope, school_id, type_code, month
+		SELECT scope, school_id, type_code, m, ` + refSums + ` FROM (` + allMonths(schoolRows) + `) y GROUP BY scope, school_id, type_code, m
 		ON CONFLICT (scope, school_id, type_code, month) DO UPDATE SET ` + refUpdate("referral_school_counts")
-	return body, school
+	rollup := func(kind, col, rows string) string {
+		return `INSERT INTO referral_rollups (scope, by_kind, org_id, month, ` + refCols + `)
+		SELECT scope, '` + kind + `', ` + col + `, m, ` + refSums + ` FROM (` + allMonths(rows) + `) y GROUP BY scope, ` + col + `, m
+		ON CONFLICT (scope, by_kind, month, org_id) DO UPDATE SET ` + refUpdate("referral_rollups")
+	}
+	return body, school, rollup("b", "to_org_id", bodyRows), rollup("s", "school_id", schoolRows)
 }
 
 func contactFoldSQL(src string) string {
@@ -552,44 +803,53 @@ func contactFoldSQL(src string) string {
 // fold adds every delta into the totals and removes it, in c's
 // transaction.
 func fold(ctx context.Context, c conn) error {
-	cc, ccl, cdu := caseFoldSQL(`case_count_delta`)
-	rb, rs := referralFoldSQL(`referral_count_delta`)
+	cc, ccl, cdu, cro := caseFoldSQL(`case_count_delta`)
+	rb, rs, rbr, rsr := referralFoldSQL(`referral_count_delta`)
 	ct := contactFoldSQL(`contact_count_delta`)
+	roll := rollFoldSQL(`child_roll_delta`)
 	if c.engine == Postgres {
 		// One statement per delta table: what DELETE … RETURNING removed
 		// is what is added, whatever commits meanwhile.
-		cc, ccl, cdu = caseFoldSQL(`d`)
-		rb, rs = referralFoldSQL(`d`)
+		cc, ccl, cdu, cro = caseFoldSQL(`d`)
+		rb, rs, rbr, rsr = referralFoldSQL(`d`)
 		for _, st := range []string{
-			`WITH d AS (DELETE FROM case_count_delta RETURNING *), a AS (` + cc + ` RETURNING 1), b AS (` + ccl + ` RETURNING 1) ` + cdu,
-			`WITH d AS (DELETE FROM referral_count_delta RETURNING *), a AS (` + rb + ` RETURNING 1) ` + rs,
+			`WITH d AS (DELETE FROM case_count_delta RETURNING *), a AS (` + cc + ` RETURNING 1), b AS (` + ccl + ` RETURNING 1), e AS (` + cro + ` RETURNING 1) ` + cdu,
+			`WITH d AS (DELETE FROM referral_count_delta RETURNING *), a AS (` + rb + ` RETURNING 1), b AS (` + rbr + ` RETURNING 1), e AS (` + rsr + ` RETURNING 1) ` + rs,
 			`WITH d AS (DELETE FROM contact_count_delta RETURNING *) ` + contactFoldSQL(`d`),
+			`WITH d AS (DELETE FROM child_roll_delta RETURNING *) ` + rollFoldSQL(`d`),
 		} {
 			if _, err := c.exec(ctx, st); err != nil {
 				return fmt.Errorf("fold: %w", err)
 			}
 		}
 	} else {
-		for _, st := range []string{cc, ccl, cdu, `DELETE FROM case_count_delta`, rb, rs, `DELETE FROM referral_count_delta`,
-			ct, `DELETE FROM contact_count_delta`} {
+		for _, st := range []string{cc, ccl, cdu, cro, `DELETE FROM case_count_delta`, rb, rs, rbr, rsr, `DELETE FROM referral_count_delta`,
+			ct, `DELETE FROM contact_count_delta`, roll, `DELETE FROM child_roll_delta`} {
 			if _, err := c.exec(ctx, st); err != nil {
 				return fmt.Errorf("fold: %w", err)
 			}
 		}
 	}
 	// Totals that came to zero carry nothing.
-	for _, t := range []string{`case_counts`, `case_closed_counts`, `case_due_counts`, `contact_counts`} {
+	for _, t := range []string{`case_counts`, `case_closed_counts`, `case_due_counts`, `contact_counts`, `case_rollups`, `child_roll_counts`} {
 		if _, err := c.exec(ctx, `DELETE FROM `+t+` WHERE n = 0`); err != nil {
 			return fmt.Errorf("fold: %w", err)
 		}
 	}
-	for _, t := range []string{`referral_body_counts`, `referral_school_counts`} {
+	for _, t := range []string{`referral_body_counts`, `referral_school_counts`, `referral_rollups`} {
 		if _, err := c.exec(ctx, `DELETE FROM `+t+` WHERE n = 0 AND ack_met = 0 AND ack_late = 0 AND ack_waiting = 0
 			AND done_met = 0 AND done_late = 0 AND done_waiting = 0`); err != nil {
 			return fmt.Errorf("fold: %w", err)
 		}
 	}
 	return nil
+}
+
+// rollFoldSQL adds the roll's deltas in src into the schools' rolls.
+func rollFoldSQL(src string) string {
+	return `INSERT INTO child_roll_counts (school_id, n)
+		SELECT school_id, SUM(n) FROM ` + src + ` x GROUP BY school_id
+		ON CONFLICT (school_id) DO UPDATE SET n = child_roll_counts.n + excluded.n`
 }
 
 // FoldStats adds the dashboards' pending deltas into their totals (the
@@ -599,7 +859,7 @@ func (db *DB) FoldStats(ctx context.Context) (n int, err error) {
 	defer apperr.Wrap(&err, "storage.FoldStats")
 	err = db.inTx(ctx, func(c conn) error {
 		if err := c.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM case_count_delta) + (SELECT COUNT(*) FROM referral_count_delta)
-			+ (SELECT COUNT(*) FROM contact_count_delta)`).Scan(&n); err != nil {
+			+ (SELECT COUNT(*) FROM contact_count_delta) + (SELECT COUNT(*) FROM child_roll_delta)`).Scan(&n); err != nil {
 			return err
 		}
 		if n == 0 {
@@ -614,28 +874,23 @@ func (db *DB) FoldStats(ctx context.Context) (n int, err error) {
 // have written them one write at a time.
 func rebuildSQL(e Engine) []string {
 	m := func(col string) string { return bucket(e, col, "month") }
-	flags := `CASE WHEN r.ack_at IS NOT NULL AND r.ack_at <= r.ack_due THEN 1 ELSE 0 END,
-		CASE WHEN r.ack_at IS NOT NULL AND r.ack_at > r.ack_due THEN 1 ELSE 0 END,
-		CASE WHEN r.ack_at IS NULL AND r.state = 'sent' THEN 1 ELSE 0 END,
-		CASE WHEN r.state = 'completed' AND r.closed_at <= r.complete_due THEN 1 ELSE 0 END,
-		CASE WHEN r.state = 'completed' AND r.closed_at > r.complete_due THEN 1 ELSE 0 END,
-		CASE WHEN r.closed_at IS NULL THEN 1 ELSE 0 END, 1`
 	return []string{
 		`INSERT INTO case_count_delta SELECT k.district_code, k.school_id, k.lead_org_id, k.type_code, ` + m(`k.created_at`) +
 			`, k.severity, k.status, COALESCE(` + m(`k.closed_at`) + `, ''), COALESCE(k.owner_id, 0), COALESCE(CASE WHEN k.queue_key < ` +
 			strconv.FormatInt(closedOffset, 10) + ` THEN ` + m(`k.due_at`) + ` END, ''), 1 FROM cases k`,
-		`INSERT INTO referral_count_delta SELECT k.district_code, k.school_id, r.to_org_id, k.type_code, ` + m(`r.sent_at`) + `, ` + flags +
+		`INSERT INTO referral_count_delta SELECT k.district_code, k.school_id, r.to_org_id, k.type_code, ` + m(`r.sent_at`) + `, ` + refFlags +
 			` FROM referrals r JOIN cases k ON k.id = r.case_id`,
 		`INSERT INTO contact_count_delta SELECT ` + m(`t.received_at`) + `, 'channel', t.channel, 1 FROM contacts t`,
 		`INSERT INTO contact_count_delta SELECT ` + m(`t.received_at`) + `, 'hour', ` + bucket(e, `t.received_at`, "hour") + `, 1 FROM contacts t`,
 		`INSERT INTO contact_count_delta SELECT ` + m(`t.received_at`) + `, 'wday', ` + bucket(e, `t.received_at`, "wday") + `, 1 FROM contacts t`,
 		`INSERT INTO contact_count_delta SELECT ` + m(`t.received_at`) + `, 'category', g.code, 1 FROM contacts t JOIN contact_categories g ON g.contact_id = t.id`,
+		`INSERT INTO child_roll_delta SELECT ch.school_id, COUNT(*) FROM children ch WHERE ch.school_id IS NOT NULL AND ch.merged_into IS NULL GROUP BY ch.school_id`,
 	}
 }
 
 // aggTables are the totals and deltas, emptied by a rebuild.
 var aggTables = []string{`case_counts`, `case_closed_counts`, `case_due_counts`, `referral_body_counts`, `referral_school_counts`, `contact_counts`,
-	`case_count_delta`, `referral_count_delta`, `contact_count_delta`}
+	`case_count_delta`, `referral_count_delta`, `contact_count_delta`, `case_rollups`, `referral_rollups`, `child_roll_counts`, `child_roll_delta`}
 
 // RebuildStats recomputes the dashboards' totals from the base tables
 // (`dayaq stats rebuild`, and after a bulk load). On PostgreSQL the base
@@ -645,7 +900,7 @@ func (db *DB) RebuildStats(ctx context.Context) (err error) {
 	defer apperr.Wrap(&err, "storage.RebuildStats")
 	return db.inTx(ctx, func(c conn) error {
 		if c.engine == Postgres {
-			if _, err := c.exec(ctx, `LOCK TABLE cases, referrals, contacts, contact_categories IN SHARE MODE`); err != nil {
+			if _, err := c.exec(ctx, `LOCK TABLE cases, referrals, contacts, contact_categories, children IN SHARE MODE`); err != nil {
 				return err
 			}
 			if _, err := c.exec(ctx, `LOCK TABLE `+strings.Join(aggTables, ", ")+` IN EXCLUSIVE MODE`); err != nil {

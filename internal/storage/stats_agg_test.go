@@ -67,7 +67,14 @@ func TestStatsAggregatesEqualRecount(t *testing.T) {
 				{time.Date(2026, 11, 30, 20, 0, 0, 0, time.UTC), time.Date(2027, 2, 28, 20, 0, 0, 0, time.UTC)}, // whole Baku months
 				{time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC), time.Date(2027, 2, 10, 0, 0, 0, 0, time.UTC)},   // ragged
 				{time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC), {}},
-				{time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 20, 0, 0, 0, 0, time.UTC)}, // inside one month
+				{time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC), {}},  // the rest of December holds the referrals
+				{{}, time.Date(2027, 1, 31, 20, 0, 0, 0, time.UTC)}, // up to a whole month: the all-months rollups must not count
+				{{}, time.Date(2027, 1, 10, 0, 0, 0, 0, time.UTC)},
+				// edges that are most of their month: the month's totals less the rest of it
+				{time.Date(2026, 11, 30, 20, 0, 0, 0, time.UTC), time.Date(2027, 1, 28, 0, 0, 0, 0, time.UTC)},
+				{time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC), time.Date(2027, 1, 2, 0, 0, 0, 0, time.UTC)},
+				{time.Date(2026, 10, 31, 20, 0, 0, 0, time.UTC), time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}, // the rest holds contacts
+				{time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 20, 0, 0, 0, 0, time.UTC)},    // inside one month
 			}
 			check := func(stage string) {
 				t.Helper()
@@ -284,6 +291,17 @@ func totalsMatch(t *testing.T, db *storage.DB, a audit.Actor, stage string, scho
 		}
 		if x, y := normFigures(agg), normFigures(base); !reflect.DeepEqual(x, y) {
 			t.Errorf("%s: %+v: totals %+v, base tables %+v", stage, q, x, y)
+		}
+		if q.District != "" {
+			continue
+		}
+		// the roll, from the schools' kept counts, equals a count of the children
+		sup, err := db.SupportCounts(ctx, a, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := db.RollRecount(ctx, q.SchoolID); err != nil || sup.Roll != n {
+			t.Errorf("%s: %+v: roll %d, children %d (%v)", stage, q, sup.Roll, n, err)
 		}
 	}
 	if _, err := db.FoldStats(ctx); err != nil {

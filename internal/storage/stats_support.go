@@ -73,124 +73,129 @@ func (db *DB) SupportCounts(ctx context.Context, a audit.Actor, q StatsQuery) (s
 		return n, err
 	}
 
-	// an entry counts at the pupil's school now, where the screening
-	// policy lists it (ADR 0039): a school's or a district's from its
-	// pupils (children (school_id, …), then register_entries (child_id, …))
-	where, args := supportScope(`ch.school_id`, q)
-	from := `register_entries e`
-	if q.SchoolID != 0 || q.District != "" {
-		from, where = `children ch CROSS JOIN register_entries e`, `e.child_id = ch.id AND `+where
-	}
-	rows, err := c.query(ctx, `SELECT e.status, e.level, COUNT(*) FROM `+from+`
+	// Seven independent counts, read side by side on the read pool; each
+	// sets its own fields of s.
+	err = parallel(func() error {
+		// an entry counts at the pupil's school now, where the screening
+		// policy lists it (ADR 0039): a school's or a district's from its
+		// pupils (children (school_id, …), then register_entries (child_id, …))
+		where, args := supportScope(`ch.school_id`, q)
+		from := `register_entries e`
+		if q.SchoolID != 0 || q.District != "" {
+			from, where = `children ch CROSS JOIN register_entries e`, `e.child_id = ch.id AND `+where
+		}
+		rows, err := c.query(ctx, `SELECT e.status, e.level, COUNT(*) FROM `+from+`
 		WHERE e.status IN ('proposed', 'active') AND `+where+` GROUP BY e.status, e.level ORDER BY 1, 2`, args...)
-	if err != nil {
-		return s, fmt.Errorf("register: %w", err)
-	}
-	for rows.Next() {
-		var st, lv string
-		var n int
-		if err := rows.Scan(&st, &lv, &n); err != nil {
-			rows.Close()
-			return s, err
+		if err != nil {
+			return fmt.Errorf("register: %w", err)
 		}
-		if st == "active" {
-			s.RegisterByLevel = append(s.RegisterByLevel, stats.Count{Key: lv, N: n})
-		} else {
-			s.Proposed += n
+		defer rows.Close()
+		for rows.Next() {
+			var st, lv string
+			var n int
+			if err := rows.Scan(&st, &lv, &n); err != nil {
+				return err
+			}
+			if st == "active" {
+				s.RegisterByLevel = append(s.RegisterByLevel, stats.Count{Key: lv, N: n})
+			} else {
+				s.Proposed += n
+			}
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return s, err
-	}
-
-	where, args = supportScope(`ch.school_id`, q)
-	if s.Roll, err = one(`SELECT COUNT(*) FROM children ch WHERE ch.school_id IS NOT NULL AND ch.merged_into IS NULL AND `+where, args...); err != nil {
-		return s, fmt.Errorf("roll: %w", err)
-	}
-	// screened: pupils on the roll with an answer set entered at their
-	// school in the period, each once
-	where, args = supportScope(`sa.school_id`, q)
-	where, args = period(where, args, `sa.created_at`, q)
-	if s.Screened, err = one(`SELECT COUNT(DISTINCT sa.child_id) FROM screening_answers sa CROSS JOIN children ch
+		return rows.Err()
+	}, func() (err error) {
+		// the roll: each school's count kept by the children's triggers
+		// (migration 00026), plus what is not folded yet
+		where, args := supportScope(`x.school_id`, q)
+		if s.Roll, err = one(`SELECT COALESCE(SUM(x.n), 0) FROM (SELECT school_id, n FROM child_roll_counts
+		UNION ALL SELECT school_id, n FROM child_roll_delta) x WHERE `+where, args...); err != nil {
+			return fmt.Errorf("roll: %w", err)
+		}
+		return nil
+	}, func() (err error) {
+		// screened: pupils on the roll with an answer set entered at their
+		// school in the period, each once
+		where, args := supportScope(`sa.school_id`, q)
+		where, args = period(where, args, `sa.created_at`, q)
+		if s.Screened, err = one(`SELECT COUNT(DISTINCT sa.child_id) FROM screening_answers sa CROSS JOIN children ch
 		WHERE ch.id = sa.child_id AND ch.school_id = sa.school_id AND ch.merged_into IS NULL AND `+where, args...); err != nil {
-		return s, fmt.Errorf("screened: %w", err)
-	}
-
-	where, args = planScope(q.SchoolID, q.District)
-	rows, err = c.query(ctx, `SELECT pl.status, pl.outcome, COUNT(*) FROM plans pl WHERE `+where+` GROUP BY pl.status, pl.outcome ORDER BY 1, 2`, args...)
-	if err != nil {
-		return s, fmt.Errorf("plans: %w", err)
-	}
-	byStatus, byOutcome := map[string]int{}, map[string]int{}
-	for rows.Next() {
-		var st, out string
-		var n int
-		if err := rows.Scan(&st, &out, &n); err != nil {
-			rows.Close()
-			return s, err
+			return fmt.Errorf("screened: %w", err)
 		}
-		byStatus[st] += n
-		if st == "closed" && out != "" {
-			byOutcome[out] += n
+		return nil
+	}, func() error {
+		where, args := planScope(q.SchoolID, q.District)
+		rows, err := c.query(ctx, `SELECT pl.status, pl.outcome, COUNT(*) FROM plans pl WHERE `+where+` GROUP BY pl.status, pl.outcome ORDER BY 1, 2`, args...)
+		if err != nil {
+			return fmt.Errorf("plans: %w", err)
 		}
-		if st != "closed" {
-			s.LivePlans += n
+		defer rows.Close()
+		byStatus, byOutcome := map[string]int{}, map[string]int{}
+		for rows.Next() {
+			var st, out string
+			var n int
+			if err := rows.Scan(&st, &out, &n); err != nil {
+				return err
+			}
+			byStatus[st] += n
+			if st == "closed" && out != "" {
+				byOutcome[out] += n
+			}
+			if st != "closed" {
+				s.LivePlans += n
+			}
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return s, err
-	}
-	s.PlansByStatus, s.PlansByOutcome = sortedCounts(byStatus), sortedCounts(byOutcome)
-	if s.ReviewsOverdue, err = one(`SELECT COUNT(*) FROM plans pl WHERE pl.status <> 'closed' AND pl.next_review_due < ? AND `+where,
-		append([]any{c.now}, args...)...); err != nil {
-		return s, fmt.Errorf("plan reviews: %w", err)
-	}
-
-	where, args = supportScope(`ev.school_id`, q)
-	where, args = period(where, args, `ev.starts_at`, q)
-	rows, err = c.query(ctx, `SELECT ev.status, COUNT(*), COALESCE(SUM(ev.head_count), 0) FROM parent_events ev WHERE `+where+
-		` GROUP BY ev.status ORDER BY 1`, args...)
-	if err != nil {
-		return s, fmt.Errorf("events: %w", err)
-	}
-	for rows.Next() {
-		var st string
-		var n, head int
-		if err := rows.Scan(&st, &n, &head); err != nil {
-			rows.Close()
-			return s, err
+		s.PlansByStatus, s.PlansByOutcome = sortedCounts(byStatus), sortedCounts(byOutcome)
+		return rows.Err()
+	}, func() (err error) {
+		where, args := planScope(q.SchoolID, q.District)
+		if s.ReviewsOverdue, err = one(`SELECT COUNT(*) FROM plans pl WHERE pl.status <> 'closed' AND pl.next_review_due < ? AND `+where,
+			append([]any{c.now}, args...)...); err != nil {
+			return fmt.Errorf("plan reviews: %w", err)
 		}
-		s.EventsByStatus = append(s.EventsByStatus, stats.Count{Key: st, N: n})
-		if st == "held" {
-			s.HeadCount = head
+		return nil
+	}, func() error {
+		where, args := supportScope(`ev.school_id`, q)
+		where, args = period(where, args, `ev.starts_at`, q)
+		rows, err := c.query(ctx, `SELECT ev.status, COUNT(*), COALESCE(SUM(ev.head_count), 0) FROM parent_events ev WHERE `+where+
+			` GROUP BY ev.status ORDER BY 1`, args...)
+		if err != nil {
+			return fmt.Errorf("events: %w", err)
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return s, err
-	}
-
-	where, args = supportScope(`sh.school_id`, q)
-	where, args = period(where, args, `sh.shown_at`, q)
-	rows, err = c.query(ctx, `SELECT m.kind, COUNT(*), COALESCE(SUM(sh.pupils), 0), COALESCE(SUM(sh.parents), 0)
+		defer rows.Close()
+		for rows.Next() {
+			var st string
+			var n, head int
+			if err := rows.Scan(&st, &n, &head); err != nil {
+				return err
+			}
+			s.EventsByStatus = append(s.EventsByStatus, stats.Count{Key: st, N: n})
+			if st == "held" {
+				s.HeadCount = head
+			}
+		}
+		return rows.Err()
+	}, func() error {
+		where, args := supportScope(`sh.school_id`, q)
+		where, args = period(where, args, `sh.shown_at`, q)
+		rows, err := c.query(ctx, `SELECT m.kind, COUNT(*), COALESCE(SUM(sh.pupils), 0), COALESCE(SUM(sh.parents), 0)
 		FROM campaign_showings sh CROSS JOIN campaign_materials m WHERE m.id = sh.material_id AND `+where+` GROUP BY m.kind ORDER BY 1`, args...)
-	if err != nil {
-		return s, fmt.Errorf("showings: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var kind string
-		var n, pupils, parents int
-		if err := rows.Scan(&kind, &n, &pupils, &parents); err != nil {
-			return s, err
+		if err != nil {
+			return fmt.Errorf("showings: %w", err)
 		}
-		s.ShowingsByKind = append(s.ShowingsByKind, stats.Count{Key: kind, N: n})
-		s.ReachPupils += pupils
-		s.ReachParents += parents
-	}
-	return s, rows.Err()
+		defer rows.Close()
+		for rows.Next() {
+			var kind string
+			var n, pupils, parents int
+			if err := rows.Scan(&kind, &n, &pupils, &parents); err != nil {
+				return err
+			}
+			s.ShowingsByKind = append(s.ShowingsByKind, stats.Count{Key: kind, N: n})
+			s.ReachPupils += pupils
+			s.ReachParents += parents
+		}
+		return rows.Err()
+	})
+	return s, err
 }
 
 // PublicRegisterCounts counts the active register entries by the district

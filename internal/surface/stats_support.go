@@ -23,6 +23,13 @@ type SupportStore interface {
 // whether any of them follows the public rule.
 func SupportCharts(ctx context.Context, st SupportStore, a audit.Actor, scope access.StatsScope, q storage.StatsQuery,
 	label stats.Labels, link stats.Links) (charts []stats.Chart, suppressed bool, err error) {
+	return SupportChartsWith(ctx, st, a, scope, q, disclosure.Options{}, label, link)
+}
+
+// SupportChartsWith is SupportCharts suppressing under o (a cache of the
+// patterns, say).
+func SupportChartsWith(ctx context.Context, st SupportStore, a audit.Actor, scope access.StatsScope, q storage.StatsQuery,
+	o disclosure.Options, label stats.Labels, link stats.Links) (charts []stats.Chart, suppressed bool, err error) {
 	v := access.DecideSupportStats(a.Principal, scope)
 	if v.Health == access.StatsNone || q.Type != "" {
 		return nil, false, nil
@@ -32,7 +39,7 @@ func SupportCharts(ctx context.Context, st SupportStore, a audit.Actor, scope ac
 		return nil, false, err
 	}
 	health, events := v.Health != access.StatsExact, v.Events != access.StatsExact
-	charts, err = stats.BuildSupport(s, health, events, disclosure.Options{}, label, link)
+	charts, err = stats.BuildSupport(s, health, events, o, label, link)
 	return charts, health || events, err
 }
 

@@ -259,11 +259,11 @@ func (w *Web) loadDashboard(r *http.Request, l i18n.Localizer) (dashboardView, e
 			names[o.Code] = org.Org{NameAZ: o.NameAZ, NameRU: o.NameRU, NameEN: o.NameEN}.Name(string(l.Lang))
 		}
 	}
-	d.Board, err = stats.Build(fig, view == access.StatsSuppressed, disclosure.Options{}, statsLabels(l, names), statsLinks(f))
+	d.Board, err = stats.Build(fig, view == access.StatsSuppressed, disclosure.Options{Cache: w.protect}, statsLabels(l, names), statsLinks(f))
 	if err != nil {
 		return d, err
 	}
-	support, suppressed, err := surface.SupportCharts(r.Context(), w.store, a, scope, q, statsLabels(l, names), supportLinks(f))
+	support, suppressed, err := surface.SupportChartsWith(r.Context(), w.store, a, scope, q, disclosure.Options{Cache: w.protect}, statsLabels(l, names), supportLinks(f))
 	if err != nil {
 		return d, err
 	}

@@ -27,6 +27,7 @@ import (
 	"dayaq/internal/authn"
 	"dayaq/internal/blob"
 	"dayaq/internal/danis"
+	"dayaq/internal/disclosure"
 	"dayaq/internal/events"
 	"dayaq/internal/httpx"
 	"dayaq/internal/i18n"
@@ -58,6 +59,9 @@ type Web struct {
 	// exportRows is the most rows an XLSX export is built for in the
 	// request (0: exportRowLimit); above it, a background job.
 	exportRows int
+	// protect remembers the dashboards' suppression patterns by their
+	// exact counts (ADR 0038)
+	protect *disclosure.Cache
 }
 
 // Deps are what the UI's pages need from the rest of the platform.
@@ -83,7 +87,7 @@ type Deps struct {
 
 // New parses the templates and hashes the static files.
 func New(cat *i18n.Catalog, log *slog.Logger, deps Deps) (*Web, error) {
-	w := &Web{cat: cat, log: log, store: deps.Store, audit: deps.Audit, authn: deps.Authn, vault: deps.Vault, rosters: deps.Rosters, gate: deps.Gate, exportRows: deps.ExportRowLimit, pages: map[string]*template.Template{}, assets: map[string]string{},
+	w := &Web{cat: cat, log: log, store: deps.Store, audit: deps.Audit, authn: deps.Authn, vault: deps.Vault, rosters: deps.Rosters, gate: deps.Gate, exportRows: deps.ExportRowLimit, protect: disclosure.NewCache(512), pages: map[string]*template.Template{}, assets: map[string]string{},
 		down: httpx.NewThrottle(time.Minute)}
 	if w.gate == nil {
 		w.gate = danis.NewGate(danis.DefaultLimit, 0, danis.DefaultWrongLimit)
