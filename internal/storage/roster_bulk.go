@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -53,6 +54,11 @@ import (
 // connection is kept from the group writer's requests.
 const bulkBatchRowsPG = 20000
 
+// bulkCommitEvery bounds how long an import goes without a commit while
+// its batches have little to write: its progress (and the import's
+// updated_at, which tells a running import from a stopped one) moves on.
+const bulkCommitEvery = time.Second
+
 // bulkInsertRows is how many rows one SQLite INSERT carries (12 values a
 // row, under SQLite's 32,766 bound parameters).
 const bulkInsertRows = 1000
@@ -87,6 +93,7 @@ type bulkChunk struct {
 	// then by row (the order of their IDs, which are given in file order),
 	// made by the preparer so that the writer files them in order.
 	run   []keyRef
+	same  int // rows the registry held exactly, left out of rows by the preparer
 	read  int // rows read when the batch was cut
 	last  bool
 	empty bool  // the registry had no child when the import began
@@ -125,6 +132,8 @@ func (db *DB) importBulk(ctx context.Context, im *rosterImporter, src RosterSour
 		}
 	}()
 	first := true
+	var acc bulkChunk
+	committed := time.Now()
 	for ch := range ready {
 		for _, r := range ch.rejects {
 			if err := im.reject(r); err != nil {
@@ -147,13 +156,21 @@ func (db *DB) importBulk(ctx context.Context, im *rosterImporter, src RosterSour
 				return err
 			}
 		}
-		im.n.Read = ch.read
-		if err := im.flushBulk(ctx, w, ch.rows, ch.run, ch.last); err != nil {
+		// Batches with little to write (a re-sync's) go together, up to
+		// BatchRows rows written or bulkCommitEvery, so that the changed
+		// rows of a re-sync are written in a few transactions.
+		acc.add(ch)
+		if !ch.last && len(acc.rows) < im.o.BatchRows && time.Since(committed) < bulkCommitEvery {
+			continue
+		}
+		im.n.Read = acc.read
+		if err := im.flushBulk(ctx, w, acc); err != nil {
 			return err
 		}
 		if ch.last {
 			return nil
 		}
+		acc, committed = bulkChunk{}, time.Now()
 	}
 	return ctx.Err() // the pipeline stopped without its last batch
 }
@@ -515,8 +532,9 @@ func (db *DB) bulkRead(ctx context.Context, src RosterSource, n int, out chan<- 
 	seen := map[string]int32{}
 	ch := bulkChunk{rows: make([]bulkRow, 0, n)}
 	read := 0
+	next := parallelRecords(ctx, src)
 	for {
-		r, err := src.Read()
+		r, err := next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -594,6 +612,7 @@ func bulkPrepare(ctx context.Context, snapc <-chan snapResult, in <-chan bulkChu
 				}
 			}
 			slices.SortFunc(ch.run, compareKeyRefs)
+			ch.dropSame()
 		}
 		select {
 		case out <- ch:
@@ -606,8 +625,46 @@ func bulkPrepare(ctx context.Context, snapc <-chan snapResult, in <-chan bulkChu
 	}
 }
 
+// dropSame leaves out of ch.rows the rows the registry held exactly,
+// counting them in ch.same: the writer is sent only what it writes.
+func (ch *bulkChunk) dropSame() {
+	at := make([]int32, len(ch.rows)) // old row → new
+	kept := ch.rows[:0]
+	for i, r := range ch.rows {
+		if r.rec.Reject == nil && r.kind == rowSame {
+			ch.same++
+			continue
+		}
+		at[i] = int32(len(kept))
+		kept = append(kept, r)
+	}
+	clear(ch.rows[len(kept):]) // let the records left out go
+	ch.rows = kept
+	for j := range ch.run {
+		ch.run[j].row = at[ch.run[j].row]
+	}
+}
+
+// add appends what o holds to be written to ch (when ch holds nothing,
+// o becomes ch), and takes o's place in the file.
+func (ch *bulkChunk) add(o bulkChunk) {
+	if len(ch.rows) == 0 && ch.same == 0 {
+		*ch = o
+		return
+	}
+	base := int32(len(ch.rows))
+	ch.rows = append(ch.rows, o.rows...)
+	for _, k := range o.run {
+		ch.run = append(ch.run, keyRef{k.key, base + k.row})
+	}
+	slices.SortFunc(ch.run, compareKeyRefs)
+	ch.same += o.same
+	ch.read, ch.last = o.read, o.last
+}
+
 // flushBulk writes one batch in one transaction, as flush does.
-func (im *rosterImporter) flushBulk(ctx context.Context, w *bulkWriter, rows []bulkRow, run []keyRef, last bool) error {
+func (im *rosterImporter) flushBulk(ctx context.Context, w *bulkWriter, ch bulkChunk) error {
+	rows, run, last := ch.rows, ch.run, ch.last
 	var (
 		n        = im.n
 		inserted []int64
@@ -616,7 +673,7 @@ func (im *rosterImporter) flushBulk(ctx context.Context, w *bulkWriter, rows []b
 		good     int
 	)
 	err := w.inTx(ctx, func(c conn) error {
-		n, inserted, updated, rejected, good = im.n, nil, nil, nil, 0
+		n, inserted, updated, rejected, good = im.n, nil, nil, nil, ch.same
 		var fresh, upsert []int // indexes into rows
 		for i := range rows {
 			switch {

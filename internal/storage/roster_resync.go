@@ -2,10 +2,10 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"hash/maphash"
 	"strconv"
-	"time"
 
 	"dayaq/internal/roster"
 )
@@ -48,8 +48,9 @@ func (db *DB) loadRosterSnapshot(ctx context.Context) (*rosterSnapshot, error) {
 		return nil, fmt.Errorf("roster snapshot: %w", err)
 	}
 	defer rows.Close()
-	var sid, last, first, patr, sex, section string
-	var birth any
+	// sql.RawBytes: the values are hashed where the driver holds them,
+	// never copied into strings (two million rows of seven).
+	var sid, last, first, patr, sex, birth, section sql.RawBytes
 	var school int64
 	var grade int
 	var buf []byte
@@ -57,31 +58,20 @@ func (db *DB) loadRosterSnapshot(ctx context.Context) (*rosterSnapshot, error) {
 		if err := rows.Scan(&sid, &last, &first, &patr, &sex, &birth, &school, &grade, &section); err != nil {
 			return nil, fmt.Errorf("roster snapshot: %w", err)
 		}
-		var bd string
-		switch v := birth.(type) {
-		case string:
-			bd = v
-		case []byte:
-			bd = string(v)
-		default:
-			var t time.Time
-			if err := (date{&t}).Scan(v); err != nil {
-				return nil, fmt.Errorf("roster snapshot: %w", err)
-			}
-			bd = t.Format(dateLayout)
+		// SQLite holds the date as written; PostgreSQL's comes as a
+		// time, formatted RFC 3339: its first ten bytes are the date.
+		if len(birth) > len(dateLayout) {
+			birth = birth[:len(dateLayout)]
 		}
-		if len(bd) > len(dateLayout) {
-			bd = bd[:len(dateLayout)]
-		}
-		buf = snapshotKey(buf[:0], last, first, patr, sex, bd, school, grade, section)
-		s.rows[maphash.String(s.seed, sid)] = maphash.Bytes(s.seed, buf)
+		buf = snapshotKey(buf[:0], last, first, patr, sex, birth, school, grade, section)
+		s.rows[maphash.Bytes(s.seed, sid)] = maphash.Bytes(s.seed, buf)
 	}
 	return s, rows.Err()
 }
 
 // snapshotKey appends the compared columns, each ended by a zero byte.
-func snapshotKey(b []byte, last, first, patr, sex, birth string, school int64, grade int, section string) []byte {
-	for _, s := range []string{last, first, patr, sex, birth} {
+func snapshotKey[S ~string | ~[]byte](b []byte, last, first, patr, sex, birth S, school int64, grade int, section S) []byte {
+	for _, s := range [...]S{last, first, patr, sex, birth} {
 		b = append(b, s...)
 		b = append(b, 0)
 	}
