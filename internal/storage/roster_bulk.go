@@ -529,7 +529,7 @@ func (db *DB) bulkRead(ctx context.Context, src RosterSource, n int, out chan<- 
 		}
 	}
 	schools := map[string]*org.Org{}
-	seen := map[string]int32{}
+	seen := newSeenIDs()
 	ch := bulkChunk{rows: make([]bulkRow, 0, n)}
 	read := 0
 	next := parallelRecords(ctx, src)
@@ -545,10 +545,8 @@ func (db *DB) bulkRead(ctx context.Context, src RosterSource, n int, out chan<- 
 		}
 		read++
 		if r.Reject == nil {
-			if prev, dup := seen[r.Child.StudentID]; dup {
-				r.Rejected(apperr.Field("student_id", "roster.error.duplicate", int(prev)))
-			} else {
-				seen[r.Child.StudentID] = int32(r.Line)
+			if prev, dup := seen.add(r.Child.StudentID, r.Line); dup {
+				r.Rejected(apperr.Field("student_id", "roster.error.duplicate", prev))
 			}
 		}
 		if r.Reject != nil {

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"hash/maphash"
 	"io"
 	"runtime"
 
@@ -98,4 +99,49 @@ func parallelRecords(ctx context.Context, src RosterSource) (next func() (roster
 		cur.recs[i-1] = roster.Record{} // the batch holds it now
 		return r, nil
 	}
+}
+
+// seenIDs remembers the student IDs of a file, and the line each was
+// first on, without pointers for the collector to follow: the IDs' bytes
+// in one arena, found by a 64-bit hash (a collision only walks a chain).
+// A map of two million strings would keep each row's whole CSV line
+// alive, since a field is a slice of its line.
+type seenIDs struct {
+	seed  maphash.Seed
+	first map[uint64]int32 // hash → its first entry
+	ents  []seenEntry
+	arena []byte
+}
+
+type seenEntry struct {
+	off, n uint32 // the ID's bytes in arena
+	line   int32
+	next   int32 // the next entry with the same hash, or -1
+}
+
+func newSeenIDs() *seenIDs {
+	return &seenIDs{seed: maphash.MakeSeed(), first: map[uint64]int32{}}
+}
+
+// add files id as first seen on line, or returns the line it was first
+// seen on.
+func (s *seenIDs) add(id string, line int) (prev int, dup bool) {
+	h := maphash.String(s.seed, id)
+	i, ok := s.first[h]
+	if ok {
+		for j := i; j >= 0; j = s.ents[j].next {
+			e := s.ents[j]
+			if string(s.arena[e.off:e.off+e.n]) == id {
+				return int(e.line), true
+			}
+		}
+	}
+	next := int32(-1)
+	if ok {
+		next = i
+	}
+	s.ents = append(s.ents, seenEntry{off: uint32(len(s.arena)), n: uint32(len(id)), line: int32(line), next: next})
+	s.arena = append(s.arena, id...)
+	s.first[h] = int32(len(s.ents) - 1)
+	return 0, false
 }
