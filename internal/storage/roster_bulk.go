@@ -257,7 +257,7 @@ func (w *bulkWriter) deferIndexes(ctx context.Context, importID int64) error {
 	if err != nil {
 		return fmt.Errorf("storage: bulk load: drop indexes: %w", err)
 	}
-	w.deferred, w.deferKeys = true, true
+	w.deferred, w.deferKeys, w.direct = true, true, w.pg != nil
 	return nil
 }
 
@@ -670,7 +670,7 @@ func (im *rosterImporter) flushBulk(ctx context.Context, w *bulkWriter, ch bulkC
 		rejected []roster.Record
 		good     int
 	)
-	err := w.inTx(ctx, func(c conn) error {
+	write := func(c conn) error {
 		n, inserted, updated, rejected, good = im.n, nil, nil, nil, ch.same
 		var fresh, upsert []int // indexes into rows
 		for i := range rows {
@@ -711,7 +711,12 @@ func (im *rosterImporter) flushBulk(ctx context.Context, w *bulkWriter, ch bulkC
 		n.Unchanged += good - len(inserted) - len(updated)
 		n.Rejected += len(rejected)
 		return im.endBatch(ctx, c, n, inserted, updated, good, rejected, last)
-	})
+	}
+	err := w.inTx(ctx, write)
+	if errors.Is(err, errDirectClash) { // once met, the rest of the load goes through the staging table
+		w.direct = false
+		err = w.inTx(ctx, write)
+	}
 	if err != nil {
 		return err
 	}
@@ -731,6 +736,9 @@ type bulkWriter struct {
 	// batch's, sorted).
 	deferred, deferKeys bool
 	runs                [][]keyRow
+	// direct (PostgreSQL, a load into an empty registry): new rows are
+	// copied straight into children (copyDirect).
+	direct bool
 }
 
 func (db *DB) newBulkWriter(ctx context.Context) (*bulkWriter, error) {
@@ -913,6 +921,16 @@ func keyRowsOf(run []keyRef, idAt []int64) []keyRow {
 // copyNew is insertNew on PostgreSQL: COPY into the staging table, one
 // INSERT … SELECT in file order, and COPY of the new children's keys.
 func (w *bulkWriter) copyNew(ctx context.Context, c conn, rows []bulkRow, fresh []int, run []keyRef) (ids []int64, clash []int, err error) {
+	if w.direct {
+		idAt, err := w.copyDirect(ctx, c, rows, fresh)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, i := range fresh {
+			ids = append(ids, idAt[i])
+		}
+		return ids, nil, w.fileNewKeys(ctx, keyRowsOf(run, idAt))
+	}
 	stage := make([][]any, len(fresh))
 	for j, i := range fresh {
 		ch := &rows[i].rec.Child
@@ -958,17 +976,72 @@ func (w *bulkWriter) copyNew(ctx context.Context, c conn, rows []bulkRow, fresh 
 		}
 		ids, idAt[i] = append(ids, id), id
 	}
-	// Sorted by key, so that COPY fills the index in order; a new child
-	// has no keys yet, so no row can conflict.
-	krs := keyRowsOf(run, idAt)
+	return ids, clash, w.fileNewKeys(ctx, keyRowsOf(run, idAt))
+}
+
+// fileNewKeys keeps the new children's keys (sorted) for the load's end,
+// or copies them now: a new child has no keys yet, so none can conflict.
+func (w *bulkWriter) fileNewKeys(ctx context.Context, krs []keyRow) error {
 	if w.deferKeys {
 		w.runs = append(w.runs, krs)
-		return ids, clash, nil
+		return nil
 	}
-	if err := w.copyKeys(ctx, krs); err != nil {
-		return nil, nil, err
+	return w.copyKeys(ctx, krs)
+}
+
+// errDirectClash says that a batch copied straight into children met a
+// student ID inserted since the snapshot: it is written again through the
+// staging table, whose INSERT … ON CONFLICT tells which.
+var errDirectClash = errors.New("storage: bulk load: a student ID arrived meanwhile")
+
+// copyDirect is copyNew in a load into an empty registry (PostgreSQL): the
+// batch's IDs are taken from the sequence, in file order, and its rows
+// copied straight into children, without the staging table and its
+// INSERT … SELECT. It returns each row's ID (0 for the rows not in fresh).
+func (w *bulkWriter) copyDirect(ctx context.Context, c conn, rows []bulkRow, fresh []int) ([]int64, error) {
+	rs, err := c.query(ctx, `SELECT nextval(pg_get_serial_sequence('children', 'id')) FROM generate_series(1, ?) ORDER BY 1`, len(fresh))
+	if err != nil {
+		return nil, fmt.Errorf("reserve %d IDs: %w", len(fresh), err)
 	}
-	return ids, clash, nil
+	ids := make([]int64, 0, len(fresh))
+	for rs.Next() {
+		var id int64
+		if err := rs.Scan(&id); err != nil {
+			rs.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rs.Close()
+	if err := rs.Err(); err != nil {
+		return nil, err
+	}
+	if len(ids) != len(fresh) {
+		return nil, fmt.Errorf("reserve %d IDs: got %d", len(fresh), len(ids))
+	}
+	idAt := make([]int64, len(rows))
+	data := make([][]any, len(fresh))
+	for j, i := range fresh {
+		ch := &rows[i].rec.Child
+		var school any
+		if ch.SchoolID != 0 {
+			school = ch.SchoolID
+		}
+		idAt[i] = ids[j]
+		data[j] = []any{ids[j], ch.StudentID, ch.LastName, ch.FirstName, ch.Patronymic, string(ch.Sex), ch.BirthDate,
+			school, ch.Grade, ch.Section, rows[i].dup, 1, c.now, c.now}
+	}
+	// COPY writes an identity column's values as given (as OVERRIDING
+	// SYSTEM VALUE would), so the IDs are those reserved.
+	err = w.copy(ctx, "children", []string{"id", "student_id", "last_name", "first_name", "patronymic", "sex", "birth_date",
+		"school_id", "grade", "section", "dup_key", "version", "created_at", "updated_at"}, data)
+	if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == pgUniqueViolation {
+		return nil, fmt.Errorf("%w: %w", errDirectClash, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("copy %d children: %w", len(fresh), err)
+	}
+	return idAt, nil
 }
 
 // copyKeys copies key rows into child_match_keys.
