@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -799,14 +798,14 @@ func (w *bulkWriter) insertNew(ctx context.Context, c conn, rows []bulkRow, fres
 		return w.copyNew(ctx, c, rows, fresh, run)
 	}
 	idAt := make([]int64, len(rows)) // row → its ID, 0 when it was not inserted
-	args := make([]any, 0, 1+10*bulkInsertRows)
+	args := make([]any, 0, 12*bulkInsertRows)
 	for start := 0; start < len(fresh); start += bulkInsertRows {
 		part := fresh[start:min(start+bulkInsertRows, len(fresh))]
-		args = append(args[:0], c.now)
+		args = args[:0]
 		for _, i := range part {
 			ch, r := &rows[i].rec.Child, &rows[i]
 			args = append(args, ch.StudentID, ch.LastName, ch.FirstName, ch.Patronymic, string(ch.Sex),
-				ch.BirthDate.Format(dateLayout), ch.SchoolID, ch.Grade, ch.Section, r.dup)
+				ch.BirthDate.Format(dateLayout), ch.SchoolID, ch.Grade, ch.Section, r.dup, c.now, c.now)
 		}
 		st, err := c.prepared(ctx, w.stmts, len(part), bulkInsertSQL)
 		if err != nil {
@@ -838,8 +837,10 @@ func (w *bulkWriter) insertNew(ctx context.Context, c conn, rows []bulkRow, fres
 	return ids, clash, nil
 }
 
-// bulkInsertSQL is the SQLite insert of n new children: ?1 is the time,
-// then ten values a row. No RETURNING: the IDs are told by insertedIDs.
+// bulkInsertSQL is the SQLite insert of n new children, twelve values a
+// row. No RETURNING: the IDs are told by insertedIDs. (Numbered
+// parameters would bind the time once, but the driver looks each
+// parameter's name up in a list as long as the statement's: quadratic.)
 func bulkInsertSQL(n int) string {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO children (student_id, last_name, first_name, patronymic, sex, birth_date, school_id, grade,
@@ -848,11 +849,7 @@ func bulkInsertSQL(n int) string {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteByte('(')
-		for j := range 10 {
-			b.WriteString("?" + strconv.Itoa(2+10*i+j) + ", ")
-		}
-		b.WriteString("1, ?1, ?1)")
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)")
 	}
 	b.WriteString(` ON CONFLICT (student_id) DO NOTHING`)
 	return b.String()
