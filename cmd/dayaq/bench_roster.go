@@ -131,7 +131,12 @@ func (m *Main) benchRosterOn(ctx context.Context, tw *tabwriter.Writer, dsn, dir
 		if err != nil {
 			return storage.RosterCounts{}, 0, err
 		}
-		c, err := db.ImportRoster(ctx, audit.System(), id, rd, storage.RosterImportOptions{Operator: true})
+		var c storage.RosterCounts
+		// Labelled, so that a profile tells the load from the re-sync
+		// (go tool pprof -tagfocus file=…).
+		pprof.Do(ctx, pprof.Labels("file", filepath.Base(path)), func(ctx context.Context) {
+			c, err = db.ImportRoster(ctx, audit.System(), id, rd, storage.RosterImportOptions{Operator: true})
+		})
 		return c, time.Since(start), err
 	}
 	if reuse {
@@ -282,7 +287,11 @@ func (r probeResult) String() string {
 	}
 	slices.Sort(r.ts)
 	pct := func(p float64) float64 { return ms(r.ts[min(len(r.ts)-1, int(p*float64(len(r.ts))))]) }
-	return fmt.Sprintf("%d (%d errors; p50 %.1f ms, p99 %.1f ms, max %.1f ms)", len(r.ts), r.errors, pct(0.5), pct(0.99), ms(r.ts[len(r.ts)-1]))
+	errs := fmt.Sprintf("%d errors", r.errors)
+	if r.first != nil {
+		errs += fmt.Sprintf(", the first: %v", r.first)
+	}
+	return fmt.Sprintf("%d (%s; p50 %.1f ms, p99 %.1f ms, max %.1f ms)", len(r.ts), errs, pct(0.5), pct(0.99), ms(r.ts[len(r.ts)-1]))
 }
 
 // benchPupil is the first pupil of the file, looked up after the load.
