@@ -110,7 +110,7 @@ func (db *DB) importBulk(ctx context.Context, im *rosterImporter, src RosterSour
 	defer cancel()
 	snapc := make(chan snapResult, 1)
 	go func() {
-		s, err := db.loadRosterSnapshot(ctx)
+		s, err := db.loadRosterSnapshot(ctx, 0)
 		snapc <- snapResult{s, err}
 	}()
 	parsed, ready := make(chan bulkChunk, 32), make(chan bulkChunk, 4)
@@ -590,7 +590,7 @@ func bulkPrepare(ctx context.Context, snapc <-chan snapResult, in <-chan bulkChu
 			}
 			snap = res.s
 		}
-		ch.empty = snap != nil && len(snap.rows) == 0
+		ch.empty = snap != nil && snap.n == 0
 		if ch.err == nil {
 			for i := range ch.rows {
 				r := &ch.rows[i]

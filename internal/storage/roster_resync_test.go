@@ -224,3 +224,59 @@ func TestImportRosterBulkMeetsArrival(t *testing.T) {
 		})
 	}
 }
+
+// The snapshot read in several scans (one a range of IDs, as a large
+// registry is) tells each row as one scan does.
+func TestRosterSnapshotInParts(t *testing.T) {
+	for _, e := range storagetest.Engines() {
+		t.Run(string(e.Name), func(t *testing.T) {
+			ctx := context.Background()
+			w := newRosterWorld(t, e.DSN(t))
+			var load, next strings.Builder
+			load.WriteString(rosterHeader)
+			next.WriteString(rosterHeader)
+			for i := range 30 {
+				r := row(fmt.Sprintf("S-%02d", i), "Məmmədova", "BAK-06-001", "5A")
+				load.WriteString(r)
+				if i%7 == 3 {
+					r = row(fmt.Sprintf("S-%02d", i), "Məmmədova", "BAK-06-001", "6A")
+				}
+				next.WriteString(r)
+			}
+			next.WriteString(row("S-new", "Əliyeva", "BAK-06-001", "5A"))
+			if n, _ := w.importCSV(t, audit.System(), load.String()); n.Inserted != 30 {
+				t.Fatalf("load = %+v", n)
+			}
+			school, err := w.db.OrgByCode(ctx, "BAK-06-001")
+			if err != nil {
+				t.Fatal(err)
+			}
+			rd, err := roster.NewReader(strings.NewReader(next.String()), w.clock.t)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var recs []roster.Record
+			for {
+				r, err := rd.Read()
+				if err != nil {
+					break
+				}
+				r.Child.SchoolID = school.ID
+				recs = append(recs, r)
+			}
+			want, err := w.db.RosterSnapshotKinds(ctx, 1, recs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want[3] != "changed" || want[4] != "same" || want[30] != "new" {
+				t.Fatalf("one scan: %v", want)
+			}
+			for _, parts := range []int{2, 3, 7} {
+				got, err := w.db.RosterSnapshotKinds(ctx, parts, recs)
+				if err != nil || !slices.Equal(got, want) {
+					t.Errorf("%d scans: %v %v, want %v", parts, got, err, want)
+				}
+			}
+		})
+	}
+}
