@@ -31,12 +31,14 @@ import (
 // run, the anchors: the sqlite3 shell's .import of the same file into a
 // plain table, and PostgreSQL's COPY of it.
 func (m *Main) benchRoster(ctx context.Context, args []string) error {
-	fs := m.flags("bench roster", "bench roster [--rows 100000] [--changed 0.01] [--postgres URL] [--dir DIR] [--cpuprofile FILE]")
+	fs := m.flags("bench roster", "bench roster [--rows 100000] [--changed 0.01] [--postgres URL] [--dir DIR] [--reuse] [--cpuprofile FILE]")
 	rows := fs.Int("rows", 100_000, "pupils in the roster file")
 	changed := fs.Float64("changed", 0.01, "share of rows changed for the re-sync")
 	pg := fs.String("postgres", m.Getenv("DAYAQ_BENCH_POSTGRES"), "an empty PostgreSQL database (postgres://…); none: SQLite only")
 	dir := fs.String("dir", "", "where to put the files (default: a temporary directory)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	reuse := fs.Bool("reuse", false, "the registries in --dir and --postgres hold a former run's load: time only the re-sync, "+
+		"with the former run's files, once each way (the changed file, then the first one again)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -66,14 +68,14 @@ func (m *Main) benchRoster(ctx context.Context, args []string) error {
 	tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "engine\trows\tstep\tseconds\trows/s\tanchor\tanchor s\tratio\tdetail\t\n")
 	for _, dsn := range dsns {
-		if err := m.benchRosterOn(ctx, tw, dsn, *dir, *rows, *changed); err != nil {
+		if err := m.benchRosterOn(ctx, tw, dsn, *dir, *rows, *changed, *reuse); err != nil {
 			return fmt.Errorf("bench roster on %s: %w", storage.EngineOf(dsn), err)
 		}
 	}
 	return tw.Flush()
 }
 
-func (m *Main) benchRosterOn(ctx context.Context, tw *tabwriter.Writer, dsn, dir string, n int, share float64) error {
+func (m *Main) benchRosterOn(ctx context.Context, tw *tabwriter.Writer, dsn, dir string, n int, share float64, reuse bool) error {
 	db, err := openDB(ctx, dsn)
 	if err != nil {
 		return err
@@ -100,7 +102,12 @@ func (m *Main) benchRosterOn(ctx context.Context, tw *tabwriter.Writer, dsn, dir
 	}
 	file := filepath.Join(dir, fmt.Sprintf("roster-%s.csv", db.Engine()))
 	resync := filepath.Join(dir, fmt.Sprintf("roster-%s-resync.csv", db.Engine()))
-	nChanged, first, err := writeRosters(file, resync, n, share, schools)
+	if !reuse {
+		if _, _, err = writeRosters(file, resync, n, share, schools); err != nil {
+			return err
+		}
+	}
+	first, err := firstPupil(file)
 	if err != nil {
 		return err
 	}
@@ -124,8 +131,16 @@ func (m *Main) benchRosterOn(ctx context.Context, tw *tabwriter.Writer, dsn, dir
 		if err != nil {
 			return storage.RosterCounts{}, 0, err
 		}
-		c, err := db.ImportRoster(ctx, audit.System(), id, rd, storage.RosterImportOptions{Operator: true})
+		var c storage.RosterCounts
+		// Labelled, so that a profile tells the load from the re-sync
+		// (go tool pprof -tagfocus file=…).
+		pprof.Do(ctx, pprof.Labels("file", filepath.Base(path)), func(ctx context.Context) {
+			c, err = db.ImportRoster(ctx, audit.System(), id, rd, storage.RosterImportOptions{Operator: true})
+		})
 		return c, time.Since(start), err
+	}
+	if reuse {
+		return benchResyncs(ctx, tw, db, n, anchor, anchorName, load, resync, file)
 	}
 	// While the load runs, the server's reads go on: every 20 ms a search
 	// for the first pupil (read pool, its audit event through the
@@ -205,22 +220,58 @@ func (m *Main) benchRosterOn(ctx context.Context, tw *tabwriter.Writer, dsn, dir
 	}
 	fmt.Fprintf(tw, "%s\t%d\tload into an empty registry\t%.1f\t%.0f\t%s\t%.1f\t%s\tinserted %d; %s; during it %s matches, %s contacts\t\n", db.Engine(), n,
 		el.Seconds(), float64(n)/el.Seconds(), anchorName, anchor.Seconds(), ratio(el), c.Inserted, found, mr, cr)
-	head, err := db.AuditHead(ctx)
-	if err != nil {
-		return err
+	return benchResyncs(ctx, tw, db, n, anchor, anchorName, load, resync)
+}
+
+// benchResyncs times the re-sync of each file in turn, printing each
+// beside the anchor: what it updated, left and inserted, and the audit
+// events it wrote.
+func benchResyncs(ctx context.Context, tw *tabwriter.Writer, db *storage.DB, n int, anchor time.Duration, anchorName string,
+	load func(string) (storage.RosterCounts, time.Duration, error), files ...string) error {
+	for _, f := range files {
+		head, err := db.AuditHead(ctx)
+		if err != nil {
+			return err
+		}
+		c, el, err := load(f)
+		if err != nil {
+			return err
+		}
+		after, err := db.AuditHead(ctx)
+		if err != nil {
+			return err
+		}
+		ratio := "—"
+		if anchor > 0 {
+			ratio = fmt.Sprintf("%.1f×", el.Seconds()/anchor.Seconds())
+		}
+		fmt.Fprintf(tw, "%s\t%d\tnightly re-sync (%s)\t%.1f\t%.0f\t%s\t%.1f\t%s\tupdated %d, unchanged %d, inserted %d; %d audit events\t\n",
+			db.Engine(), n, filepath.Base(f), el.Seconds(), float64(n)/el.Seconds(), anchorName, anchor.Seconds(), ratio,
+			c.Updated, c.Unchanged, c.Inserted, after.Seq-head.Seq)
 	}
-	c, el, err = load(resync)
-	if err != nil {
-		return err
-	}
-	after, err := db.AuditHead(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(tw, "%s\t%d\tnightly re-sync, %d changed\t%.1f\t%.0f\t%s\t%.1f\t%s\tupdated %d, unchanged %d, inserted %d; %d audit events\t\n",
-		db.Engine(), n, nChanged, el.Seconds(), float64(n)/el.Seconds(), anchorName, anchor.Seconds(), ratio(el),
-		c.Updated, c.Unchanged, c.Inserted, after.Seq-head.Seq)
 	return nil
+}
+
+// firstPupil reads the first pupil of a roster file that writeRosters wrote.
+func firstPupil(path string) (benchPupil, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return benchPupil{}, err
+	}
+	defer f.Close()
+	r := csv.NewReader(bufio.NewReader(f))
+	if _, err := r.Read(); err != nil { // the header
+		return benchPupil{}, err
+	}
+	rec, err := r.Read()
+	if err != nil {
+		return benchPupil{}, err
+	}
+	birth, err := time.Parse("2006-01-02", rec[5])
+	if err != nil {
+		return benchPupil{}, err
+	}
+	return benchPupil{sid: rec[0], name: rec[1] + " " + rec[2], birth: birth}, nil
 }
 
 // probeResult is what a probe timed while a load ran.
@@ -236,7 +287,11 @@ func (r probeResult) String() string {
 	}
 	slices.Sort(r.ts)
 	pct := func(p float64) float64 { return ms(r.ts[min(len(r.ts)-1, int(p*float64(len(r.ts))))]) }
-	return fmt.Sprintf("%d (%d errors; p50 %.1f ms, p99 %.1f ms, max %.1f ms)", len(r.ts), r.errors, pct(0.5), pct(0.99), ms(r.ts[len(r.ts)-1]))
+	errs := fmt.Sprintf("%d errors", r.errors)
+	if r.first != nil {
+		errs += fmt.Sprintf(", the first: %v", r.first)
+	}
+	return fmt.Sprintf("%d (%s; p50 %.1f ms, p99 %.1f ms, max %.1f ms)", len(r.ts), errs, pct(0.5), pct(0.99), ms(r.ts[len(r.ts)-1]))
 }
 
 // benchPupil is the first pupil of the file, looked up after the load.

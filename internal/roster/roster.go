@@ -193,8 +193,21 @@ func headerName(h string) string {
 
 // Read returns the next data row, good or rejected, and io.EOF after the
 // last. Blank lines are skipped. Any other error means the input could not
-// be read any further.
+// be read any further. Read is ReadRaw and Parse.
 func (rd *Reader) Read() (Record, error) {
+	r, err := rd.ReadRaw()
+	if err != nil {
+		return r, err
+	}
+	rd.Parse(&r)
+	return r, nil
+}
+
+// ReadRaw returns the next data row as Read does, but with only its line
+// and fields (Raw) set, or rejected when it cannot be split into the
+// header's columns: Parse completes it. ReadRaw is the part of reading
+// that must go in file order; Parse may run on other goroutines.
+func (rd *Reader) ReadRaw() (Record, error) {
 	for {
 		rec, err := rd.cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -215,26 +228,30 @@ func (rd *Reader) Read() (Record, error) {
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue
 		}
-		return rd.parse(line, rec), nil
+		r := Record{Line: line, Raw: make([]string, numColumns)}
+		for c, i := range rd.col {
+			if i < len(rec) {
+				r.Raw[c] = rec[i]
+			}
+		}
+		if len(rec) != rd.width {
+			r.Rejected(apperr.Field("", "roster.error.columns", len(rec), rd.width))
+		}
+		return r, nil
 	}
 }
 
-// parse turns one CSV row into a Record.
-func (rd *Reader) parse(line int, rec []string) Record {
-	r := Record{Line: line, Raw: make([]string, numColumns)}
-	for c, i := range rd.col {
-		if i < len(rec) {
-			r.Raw[c] = rec[i]
-		}
-	}
-	if len(rec) != rd.width {
-		r.Rejected(apperr.Field("", "roster.error.columns", len(rec), rd.width))
-		return r
+// Parse turns a row from ReadRaw into a Record: the child it describes,
+// or why it is rejected. A row ReadRaw rejected is left as it is. Parse
+// only reads rd, so rows may be parsed on many goroutines at once.
+func (rd *Reader) Parse(r *Record) {
+	if r.Reject != nil {
+		return
 	}
 	for c, v := range r.Raw {
 		if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
 			r.Rejected(apperr.Field(Columns()[c], "roster.error.encoding"))
-			return r
+			return
 		}
 	}
 	v := func(c int) string { return strings.TrimSpace(r.Raw[c]) }
@@ -290,7 +307,6 @@ func (rd *Reader) parse(line int, rec []string) Record {
 	if len(fs) > 0 {
 		r.Rejected(fs...)
 	}
-	return r
 }
 
 // ParseDate reads a date written YYYY-MM-DD or DD.MM.YYYY (D.M.YYYY too).

@@ -9,6 +9,7 @@ import (
 	"dayaq/internal/access"
 	"dayaq/internal/audit"
 	"dayaq/internal/child"
+	"dayaq/internal/roster"
 	"dayaq/internal/stats"
 )
 
@@ -173,4 +174,22 @@ func (db *DB) ChildIndexes(ctx context.Context) ([]string, error) {
 func (db *DB) StopBulkLoad(ctx context.Context, id int64) error {
 	w := &bulkWriter{db: db}
 	return w.deferIndexes(ctx, id)
+}
+
+// RosterSnapshotKinds reads the registry's re-sync snapshot in parts scans
+// and tells what an operator import does with each record (its school
+// already resolved): "new", "changed" or "same".
+func (db *DB) RosterSnapshotKinds(ctx context.Context, parts int, recs []roster.Record) ([]string, error) {
+	s, err := db.loadRosterSnapshot(ctx, parts)
+	if err != nil {
+		return nil, err
+	}
+	var buf []byte
+	out := make([]string, len(recs))
+	for i := range recs {
+		var k rowKind
+		buf, k = s.kind(&recs[i], buf)
+		out[i] = [...]string{rowNew: "new", rowChanged: "changed", rowSame: "same"}[k]
+	}
+	return out, nil
 }

@@ -256,7 +256,7 @@ func (db *DB) importRoster(ctx context.Context, a audit.Actor, id int64, src Ros
 		return n, db.importBulk(ctx, im, src)
 	}
 	if o.Operator { // the nightly re-sync: unchanged rows are told apart before the upsert (roster_resync.go)
-		if im.snap, err = db.loadRosterSnapshot(ctx); err != nil {
+		if im.snap, err = db.loadRosterSnapshot(ctx, 0); err != nil {
 			return n, err
 		}
 	}

@@ -9,8 +9,10 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"dayaq/internal/apperr"
@@ -51,6 +53,11 @@ import (
 // connection is kept from the group writer's requests.
 const bulkBatchRowsPG = 20000
 
+// bulkCommitEvery bounds how long an import goes without a commit while
+// its batches have little to write: its progress (and the import's
+// updated_at, which tells a running import from a stopped one) moves on.
+const bulkCommitEvery = time.Second
+
 // bulkInsertRows is how many rows one SQLite INSERT carries (12 values a
 // row, under SQLite's 32,766 bound parameters).
 const bulkInsertRows = 1000
@@ -81,10 +88,15 @@ type bulkRow struct {
 type bulkChunk struct {
 	rejects []roster.Record // refused by the parser, or as a repeat, in file order
 	rows    []bulkRow
-	read    int // rows read when the batch was cut
-	last    bool
-	empty   bool  // the registry had no child when the import began
-	err     error // reading failed: the import fails after the batches before
+	// run holds the match keys of the batch's new rows, sorted by key and
+	// then by row (the order of their IDs, which are given in file order),
+	// made by the preparer so that the writer files them in order.
+	run   []keyRef
+	same  int // rows the registry held exactly, left out of rows by the preparer
+	read  int // rows read when the batch was cut
+	last  bool
+	empty bool  // the registry had no child when the import began
+	err   error // reading failed: the import fails after the batches before
 }
 
 type snapResult struct {
@@ -98,7 +110,7 @@ func (db *DB) importBulk(ctx context.Context, im *rosterImporter, src RosterSour
 	defer cancel()
 	snapc := make(chan snapResult, 1)
 	go func() {
-		s, err := db.loadRosterSnapshot(ctx)
+		s, err := db.loadRosterSnapshot(ctx, 0)
 		snapc <- snapResult{s, err}
 	}()
 	parsed, ready := make(chan bulkChunk, 32), make(chan bulkChunk, 4)
@@ -119,6 +131,8 @@ func (db *DB) importBulk(ctx context.Context, im *rosterImporter, src RosterSour
 		}
 	}()
 	first := true
+	var acc bulkChunk
+	committed := time.Now()
 	for ch := range ready {
 		for _, r := range ch.rejects {
 			if err := im.reject(r); err != nil {
@@ -141,13 +155,21 @@ func (db *DB) importBulk(ctx context.Context, im *rosterImporter, src RosterSour
 				return err
 			}
 		}
-		im.n.Read = ch.read
-		if err := im.flushBulk(ctx, w, ch.rows, ch.last); err != nil {
+		// Batches with little to write (a re-sync's) go together, up to
+		// BatchRows rows written or bulkCommitEvery, so that the changed
+		// rows of a re-sync are written in a few transactions.
+		acc.add(ch)
+		if !ch.last && len(acc.rows) < im.o.BatchRows && time.Since(committed) < bulkCommitEvery {
+			continue
+		}
+		im.n.Read = acc.read
+		if err := im.flushBulk(ctx, w, acc); err != nil {
 			return err
 		}
 		if ch.last {
 			return nil
 		}
+		acc, committed = bulkChunk{}, time.Now()
 	}
 	return ctx.Err() // the pipeline stopped without its last batch
 }
@@ -170,6 +192,19 @@ const bulkKeyChunk = 50000
 type keyRow struct {
 	key string
 	id  int64
+}
+
+// keyRef is a match key of a batch's row (its index), before the row has an ID.
+type keyRef struct {
+	key string
+	row int32
+}
+
+func compareKeyRefs(a, b keyRef) int {
+	if c := strings.Compare(a.key, b.key); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.row, b.row)
 }
 
 func compareKeyRows(a, b keyRow) int {
@@ -214,9 +249,6 @@ func (w *bulkWriter) deferIndexes(ctx context.Context, importID int64) error {
 				return err
 			}
 		}
-		if c.engine == Postgres {
-			return nil
-		}
 		_, err = c.exec(ctx, `INSERT INTO roster_bulk_pending (name, sql, from_id, import_id)
 			VALUES ('', '', (SELECT COALESCE(MAX(id), 0) FROM children), ?)`, importID)
 		return err
@@ -224,39 +256,139 @@ func (w *bulkWriter) deferIndexes(ctx context.Context, importID int64) error {
 	if err != nil {
 		return fmt.Errorf("storage: bulk load: drop indexes: %w", err)
 	}
-	w.deferred, w.deferKeys = true, w.pg == nil
+	w.deferred, w.deferKeys, w.direct = true, true, w.pg != nil
 	return nil
 }
 
 // finishDeferred files the kept keys in order and builds the dropped
-// indexes again, each in transactions of its own.
+// indexes again, each in transactions of its own. The batches' sorted runs
+// of keys are merged on another goroutine while the writer inserts the
+// merged chunks; SQLite sorts the indexes' rows on two threads.
 func (w *bulkWriter) finishDeferred(ctx context.Context) error {
 	if w.deferKeys {
-		slices.SortFunc(w.keys, compareKeyRows)
-		for start := 0; start < len(w.keys) || start == 0; start += bulkKeyChunk {
-			part := w.keys[start:min(start+bulkKeyChunk, len(w.keys))]
-			done := start+bulkKeyChunk >= len(w.keys)
-			err := w.db.inTx(ctx, func(c conn) error {
-				if err := insertKeyRows(ctx, c, part); err != nil {
-					return err
+		ctx, cancel := context.WithCancel(ctx)
+		chunks := make(chan []keyRow, 2)
+		go func() {
+			defer close(chunks)
+			mergeKeyRuns(w.runs, bulkKeyChunk, func(part []keyRow) bool {
+				select {
+				case chunks <- part:
+					return true
+				case <-ctx.Done():
+					return false
 				}
-				if !done {
-					return nil
-				}
-				_, err := c.exec(ctx, `DELETE FROM roster_bulk_pending WHERE name = ''`)
-				return err
 			})
-			if err != nil {
-				return fmt.Errorf("storage: bulk load: match keys: %w", err)
-			}
+		}()
+		err := w.fileMerged(ctx, chunks)
+		cancel()
+		for range chunks { // let the merge end
 		}
-		w.keys, w.deferKeys = nil, false
+		if err != nil {
+			return fmt.Errorf("storage: bulk load: match keys: %w", err)
+		}
+		w.runs, w.deferKeys = nil, false
+	}
+	if w.pg == nil {
+		if _, err := w.db.write.ExecContext(ctx, `PRAGMA threads = 2`); err != nil {
+			return fmt.Errorf("storage: bulk load: %w", err)
+		}
+		defer w.db.write.ExecContext(context.WithoutCancel(ctx), `PRAGMA threads = 0`)
 	}
 	if err := w.db.buildPending(ctx, func(name string, _ int64) bool { return name != "" }); err != nil {
 		return err
 	}
 	w.deferred = false
 	return nil
+}
+
+// fileMerged inserts the chunks of merged keys, one transaction each (by
+// COPY on PostgreSQL); the last one (or, with no keys, an empty one)
+// removes the load's record of keys to come. A child edited while the load
+// ran may have filed some of its keys itself: a chunk that meets one is
+// inserted again without COPY, leaving those alone.
+func (w *bulkWriter) fileMerged(ctx context.Context, chunks <-chan []keyRow) error {
+	part := <-chunks
+	for {
+		next, ok := <-chunks
+		if !ok && ctx.Err() != nil { // the merge stopped short
+			return ctx.Err()
+		}
+		done := !ok
+		file := func(c conn, copyKeys bool) error {
+			var err error
+			if copyKeys {
+				err = w.copyKeys(ctx, part)
+			} else {
+				err = insertKeyRows(ctx, c, part)
+			}
+			if err != nil || !done {
+				return err
+			}
+			_, err = c.exec(ctx, `DELETE FROM roster_bulk_pending WHERE name = ''`)
+			return err
+		}
+		err := w.inTx(ctx, func(c conn) error { return file(c, w.pg != nil) })
+		if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == pgUniqueViolation {
+			err = w.inTx(ctx, func(c conn) error { return file(c, false) })
+		}
+		if err != nil || done {
+			return err
+		}
+		part = next
+	}
+}
+
+// pgUniqueViolation is PostgreSQL's SQLSTATE for a duplicate key.
+const pgUniqueViolation = "23505"
+
+// mergeKeyRuns merges sorted runs into chunks of n rows, in order, calling
+// emit with each until it returns false. A chunk is emit's to keep.
+func mergeKeyRuns(runs [][]keyRow, n int, emit func([]keyRow) bool) {
+	h := make([][]keyRow, 0, len(runs)) // a min-heap of the runs' rests, by their first row
+	less := func(i, j int) bool { return compareKeyRows(h[i][0], h[j][0]) < 0 }
+	down := func(i int) {
+		for {
+			l := 2*i + 1
+			if l >= len(h) {
+				return
+			}
+			m := l
+			if r := l + 1; r < len(h) && less(r, l) {
+				m = r
+			}
+			if !less(m, i) {
+				return
+			}
+			h[i], h[m] = h[m], h[i]
+			i = m
+		}
+	}
+	for _, r := range runs {
+		if len(r) > 0 {
+			h = append(h, r)
+		}
+	}
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		down(i)
+	}
+	part := make([]keyRow, 0, n)
+	for len(h) > 0 {
+		part = append(part, h[0][0])
+		if h[0] = h[0][1:]; len(h[0]) == 0 {
+			h[0] = h[len(h)-1]
+			h = h[:len(h)-1]
+		}
+		down(0)
+		if len(part) == n {
+			if !emit(part) {
+				return
+			}
+			part = make([]keyRow, 0, n)
+		}
+	}
+	if len(part) > 0 {
+		emit(part)
+	}
 }
 
 // buildPending builds the pending indexes that want names again, each
@@ -396,11 +528,12 @@ func (db *DB) bulkRead(ctx context.Context, src RosterSource, n int, out chan<- 
 		}
 	}
 	schools := map[string]*org.Org{}
-	seen := map[string]int32{}
+	seen := newSeenIDs()
 	ch := bulkChunk{rows: make([]bulkRow, 0, n)}
 	read := 0
+	next := parallelRecords(ctx, src)
 	for {
-		r, err := src.Read()
+		r, err := next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -411,10 +544,8 @@ func (db *DB) bulkRead(ctx context.Context, src RosterSource, n int, out chan<- 
 		}
 		read++
 		if r.Reject == nil {
-			if prev, dup := seen[r.Child.StudentID]; dup {
-				r.Rejected(apperr.Field("student_id", "roster.error.duplicate", int(prev)))
-			} else {
-				seen[r.Child.StudentID] = int32(r.Line)
+			if prev, dup := seen.add(r.Child.StudentID, r.Line); dup {
+				r.Rejected(apperr.Field("student_id", "roster.error.duplicate", prev))
 			}
 		}
 		if r.Reject != nil {
@@ -459,7 +590,7 @@ func bulkPrepare(ctx context.Context, snapc <-chan snapResult, in <-chan bulkChu
 			}
 			snap = res.s
 		}
-		ch.empty = snap != nil && len(snap.rows) == 0
+		ch.empty = snap != nil && snap.n == 0
 		if ch.err == nil {
 			for i := range ch.rows {
 				r := &ch.rows[i]
@@ -471,7 +602,14 @@ func bulkPrepare(ctx context.Context, snapc <-chan snapResult, in <-chan bulkChu
 				}
 				r.keys = matchKeysFor(r.rec.Child)
 				r.dup = child.DupKey(r.rec.Child.LastName, r.rec.Child.FirstName)
+				if r.kind == rowNew {
+					for _, k := range r.keys {
+						ch.run = append(ch.run, keyRef{k, int32(i)})
+					}
+				}
 			}
+			slices.SortFunc(ch.run, compareKeyRefs)
+			ch.dropSame()
 		}
 		select {
 		case out <- ch:
@@ -484,8 +622,46 @@ func bulkPrepare(ctx context.Context, snapc <-chan snapResult, in <-chan bulkChu
 	}
 }
 
+// dropSame leaves out of ch.rows the rows the registry held exactly,
+// counting them in ch.same: the writer is sent only what it writes.
+func (ch *bulkChunk) dropSame() {
+	at := make([]int32, len(ch.rows)) // old row → new
+	kept := ch.rows[:0]
+	for i, r := range ch.rows {
+		if r.rec.Reject == nil && r.kind == rowSame {
+			ch.same++
+			continue
+		}
+		at[i] = int32(len(kept))
+		kept = append(kept, r)
+	}
+	clear(ch.rows[len(kept):]) // let the records left out go
+	ch.rows = kept
+	for j := range ch.run {
+		ch.run[j].row = at[ch.run[j].row]
+	}
+}
+
+// add appends what o holds to be written to ch (when ch holds nothing,
+// o becomes ch), and takes o's place in the file.
+func (ch *bulkChunk) add(o bulkChunk) {
+	if len(ch.rows) == 0 && ch.same == 0 {
+		*ch = o
+		return
+	}
+	base := int32(len(ch.rows))
+	ch.rows = append(ch.rows, o.rows...)
+	for _, k := range o.run {
+		ch.run = append(ch.run, keyRef{k.key, base + k.row})
+	}
+	slices.SortFunc(ch.run, compareKeyRefs)
+	ch.same += o.same
+	ch.read, ch.last = o.read, o.last
+}
+
 // flushBulk writes one batch in one transaction, as flush does.
-func (im *rosterImporter) flushBulk(ctx context.Context, w *bulkWriter, rows []bulkRow, last bool) error {
+func (im *rosterImporter) flushBulk(ctx context.Context, w *bulkWriter, ch bulkChunk) error {
+	rows, run, last := ch.rows, ch.run, ch.last
 	var (
 		n        = im.n
 		inserted []int64
@@ -493,8 +669,8 @@ func (im *rosterImporter) flushBulk(ctx context.Context, w *bulkWriter, rows []b
 		rejected []roster.Record
 		good     int
 	)
-	err := w.inTx(ctx, func(c conn) error {
-		n, inserted, updated, rejected, good = im.n, nil, nil, nil, 0
+	write := func(c conn) error {
+		n, inserted, updated, rejected, good = im.n, nil, nil, nil, ch.same
 		var fresh, upsert []int // indexes into rows
 		for i := range rows {
 			switch {
@@ -508,7 +684,7 @@ func (im *rosterImporter) flushBulk(ctx context.Context, w *bulkWriter, rows []b
 			}
 			good++
 		}
-		ins, clash, err := w.insertNew(ctx, c, rows, fresh)
+		ins, clash, err := w.insertNew(ctx, c, rows, fresh, run)
 		if err != nil {
 			return err
 		}
@@ -534,7 +710,12 @@ func (im *rosterImporter) flushBulk(ctx context.Context, w *bulkWriter, rows []b
 		n.Unchanged += good - len(inserted) - len(updated)
 		n.Rejected += len(rejected)
 		return im.endBatch(ctx, c, n, inserted, updated, good, rejected, last)
-	})
+	}
+	err := w.inTx(ctx, write)
+	if errors.Is(err, errDirectClash) { // once met, the rest of the load goes through the staging table
+		w.direct = false
+		err = w.inTx(ctx, write)
+	}
 	if err != nil {
 		return err
 	}
@@ -550,9 +731,13 @@ type bulkWriter struct {
 	pg    *sql.Conn // PostgreSQL
 	stmts map[int]*sql.Stmt
 	// deferred: the children's secondary indexes are dropped until the
-	// load's end; deferKeys: so are (SQLite) the keys, kept in keys.
+	// load's end; deferKeys: so are (SQLite) the keys, kept in runs (each
+	// batch's, sorted).
 	deferred, deferKeys bool
-	keys                []keyRow
+	runs                [][]keyRow
+	// direct (PostgreSQL, a load into an empty registry): new rows are
+	// copied straight into children (copyDirect).
+	direct bool
 }
 
 func (db *DB) newBulkWriter(ctx context.Context) (*bulkWriter, error) {
@@ -602,17 +787,17 @@ func (w *bulkWriter) inTx(ctx context.Context, fn func(c conn) error) error {
 	return w.db.txOn(ctx, w.pg, fn)
 }
 
-// insertNew inserts rows[fresh] (new by the snapshot) with their keys and
-// returns the IDs inserted, in file order, and the rows that met a child
-// with the same student ID (to be upserted instead).
-func (w *bulkWriter) insertNew(ctx context.Context, c conn, rows []bulkRow, fresh []int) (ids []int64, clash []int, err error) {
+// insertNew inserts rows[fresh] (new by the snapshot) with their keys (run,
+// sorted) and returns the IDs inserted, in file order, and the rows that
+// met a child with the same student ID (to be upserted instead).
+func (w *bulkWriter) insertNew(ctx context.Context, c conn, rows []bulkRow, fresh []int, run []keyRef) (ids []int64, clash []int, err error) {
 	if len(fresh) == 0 {
 		return nil, nil, nil
 	}
 	if w.pg != nil {
-		return w.copyNew(ctx, c, rows, fresh)
+		return w.copyNew(ctx, c, rows, fresh, run)
 	}
-	idOf := make(map[string]int64, len(fresh))
+	idAt := make([]int64, len(rows)) // row → its ID, 0 when it was not inserted
 	args := make([]any, 0, 12*bulkInsertRows)
 	for start := 0; start < len(fresh); start += bulkInsertRows {
 		part := fresh[start:min(start+bulkInsertRows, len(fresh))]
@@ -622,50 +807,84 @@ func (w *bulkWriter) insertNew(ctx context.Context, c conn, rows []bulkRow, fres
 			args = append(args, ch.StudentID, ch.LastName, ch.FirstName, ch.Patronymic, string(ch.Sex),
 				ch.BirthDate.Format(dateLayout), ch.SchoolID, ch.Grade, ch.Section, r.dup, c.now, c.now)
 		}
-		st, err := c.prepared(ctx, w.stmts, len(part), func(n int) string {
-			return `INSERT INTO children (student_id, last_name, first_name, patronymic, sex, birth_date, school_id, grade,
-				section, dup_key, version, created_at, updated_at) VALUES ` +
-				strings.TrimSuffix(strings.Repeat(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?),`, n), ",") +
-				` ON CONFLICT (student_id) DO NOTHING RETURNING id, student_id`
-		})
+		st, err := c.prepared(ctx, w.stmts, len(part), bulkInsertSQL)
 		if err != nil {
 			return nil, nil, fmt.Errorf("insert children: %w", err)
 		}
-		if err := scanIDs(ctx, st, args, idOf); err != nil {
-			return nil, nil, err
+		res, err := st.ExecContext(ctx, args...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("insert children: %w", err)
+		}
+		if err := insertedIDs(ctx, c, res, rows, part, idAt); err != nil {
+			return nil, nil, fmt.Errorf("insert children: %w", err)
 		}
 	}
-	var kids []int64
-	var keys [][]string
 	for _, i := range fresh {
-		id, ok := idOf[rows[i].rec.Child.StudentID]
-		if !ok {
+		if idAt[i] == 0 {
 			clash = append(clash, i)
 			continue
 		}
-		ids, kids, keys = append(ids, id), append(kids, id), append(keys, rows[i].keys)
+		ids = append(ids, idAt[i])
 	}
+	krs := keyRowsOf(run, idAt)
 	if w.deferKeys {
-		for j, id := range kids {
-			for _, k := range keys[j] {
-				w.keys = append(w.keys, keyRow{k, id})
-			}
-		}
+		w.runs = append(w.runs, krs)
 		return ids, clash, nil
 	}
-	if err := insertMatchKeys(ctx, c, kids, keys); err != nil {
+	if err := insertKeyRows(ctx, c, krs); err != nil {
 		return nil, nil, err
 	}
 	return ids, clash, nil
 }
 
-// scanIDs runs st and files the (id, student_id) rows it returns.
-func scanIDs(ctx context.Context, st *sql.Stmt, args []any, idOf map[string]int64) error {
-	rs, err := st.QueryContext(ctx, args...)
+// bulkInsertSQL is the SQLite insert of n new children, twelve values a
+// row. No RETURNING: the IDs are told by insertedIDs. (Numbered
+// parameters would bind the time once, but the driver looks each
+// parameter's name up in a list as long as the statement's: quadratic.)
+func bulkInsertSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO children (student_id, last_name, first_name, patronymic, sex, birth_date, school_id, grade,
+		section, dup_key, version, created_at, updated_at) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)")
+	}
+	b.WriteString(` ON CONFLICT (student_id) DO NOTHING`)
+	return b.String()
+}
+
+// insertedIDs sets idAt[i] for the rows of part that the SQLite insert res
+// inserted. A rowid table gives each inserted row the largest rowid plus
+// one, in the order of the VALUES, so the statement's rows are the
+// RowsAffected rowids that end at LastInsertId: all of part, in order, when
+// none was skipped; else they are read back by rowid.
+func insertedIDs(ctx context.Context, c conn, res sql.Result, rows []bulkRow, part []int, idAt []int64) error {
+	n, err := res.RowsAffected()
 	if err != nil {
-		return fmt.Errorf("insert children: %w", err)
+		return err
+	}
+	if n == 0 {
+		return nil
+	}
+	last, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	first := last - n + 1
+	if int(n) == len(part) {
+		for j, i := range part {
+			idAt[i] = first + int64(j)
+		}
+		return nil
+	}
+	rs, err := c.query(ctx, `SELECT id, student_id FROM children WHERE id BETWEEN ? AND ?`, first, last)
+	if err != nil {
+		return err
 	}
 	defer rs.Close()
+	idOf := make(map[string]int64, n)
 	for rs.Next() {
 		var id int64
 		var sid string
@@ -674,12 +893,41 @@ func scanIDs(ctx context.Context, st *sql.Stmt, args []any, idOf map[string]int6
 		}
 		idOf[sid] = id
 	}
-	return rs.Err()
+	if err := rs.Err(); err != nil {
+		return err
+	}
+	for _, i := range part {
+		idAt[i] = idOf[rows[i].rec.Child.StudentID]
+	}
+	return nil
+}
+
+// keyRowsOf gives the keys of run (sorted) the IDs of their rows, leaving
+// out the rows not inserted; the order stays sorted, since the IDs grow
+// with the rows.
+func keyRowsOf(run []keyRef, idAt []int64) []keyRow {
+	krs := make([]keyRow, 0, len(run))
+	for _, k := range run {
+		if id := idAt[k.row]; id != 0 {
+			krs = append(krs, keyRow{k.key, id})
+		}
+	}
+	return krs
 }
 
 // copyNew is insertNew on PostgreSQL: COPY into the staging table, one
 // INSERT … SELECT in file order, and COPY of the new children's keys.
-func (w *bulkWriter) copyNew(ctx context.Context, c conn, rows []bulkRow, fresh []int) (ids []int64, clash []int, err error) {
+func (w *bulkWriter) copyNew(ctx context.Context, c conn, rows []bulkRow, fresh []int, run []keyRef) (ids []int64, clash []int, err error) {
+	if w.direct {
+		idAt, err := w.copyDirect(ctx, c, rows, fresh)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, i := range fresh {
+			ids = append(ids, idAt[i])
+		}
+		return ids, nil, w.fileNewKeys(ctx, keyRowsOf(run, idAt))
+	}
 	stage := make([][]any, len(fresh))
 	for j, i := range fresh {
 		ch := &rows[i].rec.Child
@@ -716,29 +964,93 @@ func (w *bulkWriter) copyNew(ctx context.Context, c conn, rows []bulkRow, fresh 
 	if err := rs.Err(); err != nil {
 		return nil, nil, err
 	}
-	var krs []keyRow
+	idAt := make([]int64, len(rows))
 	for _, i := range fresh {
 		id, ok := idOf[rows[i].rec.Child.StudentID]
 		if !ok {
 			clash = append(clash, i)
 			continue
 		}
-		ids = append(ids, id)
-		for _, k := range rows[i].keys {
-			krs = append(krs, keyRow{k, id})
-		}
+		ids, idAt[i] = append(ids, id), id
 	}
-	// Slices sorted by key, so that COPY fills the index in order; a new
-	// child has no keys yet, so no row can conflict.
-	slices.SortFunc(krs, compareKeyRows)
+	return ids, clash, w.fileNewKeys(ctx, keyRowsOf(run, idAt))
+}
+
+// fileNewKeys keeps the new children's keys (sorted) for the load's end,
+// or copies them now: a new child has no keys yet, so none can conflict.
+func (w *bulkWriter) fileNewKeys(ctx context.Context, krs []keyRow) error {
+	if w.deferKeys {
+		w.runs = append(w.runs, krs)
+		return nil
+	}
+	return w.copyKeys(ctx, krs)
+}
+
+// errDirectClash says that a batch copied straight into children met a
+// student ID inserted since the snapshot: it is written again through the
+// staging table, whose INSERT … ON CONFLICT tells which.
+var errDirectClash = errors.New("storage: bulk load: a student ID arrived meanwhile")
+
+// copyDirect is copyNew in a load into an empty registry (PostgreSQL): the
+// batch's IDs are taken from the sequence, in file order, and its rows
+// copied straight into children, without the staging table and its
+// INSERT … SELECT. It returns each row's ID (0 for the rows not in fresh).
+func (w *bulkWriter) copyDirect(ctx context.Context, c conn, rows []bulkRow, fresh []int) ([]int64, error) {
+	rs, err := c.query(ctx, `SELECT nextval(pg_get_serial_sequence('children', 'id')) FROM generate_series(1, ?) ORDER BY 1`, len(fresh))
+	if err != nil {
+		return nil, fmt.Errorf("reserve %d IDs: %w", len(fresh), err)
+	}
+	ids := make([]int64, 0, len(fresh))
+	for rs.Next() {
+		var id int64
+		if err := rs.Scan(&id); err != nil {
+			rs.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rs.Close()
+	if err := rs.Err(); err != nil {
+		return nil, err
+	}
+	if len(ids) != len(fresh) {
+		return nil, fmt.Errorf("reserve %d IDs: got %d", len(fresh), len(ids))
+	}
+	idAt := make([]int64, len(rows))
+	data := make([][]any, len(fresh))
+	for j, i := range fresh {
+		ch := &rows[i].rec.Child
+		var school any
+		if ch.SchoolID != 0 {
+			school = ch.SchoolID
+		}
+		idAt[i] = ids[j]
+		data[j] = []any{ids[j], ch.StudentID, ch.LastName, ch.FirstName, ch.Patronymic, string(ch.Sex), ch.BirthDate,
+			school, ch.Grade, ch.Section, rows[i].dup, 1, c.now, c.now}
+	}
+	// COPY writes an identity column's values as given (as OVERRIDING
+	// SYSTEM VALUE would), so the IDs are those reserved.
+	err = w.copy(ctx, "children", []string{"id", "student_id", "last_name", "first_name", "patronymic", "sex", "birth_date",
+		"school_id", "grade", "section", "dup_key", "version", "created_at", "updated_at"}, data)
+	if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == pgUniqueViolation {
+		return nil, fmt.Errorf("%w: %w", errDirectClash, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("copy %d children: %w", len(fresh), err)
+	}
+	return idAt, nil
+}
+
+// copyKeys copies key rows into child_match_keys.
+func (w *bulkWriter) copyKeys(ctx context.Context, krs []keyRow) error {
 	kr := make([][]any, len(krs))
 	for j, k := range krs {
 		kr[j] = []any{k.key, k.id}
 	}
 	if err := w.copy(ctx, "child_match_keys", []string{"key", "child_id"}, kr); err != nil {
-		return nil, nil, fmt.Errorf("copy %d match keys: %w", len(kr), err)
+		return fmt.Errorf("copy %d match keys: %w", len(kr), err)
 	}
-	return ids, clash, nil
+	return nil
 }
 
 // copy runs COPY … FROM STDIN of rows into table on the writer's

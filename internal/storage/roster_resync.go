@@ -2,10 +2,12 @@ package storage
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"strconv"
-	"time"
+	"sync"
 
 	"dayaq/internal/roster"
 )
@@ -25,63 +27,83 @@ import (
 // that edit when the file's row equals the value the snapshot read.
 
 // rosterSnapshot maps a student ID's hash to the hash of the compared
-// columns, as the registry held them when the import began.
+// columns, as the registry held them when the import began: one map a
+// range of IDs, each read by its own scan, so that a large registry is
+// read on every core.
 type rosterSnapshot struct {
-	seed maphash.Seed
-	rows map[uint64]uint64
+	seed  maphash.Seed
+	parts []map[uint64]uint64
+	n     int // children
 }
 
-// loadRosterSnapshot reads every child's student ID and compared columns.
-func (db *DB) loadRosterSnapshot(ctx context.Context) (*rosterSnapshot, error) {
+// snapshotPartRows is how many children one scan of the snapshot reads at
+// least; snapshotParts bounds the scans.
+const (
+	snapshotPartRows = 250000
+	snapshotParts    = 2
+)
+
+// loadRosterSnapshot reads every child's student ID and compared columns,
+// in parts scans (0: one a snapshotPartRows children, up to snapshotParts).
+func (db *DB) loadRosterSnapshot(ctx context.Context, parts int) (*rosterSnapshot, error) {
 	s := &rosterSnapshot{seed: maphash.MakeSeed()}
-	var n int
-	if err := db.reader().queryRow(ctx, `SELECT COUNT(*) FROM children`).Scan(&n); err != nil {
+	var maxID int64
+	if err := db.reader().queryRow(ctx, `SELECT COUNT(*), COALESCE(MAX(id), 0) FROM children`).Scan(&s.n, &maxID); err != nil {
 		return nil, fmt.Errorf("roster snapshot: %w", err)
 	}
-	s.rows = make(map[uint64]uint64, n)
-	if n == 0 {
-		return s, nil
+	if parts <= 0 {
+		parts = max(1, min(snapshotParts, s.n/snapshotPartRows))
+	}
+	s.parts = make([]map[uint64]uint64, parts)
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for i := range parts {
+		lo, hi := maxID*int64(i)/int64(parts), maxID*int64(i+1)/int64(parts)
+		wg.Go(func() { s.parts[i], errs[i] = db.snapshotPart(ctx, s.seed, lo, hi, s.n/parts) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("roster snapshot: %w", err)
+	}
+	return s, nil
+}
+
+// snapshotPart reads the children with lo < id <= hi into a map.
+func (db *DB) snapshotPart(ctx context.Context, seed maphash.Seed, lo, hi int64, size int) (map[uint64]uint64, error) {
+	m := make(map[uint64]uint64, size)
+	if hi <= lo {
+		return m, nil
 	}
 	rows, err := db.read.QueryContext(ctx, rebind(db.engine, `SELECT student_id, last_name, first_name, patronymic, sex, birth_date,
-		COALESCE(school_id, 0), grade, section FROM children WHERE student_id IS NOT NULL`))
+		COALESCE(school_id, 0), grade, section FROM children WHERE id > ? AND id <= ? AND student_id IS NOT NULL`), lo, hi)
 	if err != nil {
-		return nil, fmt.Errorf("roster snapshot: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
-	var sid, last, first, patr, sex, section string
-	var birth any
+	// sql.RawBytes: the values are hashed where the driver holds them,
+	// never copied into strings (two million rows of seven).
+	var sid, last, first, patr, sex, birth, section sql.RawBytes
 	var school int64
 	var grade int
 	var buf []byte
 	for rows.Next() {
 		if err := rows.Scan(&sid, &last, &first, &patr, &sex, &birth, &school, &grade, &section); err != nil {
-			return nil, fmt.Errorf("roster snapshot: %w", err)
+			return nil, err
 		}
-		var bd string
-		switch v := birth.(type) {
-		case string:
-			bd = v
-		case []byte:
-			bd = string(v)
-		default:
-			var t time.Time
-			if err := (date{&t}).Scan(v); err != nil {
-				return nil, fmt.Errorf("roster snapshot: %w", err)
-			}
-			bd = t.Format(dateLayout)
+		// SQLite holds the date as written; PostgreSQL's comes as a
+		// time, formatted RFC 3339: its first ten bytes are the date.
+		if len(birth) > len(dateLayout) {
+			birth = birth[:len(dateLayout)]
 		}
-		if len(bd) > len(dateLayout) {
-			bd = bd[:len(dateLayout)]
-		}
-		buf = snapshotKey(buf[:0], last, first, patr, sex, bd, school, grade, section)
-		s.rows[maphash.String(s.seed, sid)] = maphash.Bytes(s.seed, buf)
+		buf = snapshotKey(buf[:0], last, first, patr, sex, birth, school, grade, section)
+		m[maphash.Bytes(seed, sid)] = maphash.Bytes(seed, buf)
 	}
-	return s, rows.Err()
+	return m, rows.Err()
 }
 
 // snapshotKey appends the compared columns, each ended by a zero byte.
-func snapshotKey(b []byte, last, first, patr, sex, birth string, school int64, grade int, section string) []byte {
-	for _, s := range []string{last, first, patr, sex, birth} {
+func snapshotKey[S ~string | ~[]byte](b []byte, last, first, patr, sex, birth S, school int64, grade int, section S) []byte {
+	for _, s := range [...]S{last, first, patr, sex, birth} {
 		b = append(b, s...)
 		b = append(b, 0)
 	}
@@ -103,7 +125,14 @@ func (s *rosterSnapshot) unchanged(r *roster.Record, buf []byte) ([]byte, bool) 
 // student ID), upsert it (one had, with other values, or a hash collided)
 // or leave it alone (the registry held it exactly, its school resolved).
 func (s *rosterSnapshot) kind(r *roster.Record, buf []byte) ([]byte, rowKind) {
-	h, ok := s.rows[maphash.String(s.seed, r.Child.StudentID)]
+	k := maphash.String(s.seed, r.Child.StudentID)
+	var h uint64
+	ok := false
+	for _, m := range s.parts {
+		if h, ok = m[k]; ok {
+			break
+		}
+	}
 	if !ok {
 		return buf, rowNew
 	}

@@ -1,11 +1,19 @@
 package storage_test
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"dayaq/internal/audit"
+	"dayaq/internal/child"
+	"dayaq/internal/match"
+	"dayaq/internal/roster"
 	"dayaq/internal/storage"
 	"dayaq/internal/storage/storagetest"
 )
@@ -55,6 +63,219 @@ func TestImportRosterResyncSeesEveryColumn(t *testing.T) {
 			}
 			if v2 != 7 || len(snap) != 11 {
 				t.Errorf("%d rows at version 2 of %d: %v", v2, len(snap), snap)
+			}
+		})
+	}
+}
+
+// A re-sync through the pipeline writes exactly the changed rows: each at
+// version 2, re-filed under its new name's keys, named once as updated in
+// the audit; the rows left alone keep version 1 and no event names them.
+func TestImportRosterResyncWritesOnlyChanged(t *testing.T) {
+	for _, e := range storagetest.Engines() {
+		t.Run(string(e.Name), func(t *testing.T) {
+			ctx := context.Background()
+			w := newRosterWorld(t, e.DSN(t))
+			line := func(i int, last string) string {
+				return fmt.Sprintf("S-%03d,%s,Nərmin,Rəşad qızı,f,2014-%02d-%02d,BAK-06-00%d,5A\n", i, last, 1+i%12, 1+i%28, 1+i%2)
+			}
+			var load, resync strings.Builder
+			load.WriteString(rosterHeader)
+			resync.WriteString(rosterHeader)
+			changed := map[string]bool{}
+			for i := range 240 {
+				load.WriteString(line(i, "Məmmədova"))
+				if i%37 == 5 {
+					resync.WriteString(line(i, "Abbasova"))
+					changed[fmt.Sprintf("S-%03d", i)] = true
+					continue
+				}
+				resync.WriteString(line(i, "Məmmədova"))
+			}
+			imp := func(in string) storage.RosterCounts {
+				rd, err := roster.NewReader(strings.NewReader(in), w.clock.t)
+				if err != nil {
+					t.Fatal(err)
+				}
+				id, err := w.db.StartRosterImport(ctx, audit.System(), "test.csv")
+				if err != nil {
+					t.Fatal(err)
+				}
+				n, err := w.db.ImportRoster(ctx, audit.System(), id, rd, storage.RosterImportOptions{Operator: true, BatchRows: 20})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			if n := imp(load.String()); n.Inserted != 240 {
+				t.Fatalf("load = %+v", n)
+			}
+			head, err := w.db.AuditHead(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.clock.t = w.clock.t.Add(time.Hour)
+			if n, want := imp(resync.String()), (storage.RosterCounts{Read: 240, Updated: 7, Unchanged: 233}); n != want {
+				t.Fatalf("re-sync = %+v, want %+v", n, want)
+			}
+			rows, err := w.db.ChildRows(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sidOf := map[int64]string{}
+			version := regexp.MustCompile(`([0-9]+) 20[0-9-]+ [0-9:]+ \+0000 UTC 20[0-9-]+ [0-9:]+ \+0000 UTC$`) // before created_at, updated_at
+			for _, r := range rows {
+				var id int64
+				var sid string
+				if _, err := fmt.Sscanf(r, "%d%s", &id, &sid); err != nil {
+					t.Fatalf("child row %q: %v", r, err)
+				}
+				sid = sid[:5]
+				sidOf[id] = sid
+				m := version.FindStringSubmatch(r)
+				if m == nil {
+					t.Fatalf("child row %q: no version", r)
+				}
+				if v2 := m[1] == "2"; v2 != changed[sid] || changed[sid] != strings.Contains(r, "Abbasova") || m[1] > "2" {
+					t.Errorf("%s: changed %v, but its row is %q", sid, changed[sid], r)
+				}
+			}
+			es, err := w.db.AuditEvents(ctx, storage.AuditFilter{Limit: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			named := map[string]int{}
+			for _, e := range es {
+				if e.Seq <= head.Seq || e.Action != "child.import" {
+					continue
+				}
+				var d struct{ Inserted, Updated []int64 }
+				if err := json.Unmarshal([]byte(e.Details), &d); err != nil || len(d.Inserted) != 0 {
+					t.Errorf("event %d: %s %v", e.Seq, e.Details, err)
+				}
+				for _, id := range d.Updated {
+					named[sidOf[id]]++
+				}
+			}
+			if len(named) != len(changed) {
+				t.Errorf("the audit names %v as updated, want the %d changed", named, len(changed))
+			}
+			for sid, k := range named {
+				if !changed[sid] || k != 1 {
+					t.Errorf("%s named %d times as updated (changed: %v)", sid, k, changed[sid])
+				}
+			}
+			cs, err := w.db.MatchChildrenAsOperator(ctx, match.Query{Name: "Abbasova Nərmin", BirthDate: time.Date(2014, 6, 6, 0, 0, 0, 0, time.UTC)})
+			if err != nil || !slices.ContainsFunc(cs, func(c storage.MatchCandidate) bool { return c.StudentID == "S-005" }) {
+				t.Errorf("S-005 not found under its new name: %v %v", cs, err)
+			}
+		})
+	}
+}
+
+// A student ID that arrives while a load into an empty registry runs (a
+// child added meanwhile) does not fail the load: its row is written as an
+// update of that child, and the other rows go in.
+func TestImportRosterBulkMeetsArrival(t *testing.T) {
+	for _, e := range storagetest.Engines() {
+		t.Run(string(e.Name), func(t *testing.T) {
+			ctx := context.Background()
+			w := newRosterWorld(t, e.DSN(t))
+			var in strings.Builder
+			in.WriteString(rosterHeader)
+			for i := range 60 {
+				fmt.Fprintf(&in, "S-%03d,Məmmədova,Nərmin,Rəşad qızı,f,2014-03-%02d,BAK-06-001,5A\n", i, 1+i%28)
+			}
+			rd, err := roster.NewReader(strings.NewReader(in.String()), w.clock.t)
+			if err != nil {
+				t.Fatal(err)
+			}
+			id, err := w.db.StartRosterImport(ctx, audit.System(), "test.csv")
+			if err != nil {
+				t.Fatal(err)
+			}
+			school, err := w.db.OrgByCode(ctx, "BAK-06-001")
+			if err != nil {
+				t.Fatal(err)
+			}
+			arrived := false
+			n, err := w.db.ImportRoster(ctx, audit.System(), id, rd, storage.RosterImportOptions{Operator: true, BatchRows: 10,
+				OnProgress: func(storage.RosterCounts) {
+					if arrived {
+						return
+					}
+					arrived = true
+					err := w.db.InsertChildren(ctx, []child.Child{{StudentID: "S-045", LastName: "Əliyeva", FirstName: "Aysel",
+						Sex: child.Female, BirthDate: time.Date(2014, 1, 2, 0, 0, 0, 0, time.UTC), SchoolID: school.ID, Grade: 5}})
+					if err != nil {
+						t.Error(err)
+					}
+				}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := (storage.RosterCounts{Read: 60, Inserted: 59, Updated: 1}); n != want {
+				t.Errorf("load = %+v, want %+v", n, want)
+			}
+			cs, err := w.db.MatchChildrenAsOperator(ctx, match.Query{Name: "Məmmədova Nərmin", BirthDate: time.Date(2014, 3, 18, 0, 0, 0, 0, time.UTC)})
+			if err != nil || !slices.ContainsFunc(cs, func(c storage.MatchCandidate) bool { return c.StudentID == "S-045" }) {
+				t.Errorf("S-045 not found under the file's name: %v %v", cs, err)
+			}
+		})
+	}
+}
+
+// The snapshot read in several scans (one a range of IDs, as a large
+// registry is) tells each row as one scan does.
+func TestRosterSnapshotInParts(t *testing.T) {
+	for _, e := range storagetest.Engines() {
+		t.Run(string(e.Name), func(t *testing.T) {
+			ctx := context.Background()
+			w := newRosterWorld(t, e.DSN(t))
+			var load, next strings.Builder
+			load.WriteString(rosterHeader)
+			next.WriteString(rosterHeader)
+			for i := range 30 {
+				r := row(fmt.Sprintf("S-%02d", i), "Məmmədova", "BAK-06-001", "5A")
+				load.WriteString(r)
+				if i%7 == 3 {
+					r = row(fmt.Sprintf("S-%02d", i), "Məmmədova", "BAK-06-001", "6A")
+				}
+				next.WriteString(r)
+			}
+			next.WriteString(row("S-new", "Əliyeva", "BAK-06-001", "5A"))
+			if n, _ := w.importCSV(t, audit.System(), load.String()); n.Inserted != 30 {
+				t.Fatalf("load = %+v", n)
+			}
+			school, err := w.db.OrgByCode(ctx, "BAK-06-001")
+			if err != nil {
+				t.Fatal(err)
+			}
+			rd, err := roster.NewReader(strings.NewReader(next.String()), w.clock.t)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var recs []roster.Record
+			for {
+				r, err := rd.Read()
+				if err != nil {
+					break
+				}
+				r.Child.SchoolID = school.ID
+				recs = append(recs, r)
+			}
+			want, err := w.db.RosterSnapshotKinds(ctx, 1, recs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want[3] != "changed" || want[4] != "same" || want[30] != "new" {
+				t.Fatalf("one scan: %v", want)
+			}
+			for _, parts := range []int{2, 3, 7} {
+				got, err := w.db.RosterSnapshotKinds(ctx, parts, recs)
+				if err != nil || !slices.Equal(got, want) {
+					t.Errorf("%d scans: %v %v, want %v", parts, got, err, want)
+				}
 			}
 		})
 	}
