@@ -45,7 +45,7 @@ type benchRow struct {
 }
 
 // benchPlans are the plans --plans names.
-var benchPlans = map[string]storage.MatchPlan{"near": storage.MatchPlanNear, "keys": storage.MatchPlanKeys}
+var benchPlans = map[string]storage.MatchPlan{"one": storage.MatchPlanOne, "near": storage.MatchPlanNear, "keys": storage.MatchPlanKeys}
 
 func (m *Main) benchMatch(ctx context.Context, args []string) error {
 	fs := m.flags("bench match", "bench match [--db DB] [--pg URL] [--reuse] [--children 2000000] [--queries 10000]\n"+
@@ -339,6 +339,7 @@ func (m *Main) benchEngine(ctx context.Context, dsn string, sizes []int, queries
 				return err
 			}
 		}
+		plan0 := db.MatchPlan()
 		for i, q := range qs {
 			for j := range plans {
 				k := (i + j) % len(plans)
@@ -353,7 +354,7 @@ func (m *Main) benchEngine(ctx context.Context, dsn string, sizes []int, queries
 				total[k] += len(cs)
 			}
 		}
-		db.SetMatchPlan(storage.MatchPlanNear)
+		db.SetMatchPlan(plan0)
 		if profile != "" {
 			pprof.StopCPUProfile()
 		}

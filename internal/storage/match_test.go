@@ -197,12 +197,13 @@ func TestMatchLimitCountsOnlyReachableChildren(t *testing.T) {
 	}
 }
 
-// TestMatchPlansAgree asks, on both engines, the same queries under both
-// plans: among them a child whose two names are both mistyped in their
+// TestMatchPlansAgree asks, on both engines, the same queries under every
+// plan: among them a child whose two names are both mistyped in their
 // first letter (found only by the fallback ranges), born on a day shared
 // with children named far from the query and one named near it. The plan
 // of ADR 0035 reads fewer children, and shows the same ones in the same
-// order with the same scores.
+// order with the same scores; so does the plan of ADR 0041, in fewer
+// statements.
 func TestMatchPlansAgree(t *testing.T) {
 	for _, e := range storagetest.Engines() {
 		t.Run(string(e.Name), func(t *testing.T) {
@@ -229,7 +230,7 @@ func TestMatchPlansAgree(t *testing.T) {
 			}
 			find := func(plan storage.MatchPlan, q match.Query) []string {
 				db.SetMatchPlan(plan)
-				defer db.SetMatchPlan(storage.MatchPlanNear)
+				defer db.SetMatchPlan(db.MatchPlan())
 				cs, err := db.MatchChildren(ctx, city, q)
 				if err != nil {
 					t.Fatal(err)
@@ -248,12 +249,86 @@ func TestMatchPlansAgree(t *testing.T) {
 				{Name: "Axundov Ələkbər", BirthDate: day.AddDate(1, 0, 0)},
 				{Name: "Alıyev Arzu", BirthDate: day},
 			} {
-				near, keys := find(storage.MatchPlanNear, q), find(storage.MatchPlanKeys, q)
+				near, keys, one := find(storage.MatchPlanNear, q), find(storage.MatchPlanKeys, q), find(storage.MatchPlanOne, q)
 				if !slices.Equal(near, keys) {
 					t.Errorf("%q %s: plan near found %v, plan keys %v", q.Name, q.BirthDate.Format("2006-01-02"), near, keys)
 				}
+				if !slices.Equal(one, near) {
+					t.Errorf("%q %s: plan one found %v, plan near %v", q.Name, q.BirthDate.Format("2006-01-02"), one, near)
+				}
 				if q.Name == "bAbasov aur" && (len(near) == 0 || !strings.HasPrefix(near[0], "FB-0 ")) {
 					t.Errorf("%q: found %v, want FB-0 (Abbasov Zaur) first", q.Name, near)
+				}
+			}
+		})
+	}
+}
+
+// TestMatchPlanOneCutsRangesAsNear asks, on both engines, for a name with
+// more namesakes than any step's limit, spread over schools and districts,
+// as users whom the policy lets see all, a district or one school: the
+// plan of ADR 0041 reads the ranges once, up to the largest limit, and cuts
+// each to the limit its step asks for, so it shows the children (the same
+// ones, in the same order, with the same decisions) that the plan of ADR
+// 0035 shows, step by step.
+func TestMatchPlanOneCutsRangesAsNear(t *testing.T) {
+	for _, e := range storagetest.Engines() {
+		t.Run(string(e.Name), func(t *testing.T) {
+			ctx := context.Background()
+			f := newMatrixFixture(t, e.DSN(t))
+			db := f.db
+			schools, err := db.Orgs(ctx, storage.OrgFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := map[string]int64{}
+			for _, o := range schools {
+				ids[o.Code] = o.ID
+			}
+			codes := []string{"BAK-06-001", "BAK-06-002", "BAK-07-001"}
+			day := time.Date(2011, 3, 4, 0, 0, 0, 0, time.UTC)
+			var kids []child.Child
+			for i := range 130 {
+				father := "Rauf oğlu"
+				if i%3 == 0 {
+					father = "Elçin oğlu"
+				}
+				kids = append(kids, child.Child{StudentID: fmt.Sprint("NS-", i), LastName: "Məmmədov", FirstName: "Əli",
+					Patronymic: father, Sex: child.Male, BirthDate: day.AddDate(0, 0, i%90), SchoolID: ids[codes[i%3]],
+					Grade: 5, Section: "A"})
+			}
+			if err := db.InsertChildren(ctx, kids); err != nil {
+				t.Fatal(err)
+			}
+			for _, who := range []string{"city_admin", "district_specialist", "school_head"} {
+				a := f.users[who]
+				for _, q := range []match.Query{
+					{Name: "Məmmədov Əli", BirthDate: day},                            // found: namesakes cut to 20
+					{Name: "Mammadov Ali Rauf oglu", BirthDate: day.AddDate(0, 0, 5)}, // found, with the named key
+					{Name: "Məmmədov Əli", BirthDate: day.AddDate(0, 0, 200)},         // not found: 40, and the fallback
+					{Name: "Məmmədov Əli"},                                            // no date, no school: 40
+					{Name: "Məmmədov Əli Elçin oğlu", School: "BAK-06-002"},           // no date, a school: 300
+				} {
+					got := map[storage.MatchPlan][]string{}
+					for _, plan := range []storage.MatchPlan{storage.MatchPlanNear, storage.MatchPlanOne} {
+						db.SetMatchPlan(plan)
+						cs, err := db.MatchChildren(ctx, a, q)
+						if err != nil {
+							t.Fatal(err)
+						}
+						for _, c := range cs {
+							got[plan] = append(got[plan], fmt.Sprintf("%s %.3f %s %v %v", c.StudentID, c.Score, c.Level,
+								c.Decision.View, c.CanWrite))
+						}
+					}
+					db.SetMatchPlan(storage.MatchPlanNear)
+					if len(got[storage.MatchPlanNear]) == 0 {
+						t.Errorf("%s %q: nothing found", who, q.Name)
+					}
+					if !slices.Equal(got[storage.MatchPlanOne], got[storage.MatchPlanNear]) {
+						t.Errorf("%s %q %s: plan one found %v, plan near %v", who, q.Name, q.BirthDate.Format("2006-01-02"),
+							got[storage.MatchPlanOne], got[storage.MatchPlanNear])
+					}
 				}
 			}
 		})
