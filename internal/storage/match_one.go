@@ -23,7 +23,9 @@ import (
 //   - with every candidate's record and the policy's facts about it, in
 //     that statement, so that the ten shown need no read of their own;
 //   - the keys and ranges as arrays, so that the statement's text is the
-//     same for every query (one prepared statement, planned once);
+//     same for every query (one statement prepared on each connection);
+//     each range's LIMIT bounds its estimate, so PostgreSQL keeps planning
+//     it for the values given (a generic plan costs far more);
 //   - the fallback, when Search takes it, as MatchPlanNear does: the keys
 //     alone, then the admitted children (with their records).
 //
@@ -116,34 +118,9 @@ func (r *oneReader) keysAndRanges(ctx context.Context, exact []string, ranges []
 // fallback reads the children within the fallback ranges that the ranges
 // admit and that were not seen yet: the keys alone, then the records.
 func (r *oneReader) fallback(ctx context.Context, ranges []match.Range, seen map[int64]bool) ([]oneRow, error) {
-	lo, hi := make([]string, len(ranges)), make([]string, len(ranges))
-	for i, rg := range ranges {
-		lo[i], hi[i] = rg.From, rg.To
-	}
-	rows, err := r.c.query(ctx, `SELECT r.i, k.key, k.child_id FROM unnest(?::text[], ?::text[]) WITH ORDINALITY AS r(lo, hi, i)
-		JOIN child_match_keys k ON k.key >= r.lo COLLATE "C" AND k.key < r.hi COLLATE "C"`, lo, hi)
+	ids, err := matchAdmitted(ctx, r.c, ranges, seen)
 	if err != nil {
-		return nil, fmt.Errorf("match keys: %w", err)
-	}
-	var ids []int64
-	picked := map[int64]bool{}
-	for rows.Next() {
-		var i int
-		var key string
-		var id int64
-		if err := rows.Scan(&i, &key, &id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		if seen[id] || picked[id] || i < 1 || i > len(ranges) || !ranges[i-1].Admits(key) {
-			continue
-		}
-		picked[id] = true
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("match keys: %w", err)
+		return nil, err
 	}
 	if len(ids) == 0 {
 		return nil, nil
