@@ -68,7 +68,11 @@ func (q ParsedQuery) Search(fetch func(exact []string, ranges []Range, limit int
 	case q.School == "":
 		limit = BroadLimitNamesOnly
 	}
-	if ranges := keys.broadStep(); len(ranges) > 0 {
+	var ranges []Range
+	for _, k := range keys.Named {
+		ranges = append(ranges, only(k))
+	}
+	if ranges = append(ranges, keys.Broad...); len(ranges) > 0 {
 		if err := fetch(nil, ranges, limit); err != nil {
 			return err
 		}
@@ -77,36 +81,6 @@ func (q ParsedQuery) Search(fetch func(exact []string, ranges []Range, limit int
 		return nil
 	}
 	return fetch(nil, keys.Fallback, 0)
-}
-
-// broadStep is the ranges of Search's third step: each named key as a
-// one-key range, then the broad ranges.
-func (qk QueryKeys) broadStep() []Range {
-	var ranges []Range
-	for _, k := range qk.Named {
-		ranges = append(ranges, only(k))
-	}
-	return append(ranges, qk.Broad...)
-}
-
-// Ahead is what Search's steps but the fallback may fetch, for a caller
-// that reads it all at once (one round trip to a database server, ADR
-// 0041) and then serves Search's fetches from it: the exact and shifted
-// keys, the third step's ranges, and the largest limit that step may use.
-// A fetch it does not cover (the fallback, or a limit above limit) is the
-// caller's to read then.
-func (q ParsedQuery) Ahead() (exact []string, ranges []Range, limit int) {
-	keys := q.Keys()
-	exact = append(append([]string{}, keys.Exact...), keys.Shifted...)
-	switch {
-	case !q.BirthDate.IsZero():
-		limit = max(BroadLimitFound, BroadLimitDated)
-	case q.School == "":
-		limit = BroadLimitNamesOnly
-	default:
-		limit = BroadLimit
-	}
-	return exact, keys.broadStep(), limit
 }
 
 // SearchUnfiltered is the search before ADR 0035, which dayaq bench match

@@ -157,7 +157,7 @@ func (db *DB) fileKeysAfter(ctx context.Context, after int64) (n int, err error)
 type MatchPlan int32
 
 const (
-	// MatchPlanNear, SQLite's default, reads the fallback ranges' keys alone
+	// MatchPlanNear reads the fallback ranges' keys alone
 	// and only the children whose skeleton there is near a word of the
 	// query (match.Range.Admits).
 	MatchPlanNear MatchPlan = iota
@@ -165,12 +165,10 @@ const (
 	// fallback range is read and scored. dayaq bench match times it beside
 	// MatchPlanNear, in the same run.
 	MatchPlanKeys
-	// MatchPlanOne, PostgreSQL's default, finds the candidates MatchPlanNear
-	// finds in fewer round trips: what the steps before the fallback may
-	// fetch in one statement, records and the policy's facts included (ADR
-	// 0041). On SQLite, where a statement costs no round trip, it is
-	// MatchPlanNear.
-	MatchPlanOne
+	// MatchPlanOverlap, the default, is MatchPlanNear with the search's
+	// audit event committed while the records of the candidates are read,
+	// not after (ADR 0041); the answer still waits for both.
+	MatchPlanOverlap
 )
 
 // SetMatchPlan sets the plan MatchChildren follows from now on (dayaq
@@ -219,15 +217,13 @@ func (db *DB) matchChildren(ctx context.Context, a audit.Actor, q match.Query, f
 	// it found, is committed before they are returned (through the group
 	// writer, so that concurrent searches share the commit).
 	c := db.matchReader()
-	plan := MatchPlan(db.matchPlan.Load())
-	conds, cargs := filterBranches(f, c.now)
-	switch {
-	case len(conds) == 0:
-	case plan == MatchPlanOne && db.engine == Postgres:
-		if cs, err = db.matchOne(ctx, c, a.Principal, conds, cargs, pq); err != nil {
-			return nil, err
-		}
-	default:
+	e := a.Event("child.match", "child", 0)
+	audited := func(ids []int64) error {
+		e.Details = idsJSON(ids)
+		return db.inGroupTx(ctx, func(ctx context.Context, c conn) error { return appendAudit(ctx, c, e) })
+	}
+	var overlapped chan error // MatchPlanOverlap: the audit event's commit, under way
+	if conds, cargs := filterBranches(f, c.now); len(conds) > 0 {
 		// Score every candidate from its names, date and school as it is
 		// found; read the full record (with the facts the policy decides
 		// on) of the best MatchLimit only.
@@ -242,6 +238,7 @@ func (db *DB) matchChildren(ctx context.Context, a audit.Actor, q match.Query, f
 				scored = append(scored, match.Candidate{ID: id, Result: res})
 			}
 		}
+		plan := MatchPlan(db.matchPlan.Load())
 		search := pq.Search
 		fetch := func(exact []string, ranges []match.Range, limit int) error {
 			return matchFetchNear(ctx, c, conds, cargs, exact, ranges, limit, seen, add)
@@ -262,17 +259,36 @@ func (db *DB) matchChildren(ctx context.Context, a audit.Actor, q match.Query, f
 			return nil, err
 		}
 		best()
-		if cs, err = matchRecords(ctx, c, a.Principal, conds, cargs, pq, ranked); err != nil {
+		if plan == MatchPlanOverlap && len(ranked) > 0 {
+			// The event names the children whose records are read now: those
+			// shown, and one renamed or merged since the first read, if any,
+			// whose record is read but no longer shown.
+			ids := make([]int64, len(ranked))
+			for i, m := range ranked {
+				ids[i] = m.ID
+			}
+			overlapped = make(chan error, 1)
+			go func() { overlapped <- audited(ids) }()
+		}
+		cs, err = matchRecords(ctx, c, a.Principal, conds, cargs, pq, ranked)
+		if overlapped != nil {
+			// Nothing is returned before the event's commit has an outcome.
+			if aerr := <-overlapped; aerr != nil {
+				return nil, aerr
+			}
+		}
+		if err != nil {
 			return nil, err
 		}
+	}
+	if overlapped != nil {
+		return cs, nil
 	}
 	ids := make([]int64, len(cs))
 	for i, m := range cs {
 		ids[i] = m.ID
 	}
-	e := a.Event("child.match", "child", 0)
-	e.Details = idsJSON(ids)
-	if err := db.inGroupTx(ctx, func(ctx context.Context, c conn) error { return appendAudit(ctx, c, e) }); err != nil {
+	if err := audited(ids); err != nil {
 		return nil, err
 	}
 	return cs, nil
@@ -370,12 +386,34 @@ func matchFetchNear(ctx context.Context, c conn, conds []string, cargs [][]any,
 	filter := `c.merged_into IS NULL AND ((` + strings.Join(conds, `) OR (`) + `))`
 	var ids []any
 	if limit == 0 && len(ranges) > 0 {
-		admitted, err := matchAdmitted(ctx, c, ranges, seen)
-		if err != nil {
-			return err
+		var parts []string
+		var args []any
+		for i, r := range ranges {
+			parts = append(parts, `SELECT `+strconv.Itoa(i)+`, key, child_id FROM child_match_keys WHERE key >= ? AND key < ?`)
+			args = append(args, r.From, r.To)
 		}
-		for _, id := range admitted {
+		rows, err := c.query(ctx, strings.Join(parts, ` UNION ALL `), args...)
+		if err != nil {
+			return fmt.Errorf("match keys: %w", err)
+		}
+		picked := map[int64]bool{}
+		for rows.Next() {
+			var i int
+			var key string
+			var id int64
+			if err := rows.Scan(&i, &key, &id); err != nil {
+				rows.Close()
+				return err
+			}
+			if seen[id] || picked[id] || !ranges[i].Admits(key) {
+				continue
+			}
+			picked[id] = true
 			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("match keys: %w", err)
 		}
 	}
 	scan := func(q string, args []any) error {
@@ -413,7 +451,8 @@ func matchFetchNear(ctx context.Context, c conn, conds []string, cargs [][]any,
 		// The limit counts children the caller may list: applied before the
 		// filter, records out of their reach would take the places (and
 		// betray that they exist). Namesakes filed under one key come in
-		// the child's order, so that the ten shown are the same every time.
+		// the child's order, so that the ten shown are the same every time
+		// (PostgreSQL's plan chose before, ADR 0041).
 		var parts []string
 		var args []any
 		for i, r := range ranges {
@@ -436,46 +475,6 @@ func matchFetchNear(ctx context.Context, c conn, conds []string, cargs [][]any,
 		}
 	}
 	return nil
-}
-
-// matchAdmitted reads the keys within the fallback ranges, key and child
-// (an index-only scan), and returns the children not yet seen whose key
-// the range admits (match.Range.Admits). Each range is its own branch of
-// the statement, its bounds parameters, so that PostgreSQL estimates each
-// from its statistics: a join to an array of bounds is estimated at a
-// ninth of the keys a range and planned with JIT compilation, tens of
-// milliseconds (ADR 0041).
-func matchAdmitted(ctx context.Context, c conn, ranges []match.Range, seen map[int64]bool) ([]int64, error) {
-	var parts []string
-	var args []any
-	for i, r := range ranges {
-		parts = append(parts, `SELECT `+strconv.Itoa(i)+`, key, child_id FROM child_match_keys WHERE key >= ? AND key < ?`)
-		args = append(args, r.From, r.To)
-	}
-	rows, err := c.query(ctx, strings.Join(parts, ` UNION ALL `), args...)
-	if err != nil {
-		return nil, fmt.Errorf("match keys: %w", err)
-	}
-	defer rows.Close()
-	var ids []int64
-	picked := map[int64]bool{}
-	for rows.Next() {
-		var i int
-		var key string
-		var id int64
-		if err := rows.Scan(&i, &key, &id); err != nil {
-			return nil, err
-		}
-		if seen[id] || picked[id] || i < 0 || i >= len(ranges) || !ranges[i].Admits(key) {
-			continue
-		}
-		picked[id] = true
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("match keys: %w", err)
-	}
-	return ids, nil
 }
 
 // matchRecords reads the ranked candidates' records, filtered and decided

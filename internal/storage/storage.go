@@ -93,6 +93,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	}
 	db := &DB{engine: EngineOf(dsn), now: time.Now, cases: casework.DefaultDeadlines(), batchTimeout: defaultBatchTimeout,
 		pgWriters: pgWriters}
+	db.matchPlan.Store(int32(MatchPlanOverlap))
 	for _, o := range opts {
 		o(db)
 	}
@@ -107,7 +108,6 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		db.read.SetMaxIdleConns(32)
 		db.read.SetConnMaxIdleTime(5 * time.Minute)
 		db.write = db.read
-		db.matchPlan.Store(int32(MatchPlanOne)) // ADR 0041
 	default:
 		db.path = dsn
 		if err := os.MkdirAll(filepath.Dir(dsn), 0o750); err != nil {
