@@ -162,14 +162,7 @@ func TestMatchLimitCountsOnlyReachableChildren(t *testing.T) {
 			ctx := context.Background()
 			f := newMatrixFixture(t, e.DSN(t))
 			db, head := f.db, f.users["school_head"]
-			schools, err := db.Orgs(ctx, storage.OrgFilter{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ids := map[string]int64{}
-			for _, o := range schools {
-				ids[o.Code] = o.ID
-			}
+			ids := orgIDs(t, db)
 			var kids []child.Child
 			for i := range 3 * match.BroadLimitDated {
 				kids = append(kids, child.Child{StudentID: fmt.Sprint("FAR-", i), LastName: "Məmmədov", FirstName: "Əli",
@@ -210,14 +203,7 @@ func TestMatchPlansAgree(t *testing.T) {
 			ctx := context.Background()
 			f := newMatrixFixture(t, e.DSN(t))
 			db, city := f.db, f.users["city_admin"]
-			schools, err := db.Orgs(ctx, storage.OrgFilter{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ids := map[string]int64{}
-			for _, o := range schools {
-				ids[o.Code] = o.ID
-			}
+			ids := orgIDs(t, db)
 			day := time.Date(2010, 7, 11, 0, 0, 0, 0, time.UTC)
 			var kids []child.Child
 			for i, n := range [][2]string{{"Abbasov", "Zaur"}, {"Axundov", "Ələkbər"}, {"Aslanov", "Aysel"}, {"Babayev", "Ramil"},
@@ -277,14 +263,7 @@ func TestMatchNamesakesShownAlike(t *testing.T) {
 			ctx := context.Background()
 			f := newMatrixFixture(t, e.DSN(t))
 			db := f.db
-			schools, err := db.Orgs(ctx, storage.OrgFilter{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ids := map[string]int64{}
-			for _, o := range schools {
-				ids[o.Code] = o.ID
-			}
+			ids := orgIDs(t, db)
 			codes := []string{"BAK-06-001", "BAK-06-002", "BAK-07-001"}
 			day := time.Date(2011, 3, 4, 0, 0, 0, 0, time.UTC)
 			var kids []child.Child
@@ -365,4 +344,18 @@ func lastMatchEvent(t *testing.T, db *storage.DB, a audit.Actor) string {
 func idsList(ids []int64) string {
 	b, _ := json.Marshal(map[string]any{"ids": append(make([]int64, 0, len(ids)), ids...)})
 	return string(b)
+}
+
+// orgIDs is every organisation's ID by its code.
+func orgIDs(t *testing.T, db *storage.DB) map[string]int64 {
+	t.Helper()
+	orgs, err := db.Orgs(context.Background(), storage.OrgFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]int64{}
+	for _, o := range orgs {
+		ids[o.Code] = o.ID
+	}
+	return ids
 }
