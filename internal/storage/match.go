@@ -157,7 +157,7 @@ func (db *DB) fileKeysAfter(ctx context.Context, after int64) (n int, err error)
 type MatchPlan int32
 
 const (
-	// MatchPlanNear, the default, reads the fallback ranges' keys alone
+	// MatchPlanNear reads the fallback ranges' keys alone
 	// and only the children whose skeleton there is near a word of the
 	// query (match.Range.Admits).
 	MatchPlanNear MatchPlan = iota
@@ -165,11 +165,18 @@ const (
 	// fallback range is read and scored. dayaq bench match times it beside
 	// MatchPlanNear, in the same run.
 	MatchPlanKeys
+	// MatchPlanOverlap, the default, is MatchPlanNear with the search's
+	// audit event committed while the records of the candidates are read,
+	// not after (ADR 0041); the answer still waits for both.
+	MatchPlanOverlap
 )
 
 // SetMatchPlan sets the plan MatchChildren follows from now on (dayaq
 // bench match compares them; a server keeps the default).
 func (db *DB) SetMatchPlan(p MatchPlan) { db.matchPlan.Store(int32(p)) }
+
+// MatchPlan reports the plan MatchChildren follows.
+func (db *DB) MatchPlan() MatchPlan { return MatchPlan(db.matchPlan.Load()) }
 
 // MatchCandidate is a child that may be the one a query names, as the
 // caller may see it, with its score, level and reasons.
@@ -210,6 +217,12 @@ func (db *DB) matchChildren(ctx context.Context, a audit.Actor, q match.Query, f
 	// it found, is committed before they are returned (through the group
 	// writer, so that concurrent searches share the commit).
 	c := db.matchReader()
+	e := a.Event("child.match", "child", 0)
+	audited := func(ids []int64) error {
+		e.Details = idsJSON(ids)
+		return db.inGroupTx(ctx, func(ctx context.Context, c conn) error { return appendAudit(ctx, c, e) })
+	}
+	var overlapped chan error // MatchPlanOverlap: the audit event's commit, under way
 	if conds, cargs := filterBranches(f, c.now); len(conds) > 0 {
 		// Score every candidate from its names, date and school as it is
 		// found; read the full record (with the facts the policy decides
@@ -246,17 +259,36 @@ func (db *DB) matchChildren(ctx context.Context, a audit.Actor, q match.Query, f
 			return nil, err
 		}
 		best()
-		if cs, err = matchRecords(ctx, c, a.Principal, conds, cargs, pq, ranked); err != nil {
+		if plan == MatchPlanOverlap && len(ranked) > 0 {
+			// The event names the children whose records are read now: those
+			// shown, and one renamed or merged since the first read, if any,
+			// whose record is read but no longer shown.
+			ids := make([]int64, len(ranked))
+			for i, m := range ranked {
+				ids[i] = m.ID
+			}
+			overlapped = make(chan error, 1)
+			go func() { overlapped <- audited(ids) }()
+		}
+		cs, err = matchRecords(ctx, c, a.Principal, conds, cargs, pq, ranked)
+		if overlapped != nil {
+			// Nothing is returned before the event's commit has an outcome.
+			if aerr := <-overlapped; aerr != nil {
+				return nil, aerr
+			}
+		}
+		if err != nil {
 			return nil, err
 		}
+	}
+	if overlapped != nil {
+		return cs, nil
 	}
 	ids := make([]int64, len(cs))
 	for i, m := range cs {
 		ids[i] = m.ID
 	}
-	e := a.Event("child.match", "child", 0)
-	e.Details = idsJSON(ids)
-	if err := db.inGroupTx(ctx, func(ctx context.Context, c conn) error { return appendAudit(ctx, c, e) }); err != nil {
+	if err := audited(ids); err != nil {
 		return nil, err
 	}
 	return cs, nil
@@ -418,13 +450,15 @@ func matchFetchNear(ctx context.Context, c conn, conds []string, cargs [][]any,
 	if limit > 0 && len(ranges) > 0 {
 		// The limit counts children the caller may list: applied before the
 		// filter, records out of their reach would take the places (and
-		// betray that they exist).
+		// betray that they exist). Namesakes filed under one key come in
+		// the child's order, so that the ten shown are the same every time
+		// (PostgreSQL's plan chose before, ADR 0041).
 		var parts []string
 		var args []any
 		for i, r := range ranges {
 			parts = append(parts, `SELECT * FROM (SELECT c.id, c.last_name, c.first_name, c.patronymic, c.birth_date, COALESCE(s.code, '')
 				FROM child_match_keys k JOIN children c ON c.id = k.child_id LEFT JOIN orgs s ON s.id = c.school_id
-				WHERE k.key >= ? AND k.key < ? AND `+filter+` ORDER BY k.key LIMIT `+strconv.Itoa(limit)+`) r`+strconv.Itoa(i))
+				WHERE k.key >= ? AND k.key < ? AND `+filter+` ORDER BY k.key, k.child_id LIMIT `+strconv.Itoa(limit)+`) r`+strconv.Itoa(i))
 			args = append(append(args, r.From, r.To), flatten(cargs)...)
 		}
 		if err := scan(strings.Join(parts, ` UNION ALL `), args); err != nil {

@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -161,14 +162,7 @@ func TestMatchLimitCountsOnlyReachableChildren(t *testing.T) {
 			ctx := context.Background()
 			f := newMatrixFixture(t, e.DSN(t))
 			db, head := f.db, f.users["school_head"]
-			schools, err := db.Orgs(ctx, storage.OrgFilter{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ids := map[string]int64{}
-			for _, o := range schools {
-				ids[o.Code] = o.ID
-			}
+			ids := orgIDs(t, db)
 			var kids []child.Child
 			for i := range 3 * match.BroadLimitDated {
 				kids = append(kids, child.Child{StudentID: fmt.Sprint("FAR-", i), LastName: "Məmmədov", FirstName: "Əli",
@@ -197,26 +191,19 @@ func TestMatchLimitCountsOnlyReachableChildren(t *testing.T) {
 	}
 }
 
-// TestMatchPlansAgree asks, on both engines, the same queries under both
-// plans: among them a child whose two names are both mistyped in their
+// TestMatchPlansAgree asks, on both engines, the same queries under every
+// plan: among them a child whose two names are both mistyped in their
 // first letter (found only by the fallback ranges), born on a day shared
 // with children named far from the query and one named near it. The plan
 // of ADR 0035 reads fewer children, and shows the same ones in the same
-// order with the same scores.
+// order with the same scores; so does the plan of ADR 0041.
 func TestMatchPlansAgree(t *testing.T) {
 	for _, e := range storagetest.Engines() {
 		t.Run(string(e.Name), func(t *testing.T) {
 			ctx := context.Background()
 			f := newMatrixFixture(t, e.DSN(t))
 			db, city := f.db, f.users["city_admin"]
-			schools, err := db.Orgs(ctx, storage.OrgFilter{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ids := map[string]int64{}
-			for _, o := range schools {
-				ids[o.Code] = o.ID
-			}
+			ids := orgIDs(t, db)
 			day := time.Date(2010, 7, 11, 0, 0, 0, 0, time.UTC)
 			var kids []child.Child
 			for i, n := range [][2]string{{"Abbasov", "Zaur"}, {"Axundov", "Ələkbər"}, {"Aslanov", "Aysel"}, {"Babayev", "Ramil"},
@@ -229,7 +216,7 @@ func TestMatchPlansAgree(t *testing.T) {
 			}
 			find := func(plan storage.MatchPlan, q match.Query) []string {
 				db.SetMatchPlan(plan)
-				defer db.SetMatchPlan(storage.MatchPlanNear)
+				defer db.SetMatchPlan(db.MatchPlan())
 				cs, err := db.MatchChildren(ctx, city, q)
 				if err != nil {
 					t.Fatal(err)
@@ -248,9 +235,12 @@ func TestMatchPlansAgree(t *testing.T) {
 				{Name: "Axundov Ələkbər", BirthDate: day.AddDate(1, 0, 0)},
 				{Name: "Alıyev Arzu", BirthDate: day},
 			} {
-				near, keys := find(storage.MatchPlanNear, q), find(storage.MatchPlanKeys, q)
+				near, keys, overlap := find(storage.MatchPlanNear, q), find(storage.MatchPlanKeys, q), find(storage.MatchPlanOverlap, q)
 				if !slices.Equal(near, keys) {
 					t.Errorf("%q %s: plan near found %v, plan keys %v", q.Name, q.BirthDate.Format("2006-01-02"), near, keys)
+				}
+				if !slices.Equal(overlap, near) {
+					t.Errorf("%q %s: plan overlap found %v, plan near %v", q.Name, q.BirthDate.Format("2006-01-02"), overlap, near)
 				}
 				if q.Name == "bAbasov aur" && (len(near) == 0 || !strings.HasPrefix(near[0], "FB-0 ")) {
 					t.Errorf("%q: found %v, want FB-0 (Abbasov Zaur) first", q.Name, near)
@@ -258,4 +248,114 @@ func TestMatchPlansAgree(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMatchNamesakesShownAlike asks, on both engines, for a name with more
+// namesakes than any step's limit, spread over schools and districts, as
+// users whom the policy lets see all, a district or one school, twice
+// under each plan: the namesakes a limit keeps are the same every time
+// (in key and child order), so both plans show the same children, in the
+// same order, with the same decisions, and each search's audit event names
+// the children it showed.
+func TestMatchNamesakesShownAlike(t *testing.T) {
+	for _, e := range storagetest.Engines() {
+		t.Run(string(e.Name), func(t *testing.T) {
+			ctx := context.Background()
+			f := newMatrixFixture(t, e.DSN(t))
+			db := f.db
+			ids := orgIDs(t, db)
+			codes := []string{"BAK-06-001", "BAK-06-002", "BAK-07-001"}
+			day := time.Date(2011, 3, 4, 0, 0, 0, 0, time.UTC)
+			var kids []child.Child
+			for i := range 130 {
+				father := "Rauf oğlu"
+				if i%3 == 0 {
+					father = "Elçin oğlu"
+				}
+				kids = append(kids, child.Child{StudentID: fmt.Sprint("NS-", i), LastName: "Məmmədov", FirstName: "Əli",
+					Patronymic: father, Sex: child.Male, BirthDate: day.AddDate(0, 0, i%90), SchoolID: ids[codes[i%3]],
+					Grade: 5, Section: "A"})
+			}
+			if err := db.InsertChildren(ctx, kids); err != nil {
+				t.Fatal(err)
+			}
+			for _, who := range []string{"city_admin", "district_specialist", "school_head"} {
+				a := f.users[who]
+				for _, q := range []match.Query{
+					{Name: "Məmmədov Əli", BirthDate: day},                            // found: namesakes cut to 20
+					{Name: "Mammadov Ali Rauf oglu", BirthDate: day.AddDate(0, 0, 5)}, // found, with the named key
+					{Name: "Məmmədov Əli", BirthDate: day.AddDate(0, 0, 200)},         // not found: 40, and the fallback
+					{Name: "Məmmədov Əli"},                                            // no date, no school: 40
+					{Name: "Məmmədov Əli Elçin oğlu", School: "BAK-06-002"},           // no date, a school: 300
+				} {
+					var got [][]string
+					for _, plan := range []storage.MatchPlan{storage.MatchPlanNear, storage.MatchPlanOverlap, storage.MatchPlanNear,
+						storage.MatchPlanOverlap} {
+						db.SetMatchPlan(plan)
+						cs, err := db.MatchChildren(ctx, a, q)
+						if err != nil {
+							t.Fatal(err)
+						}
+						var shown []string
+						var ids []int64
+						for _, c := range cs {
+							shown = append(shown, fmt.Sprintf("%s %.3f %s %v %v", c.StudentID, c.Score, c.Level,
+								c.Decision.View, c.CanWrite))
+							ids = append(ids, c.ID)
+						}
+						got = append(got, shown)
+						if ev := lastMatchEvent(t, db, a); ev != idsList(ids) {
+							t.Errorf("%s %q plan %d: audited %s, showed %s", who, q.Name, plan, ev, idsList(ids))
+						}
+					}
+					db.SetMatchPlan(storage.MatchPlanOverlap)
+					if len(got[0]) == 0 {
+						t.Errorf("%s %q: nothing found", who, q.Name)
+					}
+					for i := 1; i < len(got); i++ {
+						if !slices.Equal(got[i], got[0]) {
+							t.Errorf("%s %q %s: search %d found %v, the first %v", who, q.Name, q.BirthDate.Format("2006-01-02"),
+								i, got[i], got[0])
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// lastMatchEvent is the details of a's latest child.match audit event.
+func lastMatchEvent(t *testing.T, db *storage.DB, a audit.Actor) string {
+	t.Helper()
+	es, err := db.AuditEvents(context.Background(), storage.AuditFilter{ActorUserID: a.UserID, Action: "child.match"})
+	if err != nil || len(es) == 0 {
+		t.Fatalf("audit events: %v, %v", es, err)
+	}
+	last := es[0]
+	for _, e := range es {
+		if e.Seq > last.Seq {
+			last = e
+		}
+	}
+	return last.Details
+}
+
+// idsList is how a child.match event's details name the children shown.
+func idsList(ids []int64) string {
+	b, _ := json.Marshal(map[string]any{"ids": append(make([]int64, 0, len(ids)), ids...)})
+	return string(b)
+}
+
+// orgIDs is every organisation's ID by its code.
+func orgIDs(t *testing.T, db *storage.DB) map[string]int64 {
+	t.Helper()
+	orgs, err := db.Orgs(context.Background(), storage.OrgFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]int64{}
+	for _, o := range orgs {
+		ids[o.Code] = o.ID
+	}
+	return ids
 }

@@ -93,6 +93,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	}
 	db := &DB{engine: EngineOf(dsn), now: time.Now, cases: casework.DefaultDeadlines(), batchTimeout: defaultBatchTimeout,
 		pgWriters: pgWriters}
+	db.matchPlan.Store(int32(MatchPlanOverlap))
 	for _, o := range opts {
 		o(db)
 	}
