@@ -981,7 +981,10 @@ func caseIDsSQL(c conn, p access.Principal, q CaseQuery, count bool) (string, []
 		}
 		if b.index != "" && c.engine == SQLite {
 			index := b.index
-			if len(q.Statuses) > 0 { // the same column with the status (migration 00018)
+			switch {
+			case q.Overdue: // the same column with the deadline (migration 00027)
+				index = strings.TrimSuffix(index, "_queue") + "_due"
+			case len(q.Statuses) > 0: // the same column with the status (migration 00018)
 				index = strings.TrimSuffix(index, "_queue") + "_status"
 			}
 			from = ` FROM cases k INDEXED BY ` + index + ` `

@@ -4,6 +4,9 @@
 -- every page: through case_places (school_id, queue_key) it walked the
 -- place's open cases and looked each one up in cases to test its status or
 -- deadline; with these indexes each count reads at most CountCap entries.
+-- The branches on one column of cases (lead body, owner, creator) get
+-- deadline indexes too, so that their overdue counts do not walk every
+-- open case to test its deadline either.
 
 -- +goose Up
 ALTER TABLE case_places ADD COLUMN status TEXT NOT NULL DEFAULT '';
@@ -13,8 +16,14 @@ CREATE INDEX case_places_school_status ON case_places (school_id, status, queue_
 CREATE INDEX case_places_district_status ON case_places (district_code, status, queue_key, case_id);
 CREATE INDEX case_places_school_due ON case_places (school_id, due_at, case_id, queue_key) WHERE due_at IS NOT NULL;
 CREATE INDEX case_places_district_due ON case_places (district_code, due_at, case_id, queue_key) WHERE due_at IS NOT NULL;
+CREATE INDEX cases_lead_due ON cases (lead_org_id, due_at, id, queue_key) WHERE due_at IS NOT NULL;
+CREATE INDEX cases_owner_due ON cases (owner_id, due_at, id, queue_key) WHERE due_at IS NOT NULL;
+CREATE INDEX cases_creator_due ON cases (created_by, due_at, id, queue_key) WHERE due_at IS NOT NULL;
 
 -- +goose Down
+DROP INDEX cases_creator_due;
+DROP INDEX cases_owner_due;
+DROP INDEX cases_lead_due;
 DROP INDEX case_places_district_due;
 DROP INDEX case_places_school_due;
 DROP INDEX case_places_district_status;
