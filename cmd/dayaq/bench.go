@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"dayaq/internal/bench"
@@ -39,11 +40,14 @@ func (m *Main) bench(ctx context.Context, args []string) error {
 // and times GET /api/v1/cases, the web case list and a child's page
 // through the whole HTTP stack.
 func (m *Main) benchCases(ctx context.Context, args []string) error {
-	fs := m.flags("bench cases", "bench cases [--db DB] [--cases 1000000] [--children 20000] [--requests 200]")
+	fs := m.flags("bench cases", "bench cases [--db DB] [--cases 1000000] [--children 20000] [--requests 200] [--web] [--analyze] [--cpuprofile FILE]")
 	dsn := fs.String("db", "", "database to seed and measure: an empty one, or one a previous run seeded; default a new SQLite file in a temporary directory")
 	n := fs.Int("cases", 1_000_000, "cases to seed")
 	children := fs.Int("children", 20000, "children to seed (the cases' children)")
 	requests := fs.Int("requests", 200, "timed requests per scenario")
+	web := fs.Bool("web", false, "time only the web pages and their anchors (each user's first API page)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed requests (not the seeding) to this file")
+	analyze := fs.Bool("analyze", false, "refresh the planner's statistics before measuring a database seeded before (as seeding does)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -83,13 +87,29 @@ func (m *Main) benchCases(ctx context.Context, args []string) error {
 		}
 	} else {
 		fmt.Fprintln(m.Stdout, m.l.T("cli.bench.measuring", have))
+		if *analyze {
+			if err := db.Analyze(ctx); err != nil {
+				return err
+			}
+		}
 	}
 	w, err := bench.OpenWorld(ctx, db, have)
 	if err != nil {
 		return err
 	}
+	scenarios := append(bench.Scenarios(), bench.WebScenarios()...)
+	if *web {
+		scenarios = bench.WebOnly(scenarios)
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	var rs []bench.Result
-	for _, s := range append(bench.Scenarios(), bench.WebScenarios()...) {
+	for _, s := range scenarios {
 		r, err := w.Measure(s, *requests)
 		if err != nil {
 			return err
@@ -98,4 +118,20 @@ func (m *Main) benchCases(ctx context.Context, args []string) error {
 	}
 	bench.PrintTable(m.Stdout, db.Engine(), have, seeded, rs)
 	return nil
+}
+
+// startCPUProfile writes a CPU profile to path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

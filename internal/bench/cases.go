@@ -281,6 +281,28 @@ func Scenarios() []Scenario {
 	}
 }
 
+// isAnchor reports whether s is the anchor of the web pages of its user:
+// the user's first page of GET /api/v1/cases (token, policy, audit, no
+// page to render, no navigation), timed in the same run.
+func isAnchor(s Scenario) bool { return s.Page == "" && s.Query == "limit=20" && s.Walk == 0 }
+
+// WebOnly keeps of ss the web pages and their users' anchors.
+func WebOnly(ss []Scenario) []Scenario {
+	users := map[string]bool{}
+	for _, s := range ss {
+		if s.Page != "" {
+			users[s.User] = true
+		}
+	}
+	var out []Scenario
+	for _, s := range ss {
+		if s.Page != "" || (isAnchor(s) && users[s.User]) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // Result is one scenario's timings.
 type Result struct {
 	Scenario
@@ -380,13 +402,23 @@ func (w *CaseWorld) Measure(s Scenario, n int) (Result, error) {
 func PrintTable(out io.Writer, engine storage.Engine, cases int, seeded time.Duration, rs []Result) {
 	fmt.Fprintf(out, "\nGET /api/v1/cases (token) and web pages (session cookie, navigation counts) on %s, %d cases (bulk seeded in %s), through the whole stack (auth, policy in SQL, audit):\n\n",
 		engine, cases, seeded.Round(time.Second))
-	fmt.Fprintf(out, "| engine | scenario | request | items | p50 | p95 | p99 |\n|---|---|---|---:|---:|---:|---:|\n")
+	fmt.Fprintf(out, "| engine | scenario | request | items | p50 | p95 | p99 | anchor p95 | p95 / anchor |\n|---|---|---|---:|---:|---:|---:|---:|---:|\n")
+	anchors := map[string]Result{}
+	for _, r := range rs {
+		if isAnchor(r.Scenario) {
+			anchors[r.User] = r
+		}
+	}
 	for _, r := range rs {
 		req := "GET /api/v1/cases?" + r.Query
+		anchor, ratio := "", ""
 		if r.Page != "" {
 			req = "GET " + r.Page
+			if a, ok := anchors[r.User]; ok && a.P95 > 0 {
+				anchor, ratio = ms(a.P95)+" ("+a.Name+")", fmt.Sprintf("%.2f", float64(r.P95)/float64(a.P95))
+			}
 		}
-		fmt.Fprintf(out, "| %s | %s | `%s` | %d | %s | %s | %s |\n", engine, r.Name, req, r.Items, ms(r.P50), ms(r.P95), ms(r.P99))
+		fmt.Fprintf(out, "| %s | %s | `%s` | %d | %s | %s | %s | %s | %s |\n", engine, r.Name, req, r.Items, ms(r.P50), ms(r.P95), ms(r.P99), anchor, ratio)
 	}
 }
 

@@ -140,8 +140,8 @@ func addPlaces(ctx context.Context, c conn, k casework.Case, children []ChildRec
 			return nil
 		}
 		seen[school] = true
-		_, err := c.exec(ctx, `INSERT INTO case_places (case_id, school_id, district_code, queue_key) VALUES (?, ?, ?, ?)`,
-			k.ID, school, nullString(district), queueKey(k))
+		_, err := c.exec(ctx, `INSERT INTO case_places (case_id, school_id, district_code, queue_key, status, due_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			k.ID, school, nullString(district), queueKey(k), k.Status, nullTime(k.Due()))
 		return err
 	}
 	if err := add(k.SchoolID, k.District); err != nil {
@@ -552,7 +552,9 @@ func saveCase(ctx context.Context, c conn, k casework.Case, expected int) error 
 	if n, _ := res.RowsAffected(); n != 1 {
 		return apperr.New(apperr.Conflict, "error.stale", expected)
 	}
-	if _, err := c.exec(ctx, `UPDATE case_places SET queue_key = ? WHERE case_id = ?`, queueKey(k), k.ID); err != nil {
+	// The places keep the case's queue key, status and deadline (migration 00027).
+	if _, err := c.exec(ctx, `UPDATE case_places SET queue_key = ?, status = ?, due_at = ? WHERE case_id = ?`,
+		queueKey(k), k.Status, nullTime(k.Due()), k.ID); err != nil {
 		return fmt.Errorf("save case %d places: %w", k.ID, err)
 	}
 	return nil
@@ -757,6 +759,16 @@ type caseBranch struct {
 	key, id string // the branch's sort key and ID columns (an index walks them in order)
 	cond    string
 	args    []any
+	// place is the case_places index a places branch walks without a
+	// status or deadline (case_places_school, case_places_district); with
+	// them its _status or _due sibling (migration 00027), which hold the
+	// case's status and deadline. SQLite is told which (INDEXED BY): with
+	// the siblings present it may otherwise walk one of them and sort.
+	place string
+	// pcond is a places branch's condition on case_places p alone: when
+	// the query asks only for what the places copy (status, open, overdue),
+	// the branch reads case_places without joining cases.
+	pcond string
 	// index is the index that serves a branch on one column of cases
 	// (owner, creator, lead body). SQLite is told to use it (caseIDsSQL):
 	// its statistics are averages, and a column with a few very common
@@ -773,11 +785,11 @@ func caseBranches(f access.CaseFilter, now time.Time) []caseBranch {
 	const places = ` FROM case_places p CROSS JOIN cases k `
 	var bs []caseBranch
 	add := func(from, cond string, a ...any) {
-		key, id := `k.queue_key`, `k.id`
+		key, id, pcond := `k.queue_key`, `k.id`, ""
 		if from == places {
-			key, id, cond = `p.queue_key`, `p.case_id`, `k.id = p.case_id AND `+cond
+			key, id, pcond, cond = `p.queue_key`, `p.case_id`, cond, `k.id = p.case_id AND `+cond
 		}
-		bs = append(bs, caseBranch{from: from, key: key, id: id, cond: cond, args: a})
+		bs = append(bs, caseBranch{from: from, key: key, id: id, cond: cond, pcond: pcond, args: a})
 	}
 	indexed := func(index string) { bs[len(bs)-1].index = index }
 	if f.All {
@@ -786,9 +798,11 @@ func caseBranches(f access.CaseFilter, now time.Time) []caseBranch {
 	}
 	if f.District != "" {
 		add(places, `p.district_code = ?`, f.District)
+		bs[len(bs)-1].place = "case_places_district"
 	}
 	if f.SchoolID != 0 {
 		add(places, `p.school_id = ?`, f.SchoolID)
+		bs[len(bs)-1].place = "case_places_school"
 	}
 	if f.LeadOrgID != 0 {
 		add(plain, `k.lead_org_id = ?`, f.LeadOrgID)
@@ -903,6 +917,11 @@ func caseIDsSQL(c conn, p access.Principal, q CaseQuery, count bool) (string, []
 		where = append(where, `k.created_at < ?`)
 		wargs = append(wargs, q.To)
 	}
+	// Asked only for statuses, open cases or overdue ones (the queues and
+	// their counts), the places branches need nothing of the case but the
+	// places' copies (migration 00027).
+	copied := q.Severity == "" && q.Type == "" && q.District == "" && q.SchoolID == 0 && q.OwnerID == 0 &&
+		q.LeadOrgID == 0 && q.From.IsZero() && q.To.IsZero()
 	// The overdue list walks the deadline index, most overdue first; every
 	// other list walks a queue index.
 	var after []any
@@ -927,20 +946,45 @@ func caseIDsSQL(c conn, p access.Principal, q CaseQuery, count bool) (string, []
 		}
 		w := append([]string{b.cond}, where...)
 		bargs := append(append([]any{}, b.args...), wargs...)
-		if open && b.key == `p.queue_key` {
-			// The places' own copy of the queue key, so that their index
-			// walks only the open cases.
-			w = append(w, `p.queue_key < ?`)
-			bargs = append(bargs, closedOffset)
+		from := b.from
+		if b.place != "" && copied {
+			w, bargs, from = []string{b.pcond}, append([]any{}, b.args...), ` FROM case_places p `
+		}
+		if b.place != "" {
+			// The places' own copies of the queue key, status and deadline,
+			// so that their index walks only the open cases, the cases of
+			// the statuses asked for, or the overdue ones.
+			if open {
+				w = append(w, `p.queue_key < ?`)
+				bargs = append(bargs, closedOffset)
+			}
+			index := b.place
+			switch {
+			case q.Overdue:
+				key, id, index = `p.due_at`, `p.case_id`, b.place+"_due"
+				w = append(w, `p.due_at < ?`)
+				bargs = append(bargs, c.now)
+			case len(q.Statuses) > 0:
+				index = b.place + "_status"
+				w = append(w, `p.status IN (`+strings.Repeat(`?, `, len(q.Statuses)-1)+`?)`)
+				for _, st := range q.Statuses {
+					bargs = append(bargs, string(st))
+				}
+			}
+			if c.engine == SQLite {
+				from = strings.Replace(from, ` case_places p `, ` case_places p INDEXED BY `+index+` `, 1)
+			}
 		}
 		if after != nil {
 			w = append(w, `(`+key+` > ? OR (`+key+` = ? AND `+id+` > ?))`)
 			bargs = append(bargs, after...)
 		}
-		from := b.from
 		if b.index != "" && c.engine == SQLite {
 			index := b.index
-			if len(q.Statuses) > 0 { // the same column with the status (migration 00018)
+			switch {
+			case q.Overdue: // the same column with the deadline (migration 00027)
+				index = strings.TrimSuffix(index, "_queue") + "_due"
+			case len(q.Statuses) > 0: // the same column with the status (migration 00018)
 				index = strings.TrimSuffix(index, "_queue") + "_status"
 			}
 			from = ` FROM cases k INDEXED BY ` + index + ` `
@@ -968,26 +1012,30 @@ func caseIDsSQL(c conn, p access.Principal, q CaseQuery, count bool) (string, []
 
 // ListCases lists the cases a may see, in queue order (open first, most
 // severe first, oldest first), a page at a time, filtered in SQL by the
-// policy. The list is audited with the IDs it showed.
+// policy. The list is audited with the IDs it showed before it is returned.
 func (db *DB) ListCases(ctx context.Context, a audit.Actor, q CaseQuery) (pg CasePage, err error) {
 	defer apperr.Wrap(&err, "storage.ListCases")
 	if q.Limit <= 0 || q.Limit > 200 {
 		q.Limit = 20
 	}
-	err = db.inTx(ctx, func(c conn) error {
+	// Read on the read pool, then audited in a group commit; the page is
+	// returned only once its event is committed (readAudited, ADR 0043).
+	err = db.readAudited(ctx, func(c conn) error {
 		pg, err = db.listCases(ctx, c, a.Principal, q)
-		if err != nil {
-			return err
-		}
+		return err
+	}, func() audit.Event {
 		ids := make([]int64, len(pg.Cases))
 		for i, r := range pg.Cases {
 			ids[i] = r.ID
 		}
 		e := a.Event("case.list", "case", 0)
 		e.Details = idsJSON(ids)
-		return appendAudit(ctx, c, e)
+		return e
 	})
-	return pg, err
+	if err != nil {
+		return CasePage{}, err
+	}
+	return pg, nil
 }
 
 func (db *DB) listCases(ctx context.Context, c conn, p access.Principal, q CaseQuery) (CasePage, error) {

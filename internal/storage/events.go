@@ -787,35 +787,50 @@ func (db *DB) ParentEventAttendance(ctx context.Context, a audit.Actor, childID 
 		if _, err := loadChild(ctx, c, a.Principal, access.Read, childID); err != nil {
 			return err
 		}
-		rows, err := c.query(ctx, `SELECT `+eventColumns+eventFrom+`JOIN parent_event_attendance pa ON pa.event_id = e.id
-			WHERE pa.child_id = ? ORDER BY e.starts_at DESC, e.id DESC LIMIT 100`, childID)
-		if err != nil {
+		if out, err = attendanceOf(ctx, c, childID); err != nil {
 			return err
 		}
-		var es []events.Event
-		for rows.Next() {
-			e, err := scanEvent(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			es = append(es, e)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if err := eventTopics(ctx, c, es); err != nil {
-			return err
-		}
-		for _, e := range es {
-			out = append(out, ChildEventAttendance{EventID: e.ID, StartsAt: e.StartsAt, SchoolName: e.SchoolName, Topics: e.Topics})
-		}
-		ev := a.Event("events.attendance_read", "child", childID)
-		ev.ChildID = childID
-		return appendAudit(ctx, c, ev)
+		return appendAudit(ctx, c, attendanceEvent(a, childID))
 	})
 	return out, err
+}
+
+// attendanceOf reads the events the parent of childID attended, the latest
+// first; the caller has checked the reader may read the child.
+func attendanceOf(ctx context.Context, c conn, childID int64) ([]ChildEventAttendance, error) {
+	rows, err := c.query(ctx, `SELECT `+eventColumns+eventFrom+`JOIN parent_event_attendance pa ON pa.event_id = e.id
+		WHERE pa.child_id = ? ORDER BY e.starts_at DESC, e.id DESC LIMIT 100`, childID)
+	if err != nil {
+		return nil, err
+	}
+	var es []events.Event
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		es = append(es, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if err := eventTopics(ctx, c, es); err != nil {
+		return nil, err
+	}
+	var out []ChildEventAttendance
+	for _, e := range es {
+		out = append(out, ChildEventAttendance{EventID: e.ID, StartsAt: e.StartsAt, SchoolName: e.SchoolName, Topics: e.Topics})
+	}
+	return out, nil
+}
+
+// attendanceEvent is the audit event of reading a child's parent's attendance.
+func attendanceEvent(a audit.Actor, childID int64) audit.Event {
+	ev := a.Event("events.attendance_read", "child", childID)
+	ev.ChildID = childID
+	return ev
 }
 
 // --- anonymous feedback ---

@@ -920,55 +920,67 @@ func (db *DB) ChildScreeningFor(ctx context.Context, a audit.Actor, childID int6
 		if _, err := loadScreeningChild(ctx, c, a.Principal, childID, false); err != nil {
 			return err
 		}
-		ic := instrumentCache{}
-		if v.Sets, err = answerSets(ctx, c, ic, `a.child_id = ?`, childID); err != nil {
+		if v, err = childScreening(ctx, c, a.Principal, childID); err != nil {
 			return err
 		}
-		if v.Results, err = riskResults(ctx, c, `r.child_id = ?`, childID); err != nil {
-			return err
-		}
-		if n := len(v.Results); n > 0 {
-			rules, err := riskRules(ctx, c, 0)
-			if err != nil {
-				return err
-			}
-			last := v.Results[n-1]
-			if rules.Version != last.Assessment.RulesVersion {
-				var scored []screening.Scored
-				for _, s := range v.Sets {
-					if s.RoundID != last.RoundID {
-						continue
-					}
-					in, err := ic.get(ctx, c, s.InstrumentCode, s.InstrumentVersion)
-					if err != nil {
-						return err
-					}
-					scored = append(scored, screening.Scored{Instrument: in, Answers: s.Answers, Result: s.Result})
-				}
-				now := rules.Assess(scored)
-				v.NowSays = &now
-			}
-		}
-		rows, err := c.query(ctx, `SELECT `+registerColumns+registerFrom+`WHERE e.child_id = ? ORDER BY e.id DESC`, childID)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			e, err := scanRegister(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			e.CanDecide = access.CanDecideRegister(a.Principal, e.SchoolID)
-			v.Register = append(v.Register, e)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		e := a.Event("screening.child_read", "child", childID)
-		e.ChildID = childID
-		return appendAudit(ctx, c, e)
+		return appendAudit(ctx, c, childScreeningEvent(a, childID))
 	})
 	return v, err
+}
+
+// childScreening reads a child's answer sets, risk results and register
+// entries; the caller has checked (loadScreeningChild) that the screening
+// policy reaches the child.
+func childScreening(ctx context.Context, c conn, p access.Principal, childID int64) (v ChildScreening, err error) {
+	ic := instrumentCache{}
+	if v.Sets, err = answerSets(ctx, c, ic, `a.child_id = ?`, childID); err != nil {
+		return v, err
+	}
+	if v.Results, err = riskResults(ctx, c, `r.child_id = ?`, childID); err != nil {
+		return v, err
+	}
+	if n := len(v.Results); n > 0 {
+		rules, err := riskRules(ctx, c, 0)
+		if err != nil {
+			return v, err
+		}
+		last := v.Results[n-1]
+		if rules.Version != last.Assessment.RulesVersion {
+			var scored []screening.Scored
+			for _, s := range v.Sets {
+				if s.RoundID != last.RoundID {
+					continue
+				}
+				in, err := ic.get(ctx, c, s.InstrumentCode, s.InstrumentVersion)
+				if err != nil {
+					return v, err
+				}
+				scored = append(scored, screening.Scored{Instrument: in, Answers: s.Answers, Result: s.Result})
+			}
+			now := rules.Assess(scored)
+			v.NowSays = &now
+		}
+	}
+	rows, err := c.query(ctx, `SELECT `+registerColumns+registerFrom+`WHERE e.child_id = ? ORDER BY e.id DESC`, childID)
+	if err != nil {
+		return v, err
+	}
+	for rows.Next() {
+		e, err := scanRegister(rows)
+		if err != nil {
+			rows.Close()
+			return v, err
+		}
+		e.CanDecide = access.CanDecideRegister(p, e.SchoolID)
+		v.Register = append(v.Register, e)
+	}
+	rows.Close()
+	return v, rows.Err()
+}
+
+// childScreeningEvent is the audit event of reading a child's screening.
+func childScreeningEvent(a audit.Actor, childID int64) audit.Event {
+	e := a.Event("screening.child_read", "child", childID)
+	e.ChildID = childID
+	return e
 }

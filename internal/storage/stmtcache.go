@@ -16,7 +16,7 @@ import (
 // at the expense of the queries every request makes.
 const (
 	stmtCacheMax     = 512
-	stmtCacheMaxArgs = 32
+	stmtCacheMaxArgs = 64 // the navigation counts of a school take 43 (ADR 0043)
 )
 
 // stmtCache is a querier on a pool that prepares each query once and

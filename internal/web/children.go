@@ -29,6 +29,7 @@ type Store interface {
 	OrgByCode(ctx context.Context, code string) (org.Org, error)
 
 	ChildFor(ctx context.Context, a audit.Actor, id int64) (storage.ChildRecord, error)
+	ChildView(ctx context.Context, a audit.Actor, id int64) (storage.ChildView, error)
 	ListChildren(ctx context.Context, a audit.Actor, q storage.ChildQuery) ([]storage.ChildRecord, error)
 	CreateChild(ctx context.Context, a audit.Actor, ch child.Child, schoolCode string) (storage.ChildRecord, error)
 	UpdateChild(ctx context.Context, a audit.Actor, ch child.Child, schoolCode string) (storage.ChildRecord, error)
@@ -285,17 +286,22 @@ func (w *Web) childPage(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a := authn.ActorFrom(r)
-	rec, err := w.store.ChildFor(r.Context(), a, id)
+	// The record, the parent's events and the screening, each read under
+	// its policy and audited, in one group commit (ADR 0043).
+	v, err := w.store.ChildView(r.Context(), a, id)
 	if apperr.CodeOf(err) == apperr.NotFound && access.CanBreakGlass(a.Principal) {
 		return w.render(rw, http.StatusNotFound, "child", w.page(r, "child.title", childPageData{BreakGlass: true, ID: id}))
 	}
 	if err != nil {
 		return err
 	}
+	rec := v.Record
 	p := w.page(r, "child.title", nil)
-	d := childPageData{Rec: rec, ID: id, Full: rec.Decision.View >= access.ViewShared, ParentEvents: w.childEvents(r.Context(), a, id)}
+	d := childPageData{Rec: rec, ID: id, Full: rec.Decision.View >= access.ViewShared, ParentEvents: v.Attended}
 	p.Data = d
-	d.Screening = w.childScreeningPart(p, r, id)
+	if v.Screening != nil {
+		d.Screening = w.childScreeningView(p, r, id, *v.Screening)
+	}
 	p.Data = d
 	return w.render(rw, http.StatusOK, "child", p)
 }

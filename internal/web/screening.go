@@ -33,7 +33,6 @@ type ScreeningStore interface {
 	CreateRound(ctx context.Context, a audit.Actor, r storage.Round) (storage.Round, error)
 	RoundFor(ctx context.Context, a audit.Actor, id int64, grade int, section string) (storage.RoundView, error)
 	SaveAnswers(ctx context.Context, a audit.Actor, roundID int64, sets []storage.NewAnswerSet) ([]storage.Saved, error)
-	ChildScreeningFor(ctx context.Context, a audit.Actor, childID int64) (storage.ChildScreening, error)
 	RegisterList(ctx context.Context, a audit.Actor, f storage.RegisterFilter) ([]storage.RegisterEntry, error)
 	RollList(ctx context.Context, a audit.Actor, q storage.RollQuery) ([]storage.RollPupil, error)
 	RegisterEntry(ctx context.Context, a audit.Actor, id int64) (storage.RegisterEntry, error)
@@ -927,14 +926,9 @@ type riskLine struct {
 	Why string
 }
 
-func (w *Web) childScreeningPart(p Page, r *http.Request, id int64) *childScreening {
-	cs, err := w.store.ChildScreeningFor(r.Context(), authn.ActorFrom(r), id)
-	if err != nil {
-		if c := apperr.CodeOf(err); c != apperr.NotFound && c != apperr.Forbidden {
-			w.log.WarnContext(r.Context(), "child screening", "err", err)
-		}
-		return nil
-	}
+// childScreeningView is the screening part of a page from a child's
+// screening as read.
+func (w *Web) childScreeningView(p Page, r *http.Request, id int64, cs storage.ChildScreening) *childScreening {
 	names := w.instrumentNames(r.Context())
 	now := w.store.Now()
 	out := &childScreening{ChildScreening: cs, Entries: w.entryRows(p, r, cs.Register), ChildID: id,
