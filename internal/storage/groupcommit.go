@@ -311,6 +311,13 @@ type batchHead struct {
 	audit.Head
 	read  bool // Head holds the head as this transaction sees it
 	dirty bool // Head is newer than the row
+
+	// taxonomy is the latest taxonomy version as the batch first read it
+	// (0: not read): one read a batch, not one a contact, as a PostgreSQL
+	// batch does (pgPipe.taxonomy). A version published meanwhile applies
+	// from the next batch; contacts record the version they were checked
+	// against (ADR 0042).
+	taxonomy int
 }
 
 // refuse answers every queued request with errClosed.

@@ -246,6 +246,9 @@ func (c conn) latestTaxonomyVersion(ctx context.Context) (int, error) {
 	if p != nil && p.taxonomy != 0 {
 		return p.taxonomy, nil
 	}
+	if p == nil && c.head != nil && c.head.taxonomy != 0 {
+		return c.head.taxonomy, nil
+	}
 	var v int
 	const q = `SELECT COALESCE(MAX(version), 0) FROM taxonomy_versions`
 	if p != nil && p.fast { // with whatever is pending, in one round trip
@@ -257,6 +260,8 @@ func (c conn) latestTaxonomyVersion(ctx context.Context) (int, error) {
 	}
 	if p != nil {
 		p.taxonomy = v
+	} else if c.head != nil {
+		c.head.taxonomy = v
 	}
 	return v, nil
 }
