@@ -165,13 +165,20 @@ func (db *DB) stopGroupWriter() {
 	}
 }
 
-// linger bounds how long the writer waits, from a batch's first request,
-// for the requests it expects to share it (ADR 0042): as many as were in
-// flight at once during the batch before. The requests that batch answered
-// come back a few hundred microseconds later; a commit costs more than
-// that, so a fuller batch pays for the wait. A lone request waits for
-// nobody: then one was in flight.
+// linger bounds how long a PostgreSQL writer waits, from a batch's first
+// request, for the requests it expects to share it (ADR 0042): as many as
+// were in flight at once during the batch before. The requests that batch
+// answered come back a few hundred microseconds later; while the batch is
+// on the server the writer is idle anyway, and a fuller batch costs the
+// server less a request. A lone request waits for nobody: then one was in
+// flight.
 const linger = time.Millisecond
+
+// sqliteLinger is how long the SQLite writer waits for one more request
+// when the previous batch was bigger than the batch in hand. The writer
+// itself executes every statement, on a core of its own, so it waits
+// little: a wait is time it does not write.
+const sqliteLinger = 300 * time.Microsecond
 
 func (b *batcher) run() {
 	defer b.wg.Done()
@@ -184,6 +191,7 @@ func (b *batcher) run() {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	ws := &writerState{} // PostgreSQL: this writer's reserved IDs
+	last := 0            // SQLite: the previous batch's size
 	for {
 		select {
 		case <-b.quit:
@@ -196,7 +204,10 @@ func (b *batcher) run() {
 		// The most in flight at once during the last batch; from now on,
 		// those still in flight.
 		expect := int(b.peak.Swap(b.inflight.Load()))
-		if b.db.pgWriters > 1 && b.db.engine == Postgres {
+		switch {
+		case b.db.engine == SQLite:
+			expect = last
+		case b.db.pgWriters > 1:
 			expect = 1 // writers side by side share the requests: none waits
 		}
 	drain:
@@ -208,6 +219,9 @@ func (b *batcher) run() {
 			default:
 			}
 			wait := linger - time.Since(start)
+			if b.db.engine == SQLite {
+				wait = sqliteLinger
+			}
 			if len(batch) >= expect || wait <= 0 {
 				break drain
 			}
@@ -222,6 +236,7 @@ func (b *batcher) run() {
 				break drain
 			}
 		}
+		last = len(batch)
 		b.batches.Add(1)
 		b.requests.Add(int64(len(batch)))
 		if b.db.engine != Postgres || !b.commitPipelined(batch, ws) {
