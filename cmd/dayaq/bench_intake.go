@@ -248,11 +248,15 @@ func (m *Main) benchIntake(ctx context.Context, dsn string, clients, n, nBase, c
 			return nil, fmt.Errorf("warm-up: %w", err)
 		}
 	}
+	batches0, reqs0 := db.GroupCommitStats()
 	api, err := drive(ctx, clients, n, post)
 	if err != nil {
 		return nil, err
 	}
 	api.engine, api.path = db.Engine(), "HTTP API"
+	if batches, reqs := db.GroupCommitStats(); batches > batches0 {
+		fmt.Fprintln(m.Stderr, m.l.T("cli.bench.intake_batches", db.Engine(), batches-batches0, float64(reqs-reqs0)/float64(batches-batches0)))
+	}
 	if db.Engine() == storage.Postgres {
 		pipelined, moved, again := db.PipelineStats()
 		fmt.Fprintln(m.Stderr, m.l.T("cli.bench.intake_pipelined", pipelined, moved, again))

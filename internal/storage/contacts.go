@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"dayaq/internal/access"
 	"dayaq/internal/apperr"
@@ -228,8 +231,8 @@ func insertContact(ctx context.Context, c conn, db *DB, a audit.Actor, in hotlin
 		return ContactRecord{}, fmt.Errorf("insert contact: %w", err)
 	} else if ok { // a pipelined batch: the ID is known, nothing to await
 		ct.ID = id
-		if err := c.execLater(ctx, `INSERT INTO contacts (id, `+cols+`) OVERRIDING SYSTEM VALUE
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append([]any{id}, vals...)...); err != nil {
+		if err := c.insertRowsLater(ctx, `INSERT INTO contacts (id, `+cols+`) OVERRIDING SYSTEM VALUE VALUES `,
+			`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, 1, append([]any{id}, vals...)...); err != nil {
 			return ContactRecord{}, fmt.Errorf("insert contact: %w", err)
 		}
 	} else if err := c.queryRow(ctx, `INSERT INTO contacts (`+cols+`)
@@ -277,8 +280,8 @@ func insertContactParts(ctx context.Context, c conn, ct *hotline.Contact) error 
 			}
 			args = append(args, ct.ID, i, childID, r.Name, r.Age, r.School, r.District)
 		}
-		if err := c.execLater(ctx, `INSERT INTO contact_children (contact_id, ord, child_id, name, age, school, district) VALUES `+
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?), ", n), ", "), args...); err != nil {
+		if err := c.insertRowsLater(ctx, `INSERT INTO contact_children (contact_id, ord, child_id, name, age, school, district) VALUES `,
+			"(?, ?, ?, ?, ?, ?, ?)", n, args...); err != nil {
 			return fmt.Errorf("insert contact children: %w", err)
 		}
 	}
@@ -287,8 +290,7 @@ func insertContactParts(ctx context.Context, c conn, ct *hotline.Contact) error 
 		for _, code := range ct.Categories {
 			args = append(args, ct.ID, code)
 		}
-		if err := c.execLater(ctx, `INSERT INTO contact_categories (contact_id, code) VALUES `+
-			strings.TrimSuffix(strings.Repeat("(?, ?), ", n), ", "), args...); err != nil {
+		if err := c.insertRowsLater(ctx, `INSERT INTO contact_categories (contact_id, code) VALUES `, "(?, ?)", n, args...); err != nil {
 			return fmt.Errorf("insert contact categories: %w", err)
 		}
 	}
@@ -768,9 +770,11 @@ func (db *DB) HalfWrittenContacts(ctx context.Context) (n int, err error) {
 // e-mail and (by default) SMS through the outbox. The message says what to
 // do and links to the contact; it never carries a child's name.
 func alertCritical(ctx context.Context, c conn, ct *hotline.Contact) error {
+	if p := c.fastPipe(); p != nil {
+		return alertCriticalPiped(ctx, c, p, ct)
+	}
 	rows, err := c.query(ctx, `SELECT DISTINCT u.id FROM users u JOIN user_roles r ON r.user_id = u.id JOIN orgs o ON o.id = u.org_id
-		WHERE u.disabled = FALSE AND ((r.role = ? AND u.org_id = ?) OR (r.role = ? AND o.type = ?)) ORDER BY u.id`,
-		access.HotlineSupervisor, ct.OrgID, access.CitySpecialist, org.CityDepartment)
+		WHERE `+alertRecipients, access.HotlineSupervisor, ct.OrgID, access.CitySpecialist, org.CityDepartment)
 	if err != nil {
 		return fmt.Errorf("alert recipients: %w", err)
 	}
@@ -789,14 +793,89 @@ func alertCritical(ctx context.Context, c conn, ct *hotline.Contact) error {
 	}
 	msgs := make([]notify.Message, 0, len(to))
 	for _, id := range to {
-		m, err := notify.New(notify.CriticalAlert, notify.User(id), "notify.hotline.critical",
-			fmt.Sprintf("/hotline/contacts/%d", ct.ID), notify.ID(ct.ID), notify.At(ct.ReceivedAt))
+		m, err := criticalAlert(id, ct)
 		if err != nil {
 			return err
 		}
 		msgs = append(msgs, m)
 	}
 	return notifyTx(ctx, c, msgs...)
+}
+
+// alertRecipients selects, from users u with roles r in orgs o, those a
+// critical contact alerts: the supervisors of its hotline and the city's
+// specialists (arguments: the two roles, the contact's org, the city's org
+// type).
+const alertRecipients = `u.disabled = FALSE AND ((r.role = ? AND u.org_id = ?) OR (r.role = ? AND o.type = ?))`
+
+func criticalAlert(userID int64, ct *hotline.Contact) (notify.Message, error) {
+	return notify.New(notify.CriticalAlert, notify.User(userID), "notify.hotline.critical",
+		fmt.Sprintf("/hotline/contacts/%d", ct.ID), notify.ID(ct.ID), notify.At(ct.ReceivedAt))
+}
+
+// alertCriticalPiped is alertCritical in a pipelined batch (ADR 0042): the
+// recipients, their addresses and their channel choices are read in one
+// round trip with whatever is pending, and the messages filed awaiting
+// nothing; the rows are those notifyTx would write.
+func alertCriticalPiped(ctx context.Context, c conn, p *pgPipe, ct *hotline.Contact) error {
+	args := []any{access.HotlineSupervisor, ct.OrgID, access.CitySpecialist, org.CityDepartment}
+	var to []userAddress
+	prefs := map[int64]map[notify.Channel]bool{}
+	err := p.sendReadQueries(ctx, []readQuery{
+		{q: rebind(Postgres, `SELECT DISTINCT u.id, u.email, COALESCE(s.phone, ''), COALESCE(s.lang, '')
+			FROM users u JOIN user_roles r ON r.user_id = u.id JOIN orgs o ON o.id = u.org_id
+			LEFT JOIN notify_settings s ON s.user_id = u.id WHERE `+alertRecipients+` ORDER BY u.id`), args: args,
+			scan: func(rows pgx.Rows) error {
+				for rows.Next() {
+					var u userAddress
+					if err := rows.Scan(&u.id, &u.email, &u.phone, &u.lang); err != nil {
+						return err
+					}
+					to = append(to, u)
+				}
+				return rows.Err()
+			}},
+		{q: rebind(Postgres, `SELECT p.user_id, p.channel, p.enabled FROM notify_prefs p WHERE p.kind = ? AND p.user_id IN (
+			SELECT u.id FROM users u JOIN user_roles r ON r.user_id = u.id JOIN orgs o ON o.id = u.org_id WHERE `+alertRecipients+`)`),
+			args: append([]any{notify.CriticalAlert}, args...),
+			scan: func(rows pgx.Rows) error {
+				for rows.Next() {
+					var id int64
+					var ch notify.Channel
+					var on bool
+					if err := rows.Scan(&id, &ch, &on); err != nil {
+						return err
+					}
+					if prefs[id] == nil {
+						prefs[id] = map[notify.Channel]bool{}
+					}
+					prefs[id][ch] = on
+				}
+				return rows.Err()
+			}},
+	})
+	if err != nil {
+		return fmt.Errorf("alert recipients: %w", err)
+	}
+	for _, u := range to {
+		m, err := criticalAlert(u.id, ct)
+		if err != nil {
+			return err
+		}
+		if err := m.Check(); err != nil {
+			return err
+		}
+		margs, err := notify.MarshalArgs(m.Args())
+		if err != nil {
+			return err
+		}
+		on := defaultChannels(m.Kind())
+		maps.Copy(on, prefs[u.id])
+		if err := fileForUser(ctx, c, m, margs, u, on); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // caseForContact opens a case from the contact, or attaches the contact to

@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 
@@ -30,11 +31,15 @@ func TestContactsPipelined(t *testing.T) {
 			kid := f.children["S-ownClass"]
 			const n = 96
 			contact := func(i int) hotline.Contact {
-				c := hotline.Contact{Channel: hotline.Phone, ReceivedAt: f.clock.t, CallType: hotline.ChildSelf,
+				c := hotline.Contact{Channel: []hotline.Channel{hotline.Phone, hotline.Web}[i%2],
+					ReceivedAt: f.clock.t, CallType: hotline.ChildSelf,
 					Caller: hotline.Caller{Anonymous: true}, Children: []hotline.ChildRef{{ChildID: kid, Name: "Aysel"}, {Name: "Uşaq", Age: 10}},
-					Categories: []string{"peers"}, Urgency: hotline.Low, Outcome: hotline.Advice}
+					Categories: [][]string{{"peers"}, {"peers", "family"}, {"violence.bullying"}}[i%3], Urgency: hotline.Low, Outcome: hotline.Advice}
 				if i%5 == 0 {
 					c.Caller.Phone = fmt.Sprintf("+99450%07d", i)
+				}
+				if i%11 == 2 {
+					c.Urgency = hotline.Critical // alerts, read and filed in the batch
 				}
 				if i%24 == 7 {
 					c.Children[0].ChildID = 99_999_999 // not in the registry
@@ -97,12 +102,60 @@ func TestContactsPipelined(t *testing.T) {
 			if want := n - refused - 1; len(pg.Items) != want {
 				t.Errorf("%d contacts stored, want %d", len(pg.Items), want)
 			}
-			for _, it := range pg.Items {
-				r, err := db.ContactFor(ctx, op, it.ID)
-				if err != nil || len(r.Children) != 2 || r.Children[0].ChildID != kid || len(r.Categories) != 1 {
-					t.Fatalf("contact %d: %v, children %+v categories %v", it.ID, err, r.Children, r.Categories)
+			// Each contact whole, its rows those it was sent with, though a
+			// pipelined batch inserts its contacts' rows many a statement
+			// (ADR 0042).
+			sentAs := map[int64]int{}
+			for i, id := range ids {
+				if id != 0 {
+					sentAs[id] = i
 				}
 			}
+			critical := 0
+			for _, it := range pg.Items {
+				r, err := db.ContactFor(ctx, op, it.ID)
+				i, ok := sentAs[it.ID]
+				if i == 41 {
+					i = 40
+				}
+				want := contact(i)
+				if err != nil || !ok || len(r.Children) != 2 || r.Children[0].ChildID != kid || r.Children[1].Age != 10 ||
+					!slices.Equal(slices.Sorted(slices.Values(r.Categories)), slices.Sorted(slices.Values(want.Categories))) || r.Channel != want.Channel || r.Urgency != want.Urgency {
+					t.Fatalf("contact %d (sent %d): %v, children %+v categories %v, channel %s, urgency %s", it.ID, i, err,
+						r.Children, r.Categories, r.Channel, r.Urgency)
+				}
+				if r.Urgency == hotline.Critical {
+					critical++
+				}
+			}
+			// A critical contact alerts the supervisor and the city's
+			// specialist, in the app and by e-mail, once each.
+			for _, who := range []string{"hotline_supervisor", "city_specialist"} {
+				ns, err := db.Notifications(ctx, f.users[who], storage.NotificationFilter{Limit: 200})
+				alerts := 0
+				for _, n := range ns {
+					if n.Key == "notify.hotline.critical" {
+						alerts++
+					}
+				}
+				if err != nil || alerts != critical {
+					t.Errorf("%s: %d alerts (%v), want %d", who, alerts, err, critical)
+				}
+			}
+			out, err := db.Outbox(ctx, storage.OutboxFilter{Limit: 500})
+			if err != nil {
+				t.Fatal(err)
+			}
+			emails := 0
+			for _, m := range out {
+				if m.Channel == "email" && m.Key == "notify.hotline.critical" {
+					emails++
+				}
+			}
+			if critical == 0 || emails != 2*critical {
+				t.Errorf("%d alert e-mails for %d critical contacts, want two each", emails, critical)
+			}
+			totalsMatch(t, db, f.users["city_specialist"], "pipelined contacts")
 			if h, err := db.HalfWrittenContacts(ctx); err != nil || h != 0 {
 				t.Errorf("half-written: %d, %v", h, err)
 			}

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"dayaq/internal/apperr"
@@ -55,6 +56,13 @@ type batcher struct {
 	missed   []string
 
 	chain chainHead // PostgreSQL: the audit head pipelined batches chain onto (ADR 0036)
+
+	// inflight counts the requests queued or in a batch; peak is the most
+	// there were at once since the last batch began, the writer's guess of
+	// how many will share the next one (ADR 0042).
+	inflight, peak atomic.Int64
+	// batches and requests count the batches run and the requests in them.
+	batches, requests atomic.Int64
 }
 
 func newBatcher(db *DB) *batcher {
@@ -107,6 +115,10 @@ func (db *DB) inGroupTx(ctx context.Context, fn func(ctx context.Context, c conn
 		return errClosed
 	}
 	req := batchReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	n := b.inflight.Add(1)
+	defer b.inflight.Add(-1)
+	for p := b.peak.Load(); n > p && !b.peak.CompareAndSwap(p, n); p = b.peak.Load() {
+	}
 	b.mu.RLock()
 	if b.closed {
 		b.mu.RUnlock()
@@ -122,6 +134,15 @@ func (db *DB) inGroupTx(ctx context.Context, fn func(ctx context.Context, c conn
 	// Once queued, wait for the answer even if ctx ends: the commit may
 	// already be on its way to disk, and the caller must know.
 	return db.classify(<-req.done)
+}
+
+// GroupCommitStats reports how many group-commit batches ran and how many
+// requests they carried, for "dayaq bench intake".
+func (db *DB) GroupCommitStats() (batches, requests int64) {
+	if b := db.groupWriter(); b != nil {
+		return b.batches.Load(), b.requests.Load()
+	}
+	return 0, 0
 }
 
 func (db *DB) groupWriter() *batcher {
@@ -144,10 +165,20 @@ func (db *DB) stopGroupWriter() {
 	}
 }
 
-// linger is how long the writer waits for one more request when the
-// previous batch was shared (requests are arriving concurrently): a commit
-// costs more than this, so a fuller batch pays for the wait.
-const linger = 300 * time.Microsecond
+// linger bounds how long a PostgreSQL writer waits, from a batch's first
+// request, for the requests it expects to share it (ADR 0042): as many as
+// were in flight at once during the batch before. The requests that batch
+// answered come back a few hundred microseconds later; while the batch is
+// on the server the writer is idle anyway, and a fuller batch costs the
+// server less a request. A lone request waits for nobody: then one was in
+// flight.
+const linger = time.Millisecond
+
+// sqliteLinger is how long the SQLite writer waits for one more request
+// when the previous batch was bigger than the batch in hand. The writer
+// itself executes every statement, on a core of its own, so it waits
+// little: a wait is time it does not write.
+const sqliteLinger = 300 * time.Microsecond
 
 func (b *batcher) run() {
 	defer b.wg.Done()
@@ -159,8 +190,8 @@ func (b *batcher) run() {
 	batch := make([]batchReq, 0, maxBatch)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
-	last := 0            // the previous batch's size
 	ws := &writerState{} // PostgreSQL: this writer's reserved IDs
+	last := 0            // SQLite: the previous batch's size
 	for {
 		select {
 		case <-b.quit:
@@ -168,6 +199,16 @@ func (b *batcher) run() {
 			return
 		case r := <-b.reqs:
 			batch = append(batch[:0], r)
+		}
+		start := time.Now()
+		// The most in flight at once during the last batch; from now on,
+		// those still in flight.
+		expect := int(b.peak.Swap(b.inflight.Load()))
+		switch {
+		case b.db.engine == SQLite:
+			expect = last
+		case b.db.pgWriters > 1:
+			expect = 1 // writers side by side share the requests: none waits
 		}
 	drain:
 		for len(batch) < maxBatch {
@@ -177,10 +218,14 @@ func (b *batcher) run() {
 				continue
 			default:
 			}
-			if last < 2 || len(batch) >= last {
+			wait := linger - time.Since(start)
+			if b.db.engine == SQLite {
+				wait = sqliteLinger
+			}
+			if len(batch) >= expect || wait <= 0 {
 				break drain
 			}
-			timer.Reset(linger)
+			timer.Reset(wait)
 			select {
 			case r := <-b.reqs:
 				batch = append(batch, r)
@@ -192,6 +237,8 @@ func (b *batcher) run() {
 			}
 		}
 		last = len(batch)
+		b.batches.Add(1)
+		b.requests.Add(int64(len(batch)))
 		if b.db.engine != Postgres || !b.commitPipelined(batch, ws) {
 			b.commit(batch)
 		}
@@ -279,6 +326,13 @@ type batchHead struct {
 	audit.Head
 	read  bool // Head holds the head as this transaction sees it
 	dirty bool // Head is newer than the row
+
+	// taxonomy is the latest taxonomy version as the batch first read it
+	// (0: not read): one read a batch, not one a contact, as a PostgreSQL
+	// batch does (pgPipe.taxonomy). A version published meanwhile applies
+	// from the next batch; contacts record the version they were checked
+	// against (ADR 0042).
+	taxonomy int
 }
 
 // refuse answers every queued request with errClosed.

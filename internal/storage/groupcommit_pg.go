@@ -31,12 +31,13 @@ import (
 // with an awaited answer run at once (after whatever is pending), those
 // filed with later wait for the next flush.
 type pgPipe struct {
-	q        querier  // the batch's transaction (*sql.Tx), or in a pipelined batch the connection (*sql.Conn)
-	queries  []string // pending statements, with ? placeholders
-	args     []any    // their arguments, in order
-	failed   error    // the last flush's error, reported instead of the aborted transaction's
-	taxonomy int      // the latest taxonomy version as the batch first read it (0: not read)
-	queued   []int    // pipelined batch: how many of args each pending statement takes
+	q        querier     // the batch's transaction (*sql.Tx), or in a pipelined batch the connection (*sql.Conn)
+	queries  []string    // pending statements, with ? placeholders
+	args     []any       // their arguments, in order
+	failed   error       // the last flush's error, reported instead of the aborted transaction's
+	taxonomy int         // the latest taxonomy version as the batch first read it (0: not read)
+	queued   []int       // pipelined batch: how many of args each pending statement takes
+	shapes   []rowsShape // pipelined batch: each pending statement's rows, if it only inserts rows (laterRows)
 	// events are the batch's audit events, chained and inserted only just
 	// before the commit (appendEvents), so that the audit head's lock is
 	// held for two round trips and the commit, not for the whole batch:
@@ -84,7 +85,7 @@ func (p *pgPipe) begin() {
 // events: its work is rolled back to its savepoint.
 func (p *pgPipe) rollback() {
 	if p.fast { // the batch's statements before this request's stay
-		p.queries, p.args, p.queued = p.queries[:p.qmark], p.args[:p.amark], p.queued[:p.qmark]
+		p.queries, p.args, p.queued, p.shapes = p.queries[:p.qmark], p.args[:p.amark], p.queued[:p.qmark], p.shapes[:p.qmark]
 	} else {
 		p.discard()
 	}
@@ -128,9 +129,12 @@ func (p *pgPipe) appendEvents(ctx context.Context, head *batchHead) error {
 }
 
 // later files a statement whose answer nobody reads.
-func (p *pgPipe) later(q string, args ...any) {
+func (p *pgPipe) later(q string, args ...any) { p.laterShaped(q, rowsShape{}, args) }
+
+func (p *pgPipe) laterShaped(q string, shape rowsShape, args []any) {
 	if p.fast {
 		p.queued = append(p.queued, len(args))
+		p.shapes = append(p.shapes, shape)
 	}
 	p.queries = append(p.queries, q)
 	p.args = append(p.args, args...)
@@ -138,7 +142,9 @@ func (p *pgPipe) later(q string, args ...any) {
 
 // discard forgets what is pending (a request that failed: its savepoint
 // is rolled back).
-func (p *pgPipe) discard() { p.queries, p.args, p.queued = p.queries[:0], p.args[:0], p.queued[:0] }
+func (p *pgPipe) discard() {
+	p.queries, p.args, p.queued, p.shapes = p.queries[:0], p.args[:0], p.queued[:0], p.shapes[:0]
+}
 
 // flush sends every pending statement in one round trip. The simple
 // protocol carries several statements in one message; pgx interpolates
@@ -240,6 +246,9 @@ func (c conn) latestTaxonomyVersion(ctx context.Context) (int, error) {
 	if p != nil && p.taxonomy != 0 {
 		return p.taxonomy, nil
 	}
+	if p == nil && c.head != nil && c.head.taxonomy != 0 {
+		return c.head.taxonomy, nil
+	}
 	var v int
 	const q = `SELECT COALESCE(MAX(version), 0) FROM taxonomy_versions`
 	if p != nil && p.fast { // with whatever is pending, in one round trip
@@ -251,6 +260,8 @@ func (c conn) latestTaxonomyVersion(ctx context.Context) (int, error) {
 	}
 	if p != nil {
 		p.taxonomy = v
+	} else if c.head != nil {
+		c.head.taxonomy = v
 	}
 	return v, nil
 }

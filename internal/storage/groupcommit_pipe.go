@@ -156,9 +156,17 @@ func (p *pgPipe) send(ctx context.Context, q string, args []any, scan func(pgx.R
 	return err
 }
 
+// sendReadQueries is send with several queries after the pending
+// statements, in the same round trip.
+func (p *pgPipe) sendReadQueries(ctx context.Context, reads []readQuery) error {
+	_, err := p.sendReads(ctx, reads)
+	return err
+}
+
 // sendReads is send with any number of queries after the pending
-// statements. It reports the index of the statement that failed (the
-// pending ones first, then reads), or -1.
+// statements (their rows merged, see plan). It reports the index of the
+// statement that failed, as filed (the pending ones first, then reads), or
+// -1.
 func (p *pgPipe) sendReads(ctx context.Context, reads []readQuery) (int, error) {
 	if p.failed != nil {
 		return -1, p.failed
@@ -167,13 +175,11 @@ func (p *pgPipe) sendReads(ctx context.Context, reads []readQuery) (int, error) 
 		p.sent = true // some of the current request's work goes with it
 	}
 	b := &pgx.Batch{}
-	at := 0
-	for i, stmt := range p.queries {
-		n := p.queued[i]
-		b.Queue(rebind(Postgres, stmt), p.args[at:at+n]...)
-		at += n
+	planned := p.plan()
+	for _, st := range planned {
+		b.Queue(rebind(Postgres, st.q), st.args...)
 	}
-	pending := len(p.queries)
+	pending, queries := len(planned), len(p.queries)
 	for _, r := range reads {
 		b.Queue(r.q, r.args...)
 	}
@@ -197,7 +203,9 @@ func (p *pgPipe) sendReads(ctx context.Context, reads []readQuery) (int, error) 
 				}
 			}
 			if err != nil {
-				failedAt = i
+				if failedAt = queries + i - pending; i < pending { // as an index of the statements filed
+					failedAt = planned[i].first
+				}
 				_ = br.Close()
 				return err
 			}
@@ -351,9 +359,8 @@ func (p *pgPipe) chainEvents(h audit.Head) {
 		e.Seq, e.PrevHash = h.Seq+1, h.Hash
 		e.Hash = audit.Hash(e.PrevHash, *e)
 		h = audit.Head{Seq: e.Seq, Hash: e.Hash}
-		p.later(`INSERT INTO audit_events (`+auditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			e.Seq, e.At, e.ActorUserID, e.ActorOrgID, e.Action, e.ObjectType, e.ObjectID, e.ChildID,
-			e.IP, e.RequestID, e.Reason, e.BreakGlass, e.Details, e.PrevHash, e.Hash)
+		p.laterRows(rowsShape{auditEventsHead, auditEventRow, 1}, []any{e.Seq, e.At, e.ActorUserID, e.ActorOrgID, e.Action, e.ObjectType, e.ObjectID,
+			e.ChildID, e.IP, e.RequestID, e.Reason, e.BreakGlass, e.Details, e.PrevHash, e.Hash})
 	}
 	p.later(`UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, h.Seq, h.Hash)
 	p.newHead = h

@@ -102,8 +102,8 @@ func idempotentTx(ctx context.Context, c conn, userID int64, key, fingerprint st
 		if res.Status < 200 || res.Status > 399 {
 			return res, fmt.Errorf("idempotent request answered %d without an error", res.Status)
 		}
-		err = c.execLater(ctx, `INSERT INTO idempotency_keys (user_id, idem_key, fingerprint, status, location, body, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, userID, key, fingerprint, res.Status, res.Location, string(res.Body), c.now)
+		err = c.insertRowsLater(ctx, `INSERT INTO idempotency_keys (user_id, idem_key, fingerprint, status, location, body, created_at) VALUES `,
+			`(?, ?, ?, ?, ?, ?, ?)`, 1, userID, key, fingerprint, res.Status, res.Location, string(res.Body), c.now)
 		return res, err
 	}
 	r, err := c.exec(ctx, `INSERT INTO idempotency_keys (user_id, idem_key, fingerprint, status, location, body, created_at)

@@ -71,28 +71,44 @@ func notifyTx(ctx context.Context, c conn, msgs ...notify.Message) error {
 		if err != nil {
 			return err
 		}
-		if on[notify.InApp] {
-			if _, err := c.exec(ctx, `INSERT INTO notifications (user_id, kind, msg_key, args, link, created_at)
-				VALUES (?, ?, ?, ?, ?, ?)`, to.UserID, m.Kind(), m.Key(), args, m.Link(), c.now); err != nil {
-				return fmt.Errorf("storage: notification: %w", err)
-			}
+		if err := fileForUser(ctx, c, m, args, userAddress{to.UserID, email, phone, lang}, on); err != nil {
+			return err
 		}
-		if on[notify.Email] && email != "" {
-			if err := enqueue(ctx, c, notify.Email, to.UserID, email, lang, m, args); err != nil {
-				return err
-			}
+	}
+	return nil
+}
+
+// userAddress is where a user's messages go.
+type userAddress struct {
+	id                 int64
+	email, phone, lang string
+}
+
+// fileForUser files message m (args marshalled) for user u by the channels
+// on, awaiting nothing (execLater): in the app, and in the outbox by
+// e-mail and SMS where u has an address.
+func fileForUser(ctx context.Context, c conn, m notify.Message, args string, u userAddress, on map[notify.Channel]bool) error {
+	if on[notify.InApp] {
+		if err := c.execLater(ctx, `INSERT INTO notifications (user_id, kind, msg_key, args, link, created_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, u.id, m.Kind(), m.Key(), args, m.Link(), c.now); err != nil {
+			return fmt.Errorf("storage: notification: %w", err)
 		}
-		if on[notify.SMS] && phone != "" {
-			if err := enqueue(ctx, c, notify.SMS, to.UserID, phone, lang, m, args); err != nil {
-				return err
-			}
+	}
+	if on[notify.Email] && u.email != "" {
+		if err := enqueue(ctx, c, notify.Email, u.id, u.email, u.lang, m, args); err != nil {
+			return err
+		}
+	}
+	if on[notify.SMS] && u.phone != "" {
+		if err := enqueue(ctx, c, notify.SMS, u.id, u.phone, u.lang, m, args); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
 func enqueue(ctx context.Context, c conn, ch notify.Channel, userID int64, addr, lang string, m notify.Message, args string) error {
-	if _, err := c.exec(ctx, `INSERT INTO outbox (channel, user_id, address, kind, msg_key, args, link, lang,
+	if err := c.execLater(ctx, `INSERT INTO outbox (channel, user_id, address, kind, msg_key, args, link, lang,
 		next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		ch, sql.NullInt64{Int64: userID, Valid: userID != 0}, addr, m.Kind(), m.Key(), args, m.Link(), lang, c.now, c.now); err != nil {
 		return fmt.Errorf("storage: outbox: %w", err)
@@ -100,12 +116,18 @@ func enqueue(ctx context.Context, c conn, ch notify.Channel, userID int64, addr,
 	return nil
 }
 
-// channelsFor returns which channels user chose for kind, defaults filled in.
-func channelsFor(ctx context.Context, c conn, userID int64, kind notify.Kind) (map[notify.Channel]bool, error) {
+// defaultChannels are the channels on for kind when a user chose nothing.
+func defaultChannels(kind notify.Kind) map[notify.Channel]bool {
 	on := map[notify.Channel]bool{}
 	for _, ch := range notify.Channels() {
 		on[ch] = notify.DefaultOn(kind, ch)
 	}
+	return on
+}
+
+// channelsFor returns which channels user chose for kind, defaults filled in.
+func channelsFor(ctx context.Context, c conn, userID int64, kind notify.Kind) (map[notify.Channel]bool, error) {
+	on := defaultChannels(kind)
 	rows, err := c.query(ctx, `SELECT channel, enabled FROM notify_prefs WHERE user_id = ? AND kind = ?`, userID, kind)
 	if err != nil {
 		return nil, fmt.Errorf("storage: notify prefs: %w", err)
