@@ -59,7 +59,7 @@ func TestPlacesFollowTheCase(t *testing.T) {
 						slices.Sort(out)
 						return out
 					}
-					var wantNew, wantOverdue []int64
+					var wantNew, wantOverdue, wantNewOverdue []int64
 					pg, err := f.db.ListCases(ctx, a, storage.CaseQuery{Limit: 200})
 					if err != nil {
 						t.Fatal(err)
@@ -70,15 +70,23 @@ func TestPlacesFollowTheCase(t *testing.T) {
 						}
 						if r.Status != casework.Closed && !r.Due().IsZero() && r.Due().Before(now) {
 							wantOverdue = append(wantOverdue, r.ID)
+							if r.Status == casework.New {
+								wantNewOverdue = append(wantNewOverdue, r.ID)
+							}
 						}
 					}
 					slices.Sort(wantNew)
 					slices.Sort(wantOverdue)
+					slices.Sort(wantNewOverdue)
 					if got := list(storage.CaseQuery{Statuses: []casework.Status{casework.New}}); !slices.Equal(got, wantNew) {
 						t.Errorf("%s, %s: new cases %v, want %v", when, key, got, wantNew)
 					}
 					if got := list(storage.CaseQuery{OpenOnly: true, Overdue: true}); !slices.Equal(got, wantOverdue) {
 						t.Errorf("%s, %s: overdue cases %v, want %v", when, key, got, wantOverdue)
+					}
+					// a status and the deadline together: both hold
+					if got := list(storage.CaseQuery{Statuses: []casework.Status{casework.New}, Overdue: true}); !slices.Equal(got, wantNewOverdue) {
+						t.Errorf("%s, %s: new overdue cases %v, want %v", when, key, got, wantNewOverdue)
 					}
 					nc, err := f.db.NavCounts(ctx, a)
 					if err != nil {

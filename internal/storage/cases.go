@@ -966,6 +966,10 @@ func caseIDsSQL(c conn, p access.Principal, q CaseQuery, count bool) (string, []
 				bargs = append(bargs, c.now)
 			case len(q.Statuses) > 0:
 				index = b.place + "_status"
+			}
+			// the statuses asked for, overdue or not: a places branch
+			// that reads case_places alone has no k.status to test
+			if len(q.Statuses) > 0 {
 				w = append(w, `p.status IN (`+strings.Repeat(`?, `, len(q.Statuses)-1)+`?)`)
 				for _, st := range q.Statuses {
 					bargs = append(bargs, string(st))
