@@ -81,9 +81,14 @@ func (db *DB) RollList(ctx context.Context, a audit.Actor, q RollQuery) (ps []Ro
 		}
 		return rows.Err()
 	}, func() audit.Event {
+		// the pupils shown, by ID, as every list of children names them
+		ids := make([]int64, len(ps))
+		for i, p := range ps {
+			ids[i] = p.ChildID
+		}
 		ev := a.Event("screening.roll_list", "child", 0)
 		ev.Details = detailsJSON(map[string]any{"school": q.SchoolID, "district": q.District, "screened": q.Screened,
-			"from": q.From, "to": q.To, "after": q.After, "n": len(ps)})
+			"from": q.From, "to": q.To, "after": q.After, "n": len(ps), "ids": ids})
 		return ev
 	})
 	return ps, err

@@ -172,6 +172,23 @@ func TestSupportNumbersMatchTheLists(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
+					// the list's audit event names every pupil shown
+					es, err := f.db.AuditEvents(ctx, storage.AuditFilter{Action: "screening.roll_list", Limit: 1})
+					if err != nil || len(es) != 1 {
+						t.Fatalf("roll list audit: %v, %d events", err, len(es))
+					}
+					var logged struct{ IDs []int64 }
+					if err := json.Unmarshal([]byte(es[0].Details), &logged); err != nil {
+						t.Fatal(err)
+					}
+					if len(logged.IDs) != len(ps) {
+						t.Fatalf("roll list audit names %d pupils, the list shows %d", len(logged.IDs), len(ps))
+					}
+					for i, p := range ps {
+						if logged.IDs[i] != p.ChildID {
+							t.Fatalf("roll list audit names %v, the list shows child %d at %d", logged.IDs, p.ChildID, i)
+						}
+					}
 					n += len(ps)
 					if len(ps) < 200 {
 						return n
