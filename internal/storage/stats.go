@@ -157,8 +157,11 @@ func (db *DB) DashboardCounts(ctx context.Context, a audit.Actor, q StatsQuery) 
 			overdue, err = aggOverdue(ctx, c, s, q)
 			return err
 		})
+		if err != nil {
+			return stats.Figures{}, err // no partial figures
+		}
 		d.OverdueByOwner = overdue
-		return d, err
+		return d, nil
 	}
 	return dashboardBase(ctx, c, a.Principal, q, true)
 }
