@@ -44,9 +44,18 @@ type benchRow struct {
 	matchHWM      int64 // bytes: the peak resident set while matching (VmHWM, reset before)
 }
 
-// benchPlans are the plans --plans names.
-var benchPlans = map[string]storage.MatchPlan{"overlap": storage.MatchPlanOverlap, "near": storage.MatchPlanNear,
-	"keys": storage.MatchPlanKeys}
+// matchPlanNamed is the plan --plans names, and whether there is one.
+func matchPlanNamed(name string) (storage.MatchPlan, bool) {
+	switch name {
+	case "overlap":
+		return storage.MatchPlanOverlap, true
+	case "near":
+		return storage.MatchPlanNear, true
+	case "keys":
+		return storage.MatchPlanKeys, true
+	}
+	return 0, false
+}
 
 func (m *Main) benchMatch(ctx context.Context, args []string) error {
 	fs := m.flags("bench match", "bench match [--db DB] [--pg URL] [--reuse] [--children 2000000] [--queries 10000]\n"+
@@ -89,7 +98,7 @@ func (m *Main) benchMatch(ctx context.Context, args []string) error {
 	var plans []string
 	for _, s := range strings.Split(*plansFlag, ",") {
 		s = strings.TrimSpace(s)
-		if _, ok := benchPlans[s]; !ok {
+		if _, ok := matchPlanNamed(s); !ok {
 			return usageError{"bench match: unknown plan " + s + " in --plans"}
 		}
 		plans = append(plans, s)
@@ -344,7 +353,8 @@ func (m *Main) benchEngine(ctx context.Context, dsn string, sizes []int, queries
 		for i, q := range qs {
 			for j := range plans {
 				k := (i + j) % len(plans)
-				db.SetMatchPlan(benchPlans[plans[k]])
+				plan, _ := matchPlanNamed(plans[k])
+				db.SetMatchPlan(plan)
 				t0, c0 := time.Now(), cpuTime()
 				cs, err := db.MatchChildren(ctx, actor, q)
 				if err != nil {
