@@ -228,13 +228,7 @@ func (a *API) listShowings(w http.ResponseWriter, r *http.Request) error {
 	}
 	var q storage.ShowingQuery
 	var fs []apperr.FieldError
-	q.SchoolID, q.District, fs = a.listScope(r)
-	if q.From, err = parseQueryTime(r, "from"); err != nil {
-		fs = append(fs, apperr.As(err).Fields...)
-	}
-	if q.To, err = parseQueryTime(r, "to"); err != nil {
-		fs = append(fs, apperr.As(err).Fields...)
-	}
+	q.SchoolID, q.District, q.From, q.To, fs = a.listPlaceAndPeriod(r)
 	if k := events.Kind(r.URL.Query().Get("kind")); k != "" {
 		if !slices.Contains(events.Kinds(), k) {
 			fs = append(fs, apperr.Field("kind", "campaign.error.kind"))

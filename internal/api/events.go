@@ -260,13 +260,7 @@ func (a *API) listEvents(w http.ResponseWriter, r *http.Request) error {
 	}
 	var q storage.EventQuery
 	var fs []apperr.FieldError
-	q.SchoolID, q.District, fs = a.listScope(r)
-	if q.From, err = parseQueryTime(r, "from"); err != nil {
-		fs = append(fs, apperr.As(err).Fields...)
-	}
-	if q.To, err = parseQueryTime(r, "to"); err != nil {
-		fs = append(fs, apperr.As(err).Fields...)
-	}
+	q.SchoolID, q.District, q.From, q.To, fs = a.listPlaceAndPeriod(r)
 	if s := events.Status(r.URL.Query().Get("status")); s != "" {
 		if !slices.Contains(events.Statuses(), s) {
 			fs = append(fs, apperr.Field("status", "events.error.status"))

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"dayaq/internal/apperr"
 	"dayaq/internal/org"
@@ -36,6 +37,20 @@ func (a *API) listScope(r *http.Request) (schoolID int64, district string, fs []
 	return schoolID, district, fs
 }
 
+// listPlaceAndPeriod is listScope with the period (from, to) that the
+// support figures' lists take.
+func (a *API) listPlaceAndPeriod(r *http.Request) (schoolID int64, district string, from, to time.Time, fs []apperr.FieldError) {
+	schoolID, district, fs = a.listScope(r)
+	var err error
+	if from, err = parseQueryTime(r, "from"); err != nil {
+		fs = append(fs, apperr.As(err).Fields...)
+	}
+	if to, err = parseQueryTime(r, "to"); err != nil {
+		fs = append(fs, apperr.As(err).Fields...)
+	}
+	return schoolID, district, from, to, fs
+}
+
 type rollJSON struct {
 	ChildID   int64  `json:"child_id"`
 	Name      string `json:"name"`
@@ -54,13 +69,7 @@ func (a *API) listRoll(w http.ResponseWriter, r *http.Request) error {
 	v := r.URL.Query()
 	var q storage.RollQuery
 	var fs []apperr.FieldError
-	q.SchoolID, q.District, fs = a.listScope(r)
-	if q.From, err = parseQueryTime(r, "from"); err != nil {
-		fs = append(fs, apperr.As(err).Fields...)
-	}
-	if q.To, err = parseQueryTime(r, "to"); err != nil {
-		fs = append(fs, apperr.As(err).Fields...)
-	}
+	q.SchoolID, q.District, q.From, q.To, fs = a.listPlaceAndPeriod(r)
 	switch q.Screened = v.Get("screened"); q.Screened {
 	case "", "yes", "no":
 	default:
