@@ -50,7 +50,8 @@ type chartJSON struct {
 
 type deadlineJSON struct {
 	Org    string `json:"org"`
-	Values []*int `json:"values"` // ack met, missed, open; done met, missed, open; null where suppressed
+	Values []*int `json:"values"`         // ack met, missed, open; done met, missed, open; null where suppressed
+	List   string `json:"list,omitempty"` // the API list behind the row (a body's referrals), where there is one
 }
 
 type deadlinesJSON struct {
@@ -113,7 +114,7 @@ func (a *API) getDashboard(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	b, err := stats.Build(fig, !q.Exact, disclosure.Options{Cache: a.protect}, func(_, key string) string { return key },
-		supportLinks(f, q))
+		surface.CaseChartLinks(Prefix+"/cases", Prefix+"/referrals", false, f))
 	if err != nil {
 		return err
 	}
@@ -152,7 +153,7 @@ func (a *API) getDashboard(w http.ResponseWriter, r *http.Request) error {
 	for _, d := range b.Deadlines {
 		dj := deadlinesJSON{ID: d.ID, Rows: []deadlineJSON{}}
 		for _, row := range d.Rows {
-			rj := deadlineJSON{Org: row.Org.Code}
+			rj := deadlineJSON{Org: row.Org.Code, List: row.Link}
 			for i := range 6 {
 				rj.Values = append(rj.Values, shown(row.Values[i], row.Suppressed[i]))
 			}

@@ -105,64 +105,6 @@ func statsLabels(l i18n.Localizer, orgNames map[string]string) stats.Labels {
 	}
 }
 
-// statsLinks gives the list behind each count of an exact dashboard: the
-// case list with the dashboard's filter and the bar's own condition; the
-// list applies the viewer's policy, so it shows exactly what was counted.
-func statsLinks(f surface.StatsFilter) stats.Links {
-	return func(chart, key string) string {
-		v := url.Values{"queue": {"all"}}
-		for _, k := range []string{"from", "to", "district", "school", "type"} {
-			if s := f.Values().Get(k); s != "" {
-				v.Set(k, s)
-			}
-		}
-		if f.Body != "" {
-			v.Set("lead", f.Body)
-		}
-		switch chart {
-		case "cases_by_type":
-			if key != "" {
-				v.Set("type", key)
-			}
-		case "cases_by_severity":
-			if key != "" {
-				v.Set("severity", key)
-			}
-		case "cases_by_status":
-			if key != "" {
-				v.Set("status", key)
-			}
-		case "new_by_month":
-			if key == "" {
-				break
-			}
-			m, err := time.Parse("2006-01", key)
-			if err != nil {
-				return ""
-			}
-			v.Set("from", m.Format(time.DateOnly))
-			v.Set("to", m.AddDate(0, 1, -1).Format(time.DateOnly))
-		case "overdue_by_owner":
-			v = url.Values{"queue": {"overdue"}}
-			if f.District != "" {
-				v.Set("district", f.District)
-			}
-			switch key {
-			case "":
-				return "/cases?" + v.Encode()
-			case "0":
-				return "" // the list has no filter for "no owner"
-			}
-			v.Set("owner", key)
-		case "deadlines_by_body":
-			return "/referrals?to=" + url.QueryEscape(key)
-		default:
-			return "" // the contacts and the closings have no list filtered so
-		}
-		return "/cases?" + v.Encode()
-	}
-}
-
 // supportPath is the web list of a support figure's target.
 func supportPath(list string) string {
 	switch list {
@@ -259,7 +201,7 @@ func (w *Web) loadDashboard(r *http.Request, l i18n.Localizer) (dashboardView, e
 			names[o.Code] = org.Org{NameAZ: o.NameAZ, NameRU: o.NameRU, NameEN: o.NameEN}.Name(string(l.Lang))
 		}
 	}
-	d.Board, err = stats.Build(fig, view == access.StatsSuppressed, disclosure.Options{Cache: w.protect}, statsLabels(l, names), statsLinks(f))
+	d.Board, err = stats.Build(fig, view == access.StatsSuppressed, disclosure.Options{Cache: w.protect}, statsLabels(l, names), surface.CaseChartLinks("/cases", "/referrals", true, f))
 	if err != nil {
 		return d, err
 	}
