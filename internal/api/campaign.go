@@ -235,6 +235,13 @@ func (a *API) listShowings(w http.ResponseWriter, r *http.Request) error {
 		}
 		q.Kind = k
 	}
+	q.After = r.URL.Query().Get("after")
+	if _, _, ok := storage.ParseTimeCursor(q.After); q.After != "" && !ok {
+		fs = append(fs, apperr.Field("after", "error.cursor"))
+	}
+	if q.Limit, err = page(r, 200, 500); err != nil {
+		fs = append(fs, apperr.As(err).Fields...)
+	}
 	if len(fs) > 0 {
 		return apperr.Validation(fs...)
 	}
@@ -245,6 +252,10 @@ func (a *API) listShowings(w http.ResponseWriter, r *http.Request) error {
 	out := listPage[showingJSON]{Items: []showingJSON{}}
 	for _, s := range ss {
 		out.Items = append(out.Items, toShowingJSON(s))
+	}
+	if len(ss) == q.Limit {
+		next := storage.TimeCursor(ss[len(ss)-1].ShownAt, ss[len(ss)-1].ID)
+		out.Next = &next
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

@@ -267,6 +267,13 @@ func (a *API) listEvents(w http.ResponseWriter, r *http.Request) error {
 		}
 		q.Status = s
 	}
+	q.After = r.URL.Query().Get("after")
+	if _, _, ok := storage.ParseTimeCursor(q.After); q.After != "" && !ok {
+		fs = append(fs, apperr.Field("after", "error.cursor"))
+	}
+	if q.Limit, err = page(r, 200, 500); err != nil {
+		fs = append(fs, apperr.As(err).Fields...)
+	}
 	if len(fs) > 0 {
 		return apperr.Validation(fs...)
 	}
@@ -277,6 +284,10 @@ func (a *API) listEvents(w http.ResponseWriter, r *http.Request) error {
 	out := listPage[eventJSON]{Items: []eventJSON{}}
 	for _, e := range es {
 		out.Items = append(out.Items, toEventJSON(e))
+	}
+	if len(es) == q.Limit {
+		next := storage.TimeCursor(es[len(es)-1].StartsAt, es[len(es)-1].ID)
+		out.Next = &next
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -126,6 +128,41 @@ func TestEventsAndCampaignAPI(t *testing.T) {
 	w = jsonCall(t, h, "GET", "/api/v1/campaign/reach?from=2026-09-01&to=2027-01-01&district=BAK-06", "", "Authorization", city)
 	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `{"month":"2026-11","showings":1,"pupils":25,"parents":4,"contacts":0}`) {
 		t.Fatalf("reach: %d %s", w.Code, w.Body)
+	}
+	// the lists come a page at a time, and a bad cursor or limit names its field
+	if w := jsonCall(t, h, "POST", "/api/v1/campaign/showings", `{"material_id":1,"shown_at":"2026-11-12T11:00:00+04:00","classes":["5A"],
+		"pupils":20,"parents":0,"shown_by":"Psixoloq"}`, "Authorization", head); w.Code != http.StatusCreated {
+		t.Fatalf("showing: %d %s", w.Code, w.Body)
+	}
+	type pageDoc struct {
+		Items []struct {
+			Pupils int `json:"pupils"`
+		} `json:"items"`
+		Next *string `json:"next"`
+	}
+	var pupils []int
+	for next, pages := "/api/v1/campaign/showings?limit=1", 0; next != "" && pages < 5; pages++ {
+		w := jsonCall(t, h, "GET", next, "", "Authorization", head)
+		var d pageDoc
+		if w.Code != http.StatusOK || json.Unmarshal(w.Body.Bytes(), &d) != nil {
+			t.Fatalf("%s: %d %s", next, w.Code, w.Body)
+		}
+		for _, it := range d.Items {
+			pupils = append(pupils, it.Pupils)
+		}
+		next = ""
+		if d.Next != nil {
+			next = "/api/v1/campaign/showings?limit=1&after=" + url.QueryEscape(*d.Next)
+		}
+	}
+	if fmt.Sprint(pupils) != "[20 25]" {
+		t.Errorf("the showings page by page, latest first: %v", pupils)
+	}
+	for _, bad := range []string{"/api/v1/events?after=yesterday", "/api/v1/campaign/showings?after=1_x", "/api/v1/events?limit=501"} {
+		w := jsonCall(t, h, "GET", bad, "", "Authorization", head)
+		if w.Code != http.StatusUnprocessableEntity || (!strings.Contains(w.Body.String(), `"field":"after"`) && !strings.Contains(w.Body.String(), `"field":"limit"`)) {
+			t.Errorf("%s: %d %s", bad, w.Code, w.Body)
+		}
 	}
 }
 

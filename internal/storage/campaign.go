@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"strings"
 	"time"
@@ -181,10 +182,12 @@ type ShowingQuery struct {
 	Kind     events.Kind
 	SchoolID int64
 	District string
+	Limit    int    // default and most 500
+	After    string // a page's cursor: TimeCursor of the last showing of the page before
 }
 
 // Showings lists the showings a may see (a school its own, a district its
-// schools', the city all), the latest first, at most 500.
+// schools', the city all), the latest first, a page of at most 500.
 func (db *DB) Showings(ctx context.Context, a audit.Actor, sq ShowingQuery) (ss []events.Showing, err error) {
 	defer apperr.Wrap(&err, "storage.Showings")
 	cond, args, ok := eventScope(access.FilterEvents(a.Principal))
@@ -207,7 +210,18 @@ func (db *DB) Showings(ctx context.Context, a audit.Actor, sq ShowingQuery) (ss 
 	scope, sargs := supportScope(`s.school_id`, StatsQuery{SchoolID: sq.SchoolID, District: sq.District})
 	q += ` AND ` + scope
 	args = append(args, sargs...)
-	rows, err := db.reader().query(ctx, q+` ORDER BY s.shown_at DESC, s.id DESC LIMIT 500`, args...)
+	if sq.After != "" {
+		at, id, ok := ParseTimeCursor(sq.After)
+		if !ok {
+			return nil, apperr.Validation(apperr.Field("after", "error.cursor"))
+		}
+		q += ` AND (s.shown_at < ? OR (s.shown_at = ? AND s.id < ?))`
+		args = append(args, at, at, id)
+	}
+	if sq.Limit <= 0 || sq.Limit > 500 {
+		sq.Limit = 500
+	}
+	rows, err := db.reader().query(ctx, q+` ORDER BY s.shown_at DESC, s.id DESC LIMIT `+strconv.Itoa(sq.Limit), args...)
 	if err != nil {
 		return nil, err
 	}

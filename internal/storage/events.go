@@ -389,7 +389,8 @@ type EventQuery struct {
 	// cancelled).
 	District string
 	Status   events.Status
-	Limit    int // default and most 500
+	Limit    int    // default and most 500
+	After    string // a page's cursor: TimeCursor of the last event of the page before
 }
 
 // ParentEvents lists the events a may see (a school its own, a district
@@ -415,6 +416,14 @@ func (db *DB) ParentEvents(ctx context.Context, a audit.Actor, q EventQuery) (es
 	if q.Status != "" {
 		sql += ` AND e.status = ?`
 		args = append(args, q.Status)
+	}
+	if q.After != "" {
+		at, id, ok := ParseTimeCursor(q.After)
+		if !ok {
+			return nil, apperr.Validation(apperr.Field("after", "error.cursor"))
+		}
+		sql += ` AND (e.starts_at > ? OR (e.starts_at = ? AND e.id > ?))`
+		args = append(args, at, at, id)
 	}
 	if q.Limit <= 0 || q.Limit > 500 {
 		q.Limit = 500

@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -356,4 +357,87 @@ func TestImportFigures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEventsAndShowingsPage: the events (earliest first) and the showings
+// (latest first) come a page at a time, each once and in order across the
+// pages, two of them sharing a time; a bad cursor names the field.
+func TestEventsAndShowingsPage(t *testing.T) {
+	for _, e := range storagetest.Engines() {
+		t.Run(string(e.Name), func(t *testing.T) {
+			ctx := context.Background()
+			f := newMatrixFixture(t, e.DSN(t))
+			db, head, city := f.db, f.users["school_head"], f.users["city_specialist"]
+			topics, err := db.EventTopics(ctx, head, false)
+			if err != nil || len(topics) == 0 {
+				t.Fatalf("topics: %v", err)
+			}
+			m, err := db.CreateCampaignMaterial(ctx, city, events.CampaignMaterial{Kind: "video", Title: "Mənimlə danış", Languages: []string{"az"},
+				Edition: "v1", Audience: "parents", ExternalURL: "https://video.example.az/1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wantEvents, wantShowings []int64
+			for i, h := range []int{1, 3, 3, 5, 7} { // two at the same hour
+				at := f.clock.t.Add(time.Duration(h) * time.Hour).Truncate(time.Second)
+				ev, err := db.CreateParentEvent(ctx, head, events.Event{TopicIDs: []int64{topics[0].ID}, StartsAt: at,
+					Place: "Akt zalı", WholeSchool: true, SpeakerKind: events.Psychologist})
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantEvents = append(wantEvents, ev.ID)
+				s, err := db.CreateShowing(ctx, head, events.Showing{MaterialID: m.ID, ShownAt: at.Add(-24 * time.Hour), Classes: []string{"5A"},
+					Pupils: 20 + i, ShownBy: "Psixoloq"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantShowings = append([]int64{s.ID}, wantShowings...)
+			}
+			var gotEvents, gotShowings []int64
+			for after, pages := "", 0; pages < 10; pages++ {
+				es, err := db.ParentEvents(ctx, head, storage.EventQuery{Limit: 2, After: after})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, e := range es {
+					gotEvents = append(gotEvents, e.ID)
+				}
+				if len(es) < 2 {
+					break
+				}
+				after = storage.TimeCursor(es[len(es)-1].StartsAt, es[len(es)-1].ID)
+			}
+			for after, pages := "", 0; pages < 10; pages++ {
+				ss, err := db.Showings(ctx, head, storage.ShowingQuery{Limit: 2, After: after})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, s := range ss {
+					gotShowings = append(gotShowings, s.ID)
+				}
+				if len(ss) < 2 {
+					break
+				}
+				after = storage.TimeCursor(ss[len(ss)-1].ShownAt, ss[len(ss)-1].ID)
+			}
+			if !slices.Equal(gotEvents, wantEvents) || !slices.Equal(gotShowings, wantShowings) {
+				t.Errorf("paged: events %v (want %v), showings %v (want %v)", gotEvents, wantEvents, gotShowings, wantShowings)
+			}
+			if _, err := db.ParentEvents(ctx, head, storage.EventQuery{After: "yesterday"}); !hasField(err, "after") {
+				t.Errorf("a bad cursor: %v", err)
+			}
+			if _, err := db.Showings(ctx, head, storage.ShowingQuery{After: "1_x"}); !hasField(err, "after") {
+				t.Errorf("a bad cursor: %v", err)
+			}
+		})
+	}
+}
+
+func hasField(err error, name string) bool {
+	for _, f := range apperr.As(err).Fields {
+		if f.Field == name {
+			return true
+		}
+	}
+	return false
 }

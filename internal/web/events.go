@@ -136,6 +136,7 @@ type eventsCalendarData struct {
 	// period and status in words) instead of showing a school year.
 	Filtered                                bool
 	FilterScope, FilterPeriod, FilterStatus string
+	NextPage                                string // the next page's address, when the events go on
 }
 
 func (w *Web) eventsCalendar(rw http.ResponseWriter, r *http.Request) error {
@@ -153,6 +154,8 @@ func (w *Web) eventsCalendar(rw http.ResponseWriter, r *http.Request) error {
 	if !filtered {
 		eq = storage.EventQuery{From: from, To: to}
 	}
+	v := r.URL.Query()
+	eq.Limit, eq.After = 500, v.Get("after")
 	es, err := w.store.ParentEvents(r.Context(), a, eq)
 	if err != nil {
 		return err
@@ -174,6 +177,9 @@ func (w *Web) eventsCalendar(rw http.ResponseWriter, r *http.Request) error {
 			d.Months = append(d.Months, monthGroup{Month: m})
 		}
 		d.Months[len(d.Months)-1].Events = append(d.Months[len(d.Months)-1].Events, e)
+	}
+	if len(es) == eq.Limit {
+		d.NextPage = nextPage("/events", v, storage.TimeCursor(es[len(es)-1].StartsAt, es[len(es)-1].ID))
 	}
 	return w.render(rw, http.StatusOK, "events_calendar", w.page(r, "section.events.title", d))
 }

@@ -60,6 +60,17 @@ type rollListData struct {
 	Next     string // the next page's address
 }
 
+// nextPage is the address of a list's next page: the same filters, after
+// the cursor of this page's last row.
+func nextPage(path string, v url.Values, after string) string {
+	next := url.Values{}
+	for k, vs := range v {
+		next[k] = vs
+	}
+	next.Set("after", after)
+	return path + "?" + next.Encode()
+}
+
 // rollList lists the pupils on the roll, screened in the period or not,
 // under the screening policy: the list behind the screening coverage.
 func (w *Web) rollList(rw http.ResponseWriter, r *http.Request) error {
@@ -82,12 +93,7 @@ func (w *Web) rollList(rw http.ResponseWriter, r *http.Request) error {
 	p := w.page(r, "screening.roll.title."+rollWhich(rq.Screened), nil)
 	d := rollListData{Pupils: ps, Screened: rq.Screened, Scope: scopeWords(p.L, f), Period: periodWords(p.L, f)}
 	if len(ps) == rq.Limit {
-		next := url.Values{}
-		for k, vs := range v {
-			next[k] = vs
-		}
-		next.Set("after", strconv.FormatInt(ps[len(ps)-1].ChildID, 10))
-		d.Next = "/screening/pupils?" + next.Encode()
+		d.Next = nextPage("/screening/pupils", v, strconv.FormatInt(ps[len(ps)-1].ChildID, 10))
 	}
 	p.Data = d
 	return w.render(rw, http.StatusOK, "screening_pupils", p)
@@ -107,6 +113,7 @@ type showingsListData struct {
 	Kind     string
 	Scope    string
 	Period   string
+	Next     string // the next page's address
 }
 
 // showingsList lists the campaign showings the viewer may see, narrowed to
@@ -118,8 +125,9 @@ func (w *Web) showingsList(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sq := storage.ShowingQuery{From: q.From, To: q.To, SchoolID: q.SchoolID, District: q.District}
-	if k := events.Kind(r.URL.Query().Get("kind")); k != "" {
+	v := r.URL.Query()
+	sq := storage.ShowingQuery{From: q.From, To: q.To, SchoolID: q.SchoolID, District: q.District, Limit: 200, After: v.Get("after")}
+	if k := events.Kind(v.Get("kind")); k != "" {
 		if !slices.Contains(events.Kinds(), k) {
 			return apperr.Validation(apperr.Field("kind", "campaign.error.kind"))
 		}
@@ -130,7 +138,11 @@ func (w *Web) showingsList(rw http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := w.page(r, "campaign.showings.list", nil)
-	p.Data = showingsListData{Showings: ss, Kind: string(sq.Kind), Scope: scopeWords(p.L, f), Period: periodWords(p.L, f)}
+	d := showingsListData{Showings: ss, Kind: string(sq.Kind), Scope: scopeWords(p.L, f), Period: periodWords(p.L, f)}
+	if len(ss) == sq.Limit {
+		d.Next = nextPage("/campaign/showings", v, storage.TimeCursor(ss[len(ss)-1].ShownAt, ss[len(ss)-1].ID))
+	}
+	p.Data = d
 	return w.render(rw, http.StatusOK, "campaign_showings", p)
 }
 
