@@ -121,6 +121,10 @@ func SeedDashboard(ctx context.Context, db *storage.DB, n, children int, progres
 		return s, nil
 	}
 	start := time.Now()
+	if err := db.SeedCache(ctx, true); err != nil {
+		return s, err
+	}
+	defer func() { _ = db.SeedCache(context.WithoutCancel(ctx), false) }()
 	if _, err := SeedCases(ctx, db, n, children, func(done int) {
 		if done%100000 == 0 || done == n {
 			say("%d cases", done)
