@@ -17,7 +17,7 @@ import (
 // and times the dashboards through the whole HTTP stack.
 func (m *Main) benchDashboard(ctx context.Context, args []string) error {
 	fs := m.flags("bench dashboard", "bench dashboard [--engines sqlite,postgres] [--pg URL] [--db DB] [--cases 20000] [--children 20000] [--requests 50] [--only TEXT] [--cpuprofile FILE] [--seed-cpuprofile FILE]")
-	keep := fs.String("db", "", "a database to seed and keep (SQLite file or postgres:// URL of an existing database); one seeded before is reused as it is")
+	keep := fs.String("db", "", "a database to seed and keep (SQLite file or postgres:// URL of an existing database); one seeded before is reused as it is, the support data added if it has none")
 	engines := fs.String("engines", "sqlite,postgres", "engines to measure, comma-separated")
 	pgURL := fs.String("pg", "", "a PostgreSQL server to create the benchmark's database on; default a throwaway cluster")
 	n := fs.Int("cases", 20000, "cases to seed")
@@ -92,6 +92,10 @@ func (m *Main) benchDashboardOn(ctx context.Context, dsn string, n, children, re
 	} else {
 		fmt.Fprintf(m.Stdout, "seeded %d cases, %d referrals, %d contacts in %s (totals rebuilt in %s)\n", seed.Cases, seed.Referrals,
 			seed.Contacts, seed.Took.Round(time.Second), seed.Rebuild.Round(time.Millisecond))
+	}
+	if sp := seed.Support; sp.Entries > 0 {
+		fmt.Fprintf(m.Stdout, "support data: %d register entries, %d answer sets, %d plans, %d parent events, %d showings (%s with the rest)\n",
+			sp.Entries, sp.Answers, sp.Plans, sp.Events, sp.Showings, seed.Took.Round(time.Second))
 	}
 	w, err := bench.OpenWorld(ctx, db, n)
 	if err != nil {
