@@ -2,13 +2,16 @@ package storage_test
 
 import (
 	"context"
+	"reflect"
 	"testing"
+	"time"
 
 	"dayaq/internal/access"
 	"dayaq/internal/audit"
 	"dayaq/internal/bench"
 	"dayaq/internal/demo"
 	"dayaq/internal/events"
+	"dayaq/internal/org"
 	"dayaq/internal/plan"
 	"dayaq/internal/screening"
 	"dayaq/internal/storage"
@@ -192,6 +195,59 @@ func TestBenchSeedSupportEqualsTheLists(t *testing.T) {
 			}
 			if v := access.DecideSupportStats(c.a.Principal, access.StatsScope{SchoolID: school, SchoolDistrict: "BAK-06"}); v.Events != access.StatsExact {
 				t.Errorf("%s: events not exact for the viewer", c.name)
+			}
+		}
+	})
+}
+
+// The dashboard bench's seeding (bench.SeedDashboard: bulk inserts with
+// the totals rebuilt once at the end) leaves the dashboards' totals equal
+// to a recount from the base tables — for the city, districts, schools and
+// bodies, over all time, a ragged year and whole months, with and without
+// a case type; the seeded cases and contacts, minutes apart, fill the
+// hours between a UTC date and Baku's month boundary (SQLite compared
+// them four hours off before monthStart gave UTC instants). Both
+// engines, at a small size (the test sits here for the storage package's
+// recount, DashboardRecount).
+func TestBenchSeedTotalsEqualRecount(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		s, err := bench.SeedDashboard(ctx, db, 3000, 6000, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Cases != 3000 {
+			t.Fatalf("seeded %+v", s)
+		}
+		city := audit.Actor{Principal: access.Principal{UserID: -1, OrgType: org.CityDepartment, Roles: []access.Role{access.CitySpecialist}}}
+		scopes := []storage.StatsQuery{{}, {District: "BAK-06"}, {District: "BAK-07"},
+			{SchoolID: orgID(t, db, "BAK-06-001")}, {SchoolID: orgID(t, db, "BAK-01-003")}, {BodyID: orgID(t, db, "BAK-POLICE")}}
+		now := db.Now().Truncate(24 * time.Hour) // the API takes dates
+		periods := [][2]time.Time{{}, {now.AddDate(-1, 0, 0), {}}, {now.AddDate(0, -7, -3), now.AddDate(0, -2, 5)},
+			{time.Date(2026, 2, 28, 20, 0, 0, 0, time.UTC), time.Date(2026, 6, 30, 20, 0, 0, 0, time.UTC)}}
+		for _, sc := range scopes {
+			for _, p := range periods {
+				for _, typ := range []string{"", "violence"} {
+					q := sc
+					q.From, q.To, q.Type = p[0], p[1], typ
+					agg, err := db.DashboardCounts(ctx, city, q)
+					if err != nil {
+						t.Fatal(err)
+					}
+					base, err := db.DashboardRecount(ctx, q)
+					if err != nil {
+						t.Fatal(err)
+					}
+					a, b := reflect.ValueOf(normFigures(agg)), reflect.ValueOf(normFigures(base))
+					for i := range a.NumField() {
+						if x, y := a.Field(i).Interface(), b.Field(i).Interface(); !reflect.DeepEqual(x, y) {
+							t.Errorf("%+v: %s: totals %v, base tables %v", q, a.Type().Field(i).Name, x, y)
+						}
+					}
+					if sc.BodyID == 0 && p == [2]time.Time{} && typ == "" && agg.Cases == 0 {
+						t.Errorf("%+v: no cases counted", q)
+					}
+				}
 			}
 		}
 	})
