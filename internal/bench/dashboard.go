@@ -95,16 +95,19 @@ func PrintDashboardTable(out io.Writer, engine storage.Engine, cases, children i
 // DashboardSeed is what SeedDashboard loaded, or found already loaded.
 type DashboardSeed struct {
 	Cases, Referrals, Contacts int
+	Support                    SupportSeed // the other capabilities' data
 	Reused                     bool
 	Took, Rebuild              time.Duration
 }
 
 // SeedDashboard loads the dashboards' data into db: the demo organisations
 // and users, children children and n cases (SeedCases), a referral for
-// every fourth case and n/2 hotline contacts over the same two years, all
-// in bulk; then it recomputes the pre-aggregated totals once
+// every fourth case and n/2 hotline contacts over the same two years, and
+// the other capabilities' data in proportion (seedSupport), all in bulk;
+// then it recomputes the pre-aggregated totals once
 // (RebuildStats) and refreshes the planner's statistics. A database that
-// already holds cases is reused as it is.
+// already holds cases is reused as it is, but for the support data, which
+// are added if it has none (addSupport).
 func SeedDashboard(ctx context.Context, db *storage.DB, n, children int, progress func(string)) (DashboardSeed, error) {
 	var s DashboardSeed
 	say := func(f string, a ...any) {
@@ -116,11 +119,15 @@ func SeedDashboard(ctx context.Context, db *storage.DB, n, children int, progres
 	if err != nil {
 		return s, err
 	}
+	start := time.Now()
+	if err := db.SeedCache(ctx, true); err != nil {
+		return s, err
+	}
+	defer func() { _ = db.SeedCache(context.WithoutCancel(ctx), false) }()
 	if have > 0 {
 		s.Cases, s.Reused = have, true
-		return s, nil
+		return s, addSupport(ctx, db, &s, start, say)
 	}
-	start := time.Now()
 	if _, err := SeedCases(ctx, db, n, children, func(done int) {
 		if done%100000 == 0 || done == n {
 			say("%d cases", done)
@@ -225,6 +232,9 @@ func SeedDashboard(ctx context.Context, db *storage.DB, n, children int, progres
 	}
 	s.Contacts = nc
 	say("%d contacts", nc)
+	if s.Support, err = seedSupport(ctx, db, sender.ID, say); err != nil {
+		return s, err
+	}
 	rb := time.Now()
 	if err := db.RebuildStats(ctx); err != nil {
 		return s, err
@@ -235,6 +245,31 @@ func SeedDashboard(ctx context.Context, db *storage.DB, n, children int, progres
 	}
 	s.Took = time.Since(start)
 	return s, nil
+}
+
+// addSupport adds the other capabilities' data to a database seeded
+// before they were (cases but no support data), so that a seeded million
+// need not be seeded again; a database that has them is left as it is.
+// The support data feed no pre-aggregated total (the dashboards count them
+// from their tables, and the roll from the children), so nothing is
+// rebuilt; the planner's statistics are refreshed.
+func addSupport(ctx context.Context, db *storage.DB, s *DashboardSeed, start time.Time, say func(string, ...any)) error {
+	done, err := db.BenchSupportSeeded(ctx)
+	if err != nil || done {
+		return err
+	}
+	sender, err := db.UserByEmail(ctx, demo.SignIns()[0].Email)
+	if err != nil {
+		return err
+	}
+	if s.Support, err = seedSupport(ctx, db, sender.ID, say); err != nil {
+		return err
+	}
+	if err := db.Analyze(ctx); err != nil {
+		return err
+	}
+	s.Took = time.Since(start)
+	return nil
 }
 
 // benchContact is a synthetic contact: a channel, one or two categories.

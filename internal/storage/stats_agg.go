@@ -25,10 +25,20 @@ import (
 // bakuZone is Baku's offset, the one storage.bucket uses on SQLite.
 var bakuZone = time.FixedZone("AZT", 4*60*60)
 
-// monthStart is the first instant of t's month, Baku time.
+// monthStart is the first instant of t's month, Baku time, in UTC: the
+// instants here become query arguments, and SQLite compares timestamps as
+// the text the driver writes in the value's own zone, so an instant in
+// Baku's zone ("…+04:00") would be compared four hours off against the
+// stored UTC ("…+00:00").
 func monthStart(t time.Time) time.Time {
 	l := t.In(bakuZone)
-	return time.Date(l.Year(), l.Month(), 1, 0, 0, 0, 0, bakuZone)
+	return time.Date(l.Year(), l.Month(), 1, 0, 0, 0, 0, bakuZone).UTC()
+}
+
+// nextMonth is the first instant of the Baku month after t's, in UTC.
+func nextMonth(t time.Time) time.Time {
+	l := t.In(bakuZone)
+	return time.Date(l.Year(), l.Month()+1, 1, 0, 0, 0, 0, bakuZone).UTC()
 }
 
 func monthKey(t time.Time) string { return t.In(bakuZone).Format("2006-01") }
@@ -44,10 +54,11 @@ type aggWindow struct {
 
 func splitPeriod(from, to time.Time) aggWindow {
 	var w aggWindow
+	from, to = from.UTC(), to.UTC() // query arguments, as monthStart's
 	fullFrom, fullTo := from, to
 	if !from.IsZero() {
 		if s := monthStart(from); !s.Equal(from) {
-			fullFrom = s.AddDate(0, 1, 0)
+			fullFrom = nextMonth(from)
 		}
 		w.m1 = monthKey(fullFrom)
 	}
@@ -450,11 +461,11 @@ func periodOf(w aggWindow) [2]time.Time {
 	var p [2]time.Time
 	if w.m1 != "" {
 		t, _ := time.ParseInLocation("2006-01", w.m1, bakuZone)
-		p[0] = t
+		p[0] = t.UTC()
 	}
 	if w.m2 != "" {
 		t, _ := time.ParseInLocation("2006-01", w.m2, bakuZone)
-		p[1] = t
+		p[1] = t.UTC()
 	}
 	return p
 }
@@ -581,7 +592,7 @@ func dashboardFromTotals(ctx context.Context, c conn, q StatsQuery, s aggScope, 
 			}
 		}
 		ms := monthStart(e[0])
-		me := ms.AddDate(0, 1, 0)
+		me := nextMonth(e[0])
 		if e[1].After(me) || e[0].Sub(ms)+me.Sub(e[1]) >= e[1].Sub(e[0]) {
 			eds[i].add = make([]stats.Figures, 1)
 			parts = append(parts, base(e[0], e[1], &eds[i].add[0]))
