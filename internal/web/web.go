@@ -297,6 +297,7 @@ func (w *Web) render(rw http.ResponseWriter, status int, name string, p Page) er
 		return fmt.Errorf("web: no page %q", name)
 	}
 	var buf bytes.Buffer
+	buf.Grow(32 << 10) // a list page's size: written once, not grown and copied along the way
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
 		return fmt.Errorf("web: render %s: %w", name, err)
 	}
