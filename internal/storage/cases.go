@@ -1149,7 +1149,7 @@ type NavCounts struct {
 // four. Counting shows no child's data and is not audited.
 func (db *DB) NavCounts(ctx context.Context, a audit.Actor) (nc NavCounts, err error) {
 	defer apperr.Wrap(&err, "storage.NavCounts")
-	c := db.reader()
+	c := db.countsReader()
 	cols := []string{`(SELECT COUNT(*) FROM notifications WHERE user_id = ? AND read_at IS NULL)`}
 	args := []any{a.UserID}
 	for _, q := range queueQueries(a) {
