@@ -54,3 +54,32 @@ func TestCaseRows(t *testing.T) {
 		})
 	}
 }
+
+// TestFilterOptions checks the case list's filter choices: every status in
+// order, named from the catalogue, only the one asked for selected.
+func TestFilterOptions(t *testing.T) {
+	cat := i18n.MustLoad()
+	p := Page{L: cat.For(i18n.EN)}
+	for _, asked := range []string{"", "triaged", "nonsense"} {
+		opts := filterOptions(p, "case.status.", casework.Statuses(), asked)
+		if len(opts) != len(casework.Statuses()) {
+			t.Fatalf("%q: %d options", asked, len(opts))
+		}
+		selected := 0
+		for i, o := range opts {
+			st := casework.Statuses()[i]
+			if o.Value != string(st) || o.Label != cat.T(i18n.EN, "case.status."+string(st)) {
+				t.Errorf("%q: option %d is %+v", asked, i, o)
+			}
+			if o.Selected {
+				selected++
+				if o.Value != asked {
+					t.Errorf("%q: %s selected", asked, o.Value)
+				}
+			}
+		}
+		if want := map[string]int{"triaged": 1}[asked]; selected != want {
+			t.Errorf("%q: %d selected, want %d", asked, selected, want)
+		}
+	}
+}

@@ -99,8 +99,8 @@ type caseQueuesData struct {
 	Errors    map[string]string
 	CanReport bool
 	Now       time.Time
-	Statuses  []casework.Status
-	Sevs      []casework.Severity
+	Statuses  []option // the status filter's choices, the one asked for selected
+	Sevs      []option // the severity filter's
 }
 
 // FieldError is the message for a filter field.
@@ -118,6 +118,16 @@ type caseRow struct {
 	School                     string // the school's code, "" for none
 	Due, Created               string // "" for no deadline
 	Overdue                    string // the "overdue" mark, "" when the deadline has not passed
+}
+
+// filterOptions are a filter's choices vs, named from the catalogue under
+// prefix, with the one asked for (asked) selected.
+func filterOptions[T ~string](p Page, prefix string, vs []T, asked string) []option {
+	out := make([]option, len(vs))
+	for i, v := range vs {
+		out[i] = option{Value: string(v), Label: p.L.T(prefix + string(v)), Selected: string(v) == asked}
+	}
+	return out
 }
 
 // caseRows are the rows of cs for page p at now.
@@ -176,7 +186,8 @@ func (w *Web) caseQueues(rw http.ResponseWriter, r *http.Request) error {
 		queue = tabs[0]
 	}
 	d := caseQueuesData{Queue: queue, Filter: v, CanReport: canReport(a.Principal), Now: w.store.Now(),
-		Statuses: casework.Statuses(), Sevs: casework.Severities(), Errors: map[string]string{}}
+		Statuses: filterOptions(p, "case.status.", casework.Statuses(), v.Get("status")),
+		Sevs:     filterOptions(p, "case.severity.", casework.Severities(), v.Get("severity")), Errors: map[string]string{}}
 	if !p.counted {
 		return fmt.Errorf("web: the case queues' counts could not be read")
 	}
