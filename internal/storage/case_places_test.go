@@ -119,3 +119,90 @@ func TestPlacesFollowTheCase(t *testing.T) {
 		})
 	}
 }
+
+// A school's tab (open cases of the school, ADR 0048) reads the cases'
+// school index alone when the policy shows the user that school's places:
+// for every role and school, on both engines, it holds exactly the cases of
+// that school the plain list shows, page after page, with a status or the
+// deadline asked for too, among cases about pupils of two schools (one
+// school's case, with a place at both).
+func TestSchoolTabIsTheSchoolsCases(t *testing.T) {
+	for _, e := range storagetest.Engines() {
+		t.Run(string(e.Name), func(t *testing.T) {
+			f := newMatrixFixture(t, e.DSN(t))
+			ctx := context.Background()
+			admin, spec := f.users["city_admin"], f.users["city_specialist"]
+			schools := []int64{orgID(t, f.db, "BAK-06-001"), orgID(t, f.db, "BAK-06-002"), orgID(t, f.db, "BAK-07-001")}
+			for i := range 8 {
+				if _, err := f.db.CreateCase(ctx, admin, report(f, matrixChildren[i%4])); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, kids := range [][]string{{"ownClass", "otherSchool"}, {"otherSchool", "ownSchool"}} {
+				n := report(f, kids[0])
+				n.ChildIDs = append(n.ChildIDs, f.children[kids[1]])
+				if _, err := f.db.CreateCase(ctx, admin, n); err != nil {
+					t.Fatal(err)
+				}
+			}
+			pg, err := f.db.ListCases(ctx, spec, storage.CaseQuery{Limit: 200})
+			if err != nil || len(pg.Cases) != 10 {
+				t.Fatalf("the city lists %d cases, want 10: %v", len(pg.Cases), err)
+			}
+			bsti := orgID(t, f.db, "BSTI")
+			for _, r := range pg.Cases[:3] { // the school tabs hold the school's cases of every status
+				if _, err := f.db.TransitionCase(ctx, spec, r.ID, r.Version, casework.Move{To: casework.Triaged, LeadOrgID: bsti, OwnerID: spec.UserID}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			check := func(when string) {
+				t.Helper()
+				now := f.db.Now()
+				for key, a := range f.users {
+					plain, err := f.db.ListCases(ctx, a, storage.CaseQuery{Limit: 200})
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, s := range schools {
+						for _, q := range []storage.CaseQuery{
+							{OpenOnly: true, SchoolID: s},
+							{Statuses: []casework.Status{casework.New}, SchoolID: s},
+							{OpenOnly: true, Overdue: true, SchoolID: s},
+						} {
+							var want []int64
+							for _, r := range plain.Cases {
+								if r.School.ID == s && r.Status != casework.Closed && (len(q.Statuses) == 0 || r.Status == casework.New) &&
+									(!q.Overdue || (!r.Due().IsZero() && r.Due().Before(now))) {
+									want = append(want, r.ID)
+								}
+							}
+							slices.Sort(want)
+							var got []int64
+							q.Limit = 2
+							for page := 0; ; page++ {
+								pg, err := f.db.ListCases(ctx, a, q)
+								if err != nil || page > 10 {
+									t.Fatalf("%s, %s, %+v: %v", when, key, q, err)
+								}
+								for _, r := range pg.Cases {
+									got = append(got, r.ID)
+								}
+								if pg.Next == "" {
+									break
+								}
+								q.After = pg.Next
+							}
+							slices.Sort(got)
+							if !slices.Equal(got, want) {
+								t.Errorf("%s, %s, school %d, %+v: %v, want %v", when, key, s, q, got, want)
+							}
+						}
+					}
+				}
+			}
+			check("reported")
+			f.clock.t = f.clock.t.Add(30 * 24 * time.Hour)
+			check("a month later")
+		})
+	}
+}

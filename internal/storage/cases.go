@@ -865,6 +865,21 @@ func caseIDsSQL(c conn, p access.Principal, q CaseQuery, count bool) (string, []
 			branches = []caseBranch{b}
 			break
 		}
+		// Likewise the cases of a school whose places p sees (the school's
+		// tab): every case has its own school among its places (addPlaces
+		// and the bulk insert write it, nothing changes a case's school or
+		// removes a place), so that branch holds every case of the school
+		// and the others add nothing. It is read from the cases' school
+		// index, not by joining the school's places to their cases
+		// (TestSchoolTabIsTheSchoolsCases, ADR 0048).
+		if q.SchoolID != 0 && b.place == "case_places_school" && len(b.args) == 1 && b.args[0] == any(q.SchoolID) {
+			sb := caseBranch{from: ` FROM cases k `, key: `k.queue_key`, id: `k.id`, cond: `k.school_id = ?`, args: b.args}
+			if !q.Overdue && len(q.Statuses) == 0 {
+				sb.index = "cases_school_queue"
+			}
+			branches = []caseBranch{sb}
+			break
+		}
 	}
 	open := q.OpenOnly || (len(q.Statuses) > 0 && !slices.Contains(q.Statuses, casework.Closed))
 	var where []string
@@ -1134,7 +1149,7 @@ type NavCounts struct {
 // four. Counting shows no child's data and is not audited.
 func (db *DB) NavCounts(ctx context.Context, a audit.Actor) (nc NavCounts, err error) {
 	defer apperr.Wrap(&err, "storage.NavCounts")
-	c := db.reader()
+	c := db.countsReader()
 	cols := []string{`(SELECT COUNT(*) FROM notifications WHERE user_id = ? AND read_at IS NULL)`}
 	args := []any{a.UserID}
 	for _, q := range queueQueries(a) {

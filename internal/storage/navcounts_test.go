@@ -126,3 +126,42 @@ func TestNavCountsRegister(t *testing.T) {
 		})
 	}
 }
+
+// On PostgreSQL the navigation's counts have their own pool, whose
+// sessions plan generically from the first run (ADR 0048); every other
+// statement keeps the server's default, which picks a plan for the
+// parameters first. SQLite has one read pool.
+func TestNavCountsPlannedGenerically(t *testing.T) {
+	for _, e := range storagetest.Engines() {
+		t.Run(string(e.Name), func(t *testing.T) {
+			db := storagetest.Open(t, e.DSN(t))
+			pools := db.Pools()
+			counts, ok := pools["counts"]
+			if e.Name != storage.Postgres {
+				if ok {
+					t.Fatalf("SQLite has a counts pool: %v", pools)
+				}
+				return
+			}
+			if !ok {
+				t.Fatalf("no counts pool: %v", pools)
+			}
+			for _, tt := range []struct {
+				pool string
+				want string
+			}{{"counts", "force_generic_plan"}, {"main", "auto"}} {
+				var mode string
+				p := counts
+				if tt.pool == "main" {
+					p = pools["main"]
+				}
+				if err := p.QueryRowContext(context.Background(), `SHOW plan_cache_mode`).Scan(&mode); err != nil {
+					t.Fatal(err)
+				}
+				if mode != tt.want {
+					t.Errorf("%s pool: plan_cache_mode %q, want %q", tt.pool, mode, tt.want)
+				}
+			}
+		})
+	}
+}

@@ -93,18 +93,58 @@ type Queue struct {
 type caseQueuesData struct {
 	Queues    []Queue
 	Queue     string
-	Cases     []storage.CaseRecord
+	Cases     []caseRow
 	Next      string
 	Filter    url.Values
 	Errors    map[string]string
 	CanReport bool
 	Now       time.Time
-	Statuses  []casework.Status
-	Sevs      []casework.Severity
+	Statuses  []option // the status filter's choices, the one asked for selected
+	Sevs      []option // the severity filter's
 }
 
 // FieldError is the message for a filter field.
 func (d caseQueuesData) FieldError(name string) string { return d.Errors[name] }
+
+// caseRow is one case of the list as the page shows it, its labels and
+// dates put into words once here: the template then only writes fields,
+// instead of calling the catalogue and the clock through reflection
+// five times a row (a third of the page's time, ADR 0048).
+type caseRow struct {
+	ID                         int64
+	Title, Type                string
+	Severity                   casework.Severity
+	SeverityLabel, StatusLabel string
+	School                     string // the school's code, "" for none
+	Due, Created               string // "" for no deadline
+	Overdue                    string // the "overdue" mark, "" when the deadline has not passed
+}
+
+// filterOptions are a filter's choices vs, named from the catalogue under
+// prefix, with the one asked for (asked) selected.
+func filterOptions[T ~string](p Page, prefix string, vs []T, asked string) []option {
+	out := make([]option, len(vs))
+	for i, v := range vs {
+		out[i] = option{Value: string(v), Label: p.L.T(prefix + string(v)), Selected: string(v) == asked}
+	}
+	return out
+}
+
+// caseRows are the rows of cs for page p at now.
+func caseRows(p Page, cs []storage.CaseRecord, now time.Time) []caseRow {
+	rows := make([]caseRow, len(cs))
+	overdue := p.L.T("case.overdue")
+	for i, k := range cs {
+		rows[i] = caseRow{ID: k.ID, Title: k.Title, Type: k.Type, Severity: k.Severity,
+			SeverityLabel: p.L.T("case.severity." + string(k.Severity)),
+			StatusLabel:   p.L.T("case.status." + string(k.Status)),
+			School:        k.School.Code, Due: when(k.Due()), Created: when(k.CreatedAt)}
+		if k.Overdue(now) {
+			rows[i].Overdue = overdue
+		}
+	}
+	return rows
+}
 
 // queuesFor are the tabs p sees: the city's queue for the city unit, the
 // school's for a school, and for everyone new, mine, overdue and all.
@@ -146,7 +186,8 @@ func (w *Web) caseQueues(rw http.ResponseWriter, r *http.Request) error {
 		queue = tabs[0]
 	}
 	d := caseQueuesData{Queue: queue, Filter: v, CanReport: canReport(a.Principal), Now: w.store.Now(),
-		Statuses: casework.Statuses(), Sevs: casework.Severities(), Errors: map[string]string{}}
+		Statuses: filterOptions(p, "case.status.", casework.Statuses(), v.Get("status")),
+		Sevs:     filterOptions(p, "case.severity.", casework.Severities(), v.Get("severity")), Errors: map[string]string{}}
 	if !p.counted {
 		return fmt.Errorf("web: the case queues' counts could not be read")
 	}
@@ -193,7 +234,7 @@ func (w *Web) caseQueues(rw http.ResponseWriter, r *http.Request) error {
 		if err != nil && apperr.CodeOf(err) != apperr.Invalid {
 			return err
 		}
-		d.Cases = pg.Cases
+		d.Cases = caseRows(p, pg.Cases, d.Now)
 		if pg.Next != "" {
 			nv := url.Values{}
 			for k, vs := range v {

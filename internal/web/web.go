@@ -261,6 +261,7 @@ type LangLink struct {
 // NavItem is one entry of the navigation.
 type NavItem struct {
 	Slug, Key string
+	Title     string // the entry's name from the catalogue (Key + ".title"), read once per page
 	Current   bool
 	Badges    []Badge // counts beside the entry (the case queues)
 }
@@ -283,7 +284,8 @@ func (w *Web) page(r *http.Request, title string, data any) Page {
 			URL: r.URL.Path + "?" + q.Encode(), Current: lang == l.Lang})
 	}
 	for _, s := range NavFor(p.User) {
-		p.Nav = append(p.Nav, NavItem{Slug: s.Slug, Key: s.Key, Current: r.URL.Path == "/"+s.Slug})
+		p.Nav = append(p.Nav, NavItem{Slug: s.Slug, Key: s.Key, Title: l.T(s.Key + ".title"),
+			Current: r.URL.Path == "/"+s.Slug})
 	}
 	w.caseBadges(r, &p)
 	return p
@@ -297,6 +299,7 @@ func (w *Web) render(rw http.ResponseWriter, status int, name string, p Page) er
 		return fmt.Errorf("web: no page %q", name)
 	}
 	var buf bytes.Buffer
+	buf.Grow(32 << 10) // a list page's size: written once, not grown and copied along the way
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
 		return fmt.Errorf("web: render %s: %w", name, err)
 	}
