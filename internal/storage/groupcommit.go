@@ -208,7 +208,9 @@ func (b *batcher) run() {
 		case b.db.engine == SQLite:
 			expect = last
 		case b.db.pgWriters > 1:
-			expect = 1 // writers side by side share the requests: none waits
+			// Writers side by side share the requests: each waits for its
+			// share of those in flight (ADR 0047).
+			expect = (expect + b.db.pgWriters - 1) / b.db.pgWriters
 		}
 	drain:
 		for len(batch) < maxBatch {

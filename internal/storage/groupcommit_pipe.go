@@ -59,6 +59,18 @@ type chainHead struct {
 	mu   sync.Mutex
 	head audit.Head
 	ok   bool // head is worth guessing
+
+	// turn is held by the one pipelined batch whose audit events and
+	// COMMIT are on their way, from chaining them until the server has
+	// answered (ADR 0047). The next batch chains onto the head that one
+	// left only once it holds turn, so it chains onto a committed head (or
+	// learns the commit failed) instead of racing it to the head row's
+	// lock, which with two writers guessed wrong in most batches. While it
+	// waits for turn, it sends its other statements: its inserts overlap
+	// the other batch's commit and fsync. Only several writers
+	// (WithGroupWriters) ever wait for it; the head's check on the server
+	// still guards the chain.
+	turn sync.Mutex
 }
 
 func (ch *chainHead) leave(h audit.Head, ok bool) {
@@ -284,6 +296,15 @@ func (b *batcher) commitPipelined(batch []batchReq, ws *writerState) bool {
 	// on the server, under the head's lock), or onto the head read now.
 	check := -1
 	if len(p.events) > 0 {
+		if !b.chain.turn.TryLock() {
+			// Another batch is committing: send this one's statements
+			// meanwhile, then chain onto the head it leaves.
+			if err := p.send(ctx, "", nil, nil); err != nil {
+				return again()
+			}
+			b.chain.turn.Lock()
+		}
+		defer b.chain.turn.Unlock()
 		b.chain.mu.Lock()
 		if b.chain.ok {
 			p.later("SAVEPOINT audit_head")
