@@ -67,6 +67,7 @@ type batcher struct {
 
 func newBatcher(db *DB) *batcher {
 	b := &batcher{db: db, reqs: make(chan batchReq, maxBatch), quit: make(chan struct{}), prepared: map[string]*sql.Stmt{}}
+	b.chain.turn = make(chan struct{}, 1)
 	n := 1
 	if db.engine == Postgres {
 		n = db.pgWriters // ADR 0036
