@@ -37,11 +37,11 @@ type testClock struct{ t time.Time }
 
 func (c *testClock) now() time.Time { return c.t }
 
-func newMatrixFixture(t testing.TB, dsn string) *matrixFixture {
+func newMatrixFixture(t testing.TB, dsn string, opts ...storage.Option) *matrixFixture {
 	t.Helper()
 	ctx := context.Background()
 	clock := &testClock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
-	db := storagetest.Open(t, dsn, storage.WithClock(clock.now))
+	db := storagetest.Open(t, dsn, append([]storage.Option{storage.WithClock(clock.now)}, opts...)...)
 	f := &matrixFixture{db: db, children: map[string]int64{}, users: map[string]audit.Actor{}, clock: clock}
 	orgs := []org.Org{
 		{Code: "BSTI", Type: org.CityDepartment, NameAZ: "BŞTİ"},

@@ -67,6 +67,7 @@ type batcher struct {
 
 func newBatcher(db *DB) *batcher {
 	b := &batcher{db: db, reqs: make(chan batchReq, maxBatch), quit: make(chan struct{}), prepared: map[string]*sql.Stmt{}}
+	b.chain.turn = make(chan struct{}, 1)
 	n := 1
 	if db.engine == Postgres {
 		n = db.pgWriters // ADR 0036
@@ -208,7 +209,9 @@ func (b *batcher) run() {
 		case b.db.engine == SQLite:
 			expect = last
 		case b.db.pgWriters > 1:
-			expect = 1 // writers side by side share the requests: none waits
+			// Writers side by side share the requests: each waits for its
+			// share of those in flight (ADR 0047).
+			expect = (expect + b.db.pgWriters - 1) / b.db.pgWriters
 		}
 	drain:
 		for len(batch) < maxBatch {

@@ -59,6 +59,40 @@ type chainHead struct {
 	mu   sync.Mutex
 	head audit.Head
 	ok   bool // head is worth guessing
+
+	// turn is held by the one pipelined batch whose audit events and
+	// COMMIT are on their way, from chaining them until the server has
+	// answered (ADR 0047): a channel of one, taken by sending to it. The
+	// next batch chains onto the head that one left only once it holds
+	// turn, so it chains onto a committed head (or learns the commit
+	// failed) instead of racing it to the head row's lock, which with two
+	// writers guessed wrong in most batches. While it waits for turn, it
+	// sends its other statements: its inserts overlap the other batch's
+	// commit and fsync. It waits at most turnWait: the batch holding turn
+	// may itself wait on the server for a lock this one took (the same
+	// Idempotency-Key in both), a wait no deadlock detector sees; past
+	// turnWait it chains without turn, and the head's check on the server
+	// guards the chain as it always does. Only several writers
+	// (WithGroupWriters) ever wait for it.
+	turn chan struct{}
+}
+
+// turnWait is the longest a pipelined batch waits for the turn to chain
+// its audit events (chainHead.turn): several commits' time.
+const turnWait = 50 * time.Millisecond
+
+// takeTurn takes ch's turn, waiting at most turnWait, and returns the
+// function that gives it back (which does nothing if it was not taken).
+func (ch *chainHead) takeTurn(ctx context.Context) (release func()) {
+	t := time.NewTimer(turnWait)
+	defer t.Stop()
+	select {
+	case ch.turn <- struct{}{}:
+		return func() { <-ch.turn }
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return func() {}
 }
 
 func (ch *chainHead) leave(h audit.Head, ok bool) {
@@ -284,6 +318,17 @@ func (b *batcher) commitPipelined(batch []batchReq, ws *writerState) bool {
 	// on the server, under the head's lock), or onto the head read now.
 	check := -1
 	if len(p.events) > 0 {
+		select {
+		case b.chain.turn <- struct{}{}:
+			defer func() { <-b.chain.turn }()
+		default:
+			// Another batch is committing: send this one's statements
+			// meanwhile, then chain onto the head it leaves.
+			if err := p.send(ctx, "", nil, nil); err != nil {
+				return again()
+			}
+			defer b.chain.takeTurn(ctx)()
+		}
 		b.chain.mu.Lock()
 		if b.chain.ok {
 			p.later("SAVEPOINT audit_head")

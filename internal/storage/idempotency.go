@@ -106,6 +106,9 @@ func idempotentTx(ctx context.Context, c conn, userID int64, key, fingerprint st
 			`(?, ?, ?, ?, ?, ?, ?)`, 1, userID, key, fingerprint, res.Status, res.Location, string(res.Body), c.now)
 		return res, err
 	}
+	if c.engine == SQLite {
+		return idempotentSQLite(ctx, c, userID, key, fingerprint, fn)
+	}
 	r, err := c.exec(ctx, `INSERT INTO idempotency_keys (user_id, idem_key, fingerprint, status, location, body, created_at)
 		VALUES (?, ?, ?, 0, '', '', ?) ON CONFLICT (user_id, idem_key) DO NOTHING`, userID, key, fingerprint, c.now)
 	if err != nil {
@@ -122,11 +125,7 @@ func idempotentTx(ctx context.Context, c conn, userID int64, key, fingerprint st
 		if err != nil {
 			return res, err
 		}
-		if fp != fingerprint {
-			return res, apperr.Validation(apperr.Field("Idempotency-Key", "error.idempotency_reused"))
-		}
-		res.Status, res.Body, res.Replayed = status, []byte(body), true
-		return res, nil
+		return replayed(fp, fingerprint, status, body, res)
 	}
 	if res, err = fn(); err != nil {
 		return res, err
@@ -137,4 +136,46 @@ func idempotentTx(ctx context.Context, c conn, userID int64, key, fingerprint st
 	err = c.execLater(ctx, `UPDATE idempotency_keys SET status = ?, location = ?, body = ? WHERE user_id = ? AND idem_key = ?`,
 		res.Status, res.Location, string(res.Body), userID, key) // pipelined on PostgreSQL (ADR 0027)
 	return res, err
+}
+
+// replayed is the stored answer fp, status, body (and res.Location) to a
+// request with fingerprint, or Invalid if the key was used for another.
+func replayed(fp, fingerprint string, status int, body string, res Response) (Response, error) {
+	if fp != fingerprint {
+		return res, apperr.Validation(apperr.Field("Idempotency-Key", "error.idempotency_reused"))
+	}
+	res.Status, res.Body, res.Replayed = status, []byte(body), true
+	return res, nil
+}
+
+// idempotentSQLite is idempotentTx on SQLite, in one insert instead of a
+// claim and an update (ADR 0047). SQLite writes one transaction at a time,
+// so no other transaction can claim the key between the read and the
+// insert; a key inserted earlier in the same transaction (another request
+// of the batch) is read like a committed one. Should one appear anyway,
+// the insert fails on the primary key and the request changes nothing.
+func idempotentSQLite(ctx context.Context, c conn, userID int64, key, fingerprint string, fn func() (Response, error)) (res Response, err error) {
+	var fp, body string
+	var status int
+	err = c.queryRow(ctx, `SELECT fingerprint, status, location, body FROM idempotency_keys WHERE user_id = ? AND idem_key = ?`,
+		userID, key).Scan(&fp, &status, &res.Location, &body)
+	switch {
+	case err == nil && status == 0: // claimed by the two-statement way, not yet answered
+		return res, apperr.New(apperr.Conflict, "error.idempotency_busy")
+	case err == nil:
+		return replayed(fp, fingerprint, status, body, res)
+	case !errors.Is(err, sql.ErrNoRows):
+		return res, fmt.Errorf("read idempotency key: %w", err)
+	}
+	if res, err = fn(); err != nil {
+		return res, err
+	}
+	if res.Status < 200 || res.Status > 399 {
+		return res, fmt.Errorf("idempotent request answered %d without an error", res.Status)
+	}
+	if _, err = c.exec(ctx, `INSERT INTO idempotency_keys (user_id, idem_key, fingerprint, status, location, body, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, userID, key, fingerprint, res.Status, res.Location, string(res.Body), c.now); err != nil {
+		return res, fmt.Errorf("keep idempotency key: %w", err)
+	}
+	return res, nil
 }

@@ -56,6 +56,19 @@ func TestOneIdempotencyMechanism(t *testing.T) {
 			if keyField(cerr) != "error.idempotency_reused" || keyField(oerr) != "error.idempotency_reused" {
 				t.Errorf("key reused for another request: contact %v, other %v; want both error.idempotency_reused", cerr, oerr)
 			}
+			// A request that fails keeps nothing under its key: the same key
+			// then serves a request that succeeds, not replayed (SQLite
+			// keeps the key in one insert after the work, ADR 0047).
+			bad := c
+			bad.Categories = []string{"no.such.category"}
+			if _, err := f.db.CreateContact(ctx, op, bad, storage.ContactCreate{IdemKey: "k-3", Fingerprint: "fp", Render: renderID}); apperr.CodeOf(err) != apperr.Invalid {
+				t.Errorf("contact with an unknown category: %v, want Invalid", err)
+			}
+			if ok, err := contact("k-3", "fp"); err != nil || ok.Replayed {
+				t.Errorf("key of a failed request used again: %+v %v, want a new contact", ok, err)
+			} else if again, err := contact("k-3", "fp"); err != nil || !again.Replayed || string(again.Body) != string(ok.Body) {
+				t.Errorf("retry: %+v %v, want the answer replayed", again, err)
+			}
 			long := strings.Repeat("k", storage.MaxIdempotencyKey+1)
 			_, cerr = contact(long, "fp")
 			_, oerr = other(long, "fp")
