@@ -215,8 +215,9 @@ func compareKeyRows(a, b keyRow) int {
 	return cmp.Compare(a.id, b.id)
 }
 
-// deferIndexes drops children's secondary indexes, recording them (and on
-// SQLite the keys to come) in roster_bulk_pending, in one transaction.
+// deferIndexes drops children's secondary indexes (but those
+// bulkKeepsIndex keeps), recording them (and on SQLite the keys to come)
+// in roster_bulk_pending, in one transaction.
 func (w *bulkWriter) deferIndexes(ctx context.Context, importID int64) error {
 	err := w.db.inTx(ctx, func(c conn) error {
 		q := `SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'children' AND sql IS NOT NULL
@@ -236,7 +237,9 @@ func (w *bulkWriter) deferIndexes(ctx context.Context, importID int64) error {
 				rs.Close()
 				return err
 			}
-			names, defs = append(names, n), append(defs, d)
+			if !bulkKeepsIndex(d) {
+				names, defs = append(names, n), append(defs, d)
+			}
 		}
 		rs.Close()
 		if err := rs.Err(); err != nil {
@@ -259,6 +262,25 @@ func (w *bulkWriter) deferIndexes(ctx context.Context, importID int64) error {
 	}
 	w.deferred, w.deferKeys, w.direct = true, true, w.pg != nil
 	return nil
+}
+
+// bulkKeepsIndex reports whether a load keeps the index def makes rather
+// than dropping and building it again: a partial index of merged children
+// (merged_into IS NOT NULL) holds none of the rows a roster load inserts,
+// which never sets merged_into, so keeping it costs the load nothing,
+// while building it again at the end would read the whole table while
+// holding SQLite's one writer. The predicate is compared as both engines
+// write it (PostgreSQL's indexdef puts it in parentheses).
+func bulkKeepsIndex(def string) bool {
+	_, pred, ok := strings.Cut(def, " WHERE ")
+	if !ok {
+		return false
+	}
+	pred = strings.TrimSpace(pred)
+	for len(pred) > 1 && pred[0] == '(' && pred[len(pred)-1] == ')' {
+		pred = strings.TrimSpace(pred[1 : len(pred)-1])
+	}
+	return pred == "merged_into IS NOT NULL"
 }
 
 // finishDeferred files the kept keys in order and builds the dropped
