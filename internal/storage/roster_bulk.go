@@ -17,6 +17,7 @@ import (
 
 	"dayaq/internal/apperr"
 	"dayaq/internal/child"
+	"dayaq/internal/match"
 	"dayaq/internal/org"
 	"dayaq/internal/roster"
 )
@@ -605,6 +606,7 @@ func bulkPrepare(ctx context.Context, snapc <-chan snapResult, in <-chan bulkChu
 	defer close(out)
 	var snap *rosterSnapshot
 	var buf []byte
+	keys := match.NewKeyMaker() // a roster's names repeat: each parsed once
 	for ch := range in {
 		if snap == nil {
 			res := <-snapc
@@ -623,7 +625,8 @@ func bulkPrepare(ctx context.Context, snapc <-chan snapResult, in <-chan bulkChu
 				if buf, r.kind, r.hash = snap.kind(&r.rec, buf); r.kind == rowSame {
 					continue
 				}
-				r.keys = matchKeysFor(r.rec.Child)
+				c := &r.rec.Child
+				r.keys = keys.Keys(match.Person{LastName: c.LastName, FirstName: c.FirstName, Patronymic: c.Patronymic, BirthDate: c.BirthDate})
 				r.dup = child.DupKey(r.rec.Child.LastName, r.rec.Child.FirstName)
 				if r.kind == rowNew {
 					for _, k := range r.keys {
