@@ -135,15 +135,19 @@ func joined(ts []Token) string {
 // only on the names and the birth date, so a child whose names and date did
 // not change keeps its keys.
 func Keys(p Person) []string {
-	r := NewRecord(p)
+	return recordKeys(NewRecord(p))
+}
+
+// recordKeys is Keys of a parsed record.
+func recordKeys(r Record) []string {
 	var ks []string
 	add := func(k string) {
 		if !slices.Contains(ks, k) {
 			ks = append(ks, k)
 		}
 	}
-	if !p.BirthDate.IsZero() {
-		d := dateKey(p.BirthDate)
+	if !r.birth.IsZero() {
+		d := dateKey(r.birth)
 		for _, t := range append(append([]Token{}, r.last...), r.first...) {
 			add(kindDate + d + t.Skel)
 		}

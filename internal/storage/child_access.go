@@ -298,11 +298,13 @@ func (db *DB) CreateChild(ctx context.Context, a audit.Actor, ch child.Child, sc
 			return apperr.Validation(apperr.Field("student_id", "child.error.student_id_taken"))
 		}
 		ch.SchoolID = school.ID
+		_, hash := childRosterHash(nil, &ch)
 		if err := c.queryRow(ctx, `INSERT INTO children
-			(student_id, last_name, first_name, patronymic, sex, birth_date, school_id, grade, section, dup_key, version, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING id`,
+			(student_id, last_name, first_name, patronymic, sex, birth_date, school_id, grade, section, dup_key, roster_hash, version,
+			created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING id`,
 			ch.StudentID, ch.LastName, ch.FirstName, ch.Patronymic, ch.Sex, ch.BirthDate.Format(dateLayout),
-			ch.SchoolID, ch.Grade, ch.Section, child.DupKey(ch.LastName, ch.FirstName), c.now, c.now).Scan(&ch.ID); err != nil {
+			ch.SchoolID, ch.Grade, ch.Section, child.DupKey(ch.LastName, ch.FirstName), hash, c.now, c.now).Scan(&ch.ID); err != nil {
 			return err
 		}
 		ch.Version, ch.CreatedAt, ch.UpdatedAt = 1, c.now, c.now
@@ -358,11 +360,14 @@ func (db *DB) UpdateChild(ctx context.Context, a audit.Actor, ch child.Child, sc
 				return apperr.Validation(apperr.Field("student_id", "child.error.student_id_taken"))
 			}
 		}
+		written := ch
+		written.SchoolID = school.ID
+		_, hash := childRosterHash(nil, &written)
 		res, err := c.exec(ctx, `UPDATE children SET student_id = ?, last_name = ?, first_name = ?, patronymic = ?, sex = ?,
-			birth_date = ?, school_id = ?, grade = ?, section = ?, dup_key = ?, version = version + 1, updated_at = ?
+			birth_date = ?, school_id = ?, grade = ?, section = ?, dup_key = ?, roster_hash = ?, version = version + 1, updated_at = ?
 			WHERE id = ? AND version = ?`,
 			ch.StudentID, ch.LastName, ch.FirstName, ch.Patronymic, ch.Sex, ch.BirthDate.Format(dateLayout),
-			school.ID, ch.Grade, ch.Section, child.DupKey(ch.LastName, ch.FirstName), c.now, ch.ID, ch.Version)
+			school.ID, ch.Grade, ch.Section, child.DupKey(ch.LastName, ch.FirstName), hash, c.now, ch.ID, ch.Version)
 		if err != nil {
 			return err
 		}

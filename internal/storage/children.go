@@ -74,19 +74,23 @@ func insertChildren(ctx context.Context, c conn, cs []child.Child) error {
 	}()
 	for start := 0; start < len(cs); start += childRowsPerStatement {
 		batch := cs[start:min(start+childRowsPerStatement, len(cs))]
-		args := make([]any, 0, len(batch)*12)
+		args := make([]any, 0, len(batch)*13)
 		at := make(map[string]int, len(batch))
+		var buf []byte
 		for i := range batch {
 			ch := &batch[i]
+			var hash int64
+			buf, hash = childRosterHash(buf, ch)
 			args = append(args, ch.StudentID, ch.LastName, ch.FirstName, ch.Patronymic, ch.Sex,
 				ch.BirthDate.Format(dateLayout), nullInt(ch.SchoolID), ch.Grade, ch.Section,
-				child.DupKey(ch.LastName, ch.FirstName), c.now, c.now)
+				child.DupKey(ch.LastName, ch.FirstName), hash, c.now, c.now)
 			at[ch.StudentID] = i
 		}
 		st, err := c.prepared(ctx, stmts, len(batch), func(n int) string {
 			return `INSERT INTO children
-			(student_id, last_name, first_name, patronymic, sex, birth_date, school_id, grade, section, dup_key, created_at, updated_at)
-			VALUES ` + valuesList(n, 12) + ` RETURNING id, student_id`
+			(student_id, last_name, first_name, patronymic, sex, birth_date, school_id, grade, section, dup_key, roster_hash,
+			created_at, updated_at)
+			VALUES ` + valuesList(n, 13) + ` RETURNING id, student_id`
 		})
 		if err != nil {
 			return fmt.Errorf("insert children: %w", err)

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -188,8 +189,37 @@ func (db *DB) RosterSnapshotKinds(ctx context.Context, parts int, recs []roster.
 	out := make([]string, len(recs))
 	for i := range recs {
 		var k rowKind
-		buf, k = s.kind(&recs[i], buf)
+		buf, k, _ = s.kind(&recs[i], buf)
 		out[i] = [...]string{rowNew: "new", rowChanged: "changed", rowSame: "same"}[k]
 	}
 	return out, nil
+}
+
+// RosterHashes recomputes every child's rosterHash from its columns and
+// counts the children whose stored hash differs (stale) and those with
+// none (missing, NULL: the snapshot reads their columns).
+func (db *DB) RosterHashes(ctx context.Context) (stale, missing int, err error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT roster_hash, last_name, first_name, patronymic, sex, birth_date,
+		COALESCE(school_id, 0), grade, section FROM children`)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var hash sql.NullInt64
+		var ch child.Child
+		var sex string
+		if err := rows.Scan(&hash, &ch.LastName, &ch.FirstName, &ch.Patronymic, &sex, date{&ch.BirthDate}, &ch.SchoolID, &ch.Grade,
+			&ch.Section); err != nil {
+			return 0, 0, err
+		}
+		ch.Sex = child.Sex(sex)
+		switch _, want := childRosterHash(nil, &ch); {
+		case !hash.Valid:
+			missing++
+		case hash.Int64 != want:
+			stale++
+		}
+	}
+	return stale, missing, rows.Err()
 }

@@ -54,7 +54,7 @@ type RosterImportOptions struct {
 const MaxKeptRejects = 10000
 
 // upsertChunk is how many rows one INSERT statement carries: 500 rows of
-// 13 values stay well under both engines' limits on bound parameters.
+// 14 values stay well under both engines' limits on bound parameters.
 const upsertChunk = 500
 
 // RosterImport is one import run as recorded.
@@ -577,16 +577,16 @@ func (im *rosterImporter) notTheirs(ctx context.Context, c conn, rs []roster.Rec
 func upsertSQL(n int) string {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO children (student_id, last_name, first_name, patronymic, sex, birth_date, school_id, grade, section,
-		dup_key, version, created_at, updated_at) VALUES `)
+		dup_key, roster_hash, version, created_at, updated_at) VALUES `)
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`)
+		b.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`)
 	}
 	b.WriteString(` ON CONFLICT (student_id) DO UPDATE SET last_name = excluded.last_name, first_name = excluded.first_name,
 		patronymic = excluded.patronymic, sex = excluded.sex, birth_date = excluded.birth_date, school_id = excluded.school_id,
-		grade = excluded.grade, section = excluded.section, dup_key = excluded.dup_key,
+		grade = excluded.grade, section = excluded.section, dup_key = excluded.dup_key, roster_hash = excluded.roster_hash,
 		version = children.version + 1, updated_at = excluded.updated_at
 	WHERE children.last_name <> excluded.last_name OR children.first_name <> excluded.first_name
 		OR children.patronymic <> excluded.patronymic OR children.sex <> excluded.sex
@@ -642,12 +642,15 @@ func upsertChildren(ctx context.Context, c conn, full *sql.Stmt, rs []roster.Rec
 	for i := range rs {
 		at[rs[i].Child.StudentID] = i
 	}
-	args := make([]any, 0, len(rs)*12)
+	args := make([]any, 0, len(rs)*13)
+	var buf []byte
 	for _, r := range rs {
 		ch := &r.Child
+		var hash int64
+		buf, hash = childRosterHash(buf, ch)
 		args = append(args, ch.StudentID, ch.LastName, ch.FirstName, ch.Patronymic, string(ch.Sex),
 			ch.BirthDate.Format(dateLayout), ch.SchoolID, ch.Grade, ch.Section, child.DupKey(ch.LastName, ch.FirstName),
-			c.now, c.now)
+			hash, c.now, c.now)
 	}
 	var rows *sql.Rows
 	if full != nil && len(rs) == upsertChunk {

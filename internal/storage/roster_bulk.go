@@ -17,6 +17,7 @@ import (
 
 	"dayaq/internal/apperr"
 	"dayaq/internal/child"
+	"dayaq/internal/match"
 	"dayaq/internal/org"
 	"dayaq/internal/roster"
 )
@@ -58,7 +59,7 @@ const bulkBatchRowsPG = 20000
 // updated_at, which tells a running import from a stopped one) moves on.
 const bulkCommitEvery = time.Second
 
-// bulkInsertRows is how many rows one SQLite INSERT carries (12 values a
+// bulkInsertRows is how many rows one SQLite INSERT carries (13 values a
 // row, under SQLite's 32,766 bound parameters).
 const bulkInsertRows = 1000
 
@@ -82,6 +83,7 @@ type bulkRow struct {
 	kind rowKind
 	keys []string // match keys, for the rows to write
 	dup  string   // child.DupKey, for the rows to write
+	hash int64    // rosterHash of the row (migration 00032)
 }
 
 // bulkChunk is one batch and the rows refused before it filled.
@@ -214,8 +216,9 @@ func compareKeyRows(a, b keyRow) int {
 	return cmp.Compare(a.id, b.id)
 }
 
-// deferIndexes drops children's secondary indexes, recording them (and on
-// SQLite the keys to come) in roster_bulk_pending, in one transaction.
+// deferIndexes drops children's secondary indexes (but those
+// bulkKeepsIndex keeps), recording them (and on SQLite the keys to come)
+// in roster_bulk_pending, in one transaction.
 func (w *bulkWriter) deferIndexes(ctx context.Context, importID int64) error {
 	err := w.db.inTx(ctx, func(c conn) error {
 		q := `SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'children' AND sql IS NOT NULL
@@ -235,7 +238,9 @@ func (w *bulkWriter) deferIndexes(ctx context.Context, importID int64) error {
 				rs.Close()
 				return err
 			}
-			names, defs = append(names, n), append(defs, d)
+			if !bulkKeepsIndex(d) {
+				names, defs = append(names, n), append(defs, d)
+			}
 		}
 		rs.Close()
 		if err := rs.Err(); err != nil {
@@ -258,6 +263,25 @@ func (w *bulkWriter) deferIndexes(ctx context.Context, importID int64) error {
 	}
 	w.deferred, w.deferKeys, w.direct = true, true, w.pg != nil
 	return nil
+}
+
+// bulkKeepsIndex reports whether a load keeps the index def makes rather
+// than dropping and building it again: a partial index of merged children
+// (merged_into IS NOT NULL) holds none of the rows a roster load inserts,
+// which never sets merged_into, so keeping it costs the load nothing,
+// while building it again at the end would read the whole table while
+// holding SQLite's one writer. The predicate is compared as both engines
+// write it (PostgreSQL's indexdef puts it in parentheses).
+func bulkKeepsIndex(def string) bool {
+	_, pred, ok := strings.Cut(def, " WHERE ")
+	if !ok {
+		return false
+	}
+	pred = strings.TrimSpace(pred)
+	for len(pred) > 1 && pred[0] == '(' && pred[len(pred)-1] == ')' {
+		pred = strings.TrimSpace(pred[1 : len(pred)-1])
+	}
+	return pred == "merged_into IS NOT NULL"
 }
 
 // finishDeferred files the kept keys in order and builds the dropped
@@ -582,6 +606,7 @@ func bulkPrepare(ctx context.Context, snapc <-chan snapResult, in <-chan bulkChu
 	defer close(out)
 	var snap *rosterSnapshot
 	var buf []byte
+	keys := match.NewKeyMaker() // a roster's names repeat: each parsed once
 	for ch := range in {
 		if snap == nil {
 			res := <-snapc
@@ -597,10 +622,11 @@ func bulkPrepare(ctx context.Context, snapc <-chan snapResult, in <-chan bulkChu
 				if r.rec.Reject != nil {
 					continue
 				}
-				if buf, r.kind = snap.kind(&r.rec, buf); r.kind == rowSame {
+				if buf, r.kind, r.hash = snap.kind(&r.rec, buf); r.kind == rowSame {
 					continue
 				}
-				r.keys = matchKeysFor(r.rec.Child)
+				c := &r.rec.Child
+				r.keys = keys.Keys(match.Person{LastName: c.LastName, FirstName: c.FirstName, Patronymic: c.Patronymic, BirthDate: c.BirthDate})
 				r.dup = child.DupKey(r.rec.Child.LastName, r.rec.Child.FirstName)
 				if r.kind == rowNew {
 					for _, k := range r.keys {
@@ -755,7 +781,8 @@ func (db *DB) newBulkWriter(ctx context.Context) (*bulkWriter, error) {
 	// ON COMMIT DELETE ROWS: each batch's transaction starts it empty.
 	if _, err := c.ExecContext(ctx, `CREATE TEMPORARY TABLE IF NOT EXISTS roster_stage (ord INTEGER NOT NULL,
 		student_id TEXT NOT NULL, last_name TEXT NOT NULL, first_name TEXT NOT NULL, patronymic TEXT NOT NULL, sex TEXT NOT NULL,
-		birth_date DATE NOT NULL, school_id BIGINT, grade INTEGER NOT NULL, section TEXT NOT NULL, dup_key TEXT NOT NULL)
+		birth_date DATE NOT NULL, school_id BIGINT, grade INTEGER NOT NULL, section TEXT NOT NULL, dup_key TEXT NOT NULL,
+		roster_hash BIGINT NOT NULL)
 		ON COMMIT DELETE ROWS`); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("storage: bulk import: staging table: %w", err)
@@ -798,14 +825,14 @@ func (w *bulkWriter) insertNew(ctx context.Context, c conn, rows []bulkRow, fres
 		return w.copyNew(ctx, c, rows, fresh, run)
 	}
 	idAt := make([]int64, len(rows)) // row → its ID, 0 when it was not inserted
-	args := make([]any, 0, 12*bulkInsertRows)
+	args := make([]any, 0, 13*bulkInsertRows)
 	for start := 0; start < len(fresh); start += bulkInsertRows {
 		part := fresh[start:min(start+bulkInsertRows, len(fresh))]
 		args = args[:0]
 		for _, i := range part {
 			ch, r := &rows[i].rec.Child, &rows[i]
 			args = append(args, ch.StudentID, ch.LastName, ch.FirstName, ch.Patronymic, string(ch.Sex),
-				ch.BirthDate.Format(dateLayout), ch.SchoolID, ch.Grade, ch.Section, r.dup, c.now, c.now)
+				ch.BirthDate.Format(dateLayout), ch.SchoolID, ch.Grade, ch.Section, r.dup, r.hash, c.now, c.now)
 		}
 		st, err := c.prepared(ctx, w.stmts, len(part), bulkInsertSQL)
 		if err != nil {
@@ -837,19 +864,19 @@ func (w *bulkWriter) insertNew(ctx context.Context, c conn, rows []bulkRow, fres
 	return ids, clash, nil
 }
 
-// bulkInsertSQL is the SQLite insert of n new children, twelve values a
+// bulkInsertSQL is the SQLite insert of n new children, thirteen values a
 // row. No RETURNING: the IDs are told by insertedIDs. (Numbered
 // parameters would bind the time once, but the driver looks each
 // parameter's name up in a list as long as the statement's: quadratic.)
 func bulkInsertSQL(n int) string {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO children (student_id, last_name, first_name, patronymic, sex, birth_date, school_id, grade,
-		section, dup_key, version, created_at, updated_at) VALUES `)
+		section, dup_key, roster_hash, version, created_at, updated_at) VALUES `)
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)")
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)")
 	}
 	b.WriteString(` ON CONFLICT (student_id) DO NOTHING`)
 	return b.String()
@@ -936,15 +963,15 @@ func (w *bulkWriter) copyNew(ctx context.Context, c conn, rows []bulkRow, fresh 
 			school = ch.SchoolID
 		}
 		stage[j] = []any{j, ch.StudentID, ch.LastName, ch.FirstName, ch.Patronymic, string(ch.Sex), ch.BirthDate,
-			school, ch.Grade, ch.Section, rows[i].dup}
+			school, ch.Grade, ch.Section, rows[i].dup, rows[i].hash}
 	}
 	if err := w.copy(ctx, "roster_stage", []string{"ord", "student_id", "last_name", "first_name", "patronymic", "sex",
-		"birth_date", "school_id", "grade", "section", "dup_key"}, stage); err != nil {
+		"birth_date", "school_id", "grade", "section", "dup_key", "roster_hash"}, stage); err != nil {
 		return nil, nil, fmt.Errorf("copy %d children: %w", len(fresh), err)
 	}
 	rs, err := c.query(ctx, `INSERT INTO children (student_id, last_name, first_name, patronymic, sex, birth_date, school_id,
-		grade, section, dup_key, version, created_at, updated_at)
-		SELECT student_id, last_name, first_name, patronymic, sex, birth_date, school_id, grade, section, dup_key, 1, ?, ?
+		grade, section, dup_key, roster_hash, version, created_at, updated_at)
+		SELECT student_id, last_name, first_name, patronymic, sex, birth_date, school_id, grade, section, dup_key, roster_hash, 1, ?, ?
 		FROM roster_stage ORDER BY ord
 		ON CONFLICT (student_id) DO NOTHING RETURNING id, student_id`, c.now, c.now)
 	if err != nil {
@@ -1026,12 +1053,12 @@ func (w *bulkWriter) copyDirect(ctx context.Context, c conn, rows []bulkRow, fre
 		}
 		idAt[i] = ids[j]
 		data[j] = []any{ids[j], ch.StudentID, ch.LastName, ch.FirstName, ch.Patronymic, string(ch.Sex), ch.BirthDate,
-			school, ch.Grade, ch.Section, rows[i].dup, 1, c.now, c.now}
+			school, ch.Grade, ch.Section, rows[i].dup, rows[i].hash, 1, c.now, c.now}
 	}
 	// COPY writes an identity column's values as given (as OVERRIDING
 	// SYSTEM VALUE would), so the IDs are those reserved.
 	err = w.copy(ctx, "children", []string{"id", "student_id", "last_name", "first_name", "patronymic", "sex", "birth_date",
-		"school_id", "grade", "section", "dup_key", "version", "created_at", "updated_at"}, data)
+		"school_id", "grade", "section", "dup_key", "roster_hash", "version", "created_at", "updated_at"}, data)
 	if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == pgUniqueViolation {
 		return nil, fmt.Errorf("%w: %w", errDirectClash, err)
 	}

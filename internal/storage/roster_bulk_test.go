@@ -262,8 +262,14 @@ func TestImportRosterBulkStoppedHalfWay(t *testing.T) {
 			if err := w.db.StopBulkLoad(ctx, id2); err != nil {
 				t.Fatal(err)
 			}
-			if got, _ := w.db.ChildIndexes(ctx); slices.Equal(got, want) {
-				t.Fatalf("no index dropped: %v", got)
+			// The partial index of merged children holds none of a load's
+			// rows: it is kept, on both engines; the others are dropped.
+			got, _ := w.db.ChildIndexes(ctx)
+			if !slices.Contains(got, "children_merged_into") {
+				t.Errorf("the load dropped children_merged_into: %v", got)
+			}
+			if slices.Contains(got, "children_dup") || slices.Contains(got, "children_school") {
+				t.Errorf("the load kept indexes it writes to: %v", got)
 			}
 			if _, err := w.db.Migrate(ctx); err != nil {
 				t.Fatal(err)

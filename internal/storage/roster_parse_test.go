@@ -102,3 +102,21 @@ func TestMergeKeyRuns(t *testing.T) {
 		t.Errorf("merged %d rows, not in order or not all of %d", len(got), len(all))
 	}
 }
+
+func TestBulkKeepsIndex(t *testing.T) {
+	for _, c := range []struct {
+		def  string
+		keep bool
+	}{
+		{"CREATE INDEX children_merged_into ON children (merged_into) WHERE merged_into IS NOT NULL", true},
+		{"CREATE INDEX children_merged_into ON public.children USING btree (merged_into) WHERE (merged_into IS NOT NULL)", true},
+		{"CREATE INDEX children_roll ON children (school_id) WHERE merged_into IS NULL", false},
+		{"CREATE INDEX children_roll ON public.children USING btree (school_id) WHERE (merged_into IS NULL)", false},
+		{"CREATE INDEX children_school ON children (school_id, id)", false},
+		{"CREATE INDEX x ON children (a) WHERE merged_into IS NOT NULL AND a > 0", false},
+	} {
+		if got := bulkKeepsIndex(c.def); got != c.keep {
+			t.Errorf("bulkKeepsIndex(%q) = %v, want %v", c.def, got, c.keep)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 
+	"dayaq/internal/child"
 	"dayaq/internal/roster"
 )
 
@@ -74,31 +75,63 @@ func (db *DB) snapshotPart(ctx context.Context, seed maphash.Seed, lo, hi int64,
 	if hi <= lo {
 		return m, nil
 	}
-	rows, err := db.read.QueryContext(ctx, rebind(db.engine, `SELECT student_id, last_name, first_name, patronymic, sex, birth_date,
-		COALESCE(school_id, 0), grade, section FROM children WHERE id > ? AND id <= ? AND student_id IS NOT NULL`), lo, hi)
+	// The stored hash (migration 00032) when there is one; the compared
+	// columns only for a child without it (written before 00032, or by an
+	// update that did not give one).
+	rows, err := db.read.QueryContext(ctx, rebind(db.engine, `SELECT student_id, roster_hash,
+		CASE WHEN roster_hash IS NULL THEN last_name END, CASE WHEN roster_hash IS NULL THEN first_name END,
+		CASE WHEN roster_hash IS NULL THEN patronymic END, CASE WHEN roster_hash IS NULL THEN sex END,
+		CASE WHEN roster_hash IS NULL THEN birth_date END, CASE WHEN roster_hash IS NULL THEN COALESCE(school_id, 0) END,
+		CASE WHEN roster_hash IS NULL THEN grade END, CASE WHEN roster_hash IS NULL THEN section END
+		FROM children WHERE id > ? AND id <= ? AND student_id IS NOT NULL`), lo, hi)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	// sql.RawBytes: the values are hashed where the driver holds them,
-	// never copied into strings (two million rows of seven).
+	// never copied into strings (two million rows).
 	var sid, last, first, patr, sex, birth, section sql.RawBytes
-	var school int64
-	var grade int
+	var hash, school, grade sql.NullInt64
 	var buf []byte
 	for rows.Next() {
-		if err := rows.Scan(&sid, &last, &first, &patr, &sex, &birth, &school, &grade, &section); err != nil {
+		if err := rows.Scan(&sid, &hash, &last, &first, &patr, &sex, &birth, &school, &grade, &section); err != nil {
 			return nil, err
+		}
+		if hash.Valid {
+			m[maphash.Bytes(seed, sid)] = uint64(hash.Int64)
+			continue
 		}
 		// SQLite holds the date as written; PostgreSQL's comes as a
 		// time, formatted RFC 3339: its first ten bytes are the date.
 		if len(birth) > len(dateLayout) {
 			birth = birth[:len(dateLayout)]
 		}
-		buf = snapshotKey(buf[:0], last, first, patr, sex, birth, school, grade, section)
-		m[maphash.Bytes(seed, sid)] = maphash.Bytes(seed, buf)
+		buf = snapshotKey(buf[:0], last, first, patr, sex, birth, school.Int64, int(grade.Int64), section)
+		m[maphash.Bytes(seed, sid)] = uint64(rosterHash(buf))
 	}
 	return m, rows.Err()
+}
+
+// rosterHash is the stored hash of a child's compared columns (migration
+// 00032, ADR 0046): 64-bit FNV-1a of their snapshotKey. It is the same in
+// every process, unlike maphash, since it is kept in the database.
+func rosterHash(key []byte) int64 {
+	h := uint64(14695981039346656037)
+	for _, c := range key {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return int64(h)
+}
+
+// childRosterHash is rosterHash of ch's compared columns as they are
+// written (school: its ID, 0 for none), using buf.
+func childRosterHash(buf []byte, ch *child.Child) ([]byte, int64) {
+	buf = ch.BirthDate.AppendFormat(buf[:0], dateLayout)
+	n := len(buf)
+	buf = snapshotKey(buf, ch.LastName, ch.FirstName, ch.Patronymic, string(ch.Sex), string(buf[:n]),
+		ch.SchoolID, ch.Grade, ch.Section)
+	return buf, rosterHash(buf[n:])
 }
 
 // snapshotKey appends the compared columns, each ended by a zero byte.
@@ -117,14 +150,16 @@ func snapshotKey[S ~string | ~[]byte](b []byte, last, first, patr, sex, birth S,
 // unchanged reports whether the registry held r exactly as it is (its
 // school resolved), so that the upsert would leave it alone.
 func (s *rosterSnapshot) unchanged(r *roster.Record, buf []byte) ([]byte, bool) {
-	buf, k := s.kind(r, buf)
+	buf, k, _ := s.kind(r, buf)
 	return buf, k == rowSame
 }
 
 // kind tells what an import does with r: insert it (no child had its
 // student ID), upsert it (one had, with other values, or a hash collided)
-// or leave it alone (the registry held it exactly, its school resolved).
-func (s *rosterSnapshot) kind(r *roster.Record, buf []byte) ([]byte, rowKind) {
+// or leave it alone (the registry held it exactly, its school resolved);
+// and r's rosterHash, to be stored with it.
+func (s *rosterSnapshot) kind(r *roster.Record, buf []byte) ([]byte, rowKind, int64) {
+	buf, hash := childRosterHash(buf, &r.Child)
 	k := maphash.String(s.seed, r.Child.StudentID)
 	var h uint64
 	ok := false
@@ -133,16 +168,11 @@ func (s *rosterSnapshot) kind(r *roster.Record, buf []byte) ([]byte, rowKind) {
 			break
 		}
 	}
-	if !ok {
-		return buf, rowNew
+	switch {
+	case !ok:
+		return buf, rowNew, hash
+	case uint64(hash) == h:
+		return buf, rowSame, hash
 	}
-	ch := &r.Child
-	buf = ch.BirthDate.AppendFormat(buf[:0], dateLayout)
-	n := len(buf)
-	buf = snapshotKey(buf, ch.LastName, ch.FirstName, ch.Patronymic, string(ch.Sex), string(buf[:n]),
-		ch.SchoolID, ch.Grade, ch.Section)
-	if maphash.Bytes(s.seed, buf[n:]) == h {
-		return buf, rowSame
-	}
-	return buf, rowChanged
+	return buf, rowChanged, hash
 }

@@ -280,3 +280,147 @@ func TestRosterSnapshotInParts(t *testing.T) {
 		})
 	}
 }
+
+// Every write of a child's compared columns keeps its stored roster hash
+// (migration 00032) equal to a recomputation from the columns: the
+// operator's load and re-sync, a school's upsert import, InsertChildren,
+// creating and editing a child, a merge and its undo. A write that leaves
+// the hash alone (raw SQL here) makes it NULL, never stale; and a re-sync
+// after such writes and after an edit in the UI notices them.
+func TestRosterHashKeptByEveryWrite(t *testing.T) {
+	for _, e := range storagetest.Engines() {
+		t.Run(string(e.Name), func(t *testing.T) {
+			ctx := context.Background()
+			w := newRosterWorld(t, e.DSN(t))
+			check := func(step string, wantMissing int) {
+				t.Helper()
+				stale, missing, err := w.db.RosterHashes(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if stale != 0 || missing != wantMissing {
+					t.Errorf("after %s: %d stale hashes, %d missing (want 0, %d)", step, stale, missing, wantMissing)
+				}
+			}
+			imp := func(a audit.Actor, in string, o storage.RosterImportOptions) storage.RosterCounts {
+				t.Helper()
+				rd, err := roster.NewReader(strings.NewReader(in), w.clock.t)
+				if err != nil {
+					t.Fatal(err)
+				}
+				id, err := w.db.StartRosterImport(ctx, a, "test.csv")
+				if err != nil {
+					t.Fatal(err)
+				}
+				n, err := w.db.ImportRoster(ctx, a, id, rd, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			line := func(i int, last, class string) string {
+				return fmt.Sprintf("S-%03d,%s,Nərmin,Rəşad qızı,f,2014-%02d-%02d,BAK-06-00%d,%s\n", i, last, 1+i%12, 1+i%28, 1+i%2, class)
+			}
+			file := func(change map[int]string) string {
+				var b strings.Builder
+				b.WriteString(rosterHeader)
+				for i := range 60 {
+					class := "5A"
+					if c, ok := change[i]; ok {
+						class = c
+					}
+					b.WriteString(line(i, "Məmmədova", class))
+				}
+				// A pair of duplicates at school 1, for the merge.
+				b.WriteString("D-1,Əliyeva,Leyla,,f,2013-02-02,BAK-06-001,6A\nD-2,ALIYEVA,LEYLA,,f,2013-02-02,BAK-06-001,6A\n")
+				return b.String()
+			}
+			// The operator's load into an empty registry (deferred indexes and keys).
+			if n := imp(audit.System(), file(nil), storage.RosterImportOptions{Operator: true, BatchRows: 20}); n.Inserted != 62 {
+				t.Fatalf("load = %+v", n)
+			}
+			check("the load", 0)
+			// The operator's re-sync, two rows changed.
+			if n := imp(audit.System(), file(map[int]string{3: "5B", 8: "6A"}), storage.RosterImportOptions{Operator: true, BatchRows: 20}); n.Updated != 2 {
+				t.Fatalf("re-sync = %+v", n)
+			}
+			check("the re-sync", 0)
+			// A school head's import goes through the upsert: one changed row (of school 1), one new.
+			head1, city := w.users["head1"], w.users["city"]
+			if n := imp(head1, rosterHeader+line(4, "Abbasova", "5A")+"N-1,Həsənova,Aygün,,f,2015-05-05,BAK-06-001,4A\n",
+				storage.RosterImportOptions{}); n.Updated != 1 || n.Inserted != 1 {
+				t.Fatalf("school import = %+v", n)
+			}
+			check("a school's import", 0)
+			if err := w.db.InsertChildren(ctx, []child.Child{{StudentID: "I-1", LastName: "Quliyev", FirstName: "Rauf",
+				Sex: child.Male, BirthDate: time.Date(2012, 1, 2, 0, 0, 0, 0, time.UTC), Grade: 7}}); err != nil {
+				t.Fatal(err)
+			}
+			check("InsertChildren", 0)
+			created, err := w.db.CreateChild(ctx, city, child.Child{StudentID: "C-1", LastName: "Cəfərov", FirstName: "Elçin",
+				Sex: child.Male, BirthDate: time.Date(2014, 3, 5, 0, 0, 0, 0, time.UTC), Grade: 5}, "BAK-06-001")
+			if err != nil {
+				t.Fatal(err)
+			}
+			check("CreateChild", 0)
+			ch := created.Child
+			ch.Section, ch.Patronymic = "B", "Rəşad oğlu"
+			if _, err := w.db.UpdateChild(ctx, city, ch, "BAK-07-001"); err != nil {
+				t.Fatal(err)
+			}
+			check("UpdateChild", 0)
+			// An edit in the UI of a roster pupil: the next re-sync puts the file's values back.
+			ids := map[string]int64{}
+			rows, err := w.db.ChildRows(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rows {
+				var id int64
+				var sid string
+				if _, err := fmt.Sscanf(r, "%d%s", &id, &sid); err != nil {
+					t.Fatal(err)
+				}
+				ids[sid[:min(5, len(sid))]] = id // the S- IDs are five characters
+			}
+			edited, err := w.db.Child(ctx, ids["S-010"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			edited.FirstName = "Aysel"
+			if _, err := w.db.UpdateChild(ctx, city, edited, ""); err != nil {
+				t.Fatal(err)
+			}
+			check("an edit in the UI", 0)
+			ps, err := w.db.DuplicateChildren(ctx, head1, 50)
+			if err != nil || len(ps) != 1 {
+				t.Fatalf("duplicates = %+v, %v", ps, err)
+			}
+			m, err := w.db.MergeChildren(ctx, head1, storage.MergeRequest{SurvivorID: ps[0].A.ID, SurvivorVersion: ps[0].A.Version,
+				MergedID: ps[0].B.ID, MergedVersion: ps[0].B.Version})
+			if err != nil {
+				t.Fatal(err)
+			}
+			check("a merge", 0)
+			if _, err := w.db.UndoMerge(ctx, head1, m.ID); err != nil {
+				t.Fatal(err)
+			}
+			check("an undo", 0)
+			// A write that knows nothing of the hash leaves it NULL, not stale.
+			if err := w.db.ExecRaw(ctx, `UPDATE children SET grade = 9 WHERE id = ?`, ids["S-020"]); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.db.ExecRaw(ctx, `UPDATE children SET version = version + 1 WHERE id = ?`, ids["S-021"]); err != nil {
+				t.Fatal(err)
+			}
+			check("a raw update", 1)
+			// The re-sync of the last file notices the edit, the raw update
+			// and the school's import (S-004), and nothing else.
+			n := imp(audit.System(), file(map[int]string{3: "5B", 8: "6A"}), storage.RosterImportOptions{Operator: true, BatchRows: 20})
+			if want := (storage.RosterCounts{Read: 62, Updated: 3, Unchanged: 59}); n != want {
+				t.Errorf("re-sync after the edits = %+v, want %+v", n, want)
+			}
+			check("the last re-sync", 0)
+		})
+	}
+}
