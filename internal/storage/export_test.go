@@ -43,6 +43,7 @@ func (db *DB) StatsTotals(ctx context.Context) (map[string]int, int, error) {
 		`SELECT 'contact|' || month || '|' || dim || '|' || key, n FROM contact_counts`,
 		`SELECT 'rollup|' || scope || '|' || dim || '|' || key || '|' || month, n FROM case_rollups`,
 		`SELECT 'roll|' || school_id, n FROM child_roll_counts`,
+		`SELECT 'open|' || scope || '|' || by_kind || '|' || due_kind || '|' || due_day || '|' || month || '|' || org_id || '|' || type_code, n FROM referral_open_counts`,
 	} {
 		if err := db.collect(ctx, c, q, func(k string, v int) { out[k] = v }); err != nil {
 			return nil, 0, err
