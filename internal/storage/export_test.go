@@ -28,7 +28,7 @@ func (db *DB) GrantChildAccess(ctx context.Context, a audit.Actor, childID, orgI
 // tables alone, as the dashboards did before the totals.
 func (db *DB) DashboardRecount(ctx context.Context, q StatsQuery) (stats.Figures, error) {
 	q.Exact = false
-	return dashboardBase(ctx, db.reader(), access.Principal{}, q, true)
+	return dashboardBase(ctx, db.reader(), access.Principal{}, q, baseAll)
 }
 
 // StatsTotals is every total row of the dashboards' aggregates, keyed by

@@ -689,11 +689,17 @@ func dashboardFromTotals(ctx context.Context, c conn, q StatsQuery, s aggScope, 
 	}
 	eds := make([]edgeParts, len(w.edges))
 	for i, e := range w.edges {
-		base := func(from, to time.Time, into *stats.Figures) func() error {
+		// the base tables' figures of [from, to); what: the deadlines too
+		// (an edge's rest of the month takes its deadlines from
+		// baseTallies below), and none of an empty stretch
+		base := func(from, to time.Time, into *stats.Figures, what baseParts) func() error {
 			eq := q
 			eq.From, eq.To, eq.Exact = from, to, false
 			return func() (err error) {
-				*into, err = dashboardBase(ctx, c, access.Principal{}, eq, false)
+				if !from.Before(to) {
+					return nil
+				}
+				*into, err = dashboardBase(ctx, c, access.Principal{}, eq, what)
 				return err
 			}
 		}
@@ -701,7 +707,7 @@ func dashboardFromTotals(ctx context.Context, c conn, q StatsQuery, s aggScope, 
 		me := ms.AddDate(0, 1, 0)
 		if e[1].After(me) || e[0].Sub(ms)+me.Sub(e[1]) >= e[1].Sub(e[0]) {
 			eds[i].add = make([]stats.Figures, 1)
-			parts = append(parts, base(e[0], e[1], &eds[i].add[0]))
+			parts = append(parts, base(e[0], e[1], &eds[i].add[0], baseDeadlines))
 			continue
 		}
 		eds[i].add = make([]stats.Figures, 1)
@@ -723,7 +729,7 @@ func dashboardFromTotals(ctx context.Context, c conn, q StatsQuery, s aggScope, 
 				f.ContactsByHour, f.ContactsByWday = sortedCounts(cs["hour"]), sortedCounts(cs["wday"])
 			}
 			return nil
-		}, base(ms, e[0], &eds[i].sub[0]), base(e[1], me, &eds[i].sub[1]),
+		}, base(ms, e[0], &eds[i].sub[0], 0), base(e[1], me, &eds[i].sub[1], 0),
 			func() error {
 				// the month's deadline totals less the rest's, and the open now of the edge
 				tb, err := aggDeadlines(ctx, c, s, q.Type, mw, "body")

@@ -20,8 +20,23 @@ CREATE TABLE referral_open_counts (
     org_id    INTEGER NOT NULL,
     type_code TEXT NOT NULL,
     n         INTEGER NOT NULL,
-    PRIMARY KEY (scope, by_kind, due_kind, due_day, month, org_id, type_code)
+    -- n rides in the key's index, so that a dashboard's range of days after
+    -- today is an index-only scan (ADR 0044: the rows of a day lie scattered
+    -- over the heap, one page each)
+    PRIMARY KEY (scope, by_kind, due_kind, due_day, month, org_id, type_code) INCLUDE (n)
 );
+
+-- What a dashboard reads of the base tables beside the totals, from the
+-- index alone (ADR 0044): the waiting referrals' partial indexes carry what
+-- "open now" filters and joins on, and cases_due what the overdue count of
+-- this month filters and groups on (the rows lie one a heap page: a city's
+-- month of deadlines was thousands of page reads).
+DROP INDEX referrals_ack_waiting;
+CREATE INDEX referrals_ack_waiting ON referrals (ack_due) INCLUDE (sent_at, to_org_id, case_id) WHERE ack_at IS NULL AND state = 'sent';
+DROP INDEX referrals_done_waiting;
+CREATE INDEX referrals_done_waiting ON referrals (complete_due) INCLUDE (sent_at, to_org_id, case_id) WHERE closed_at IS NULL;
+DROP INDEX cases_due;
+CREATE INDEX cases_due ON cases (due_at, id) INCLUDE (queue_key, owner_id, district_code, school_id, lead_org_id, type_code) WHERE due_at IS NOT NULL;
 
 -- From the base tables. Deltas pending now carry no day and are left out of
 -- these totals when folded: the base tables already hold their writes.
@@ -195,6 +210,12 @@ END
 $$;
 -- +goose StatementEnd
 
+DROP INDEX cases_due;
+CREATE INDEX cases_due ON cases (due_at, id) WHERE due_at IS NOT NULL;
+DROP INDEX referrals_done_waiting;
+CREATE INDEX referrals_done_waiting ON referrals (complete_due) WHERE closed_at IS NULL;
+DROP INDEX referrals_ack_waiting;
+CREATE INDEX referrals_ack_waiting ON referrals (ack_due) WHERE ack_at IS NULL AND state = 'sent';
 DROP TABLE referral_open_counts;
 ALTER TABLE referral_count_delta DROP COLUMN done_due_day;
 ALTER TABLE referral_count_delta DROP COLUMN ack_due_day;
