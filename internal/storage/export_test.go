@@ -29,7 +29,7 @@ func (db *DB) GrantChildAccess(ctx context.Context, a audit.Actor, childID, orgI
 // tables alone, as the dashboards did before the totals.
 func (db *DB) DashboardRecount(ctx context.Context, q StatsQuery) (stats.Figures, error) {
 	q.Exact = false
-	return dashboardBase(ctx, db.reader(), access.Principal{}, q, true)
+	return dashboardBase(ctx, db.reader(), access.Principal{}, q, baseAll)
 }
 
 // StatsTotals is every total row of the dashboards' aggregates, keyed by
@@ -44,6 +44,7 @@ func (db *DB) StatsTotals(ctx context.Context) (map[string]int, int, error) {
 		`SELECT 'contact|' || month || '|' || dim || '|' || key, n FROM contact_counts`,
 		`SELECT 'rollup|' || scope || '|' || dim || '|' || key || '|' || month, n FROM case_rollups`,
 		`SELECT 'roll|' || school_id, n FROM child_roll_counts`,
+		`SELECT 'open|' || scope || '|' || by_kind || '|' || due_kind || '|' || due_day || '|' || month || '|' || org_id || '|' || type_code, n FROM referral_open_counts`,
 	} {
 		if err := db.collect(ctx, c, q, func(k string, v int) { out[k] = v }); err != nil {
 			return nil, 0, err

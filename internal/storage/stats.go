@@ -163,7 +163,7 @@ func (db *DB) DashboardCounts(ctx context.Context, a audit.Actor, q StatsQuery) 
 		d.OverdueByOwner = overdue
 		return d, nil
 	}
-	return dashboardBase(ctx, c, a.Principal, q, true)
+	return dashboardBase(ctx, c, a.Principal, q, baseAll)
 }
 
 // wholeScope reports whether q counts every case its filters select: not
@@ -176,9 +176,19 @@ func wholeScope(c conn, p access.Principal, q StatsQuery) bool {
 	return len(branches) == 1 && branches[0].cond == `1 = 1`
 }
 
+// baseParts says which of a dashboard's figures dashboardBase counts
+// beside the cases and contacts.
+type baseParts int
+
+const (
+	baseOverdue   baseParts = 1 << iota // the overdue queue by owner
+	baseDeadlines                       // the referrals' deadlines by body and by school
+	baseAll       = baseOverdue | baseDeadlines
+)
+
 // dashboardBase counts q's figures from the base tables; the overdue work
-// only withOverdue.
-func dashboardBase(ctx context.Context, c conn, p access.Principal, q StatsQuery, withOverdue bool) (d stats.Figures, err error) {
+// and the deadlines only as what asks.
+func dashboardBase(ctx context.Context, c conn, p access.Principal, q StatsQuery, what baseParts) (d stats.Figures, err error) {
 	where, args, ok := caseScope(c, p, q)
 	if !ok {
 		return d, nil
@@ -229,14 +239,17 @@ func dashboardBase(ctx context.Context, c conn, p access.Principal, q StatsQuery
 			return fmt.Errorf("closed by month: %w", err)
 		}
 		return nil
-	}, func() (err error) {
-		d.ByBody, err = deadlineRows(ctx, c, p, q, `r.to_org_id`)
-		return err
-	}, func() (err error) {
-		d.BySchool, err = deadlineRows(ctx, c, p, q, `k.school_id`)
-		return err
 	})
-	if withOverdue {
+	if what&baseDeadlines != 0 {
+		parts = append(parts, func() (err error) {
+			d.ByBody, err = deadlineRows(ctx, c, p, q, `r.to_org_id`)
+			return err
+		}, func() (err error) {
+			d.BySchool, err = deadlineRows(ctx, c, p, q, `k.school_id`)
+			return err
+		})
+	}
+	if what&baseOverdue != 0 {
 		parts = append(parts, func() (err error) {
 			d.OverdueByOwner, err = overdueByOwner(ctx, c, p, cq)
 			return err

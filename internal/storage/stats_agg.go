@@ -426,15 +426,27 @@ func addTally(m map[int64]*refTally, org int64, t refTally, sign int) {
 // openNow counts s's referrals sent in p that wait for a
 // deadline not yet passed — acknowledgement, completion — by the body
 // referred to (body) and by the case's school (school), in one statement
-// over the two partial indexes of the waiting (few rows).
-func openNow(ctx context.Context, c conn, s aggScope, typ string, p [2]time.Time) (body, school map[int64][2]int, err error) {
+// over the two partial indexes of the waiting (few rows). With until set,
+// only the deadlines before until: today's, beside openTotals.
+func openNow(ctx context.Context, c conn, s aggScope, typ string, p [2]time.Time, until time.Time) (body, school map[int64][2]int, err error) {
 	where, wargs := refScope(s, typ, p)
 	from := ` FROM referrals r JOIN cases k ON k.id = r.case_id WHERE `
+	ack, done := `r.ack_due >= ?`, `r.complete_due >= ?`
+	aargs, dargs := []any{c.now}, []any{c.now}
+	if !until.IsZero() {
+		// a day of deadlines: on SQLite walk the waiting index, not the
+		// place's cases (PostgreSQL's planner chooses so from its statistics)
+		if c.engine != Postgres {
+			where = strings.NewReplacer(`k.district_code = ?`, `+k.district_code = ?`, `k.school_id = ?`, `+k.school_id = ?`).Replace(where)
+		}
+		ack, done = ack+` AND r.ack_due < ?`, done+` AND r.complete_due < ?`
+		aargs, dargs = append(aargs, until), append(dargs, until)
+	}
 	rows, err := c.query(ctx, `SELECT org, school, SUM(a), SUM(b) FROM (
-		SELECT r.to_org_id AS org, COALESCE(k.school_id, 0) AS school, 1 AS a, 0 AS b`+from+`r.ack_at IS NULL AND r.state = 'sent' AND r.ack_due >= ? AND `+where+`
+		SELECT r.to_org_id AS org, COALESCE(k.school_id, 0) AS school, 1 AS a, 0 AS b`+from+`r.ack_at IS NULL AND r.state = 'sent' AND `+ack+` AND `+where+`
 		UNION ALL
-		SELECT r.to_org_id, COALESCE(k.school_id, 0), 0, 1`+from+`r.closed_at IS NULL AND r.complete_due >= ? AND `+where+`
-	) x GROUP BY org, school`, append(append(append([]any{c.now}, wargs...), c.now), wargs...)...)
+		SELECT r.to_org_id, COALESCE(k.school_id, 0), 0, 1`+from+`r.closed_at IS NULL AND `+done+` AND `+where+`
+	) x GROUP BY org, school`, append(append(append(aargs, wargs...), dargs...), wargs...)...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("deadlines open now: %w", err)
 	}
@@ -454,6 +466,111 @@ func openNow(ctx context.Context, c conn, s aggScope, typ string, p [2]time.Time
 		}
 	}
 	return body, school, rows.Err()
+}
+
+// dueDay is an engine's expression for the Baku day (UTC+4, as bakuZone)
+// of a timestamp column, as the triggers of migration 00031 write it.
+func dueDay(e Engine, col string) string {
+	if e == Postgres {
+		return `to_char((` + col + ` AT TIME ZONE 'UTC') + interval '4 hours', 'YYYY-MM-DD')`
+	}
+	return `strftime('%Y-%m-%d', ` + col + `, '+4 hours')`
+}
+
+// dayAfter is the first instant of the Baku day after t's.
+func dayAfter(t time.Time) time.Time {
+	l := t.In(bakuZone)
+	return time.Date(l.Year(), l.Month(), l.Day()+1, 0, 0, 0, 0, bakuZone)
+}
+
+// openDeadlines counts s's referrals sent in w's whole months that wait
+// for a deadline not yet passed, as openNow does: those due after today
+// from referral_open_counts and its pending deltas (migration 00031),
+// today's from the base tables.
+func openDeadlines(ctx context.Context, c conn, s aggScope, typ string, w aggWindow) (body, school map[int64][2]int, err error) {
+	var tb, ts map[int64][2]int
+	err = parallel(func() (err error) {
+		body, school, err = openNow(ctx, c, s, typ, periodOf(w), dayAfter(c.now))
+		return err
+	}, func() (err error) {
+		tb, err = openTotals(ctx, c, s, typ, w, "body")
+		return err
+	}, func() (err error) {
+		ts, err = openTotals(ctx, c, s, typ, w, "school")
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, p := range []struct{ into, from map[int64][2]int }{{body, tb}, {school, ts}} {
+		for id, o := range p.from {
+			x := p.into[id]
+			p.into[id] = [2]int{x[0] + o[0], x[1] + o[1]}
+		}
+	}
+	return body, school, nil
+}
+
+// openTotals counts the waiting referrals of s sent in w whose deadline
+// falls after today, by body (by = "body") or by the case's school, from
+// referral_open_counts and the pending deltas: [acknowledgement, completion].
+func openTotals(ctx context.Context, c conn, s aggScope, typ string, w aggWindow, by string) (map[int64][2]int, error) {
+	kind, col := "b", `to_org_id`
+	if by == "school" {
+		kind, col = "s", `school_id`
+	}
+	// the totals' scope and an extra condition on the organisation, as aggDeadlines
+	scope, extra, eargs := "c", `1 = 1`, []any{}
+	dcond, dargs := `1 = 1`, []any{}
+	switch {
+	case s.kind == "d":
+		scope, dcond, dargs = s.key(), `district_code = ?`, []any{s.arg}
+	case s.kind == "s" && by == "body":
+		scope, dcond, dargs = s.key(), `school_id = ?`, []any{s.arg}
+	case s.kind == "s":
+		extra, eargs, dcond, dargs = `org_id = ?`, []any{s.arg}, `school_id = ?`, []any{s.arg}
+	case s.kind == "b" && by == "school":
+		scope, dcond, dargs = "r:"+s.val, `to_org_id = ?`, []any{s.arg}
+	case s.kind == "b":
+		extra, eargs, dcond, dargs = `org_id = ?`, []any{s.arg}, `to_org_id = ?`, []any{s.arg}
+	}
+	today := c.now.In(bakuZone).Format(time.DateOnly)
+	mc, margs := w.monthCond(`month`)
+	tc, targs := typeCond(`type_code`, typ)
+	var parts []string
+	var args []any
+	for _, dk := range []string{"a", "d"} {
+		parts = append(parts, `SELECT org_id AS org, due_kind, n FROM referral_open_counts WHERE scope = ? AND by_kind = ? AND due_kind = ? AND due_day > ? AND `+
+			extra+` AND `+mc+` AND `+tc)
+		args = append(append(append(append(args, scope, kind, dk, today), eargs...), margs...), targs...)
+	}
+	for _, dk := range []struct{ kind, n, day string }{{"a", "ack_waiting", "ack_due_day"}, {"d", "done_waiting", "done_due_day"}} {
+		parts = append(parts, `SELECT `+col+`, '`+dk.kind+`', `+dk.n+` FROM referral_count_delta WHERE `+col+` IS NOT NULL AND `+dcond+
+			` AND `+dk.n+` <> 0 AND `+dk.day+` > ? AND `+mc+` AND `+tc)
+		args = append(append(append(append(args, dargs...), today), margs...), targs...)
+	}
+	rows, err := c.query(ctx, `SELECT org, due_kind, SUM(n) FROM (`+strings.Join(parts, ` UNION ALL `)+`) x GROUP BY org, due_kind`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("open deadline totals by %s: %w", by, err)
+	}
+	defer rows.Close()
+	out := map[int64][2]int{}
+	for rows.Next() {
+		var id int64
+		var dk string
+		var n int
+		if err := rows.Scan(&id, &dk, &n); err != nil {
+			return nil, err
+		}
+		o := out[id]
+		if dk == "a" {
+			o[0] += n
+		} else {
+			o[1] += n
+		}
+		out[id] = o
+	}
+	return out, rows.Err()
 }
 
 // periodOf is the window's whole months as instants.
@@ -566,7 +683,7 @@ func dashboardFromTotals(ctx context.Context, c conn, q StatsQuery, s aggScope, 
 		func() error { return aggCases(ctx, c, s, q.Type, w, &d, byType, bySev, byStatus, byMonth, closed) },
 		func() (err error) { byBody, err = aggDeadlines(ctx, c, s, q.Type, w, "body"); return err },
 		func() (err error) { bySchool, err = aggDeadlines(ctx, c, s, q.Type, w, "school"); return err },
-		func() (err error) { openBody, openSchool, err = openNow(ctx, c, s, q.Type, periodOf(w)); return err },
+		func() (err error) { openBody, openSchool, err = openDeadlines(ctx, c, s, q.Type, w); return err },
 	}
 	if withContacts {
 		parts = append(parts, func() error { return aggContacts(ctx, c, w, contacts) })
@@ -583,11 +700,17 @@ func dashboardFromTotals(ctx context.Context, c conn, q StatsQuery, s aggScope, 
 	}
 	eds := make([]edgeParts, len(w.edges))
 	for i, e := range w.edges {
-		base := func(from, to time.Time, into *stats.Figures) func() error {
+		// the base tables' figures of [from, to); what: the deadlines too
+		// (an edge's rest of the month takes its deadlines from
+		// baseTallies below), and none of an empty stretch
+		base := func(from, to time.Time, into *stats.Figures, what baseParts) func() error {
 			eq := q
 			eq.From, eq.To, eq.Exact = from, to, false
 			return func() (err error) {
-				*into, err = dashboardBase(ctx, c, access.Principal{}, eq, false)
+				if !from.Before(to) {
+					return nil
+				}
+				*into, err = dashboardBase(ctx, c, access.Principal{}, eq, what)
 				return err
 			}
 		}
@@ -595,7 +718,7 @@ func dashboardFromTotals(ctx context.Context, c conn, q StatsQuery, s aggScope, 
 		me := nextMonth(e[0])
 		if e[1].After(me) || e[0].Sub(ms)+me.Sub(e[1]) >= e[1].Sub(e[0]) {
 			eds[i].add = make([]stats.Figures, 1)
-			parts = append(parts, base(e[0], e[1], &eds[i].add[0]))
+			parts = append(parts, base(e[0], e[1], &eds[i].add[0], baseDeadlines))
 			continue
 		}
 		eds[i].add = make([]stats.Figures, 1)
@@ -617,7 +740,7 @@ func dashboardFromTotals(ctx context.Context, c conn, q StatsQuery, s aggScope, 
 				f.ContactsByHour, f.ContactsByWday = sortedCounts(cs["hour"]), sortedCounts(cs["wday"])
 			}
 			return nil
-		}, base(ms, e[0], &eds[i].sub[0]), base(e[1], me, &eds[i].sub[1]),
+		}, base(ms, e[0], &eds[i].sub[0], 0), base(e[1], me, &eds[i].sub[1], 0),
 			func() error {
 				// the month's deadline totals less the rest's, and the open now of the edge
 				tb, err := aggDeadlines(ctx, c, s, q.Type, mw, "body")
@@ -643,7 +766,7 @@ func dashboardFromTotals(ctx context.Context, c conn, q StatsQuery, s aggScope, 
 						addTally(ts, id, *t, -1)
 					}
 				}
-				ob, osch, err := openNow(ctx, c, s, q.Type, e)
+				ob, osch, err := openNow(ctx, c, s, q.Type, e, time.Time{})
 				if err != nil {
 					return err
 				}
@@ -805,6 +928,28 @@ func referralFoldSQL(src string) (body, school, bodyRollups, schoolRollups strin
 	return body, school, rollup("b", "to_org_id", bodyRows), rollup("s", "school_id", schoolRows)
 }
 
+// openFoldSQL adds the waiting referrals' deltas in src into
+// referral_open_counts, by the day each deadline falls on (migration
+// 00031); a delta row with no day (written before it) is left out, the
+// migration having counted the base tables.
+func openFoldSQL(src string) string {
+	w := `SELECT district_code, school_id, to_org_id, type_code, month, 'a' AS due_kind, ack_due_day AS due_day, ack_waiting AS n FROM ` + src + `
+			WHERE ack_waiting <> 0 AND ack_due_day <> ''
+		UNION ALL SELECT district_code, school_id, to_org_id, type_code, month, 'd', done_due_day, done_waiting FROM ` + src + `
+			WHERE done_waiting <> 0 AND done_due_day <> ''`
+	return `INSERT INTO referral_open_counts (scope, by_kind, due_kind, due_day, month, org_id, type_code, n)
+		SELECT scope, by_kind, due_kind, due_day, month, org_id, type_code, SUM(n) FROM (
+			SELECT 'c' AS scope, 'b' AS by_kind, due_kind, due_day, month, to_org_id AS org_id, type_code, n FROM (` + w + `) w
+			UNION ALL SELECT 'd:' || district_code, 'b', due_kind, due_day, month, to_org_id, type_code, n FROM (` + w + `) w WHERE district_code IS NOT NULL
+			UNION ALL SELECT 's:' || school_id, 'b', due_kind, due_day, month, to_org_id, type_code, n FROM (` + w + `) w WHERE school_id IS NOT NULL
+			UNION ALL SELECT 'c', 's', due_kind, due_day, month, school_id, type_code, n FROM (` + w + `) w WHERE school_id IS NOT NULL
+			UNION ALL SELECT 'd:' || district_code, 's', due_kind, due_day, month, school_id, type_code, n FROM (` + w + `) w
+				WHERE school_id IS NOT NULL AND district_code IS NOT NULL
+			UNION ALL SELECT 'r:' || to_org_id, 's', due_kind, due_day, month, school_id, type_code, n FROM (` + w + `) w WHERE school_id IS NOT NULL
+		) x GROUP BY scope, by_kind, due_kind, due_day, month, org_id, type_code
+		ON CONFLICT (scope, by_kind, due_kind, due_day, month, org_id, type_code) DO UPDATE SET n = referral_open_counts.n + excluded.n`
+}
+
 func contactFoldSQL(src string) string {
 	return `INSERT INTO contact_counts (month, dim, key, n)
 		SELECT month, dim, key, SUM(n) FROM ` + src + ` x GROUP BY month, dim, key
@@ -816,6 +961,7 @@ func contactFoldSQL(src string) string {
 func fold(ctx context.Context, c conn) error {
 	cc, ccl, cdu, cro := caseFoldSQL(`case_count_delta`)
 	rb, rs, rbr, rsr := referralFoldSQL(`referral_count_delta`)
+	ro := openFoldSQL(`referral_count_delta`)
 	ct := contactFoldSQL(`contact_count_delta`)
 	roll := rollFoldSQL(`child_roll_delta`)
 	if c.engine == Postgres {
@@ -823,9 +969,10 @@ func fold(ctx context.Context, c conn) error {
 		// is what is added, whatever commits meanwhile.
 		cc, ccl, cdu, cro = caseFoldSQL(`d`)
 		rb, rs, rbr, rsr = referralFoldSQL(`d`)
+		ro = openFoldSQL(`d`)
 		for _, st := range []string{
 			`WITH d AS (DELETE FROM case_count_delta RETURNING *), a AS (` + cc + ` RETURNING 1), b AS (` + ccl + ` RETURNING 1), e AS (` + cro + ` RETURNING 1) ` + cdu,
-			`WITH d AS (DELETE FROM referral_count_delta RETURNING *), a AS (` + rb + ` RETURNING 1), b AS (` + rbr + ` RETURNING 1), e AS (` + rsr + ` RETURNING 1) ` + rs,
+			`WITH d AS (DELETE FROM referral_count_delta RETURNING *), a AS (` + rb + ` RETURNING 1), b AS (` + rbr + ` RETURNING 1), e AS (` + rsr + ` RETURNING 1), f AS (` + ro + ` RETURNING 1) ` + rs,
 			`WITH d AS (DELETE FROM contact_count_delta RETURNING *) ` + contactFoldSQL(`d`),
 			`WITH d AS (DELETE FROM child_roll_delta RETURNING *) ` + rollFoldSQL(`d`),
 		} {
@@ -834,7 +981,7 @@ func fold(ctx context.Context, c conn) error {
 			}
 		}
 	} else {
-		for _, st := range []string{cc, ccl, cdu, cro, `DELETE FROM case_count_delta`, rb, rs, rbr, rsr, `DELETE FROM referral_count_delta`,
+		for _, st := range []string{cc, ccl, cdu, cro, `DELETE FROM case_count_delta`, rb, rs, rbr, rsr, ro, `DELETE FROM referral_count_delta`,
 			ct, `DELETE FROM contact_count_delta`, roll, `DELETE FROM child_roll_delta`} {
 			if _, err := c.exec(ctx, st); err != nil {
 				return fmt.Errorf("fold: %w", err)
@@ -842,7 +989,7 @@ func fold(ctx context.Context, c conn) error {
 		}
 	}
 	// Totals that came to zero carry nothing.
-	for _, t := range []string{`case_counts`, `case_closed_counts`, `case_due_counts`, `contact_counts`, `case_rollups`, `child_roll_counts`} {
+	for _, t := range []string{`case_counts`, `case_closed_counts`, `case_due_counts`, `contact_counts`, `case_rollups`, `child_roll_counts`, `referral_open_counts`} {
 		if _, err := c.exec(ctx, `DELETE FROM `+t+` WHERE n = 0`); err != nil {
 			return fmt.Errorf("fold: %w", err)
 		}
@@ -889,8 +1036,9 @@ func rebuildSQL(e Engine) []string {
 		`INSERT INTO case_count_delta SELECT k.district_code, k.school_id, k.lead_org_id, k.type_code, ` + m(`k.created_at`) +
 			`, k.severity, k.status, COALESCE(` + m(`k.closed_at`) + `, ''), COALESCE(k.owner_id, 0), COALESCE(CASE WHEN k.queue_key < ` +
 			strconv.FormatInt(closedOffset, 10) + ` THEN ` + m(`k.due_at`) + ` END, ''), 1 FROM cases k`,
-		`INSERT INTO referral_count_delta SELECT k.district_code, k.school_id, r.to_org_id, k.type_code, ` + m(`r.sent_at`) + `, ` + refFlags +
-			` FROM referrals r JOIN cases k ON k.id = r.case_id`,
+		`INSERT INTO referral_count_delta (district_code, school_id, to_org_id, type_code, month, ` + refCols + `, ack_due_day, done_due_day)
+			SELECT k.district_code, k.school_id, r.to_org_id, k.type_code, ` + m(`r.sent_at`) + `, ` + refFlags + `,
+			COALESCE(` + dueDay(e, `r.ack_due`) + `, ''), COALESCE(` + dueDay(e, `r.complete_due`) + `, '') FROM referrals r JOIN cases k ON k.id = r.case_id`,
 		`INSERT INTO contact_count_delta SELECT ` + m(`t.received_at`) + `, 'channel', t.channel, 1 FROM contacts t`,
 		`INSERT INTO contact_count_delta SELECT ` + m(`t.received_at`) + `, 'hour', ` + bucket(e, `t.received_at`, "hour") + `, 1 FROM contacts t`,
 		`INSERT INTO contact_count_delta SELECT ` + m(`t.received_at`) + `, 'wday', ` + bucket(e, `t.received_at`, "wday") + `, 1 FROM contacts t`,
@@ -901,7 +1049,7 @@ func rebuildSQL(e Engine) []string {
 
 // aggTables are the totals and deltas, emptied by a rebuild.
 var aggTables = []string{`case_counts`, `case_closed_counts`, `case_due_counts`, `referral_body_counts`, `referral_school_counts`, `contact_counts`,
-	`case_count_delta`, `referral_count_delta`, `contact_count_delta`, `case_rollups`, `referral_rollups`, `child_roll_counts`, `child_roll_delta`}
+	`case_count_delta`, `referral_count_delta`, `contact_count_delta`, `case_rollups`, `referral_rollups`, `child_roll_counts`, `child_roll_delta`, `referral_open_counts`}
 
 // RebuildStats recomputes the dashboards' totals from the base tables
 // (`dayaq stats rebuild`, and after a bulk load). On PostgreSQL the base
