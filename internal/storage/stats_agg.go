@@ -477,10 +477,11 @@ func dueDay(e Engine, col string) string {
 	return `strftime('%Y-%m-%d', ` + col + `, '+4 hours')`
 }
 
-// dayAfter is the first instant of the Baku day after t's.
+// dayAfter is the first instant of the Baku day after t's, in UTC (an
+// argument SQLite compares as text with the stored UTC times).
 func dayAfter(t time.Time) time.Time {
 	l := t.In(bakuZone)
-	return time.Date(l.Year(), l.Month(), l.Day()+1, 0, 0, 0, 0, bakuZone)
+	return time.Date(l.Year(), l.Month(), l.Day()+1, 0, 0, 0, 0, bakuZone).UTC()
 }
 
 // openDeadlines counts s's referrals sent in w's whole months that wait

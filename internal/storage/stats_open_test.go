@@ -186,6 +186,22 @@ func TestStatsOpenDeadlinesRollOver(t *testing.T) {
 			check("past the completion deadline")
 			clockTo(midnight(done).Add(24*time.Hour + time.Minute))
 			check("the day after completion was due")
+
+			// a critical referral sent at 23:30 Baku: acknowledgement due after
+			// Baku midnight, before 04:00, still the UTC day it was sent
+			clockTo(midnight(f.clock.t).Add(24*time.Hour + 23*time.Hour + 30*time.Minute))
+			crit, err := db.SendReferral(ctx, spec, storage.NewReferral{CaseID: b.ID, ToOrgCode: "POLICE", ServiceCode: "police.home_visit",
+				Urgency: referral.Critical, Message: "Təcili: uşaq bu gecə evdə təhlükədədir.", Share: []referral.Section{referral.ShareSchool},
+				Basis: consent(f.clock.t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := crit.AckDue.In(baku); d.Day() == f.clock.t.In(baku).Day() || d.Hour() >= 4 || crit.AckDue.UTC().Day() != f.clock.t.UTC().Day() {
+				t.Fatalf("the critical acknowledgement is due %v, sent %v: the test wants it early in the next Baku day", d, f.clock.t.In(baku))
+			}
+			check("a critical referral sent late in the evening")
+			clockTo(midnight(crit.AckDue).Add(time.Minute))
+			check("a minute into the critical deadline's day")
 		})
 	}
 }

@@ -8,7 +8,11 @@
 -- the move is refused as stale) and writes a 'moved' line to its history,
 -- dated with the child's update. Closed entries stay where they were. One
 -- trigger call per statement, as the roll counts' (00026).
-UPDATE register_entries e SET school_id = c.school_id, version = e.version + 1
+INSERT INTO register_history (entry_id, at, actor_user_id, action, from_status, to_status, level, note, next_review)
+    SELECT e.id, c.updated_at, NULL, 'moved', e.status, e.status, e.level, '', e.next_review_due
+    FROM register_entries e JOIN children c ON c.id = e.child_id
+    WHERE e.status IN ('proposed', 'active') AND c.school_id IS NOT NULL AND c.school_id <> e.school_id;
+UPDATE register_entries e SET school_id = c.school_id, version = e.version + 1, updated_at = c.updated_at
 FROM children c
 WHERE c.id = e.child_id AND e.status IN ('proposed', 'active') AND c.school_id IS NOT NULL AND c.school_id <> e.school_id;
 
