@@ -263,6 +263,27 @@ type refTally struct {
 	ackOpen, doneOpen                                     int
 }
 
+// deadlineScope is how the referral totals by body (by = "body") or by
+// the case's school select s: the totals' scope, an extra condition on
+// their organisation column orgCol, and the condition on the pending
+// deltas, each with its arguments.
+func deadlineScope(s aggScope, by, orgCol string) (scope, extra string, eargs []any, dcond string, dargs []any) {
+	scope, extra, eargs, dcond = "c", `1 = 1`, []any{}, `1 = 1`
+	switch {
+	case s.kind == "d":
+		scope, dcond, dargs = s.key(), `district_code = ?`, []any{s.arg}
+	case s.kind == "s" && by == "body":
+		scope, dcond, dargs = s.key(), `school_id = ?`, []any{s.arg}
+	case s.kind == "s":
+		extra, eargs, dcond, dargs = orgCol+` = ?`, []any{s.arg}, `school_id = ?`, []any{s.arg}
+	case s.kind == "b" && by == "school":
+		scope, dcond, dargs = "r:"+s.val, `to_org_id = ?`, []any{s.arg}
+	case s.kind == "b":
+		extra, eargs, dcond, dargs = orgCol+` = ?`, []any{s.arg}, `to_org_id = ?`, []any{s.arg}
+	}
+	return scope, extra, eargs, dcond, dargs
+}
+
 // aggDeadlines gives the deadline rows by body (by = "body") or by the
 // case's school ("school") for s in w from the totals; addOpen then
 // splits the waiting into open and missed.
@@ -271,24 +292,7 @@ func aggDeadlines(ctx context.Context, c conn, s aggScope, typ string, w aggWind
 	if by == "school" {
 		table, col = `referral_school_counts`, `school_id`
 	}
-	// The totals' scope and an extra condition on the organisation column.
-	scope, extra, eargs := "c", `1 = 1`, []any{}
-	var dcond string
-	var dargs []any
-	switch {
-	case s.kind == "d":
-		scope, dcond, dargs = s.key(), `district_code = ?`, []any{s.arg}
-	case s.kind == "s" && by == "body":
-		scope, dcond, dargs = s.key(), `school_id = ?`, []any{s.arg}
-	case s.kind == "s":
-		extra, eargs, dcond, dargs = col+` = ?`, []any{s.arg}, `school_id = ?`, []any{s.arg}
-	case s.kind == "b" && by == "school":
-		scope, dcond, dargs = "r:"+s.val, `to_org_id = ?`, []any{s.arg}
-	case s.kind == "b":
-		extra, eargs, dcond, dargs = col+` = ?`, []any{s.arg}, `to_org_id = ?`, []any{s.arg}
-	default:
-		dcond = `1 = 1`
-	}
+	scope, extra, eargs, dcond, dargs := deadlineScope(s, by, col)
 	mc, margs := w.monthCond(`month`)
 	tc, targs := typeCond(`type_code`, typ)
 	args := append(append(append(append([]any{scope}, eargs...), margs...), targs...), dargs...)
@@ -520,21 +524,7 @@ func openTotals(ctx context.Context, c conn, s aggScope, typ string, w aggWindow
 	if by == "school" {
 		kind, col = "s", `school_id`
 	}
-	// the totals' scope and an extra condition on the organisation, as aggDeadlines
-	scope, extra, eargs := "c", `1 = 1`, []any{}
-	dcond, dargs := `1 = 1`, []any{}
-	switch {
-	case s.kind == "d":
-		scope, dcond, dargs = s.key(), `district_code = ?`, []any{s.arg}
-	case s.kind == "s" && by == "body":
-		scope, dcond, dargs = s.key(), `school_id = ?`, []any{s.arg}
-	case s.kind == "s":
-		extra, eargs, dcond, dargs = `org_id = ?`, []any{s.arg}, `school_id = ?`, []any{s.arg}
-	case s.kind == "b" && by == "school":
-		scope, dcond, dargs = "r:"+s.val, `to_org_id = ?`, []any{s.arg}
-	case s.kind == "b":
-		extra, eargs, dcond, dargs = `org_id = ?`, []any{s.arg}, `to_org_id = ?`, []any{s.arg}
-	}
+	scope, extra, eargs, dcond, dargs := deadlineScope(s, by, `org_id`)
 	today := c.now.In(bakuZone).Format(time.DateOnly)
 	mc, margs := w.monthCond(`month`)
 	tc, targs := typeCond(`type_code`, typ)
