@@ -27,7 +27,12 @@ import (
 //     refusing connections, a connection cut mid-query; SQLite's disk
 //     failing with SQLITE_IOERR): apperr.Unavailable, "ops.error.db_unavailable";
 //   - the disk is full (SQLITE_FULL, PostgreSQL's 53100 disk_full):
-//     apperr.InsufficientStorage, "ops.error.disk_full".
+//     apperr.InsufficientStorage, "ops.error.disk_full";
+//   - PostgreSQL refused the request to break a lock cycle with another
+//     transaction (40P01 deadlock_detected; two group-commit writers
+//     claiming the same Idempotency-Keys in another order): its work was
+//     rolled back, so apperr.Conflict, "ops.error.lock_conflict", to send
+//     again.
 //
 // Any other error is returned unchanged, as is an error that already
 // carries a code. The driver's error stays in the chain as the internal
@@ -45,6 +50,8 @@ func Classify(err error) error {
 		return &apperr.Error{Code: apperr.InsufficientStorage, Key: "ops.error.disk_full", Err: err}
 	case unreachable(err):
 		return &apperr.Error{Code: apperr.Unavailable, Key: "ops.error.db_unavailable", Err: err}
+	case lockCycle(err):
+		return &apperr.Error{Code: apperr.Conflict, Key: "ops.error.lock_conflict", Err: err}
 	}
 	return err
 }
@@ -60,6 +67,13 @@ func diskFull(err error) bool {
 		return true
 	}
 	return errors.Is(err, syscall.ENOSPC)
+}
+
+// lockCycle reports whether err says PostgreSQL broke a lock cycle by
+// refusing this request's statement (deadlock_detected).
+func lockCycle(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "40P01"
 }
 
 // unreachable reports whether err says the database cannot be reached or
